@@ -12,6 +12,7 @@ pub mod msg;
 mod name_list;
 mod reader;
 pub mod reason;
+mod side;
 mod writer;
 
 pub use error::{DecodeError, DecodeErrorKind};
@@ -19,4 +20,5 @@ pub use mpint::Mpint;
 pub use name_list::NameList;
 pub use reader::Reader;
 pub use reason::{DisconnectReason, OpenFailureReason};
+pub use side::{SessionId, Side};
 pub use writer::Writer;
