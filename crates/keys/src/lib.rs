@@ -1,3 +1,12 @@
 //! burrow-keys: ssh-ed25519 public keys and signatures, OpenSSH private key files
 //! (openssh-key-v1), fingerprints, and the known_hosts and authorized_keys file formats.
 #![forbid(unsafe_code)]
+
+pub mod ed25519;
+mod error;
+
+pub use ed25519::{ALGORITHM, Ed25519KeyPair, Ed25519PublicKey};
+pub use error::KeyError;
+
+#[cfg(test)]
+mod testutil;

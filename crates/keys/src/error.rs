@@ -1,0 +1,175 @@
+//! `KeyError`: the one error type of burrow-keys, saying what was wrong with a key, a
+//! signature or a key file.
+
+use core::fmt;
+
+use burrow_wire::DecodeError;
+
+/// Everything that can go wrong while reading keys, key files or signatures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// A blob or file section did not decode (truncated, trailing bytes, ...).
+    Decode(DecodeError),
+    /// The key (or signature) names an algorithm burrow does not implement.
+    UnsupportedKeyType {
+        /// The algorithm name as it appeared in the input.
+        name: String,
+    },
+    /// A signature blob names a different algorithm than the key.
+    SignatureAlgorithmMismatch {
+        /// The algorithm name found in the signature blob.
+        found: String,
+    },
+    /// A field has the wrong length (`what` names it).
+    WrongLength {
+        /// The field.
+        what: &'static str,
+        /// The length the format requires.
+        expected: usize,
+        /// The length found.
+        found: usize,
+    },
+    /// The 32 bytes are not a valid Ed25519 point.
+    InvalidPublicKey,
+    /// The signature does not verify under the key.
+    SignatureVerificationFailed,
+    /// The decrypted check-ints differ: the passphrase is wrong or the file is corrupt.
+    WrongPassphrase,
+    /// Text that should be base64 is not.
+    InvalidBase64 {
+        /// The field being decoded.
+        what: &'static str,
+    },
+    /// The text is not an OpenSSH private key file (missing or mismatched armour lines).
+    NotOpensshPrivateKey,
+    /// The key file's binary body does not start with `openssh-key-v1\0`.
+    BadMagic,
+    /// The key file uses a cipher burrow does not implement.
+    UnsupportedCipher {
+        /// The cipher name from the file.
+        name: String,
+    },
+    /// The key file uses a KDF burrow does not implement.
+    UnsupportedKdf {
+        /// The KDF name from the file.
+        name: String,
+    },
+    /// The file says "no cipher" with a KDF, or a cipher without a KDF.
+    CipherKdfMismatch,
+    /// The bcrypt rounds are outside the accepted range.
+    KdfRoundsOutOfRange {
+        /// The rounds in the file.
+        rounds: u32,
+        /// The largest count accepted.
+        limit: u32,
+    },
+    /// The bcrypt salt length is outside the accepted range.
+    KdfSaltLength {
+        /// The salt length in the file.
+        len: usize,
+    },
+    /// The key file holds a number of keys other than one.
+    KeyCount {
+        /// The count in the file.
+        count: u32,
+    },
+    /// The key file is encrypted and no passphrase was given.
+    PassphraseRequired,
+    /// The encrypted section's length is not a multiple of the cipher's block size.
+    BadCiphertextLength {
+        /// The length found.
+        len: usize,
+        /// The block size.
+        block: usize,
+    },
+    /// The authentication tag of an aes256-gcm@openssh.com key file did not verify.
+    AuthenticationFailed,
+    /// The padding after the private key is not 1, 2, 3, ...
+    BadPadding,
+    /// The private key section disagrees with itself or with the public key.
+    KeyMismatch,
+    /// The KDF failed (bad parameters).
+    KdfFailed,
+}
+
+impl From<DecodeError> for KeyError {
+    fn from(e: DecodeError) -> Self {
+        Self::Decode(e)
+    }
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Decode(e) => write!(f, "malformed key data: {e}"),
+            Self::UnsupportedKeyType { name } => {
+                write!(f, "unsupported key type {:?}", name)
+            }
+            Self::SignatureAlgorithmMismatch { found } => write!(
+                f,
+                "signature algorithm {found:?} does not match key type \"ssh-ed25519\""
+            ),
+            Self::WrongLength {
+                what,
+                expected,
+                found,
+            } => write!(f, "{what}: expected {expected} bytes, found {found}"),
+            Self::InvalidPublicKey => write!(f, "ed25519 public key is not a valid point"),
+            Self::SignatureVerificationFailed => write!(f, "signature verification failed"),
+            Self::WrongPassphrase => {
+                write!(f, "wrong passphrase or corrupt key (check-ints differ)")
+            }
+            Self::InvalidBase64 { what } => write!(f, "{what}: invalid base64"),
+            Self::NotOpensshPrivateKey => write!(
+                f,
+                "not an OpenSSH private key (expected \"-----BEGIN OPENSSH PRIVATE KEY-----\" ... \"-----END OPENSSH PRIVATE KEY-----\")"
+            ),
+            Self::BadMagic => write!(f, "private key does not start with \"openssh-key-v1\""),
+            Self::UnsupportedCipher { name } => {
+                write!(f, "unsupported private key cipher {name:?}")
+            }
+            Self::UnsupportedKdf { name } => write!(f, "unsupported private key kdf {name:?}"),
+            Self::CipherKdfMismatch => write!(
+                f,
+                "private key cipher and kdf disagree (one is \"none\", the other is not)"
+            ),
+            Self::KdfRoundsOutOfRange { rounds, limit } => write!(
+                f,
+                "bcrypt kdf rounds {rounds} outside the accepted range 1..={limit}"
+            ),
+            Self::KdfSaltLength { len } => {
+                write!(f, "bcrypt kdf salt of {len} bytes is outside 1..=1024")
+            }
+            Self::KeyCount { count } => {
+                write!(
+                    f,
+                    "private key file holds {count} keys, only 1 is supported"
+                )
+            }
+            Self::PassphraseRequired => write!(f, "private key is encrypted, passphrase required"),
+            Self::BadCiphertextLength { len, block } => write!(
+                f,
+                "encrypted private key section of {len} bytes is not a multiple of {block}"
+            ),
+            Self::AuthenticationFailed => write!(
+                f,
+                "wrong passphrase or corrupt key (aes256-gcm tag does not verify)"
+            ),
+            Self::BadPadding => write!(f, "private key padding is not 1, 2, 3, ..."),
+            Self::KeyMismatch => {
+                write!(f, "private key does not match its public key")
+            }
+            Self::KdfFailed => write!(f, "bcrypt kdf failed"),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Decode(e) => Some(e),
+            _ => None,
+        }
+    }
+}
