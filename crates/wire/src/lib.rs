@@ -6,6 +6,7 @@
 //! so decoding does not copy payload data.
 #![forbid(unsafe_code)]
 
+mod codec;
 mod error;
 mod mpint;
 pub mod msg;
@@ -13,6 +14,7 @@ mod name_list;
 mod reader;
 pub mod reason;
 mod side;
+pub mod transport;
 mod writer;
 
 pub use error::{DecodeError, DecodeErrorKind};
