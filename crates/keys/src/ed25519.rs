@@ -153,6 +153,11 @@ impl Ed25519KeyPair {
         }
     }
 
+    /// The 32-byte secret seed, for writing key files.
+    pub(crate) fn seed(&self) -> &[u8; 32] {
+        self.key.as_bytes()
+    }
+
     /// Signs `message` and returns the SSH signature blob
     /// (`string "ssh-ed25519"`, `string signature`).
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {

@@ -91,6 +91,23 @@ pub enum KeyError {
     KeyMismatch,
     /// The KDF failed (bad parameters).
     KdfFailed,
+    /// The key type word in the text and the name inside the blob differ.
+    KeyTypeMismatch {
+        /// The type word in the text.
+        text: String,
+        /// The type name inside the blob.
+        blob: String,
+    },
+    /// A key line has no key type or no base64 key.
+    MissingKey,
+}
+
+impl KeyError {
+    /// True when the error means the passphrase was wrong (or the encrypted key corrupt):
+    /// check-ints differ, or the aes256-gcm tag does not verify.
+    pub fn is_wrong_passphrase(&self) -> bool {
+        matches!(self, Self::WrongPassphrase | Self::AuthenticationFailed)
+    }
 }
 
 impl From<DecodeError> for KeyError {
@@ -161,6 +178,10 @@ impl fmt::Display for KeyError {
                 write!(f, "private key does not match its public key")
             }
             Self::KdfFailed => write!(f, "bcrypt kdf failed"),
+            Self::KeyTypeMismatch { text, blob } => {
+                write!(f, "key type {text:?} in the text but {blob:?} in the blob")
+            }
+            Self::MissingKey => write!(f, "no key type and base64 key found"),
         }
     }
 }

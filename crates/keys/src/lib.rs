@@ -4,9 +4,13 @@
 
 pub mod ed25519;
 mod error;
+pub mod private_key;
+pub mod public_key_line;
 
 pub use ed25519::{ALGORITHM, Ed25519KeyPair, Ed25519PublicKey};
 pub use error::KeyError;
+pub use private_key::{PrivateKey, PrivateKeyFile, encode_unencrypted};
+pub use public_key_line::{KeyBlob, PublicKeyLine, parse_public_key_line};
 
 #[cfg(test)]
 mod testutil;
