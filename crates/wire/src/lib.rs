@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod codec;
+pub mod connection;
 mod error;
 mod mpint;
 pub mod msg;

@@ -1,0 +1,240 @@
+//! Global requests (RFC 4254 §4, §7; OpenSSH PROTOCOL §2.4-2.5, §4.2): GLOBAL_REQUEST,
+//! REQUEST_SUCCESS and REQUEST_FAILURE.
+
+use std::borrow::Cow;
+
+use crate::codec::{impl_to_bytes, open};
+use crate::{DecodeError, DecodeErrorKind, Reader, Writer, msg};
+
+/// Most host keys one `hostkeys-00@openssh.com` request may list (OpenSSH sends one per key
+/// type, a handful).
+pub const MAX_HOSTKEYS: usize = 256;
+
+/// Request name of [`GlobalRequestKind::TcpipForward`].
+pub const TCPIP_FORWARD: &str = "tcpip-forward";
+/// Request name of [`GlobalRequestKind::CancelTcpipForward`].
+pub const CANCEL_TCPIP_FORWARD: &str = "cancel-tcpip-forward";
+/// Request name of [`GlobalRequestKind::StreamlocalForward`].
+pub const STREAMLOCAL_FORWARD: &str = "streamlocal-forward@openssh.com";
+/// Request name of [`GlobalRequestKind::CancelStreamlocalForward`].
+pub const CANCEL_STREAMLOCAL_FORWARD: &str = "cancel-streamlocal-forward@openssh.com";
+/// Request name of [`GlobalRequestKind::Keepalive`].
+pub const KEEPALIVE: &str = "keepalive@openssh.com";
+/// Request name of [`GlobalRequestKind::NoMoreSessions`].
+pub const NO_MORE_SESSIONS: &str = "no-more-sessions@openssh.com";
+/// Request name of [`GlobalRequestKind::HostKeys`].
+pub const HOSTKEYS: &str = "hostkeys-00@openssh.com";
+
+/// SSH_MSG_GLOBAL_REQUEST (RFC 4254 §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalRequest<'a> {
+    /// Whether the sender wants REQUEST_SUCCESS / REQUEST_FAILURE back.
+    pub want_reply: bool,
+    /// The request name and its type-specific data.
+    pub request: GlobalRequestKind<'a>,
+}
+
+/// The request name of a GLOBAL_REQUEST with its type-specific fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GlobalRequestKind<'a> {
+    /// `tcpip-forward` (RFC 4254 §7.1): listen on the server side and forward back.
+    TcpipForward {
+        /// Address to listen on ("" = all, "localhost", or an address).
+        address_to_bind: Cow<'a, str>,
+        /// Port to listen on; 0 lets the server pick (the reply then carries it).
+        port_to_bind: u32,
+    },
+    /// `cancel-tcpip-forward` (RFC 4254 §7.1).
+    CancelTcpipForward {
+        /// Address of the forwarding to cancel.
+        address_to_bind: Cow<'a, str>,
+        /// Port of the forwarding to cancel.
+        port_to_bind: u32,
+    },
+    /// `streamlocal-forward@openssh.com` (OpenSSH PROTOCOL §2.4).
+    StreamlocalForward {
+        /// Unix socket path to listen on.
+        socket_path: Cow<'a, str>,
+    },
+    /// `cancel-streamlocal-forward@openssh.com`.
+    CancelStreamlocalForward {
+        /// Unix socket path of the forwarding to cancel.
+        socket_path: Cow<'a, str>,
+    },
+    /// `keepalive@openssh.com`: no data, answered with REQUEST_FAILURE by OpenSSH.
+    Keepalive,
+    /// `no-more-sessions@openssh.com` (PROTOCOL §2.2): no data.
+    NoMoreSessions,
+    /// `hostkeys-00@openssh.com` (PROTOCOL §2.5): public key blobs, at most [`MAX_HOSTKEYS`].
+    HostKeys {
+        /// One public key blob per host key.
+        keys: Vec<Cow<'a, [u8]>>,
+    },
+    /// Any other request name, data kept raw. Never holds one of the names above.
+    Unknown {
+        /// The request name.
+        request_name: Cow<'a, str>,
+        /// Everything after `want_reply`.
+        data: Cow<'a, [u8]>,
+    },
+}
+
+impl GlobalRequestKind<'_> {
+    /// The request name on the wire.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::TcpipForward { .. } => TCPIP_FORWARD,
+            Self::CancelTcpipForward { .. } => CANCEL_TCPIP_FORWARD,
+            Self::StreamlocalForward { .. } => STREAMLOCAL_FORWARD,
+            Self::CancelStreamlocalForward { .. } => CANCEL_STREAMLOCAL_FORWARD,
+            Self::Keepalive => KEEPALIVE,
+            Self::NoMoreSessions => NO_MORE_SESSIONS,
+            Self::HostKeys { .. } => HOSTKEYS,
+            Self::Unknown { request_name, .. } => request_name,
+        }
+    }
+}
+
+impl<'a> GlobalRequest<'a> {
+    /// Decodes a whole payload, message number included.
+    pub fn decode(payload: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut r = open(payload, msg::GLOBAL_REQUEST, "GLOBAL_REQUEST")?;
+        let request_name = r.utf8("GLOBAL_REQUEST.request_name")?;
+        let want_reply = r.boolean("GLOBAL_REQUEST.want_reply")?;
+        let request = match request_name.as_ref() {
+            TCPIP_FORWARD => GlobalRequestKind::TcpipForward {
+                address_to_bind: r.utf8("tcpip-forward.address_to_bind")?,
+                port_to_bind: r.uint32("tcpip-forward.port_to_bind")?,
+            },
+            CANCEL_TCPIP_FORWARD => GlobalRequestKind::CancelTcpipForward {
+                address_to_bind: r.utf8("cancel-tcpip-forward.address_to_bind")?,
+                port_to_bind: r.uint32("cancel-tcpip-forward.port_to_bind")?,
+            },
+            STREAMLOCAL_FORWARD => GlobalRequestKind::StreamlocalForward {
+                socket_path: r.utf8("streamlocal-forward.socket_path")?,
+            },
+            CANCEL_STREAMLOCAL_FORWARD => GlobalRequestKind::CancelStreamlocalForward {
+                socket_path: r.utf8("cancel-streamlocal-forward.socket_path")?,
+            },
+            KEEPALIVE => GlobalRequestKind::Keepalive,
+            NO_MORE_SESSIONS => GlobalRequestKind::NoMoreSessions,
+            HOSTKEYS => GlobalRequestKind::HostKeys {
+                keys: host_keys(&mut r)?,
+            },
+            _ => GlobalRequestKind::Unknown {
+                request_name,
+                data: Cow::Borrowed(r.rest()),
+            },
+        };
+        r.finish("GLOBAL_REQUEST")?;
+        Ok(Self {
+            want_reply,
+            request,
+        })
+    }
+
+    /// Encodes the message, number included.
+    pub fn encode(&self, w: &mut Writer<'_>) {
+        w.byte(msg::GLOBAL_REQUEST)
+            .utf8(self.request.name())
+            .boolean(self.want_reply);
+        match &self.request {
+            GlobalRequestKind::TcpipForward {
+                address_to_bind,
+                port_to_bind,
+            }
+            | GlobalRequestKind::CancelTcpipForward {
+                address_to_bind,
+                port_to_bind,
+            } => {
+                w.utf8(address_to_bind).uint32(*port_to_bind);
+            }
+            GlobalRequestKind::StreamlocalForward { socket_path }
+            | GlobalRequestKind::CancelStreamlocalForward { socket_path } => {
+                w.utf8(socket_path);
+            }
+            GlobalRequestKind::Keepalive | GlobalRequestKind::NoMoreSessions => {}
+            GlobalRequestKind::HostKeys { keys } => {
+                for key in keys {
+                    w.string(key);
+                }
+            }
+            GlobalRequestKind::Unknown { data, .. } => {
+                w.raw(data);
+            }
+        }
+    }
+}
+
+/// The key blobs of a hostkeys-00 request: strings until the payload ends.
+fn host_keys<'a>(r: &mut Reader<'a>) -> Result<Vec<Cow<'a, [u8]>>, DecodeError> {
+    let mut keys = Vec::new();
+    while !r.is_empty() {
+        if keys.len() >= MAX_HOSTKEYS {
+            return Err(DecodeError::new(
+                "hostkeys-00.keys",
+                DecodeErrorKind::TooLong {
+                    len: keys.len().saturating_add(1),
+                    limit: MAX_HOSTKEYS,
+                },
+            ));
+        }
+        keys.push(r.bytes("hostkeys-00.key")?);
+    }
+    Ok(keys)
+}
+
+/// SSH_MSG_REQUEST_SUCCESS (RFC 4254 §4): request-specific data, usually empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RequestSuccess<'a> {
+    /// Request-specific data; for `tcpip-forward` with port 0, the bound port as a uint32.
+    pub data: Cow<'a, [u8]>,
+}
+
+impl<'a> RequestSuccess<'a> {
+    /// Decodes a whole payload, message number included.
+    pub fn decode(payload: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut r = open(payload, msg::REQUEST_SUCCESS, "REQUEST_SUCCESS")?;
+        Ok(Self {
+            data: Cow::Borrowed(r.rest()),
+        })
+    }
+
+    /// Encodes the message, number included.
+    pub fn encode(&self, w: &mut Writer<'_>) {
+        w.byte(msg::REQUEST_SUCCESS).raw(&self.data);
+    }
+
+    /// The port the server bound for a `tcpip-forward` with port 0 (RFC 4254 §7.1): the data
+    /// read as a uint32 when it is exactly 4 bytes.
+    pub fn bound_port(&self) -> Option<u32> {
+        let bytes: [u8; 4] = self.data.as_ref().try_into().ok()?;
+        Some(u32::from_be_bytes(bytes))
+    }
+
+    /// A reply carrying the bound port.
+    pub fn with_bound_port(port: u32) -> RequestSuccess<'static> {
+        RequestSuccess {
+            data: Cow::Owned(port.to_be_bytes().to_vec()),
+        }
+    }
+}
+
+/// SSH_MSG_REQUEST_FAILURE (RFC 4254 §4): no fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RequestFailure;
+
+impl RequestFailure {
+    /// Decodes a whole payload, message number included.
+    pub fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
+        open(payload, msg::REQUEST_FAILURE, "REQUEST_FAILURE")?.finish("REQUEST_FAILURE")?;
+        Ok(Self)
+    }
+
+    /// Encodes the message, number included.
+    pub fn encode(&self, w: &mut Writer<'_>) {
+        w.byte(msg::REQUEST_FAILURE);
+    }
+}
+
+impl_to_bytes!(GlobalRequest<'_>, RequestSuccess<'_>, RequestFailure);
