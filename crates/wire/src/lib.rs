@@ -16,6 +16,7 @@ mod reader;
 pub mod reason;
 mod side;
 pub mod transport;
+pub mod userauth;
 mod writer;
 
 pub use error::{DecodeError, DecodeErrorKind};
