@@ -100,6 +100,41 @@ pub enum KeyError {
     },
     /// A key line has no key type or no base64 key.
     MissingKey,
+    /// A known_hosts line starts with an `@` word other than `@revoked`/`@cert-authority`.
+    InvalidMarker {
+        /// The word found.
+        marker: String,
+    },
+    /// A hashed known_hosts host field is not `|1|base64(20 bytes)|base64(20 bytes)`.
+    BadHostHash,
+    /// A host name cannot be written to known_hosts (empty, whitespace, `,`, wildcards...).
+    InvalidHostName {
+        /// The host name given.
+        host: String,
+    },
+    /// An authorized_keys option is malformed, unknown or repeated.
+    BadOption {
+        /// The option name (as written, up to 64 characters).
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// A line of a known_hosts or authorized_keys file that was skipped, and why. Skipped lines
+/// never stop the other lines from being used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineWarning {
+    /// 1-based line number.
+    pub line: usize,
+    /// What was wrong with it.
+    pub error: KeyError,
+}
+
+impl fmt::Display for LineWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.error)
+    }
 }
 
 impl KeyError {
@@ -182,6 +217,18 @@ impl fmt::Display for KeyError {
                 write!(f, "key type {text:?} in the text but {blob:?} in the blob")
             }
             Self::MissingKey => write!(f, "no key type and base64 key found"),
+            Self::InvalidMarker { marker } => write!(
+                f,
+                "unknown marker {marker:?} (expected \"@revoked\" or \"@cert-authority\")"
+            ),
+            Self::BadHostHash => write!(
+                f,
+                "hashed host is not \"|1|<base64 20-byte salt>|<base64 20-byte hash>\""
+            ),
+            Self::InvalidHostName { host } => {
+                write!(f, "host name {host:?} cannot be written to known_hosts")
+            }
+            Self::BadOption { name, reason } => write!(f, "option {name:?}: {reason}"),
         }
     }
 }

@@ -4,11 +4,15 @@
 
 pub mod ed25519;
 mod error;
+pub mod known_hosts;
+pub mod pattern;
 pub mod private_key;
 pub mod public_key_line;
 
 pub use ed25519::{ALGORITHM, Ed25519KeyPair, Ed25519PublicKey};
-pub use error::KeyError;
+pub use error::{KeyError, LineWarning};
+pub use known_hosts::{HostKeyStatus, KnownHosts};
+pub use pattern::{match_pattern, match_pattern_list};
 pub use private_key::{PrivateKey, PrivateKeyFile, encode_unencrypted};
 pub use public_key_line::{KeyBlob, PublicKeyLine, parse_public_key_line};
 
