@@ -14,7 +14,11 @@ pub mod msg;
 mod name_list;
 mod reader;
 pub mod reason;
+#[cfg(test)]
+mod round_trip_tests;
 mod side;
+#[cfg(test)]
+mod strategy;
 pub mod transport;
 pub mod userauth;
 mod writer;
