@@ -2,6 +2,7 @@
 //! (openssh-key-v1), fingerprints, and the known_hosts and authorized_keys file formats.
 #![forbid(unsafe_code)]
 
+pub mod authorized_keys;
 pub mod ed25519;
 mod error;
 pub mod known_hosts;
@@ -9,6 +10,7 @@ pub mod pattern;
 pub mod private_key;
 pub mod public_key_line;
 
+pub use authorized_keys::{AuthorizedKeys, KeyLookup, KeyOptions, find_key};
 pub use ed25519::{ALGORITHM, Ed25519KeyPair, Ed25519PublicKey};
 pub use error::{KeyError, LineWarning};
 pub use known_hosts::{HostKeyStatus, KnownHosts};
