@@ -4,6 +4,9 @@ use core::fmt;
 
 use burrow_wire::{DecodeError, DisconnectReason};
 
+use crate::packet::PacketError;
+use crate::version::VersionError;
+
 /// The algorithm category a negotiation failed in (RFC 4253 §7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlgorithmKind {
@@ -68,6 +71,24 @@ pub enum TransportError {
     HostKeySignatureInvalid,
     /// The caller's host-key check refused the server's key.
     HostKeyRejected,
+    /// Strict kex: the peer's first KEXINIT was not its first packet.
+    KexInitNotFirst {
+        /// The sequence number the KEXINIT arrived with.
+        seq: u32,
+    },
+    /// A rekey presented a different host key than the first key exchange.
+    HostKeyChanged,
+    /// A chosen algorithm has no implementation (cannot happen with lists we built).
+    UnsupportedChoice,
+    /// We were asked to send a message the transport itself owns (KEXINIT, kex messages).
+    NotAServicePayload {
+        /// Its message number (0 for an empty payload).
+        number: u8,
+    },
+    /// The peer's version line was not acceptable.
+    Version(VersionError),
+    /// A packet from the peer broke the binary packet protocol (or failed to decrypt).
+    Packet(PacketError),
     /// The peer sent a message that is not allowed in the current phase.
     UnexpectedMessage {
         /// Its message number.
@@ -121,6 +142,12 @@ impl TransportError {
             TransportError::BadHostKey => DisconnectReason::KeyExchangeFailed,
             TransportError::HostKeySignatureInvalid => DisconnectReason::KeyExchangeFailed,
             TransportError::HostKeyRejected => DisconnectReason::HostKeyNotVerifiable,
+            TransportError::KexInitNotFirst { .. } => DisconnectReason::ProtocolError,
+            TransportError::HostKeyChanged => DisconnectReason::HostKeyNotVerifiable,
+            TransportError::UnsupportedChoice => DisconnectReason::KeyExchangeFailed,
+            TransportError::NotAServicePayload { .. } => DisconnectReason::ByApplication,
+            TransportError::Version(e) => e.disconnect_reason(),
+            TransportError::Packet(e) => e.disconnect_reason(),
             TransportError::UnexpectedMessage { .. } => DisconnectReason::ProtocolError,
             TransportError::StrictKexViolation { .. } => DisconnectReason::ProtocolError,
             TransportError::PeerDisconnected { .. } => DisconnectReason::ByApplication,
@@ -153,6 +180,22 @@ impl fmt::Display for TransportError {
                 f.write_str("server's signature over the exchange hash does not verify")
             }
             TransportError::HostKeyRejected => f.write_str("server host key was rejected"),
+            TransportError::KexInitNotFirst { seq } => write!(
+                f,
+                "strict kex: peer's KEXINIT arrived as packet {seq}, not as its first packet"
+            ),
+            TransportError::HostKeyChanged => {
+                f.write_str("server presented a different host key in a rekey")
+            }
+            TransportError::UnsupportedChoice => {
+                f.write_str("negotiated an algorithm with no implementation")
+            }
+            TransportError::NotAServicePayload { number } => write!(
+                f,
+                "message {number} is the transport's own, not a service payload"
+            ),
+            TransportError::Version(e) => write!(f, "peer version exchange: {e}"),
+            TransportError::Packet(e) => write!(f, "peer packet: {e}"),
             TransportError::UnexpectedMessage { number, phase } => {
                 write!(f, "peer sent message {number}, not allowed during {phase}")
             }
@@ -183,6 +226,18 @@ impl fmt::Display for TransportError {
 }
 
 impl std::error::Error for TransportError {}
+
+impl From<VersionError> for TransportError {
+    fn from(e: VersionError) -> Self {
+        TransportError::Version(e)
+    }
+}
+
+impl From<PacketError> for TransportError {
+    fn from(e: PacketError) -> Self {
+        TransportError::Packet(e)
+    }
+}
 
 impl From<DecodeError> for TransportError {
     fn from(e: DecodeError) -> Self {

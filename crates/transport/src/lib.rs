@@ -2,11 +2,26 @@
 //! binary packet protocol, ciphers and MACs, curve25519 key exchange, strict kex and rekeying.
 #![forbid(unsafe_code)]
 
+pub mod admission;
 pub mod cipher;
+mod client;
+pub mod config;
+mod dispatch;
 mod error;
+mod event;
+mod handshake;
 pub mod kex;
+pub mod negotiate;
 pub mod packet;
 pub mod prefs;
+pub mod rekey;
+mod server;
+pub mod service;
+mod transport;
 pub mod version;
 
+pub use config::TransportConfig;
 pub use error::{AlgorithmKind, TransportError};
+pub use event::{HostKeyVerdict, KexInfo, TransportEvent};
+pub use rekey::RekeyLimit;
+pub use transport::Transport;

@@ -1,0 +1,65 @@
+//! The server's side of the key exchange: answering KEX_ECDH_INIT, then EXT_INFO.
+
+use burrow_wire::NameList;
+use burrow_wire::transport::{ExtInfo, KexEcdhInit, KexEcdhReply};
+
+use crate::handshake::{AwaitPeerNewKeys, KexState, NewKeysPermit};
+use crate::kex::{EphemeralKey, ExchangeHashInput, exchange_hash};
+use crate::negotiate::HOST_KEY_ALG;
+use crate::{Transport, TransportError};
+
+/// Proof that we signed the exchange hash with our host key; lets the server send NEWKEYS.
+pub(crate) struct ExchangeSigned(());
+
+impl Transport {
+    /// KEX_ECDH_INIT: agree on K, compute and sign H, then send KEX_ECDH_REPLY, NEWKEYS, our
+    /// EXT_INFO (first exchange, if the client asked) and the held payloads in one flight.
+    pub(crate) fn on_ecdh_init(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+        let init = KexEcdhInit::decode(payload)?;
+        let KexState::ServerAwaitInit(exchange) = core::mem::take(&mut self.kex) else {
+            return Err(TransportError::UnexpectedMessage {
+                number: burrow_wire::msg::KEX_ECDH_INIT,
+                phase: "a key exchange before KEXINIT",
+            });
+        };
+        let Some(host_key) = self.host_key.clone() else {
+            return Err(TransportError::BadHostKey);
+        };
+        let ephemeral = EphemeralKey::generate(&mut *self.rng);
+        let shared = ephemeral.agree(&init.client_ephemeral_public_key)?;
+        let blob = host_key.public_key().to_blob();
+        let our_version = crate::version::our_version_line();
+        let our_version = our_version.strip_suffix(b"\r\n").unwrap_or(our_version);
+        let h = exchange_hash(&ExchangeHashInput {
+            client_version: self.peer_version.as_deref().unwrap_or_default(),
+            server_version: our_version,
+            client_kexinit: &exchange.theirs,
+            server_kexinit: &exchange.ours,
+            host_key: &blob,
+            client_ephemeral: &init.client_ephemeral_public_key,
+            server_ephemeral: ephemeral.public_key(),
+            shared_secret: &shared,
+        });
+        let signature = host_key.sign(&h);
+        let signed = ExchangeSigned(());
+        let keys = self.derive_session_keys(&exchange.negotiated, &shared, &h);
+        let info = self.kex_info(&exchange.negotiated);
+        let reply = KexEcdhReply {
+            host_key: blob.as_slice().into(),
+            server_ephemeral_public_key: ephemeral.public_key().as_slice().into(),
+            signature: signature.as_slice().into(),
+        };
+        self.seal(&reply.to_bytes())?;
+        self.send_newkeys(&keys.outgoing, NewKeysPermit::Signed(signed))?;
+        if !self.initial_done && exchange.negotiated.peer_accepts_ext_info {
+            let algs = NameList::from_names(&[HOST_KEY_ALG])?;
+            self.seal(&ExtInfo::with_server_sig_algs(&algs).to_bytes())?;
+        }
+        self.flush_held()?;
+        self.kex = KexState::AwaitPeerNewKeys(AwaitPeerNewKeys {
+            incoming: keys.incoming,
+            info,
+        });
+        Ok(())
+    }
+}
