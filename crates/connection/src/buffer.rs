@@ -1,0 +1,162 @@
+//! Received channel data waiting for the application, held as shared `Bytes` without copying.
+
+use std::collections::VecDeque;
+
+use bytes::{Bytes, BytesMut};
+
+/// Chunks shorter than this are copied into one growing buffer instead of being kept as
+/// their own `Bytes`. A `Bytes` slice pins the whole packet buffer it came from, and a peer
+/// sending one-byte packets would otherwise make the queue hold one entry (and one pinned
+/// allocation) per byte of window. Bulk data (OpenSSH sends up to 32 KiB per packet) is kept
+/// as is, without a copy. With this, the queue holds at most `2 * window / COALESCE_BELOW + 1`
+/// entries.
+pub const COALESCE_BELOW: usize = 4096;
+
+/// Received data in arrival order. Bounded by the receive window: the connection checks every
+/// packet against the window before pushing it here.
+#[derive(Debug, Default)]
+pub struct RecvBuffer {
+    chunks: VecDeque<Bytes>,
+    /// Small chunks that arrived after the last entry of `chunks`.
+    tail: BytesMut,
+    len: usize,
+}
+
+impl RecvBuffer {
+    /// Bytes waiting.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends `data` after everything already buffered.
+    pub fn push(&mut self, data: Bytes) {
+        if data.is_empty() {
+            return;
+        }
+        self.len = self.len.saturating_add(data.len());
+        if data.len() < COALESCE_BELOW {
+            self.tail.extend_from_slice(&data);
+        } else {
+            if !self.tail.is_empty() {
+                self.chunks.push_back(self.tail.split().freeze());
+            }
+            self.chunks.push_back(data);
+        }
+    }
+
+    /// Takes up to `max` bytes from the front, or `None` when empty or `max` is 0.
+    pub fn pop(&mut self, max: usize) -> Option<Bytes> {
+        if max == 0 || self.len == 0 {
+            return None;
+        }
+        let out = match self.chunks.front_mut() {
+            Some(front) if front.len() > max => front.split_to(max),
+            Some(_) => self.chunks.pop_front()?,
+            None => {
+                let n = max.min(self.tail.len());
+                self.tail.split_to(n).freeze()
+            }
+        };
+        self.len = self.len.saturating_sub(out.len());
+        if self.len == 0 {
+            self.release();
+        }
+        Some(out)
+    }
+
+    /// Drops everything buffered and returns how many bytes that was.
+    pub fn clear(&mut self) -> usize {
+        let n = self.len;
+        self.len = 0;
+        self.release();
+        n
+    }
+
+    /// Frees the memory of an empty buffer, so an idle channel keeps no allocation.
+    fn release(&mut self) {
+        self.chunks = VecDeque::new();
+        self.tail = BytesMut::new();
+    }
+
+    /// Entries held (for tests of the bound).
+    #[cfg(test)]
+    pub fn entries(&self) -> usize {
+        self.chunks.len() + usize::from(!self.tail.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_comes_out_in_order() {
+        let mut b = RecvBuffer::default();
+        b.push(Bytes::from_static(b"hello "));
+        b.push(Bytes::from(vec![b'x'; 5000]));
+        b.push(Bytes::from_static(b"world"));
+        assert_eq!(b.len(), 5011);
+        let mut got = Vec::new();
+        while let Some(chunk) = b.pop(4000) {
+            got.extend_from_slice(&chunk);
+        }
+        let mut want = b"hello ".to_vec();
+        want.extend(vec![b'x'; 5000]);
+        want.extend_from_slice(b"world");
+        assert_eq!(got, want);
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn large_chunks_are_not_copied() {
+        let mut b = RecvBuffer::default();
+        let data = Bytes::from(vec![7u8; 8192]);
+        let ptr = data.as_ptr();
+        b.push(data);
+        assert_eq!(b.pop(100_000).unwrap().as_ptr(), ptr);
+    }
+
+    #[test]
+    fn pop_respects_max() {
+        let mut b = RecvBuffer::default();
+        b.push(Bytes::from(vec![1u8; 10_000]));
+        assert_eq!(b.pop(3).unwrap().len(), 3);
+        assert_eq!(b.len(), 9997);
+        assert_eq!(b.pop(0), None);
+    }
+
+    #[test]
+    fn tiny_packets_are_coalesced() {
+        let mut b = RecvBuffer::default();
+        for _ in 0..100_000 {
+            b.push(Bytes::from_static(b"a"));
+        }
+        assert_eq!(b.entries(), 1);
+        assert_eq!(b.len(), 100_000);
+    }
+
+    #[test]
+    fn alternating_sizes_stay_bounded() {
+        let mut b = RecvBuffer::default();
+        let mut total = 0;
+        while total < (2 << 20) {
+            b.push(Bytes::from_static(b"a"));
+            b.push(Bytes::from(vec![0u8; COALESCE_BELOW]));
+            total += 1 + COALESCE_BELOW;
+        }
+        assert!(b.entries() <= 2 * total / COALESCE_BELOW + 1);
+    }
+
+    #[test]
+    fn clear_returns_count_and_empties() {
+        let mut b = RecvBuffer::default();
+        b.push(Bytes::from_static(b"abc"));
+        assert_eq!(b.clear(), 3);
+        assert_eq!(b.pop(10), None);
+    }
+}

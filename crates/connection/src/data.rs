@@ -1,0 +1,220 @@
+//! Data flow on open channels (RFC 4254 §5.2-5.3): DATA, WINDOW_ADJUST, EOF and CLOSE, both
+//! from the peer and from the application.
+
+use burrow_wire::connection::{ChannelClose, ChannelEof, ChannelWindowAdjust, ConnectionMessage};
+use burrow_wire::msg;
+use bytes::Bytes;
+
+use crate::connection::Connection;
+use crate::error::Error;
+use crate::event::Event;
+use crate::id::LocalChannelId;
+use crate::outgoing::Outgoing;
+use crate::state::{ChannelState, DataFate, LocalCloseAction, PeerCloseFate};
+use crate::window::{RecvWindow, WindowViolation};
+
+impl Connection {
+    /// The peer's WINDOW_ADJUST. Applied even after our CLOSE (it may have crossed it), so
+    /// an overflow is caught either way.
+    pub(crate) fn on_window_adjust(&mut self, m: ChannelWindowAdjust) -> Result<(), Error> {
+        let (id, c) = self.peer_channel(m.recipient_channel, msg::CHANNEL_WINDOW_ADJUST)?;
+        c.state.check_peer_message(id, msg::CHANNEL_WINDOW_ADJUST)?;
+        c.send_window
+            .on_adjust(m.bytes_to_add)
+            .map_err(|v| Error::from_window(id, v))?;
+        if c.state.can_send_data() && m.bytes_to_add > 0 {
+            self.push_event(Event::Writable { channel: id });
+        }
+        Ok(())
+    }
+
+    /// The peer's DATA (`ext` is `None`) or EXTENDED_DATA. Checked against the state, the
+    /// maximum packet size and the window before anything is kept.
+    pub(crate) fn on_data(
+        &mut self,
+        channel: u32,
+        ext: Option<u32>,
+        data: Bytes,
+    ) -> Result<(), Error> {
+        let message = match ext {
+            None => msg::CHANNEL_DATA,
+            Some(_) => msg::CHANNEL_EXTENDED_DATA,
+        };
+        let (id, c) = self.peer_channel(channel, message)?;
+        let fate = c.state.on_peer_data(id, message)?;
+        let len = u32::try_from(data.len()).map_err(|_| {
+            let max = c.recv_window.max_packet();
+            Error::from_window(id, WindowViolation::PacketTooLarge { len: u32::MAX, max })
+        })?;
+        c.recv_window
+            .on_data(len)
+            .map_err(|v| Error::from_window(id, v))?;
+        if fate == DataFate::Discard || len == 0 {
+            c.recv_window.on_discarded(len);
+            return Ok(());
+        }
+        match ext {
+            None => {
+                let was_empty = c.buffer.is_empty();
+                c.buffer.push(data);
+                if was_empty {
+                    self.push_event(Event::Readable { channel: id });
+                }
+            }
+            Some(data_type_code) => {
+                c.ext_pending = c.ext_pending.saturating_add(len);
+                self.push_event(Event::ExtendedData {
+                    channel: id,
+                    data_type_code,
+                    data,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The peer's EOF.
+    pub(crate) fn on_eof(&mut self, channel: u32) -> Result<(), Error> {
+        let (id, c) = self.peer_channel(channel, msg::CHANNEL_EOF)?;
+        c.state.on_peer_eof(id)?;
+        if c.state.can_send_messages() {
+            self.push_event(Event::Eof { channel: id });
+        }
+        Ok(())
+    }
+
+    /// The peer's CLOSE: frees the id if ours went already; otherwise the channel waits for
+    /// the application's `close`. Replies we owed on it are dropped (it is closed).
+    pub(crate) fn on_close(&mut self, channel: u32) -> Result<(), Error> {
+        let (id, c) = self.peer_channel(channel, msg::CHANNEL_CLOSE)?;
+        match c.state.on_peer_close(id)? {
+            PeerCloseFate::Keep => {
+                c.replies.clear();
+                c.outstanding.clear();
+            }
+            PeerCloseFate::Free => {
+                self.channels.remove(id);
+            }
+        }
+        self.push_event(Event::PeerClosed { channel: id });
+        Ok(())
+    }
+
+    /// Returns the credit of an `ExtendedData` event the application has taken.
+    pub(crate) fn credit_extended(&mut self, id: LocalChannelId, len: usize) {
+        let Some(c) = self.channels.get_mut(id) else {
+            return;
+        };
+        let n = u32::try_from(len).unwrap_or(u32::MAX).min(c.ext_pending);
+        c.ext_pending -= n;
+        c.recv_window.on_consumed(n);
+        self.grant_credit(id);
+    }
+
+    /// Sends a WINDOW_ADJUST if enough credit is owed and the channel may still get one.
+    fn grant_credit(&mut self, id: LocalChannelId) {
+        let Some(c) = self.channels.get_mut(id) else {
+            return;
+        };
+        if !c.state.can_send_messages() {
+            return;
+        }
+        let remote = c.remote;
+        if let Some(add) = c.recv_window.take_adjust() {
+            self.send_adjust(remote, add);
+        }
+    }
+
+    /// Queues as much of `data` as the send window allows, split into packets of at most the
+    /// peer's maximum packet size, and advances `data` past what was taken (no copy). Returns
+    /// the bytes taken; 0 means wait for [`Event::Writable`].
+    pub fn write(&mut self, id: LocalChannelId, data: &mut Bytes) -> Result<usize, Error> {
+        let c = self
+            .channels
+            .get_mut(id)
+            .ok_or(Error::NoSuchChannel { channel: id })?;
+        if !c.state.can_send_data() {
+            return Err(Error::ChannelStateMismatch {
+                channel: id,
+                action: "write",
+                state: c.state.name(),
+            });
+        }
+        let recipient = c.remote;
+        let mut taken = 0usize;
+        while !data.is_empty() {
+            let want = u32::try_from(data.len()).unwrap_or(u32::MAX);
+            let n = c.send_window.take(want) as usize;
+            if n == 0 {
+                break;
+            }
+            let packet = data.split_to(n.min(data.len()));
+            self.out.push_back(Outgoing::Data {
+                recipient,
+                data: packet,
+            });
+            taken = taken.saturating_add(n);
+        }
+        Ok(taken)
+    }
+
+    /// Takes up to `max` received bytes from the front of the channel's buffer; `None` when
+    /// nothing is buffered (see [`Connection::peer_finished`] for end of stream). Reading is
+    /// consuming, and consuming returns window credit to the peer.
+    pub fn read(&mut self, id: LocalChannelId, max: usize) -> Result<Option<Bytes>, Error> {
+        let c = self.local_channel(id)?;
+        let Some(chunk) = c.buffer.pop(max) else {
+            return Ok(None);
+        };
+        c.recv_window
+            .on_consumed(u32::try_from(chunk.len()).unwrap_or(u32::MAX));
+        self.grant_credit(id);
+        Ok(Some(chunk))
+    }
+
+    /// Sends EOF: we will write no more. Idempotent; a no-op once closing.
+    pub fn eof(&mut self, id: LocalChannelId) -> Result<(), Error> {
+        let c = self.local_channel(id)?;
+        if c.state.on_local_eof(id)? {
+            let remote = c.remote;
+            self.send(ConnectionMessage::ChannelEof(ChannelEof {
+                recipient_channel: remote.0,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Closes the channel: sends CLOSE (after any queued data), drops unread data and pending
+    /// requests. The id stays taken until the peer's CLOSE ([`Event::PeerClosed`]), or is
+    /// freed now if that came first. Closing an unconfirmed open sends CLOSE once it is
+    /// confirmed. After this the application must not use the id again.
+    pub fn close(&mut self, id: LocalChannelId) -> Result<(), Error> {
+        let c = self.local_channel(id)?;
+        let action = c.state.on_local_close(id)?;
+        let remote = c.remote;
+        match action {
+            LocalCloseAction::SendAndKeep => c.drop_queues(),
+            LocalCloseAction::SendAndFree => {
+                self.channels.remove(id);
+            }
+            LocalCloseAction::Deferred | LocalCloseAction::Nothing => return Ok(()),
+        }
+        self.send(ConnectionMessage::ChannelClose(ChannelClose {
+            recipient_channel: remote.0,
+        }));
+        Ok(())
+    }
+
+    /// Resizes the channel's receive window (grow now, shrink by granting less later). On a
+    /// channel not accepted yet, the new size is what the confirmation will grant.
+    pub fn set_recv_window(&mut self, id: LocalChannelId, size: u32) -> Result<(), Error> {
+        let c = self.local_channel(id)?;
+        if c.state == ChannelState::Offered {
+            c.recv_window = RecvWindow::new(size, c.recv_window.max_packet());
+            return Ok(());
+        }
+        c.recv_window.resize(size);
+        self.grant_credit(id);
+        Ok(())
+    }
+}
