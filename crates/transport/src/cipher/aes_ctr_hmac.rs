@@ -18,7 +18,6 @@ use crate::packet::PacketError;
 const BLOCK: usize = 16;
 
 /// The keystream, by key size.
-#[derive(Clone)]
 enum Stream {
     Aes128(Box<Ctr128BE<Aes128>>),
     Aes256(Box<Ctr128BE<Aes256>>),
@@ -29,6 +28,16 @@ impl Stream {
         let result = match self {
             Stream::Aes128(s) => s.try_apply_keystream(data),
             Stream::Aes256(s) => s.try_apply_keystream(data),
+        };
+        result.map_err(|_| PacketError::KeystreamExhausted)
+    }
+
+    /// Applies the keystream to `data` from a copy of the state (on the stack, no allocation),
+    /// leaving our own position where it was.
+    fn peek(&self, data: &mut [u8]) -> Result<(), PacketError> {
+        let result = match self {
+            Stream::Aes128(s) => Ctr128BE::clone(s).try_apply_keystream(data),
+            Stream::Aes256(s) => Ctr128BE::clone(s).try_apply_keystream(data),
         };
         result.map_err(|_| PacketError::KeystreamExhausted)
     }
@@ -102,7 +111,7 @@ impl CtrHmac {
             .get(..BLOCK)
             .and_then(|b| b.try_into().ok())
             .ok_or(truncated)?;
-        self.stream.clone().apply(&mut first)?;
+        self.stream.peek(&mut first)?;
         super::clear_length(&first)
     }
 

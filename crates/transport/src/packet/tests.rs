@@ -456,3 +456,12 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn seal_takes_a_boxed_dyn_rng_as_the_transport_holds_it() {
+    let mut rng: Box<dyn rand_core::CryptoRngCore + Send> = Box::new(PatternRng(0xa0));
+    let mut sealer = PacketSealer::new();
+    let mut out = BytesMut::new();
+    sealer.seal(b"\x15", &mut out, &mut *rng).unwrap();
+    assert_eq!(&out[6..], b"\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9");
+}
