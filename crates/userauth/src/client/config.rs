@@ -1,0 +1,109 @@
+//! Client-side userauth configuration, the identities it can use, and the events it reports.
+
+use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
+
+use crate::Method;
+
+/// Who to log in as and which methods to try, in order.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The user name on the server.
+    pub user: String,
+    /// The host name as the user gave it (for prompts and `Permission denied` messages).
+    pub host: String,
+    /// Methods to try, in order (PreferredAuthentications). Default: publickey,
+    /// keyboard-interactive, password.
+    pub methods: Vec<Method>,
+    /// How many times to try password and keyboard-interactive each
+    /// (NumberOfPasswordPrompts, default 3).
+    pub password_attempts: u32,
+}
+
+impl ClientConfig {
+    /// Defaults for `user` at `host`.
+    pub fn new(user: impl Into<String>, host: impl Into<String>) -> Self {
+        Self {
+            user: user.into(),
+            host: host.into(),
+            methods: vec![
+                Method::Publickey,
+                Method::KeyboardInteractive,
+                Method::Password,
+            ],
+            password_attempts: 3,
+        }
+    }
+}
+
+/// A key the client may authenticate with.
+#[derive(Debug)]
+pub enum Identity {
+    /// The private key is at hand: the signed request goes out directly (no PK_OK round trip).
+    KeyPair(Ed25519KeyPair),
+    /// The key is held elsewhere (ssh-agent): a PK_OK query first, then a
+    /// [`ClientEvent::SignRequest`] answered by `provide_signature`.
+    External(Ed25519PublicKey),
+}
+
+impl Identity {
+    /// The public key.
+    pub fn public_key(&self) -> Ed25519PublicKey {
+        match self {
+            Self::KeyPair(k) => k.public_key(),
+            Self::External(k) => k.clone(),
+        }
+    }
+}
+
+/// One keyboard-interactive prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptLine {
+    /// The prompt text (peer text).
+    pub text: String,
+    /// Whether the answer may be echoed as typed.
+    pub echo: bool,
+}
+
+/// What the client reports to its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// SSH_MSG_USERAUTH_BANNER: print it (ssh prints to stderr).
+    Banner {
+        /// The banner text (peer text).
+        message: String,
+    },
+    /// Sign `data` with the external key `key_blob` (ssh-agent SIGN_REQUEST), then call
+    /// `provide_signature` (or `signing_failed`).
+    SignRequest {
+        /// The public key blob to sign with.
+        key_blob: Vec<u8>,
+        /// The RFC 4252 §7 data to sign.
+        data: Vec<u8>,
+    },
+    /// keyboard-interactive prompts: call `answer_prompts` with one answer per prompt.
+    Prompt {
+        /// The request's name (peer text, may be empty).
+        name: String,
+        /// The request's instruction (peer text, may be empty).
+        instruction: String,
+        /// The prompts.
+        prompts: Vec<PromptLine>,
+    },
+    /// Ask the user for a password (`prompt` is ssh's `user@host's password: `), then call
+    /// `answer_password`.
+    PasswordPrompt {
+        /// The text to show.
+        prompt: String,
+    },
+    /// A method was refused (or partially succeeded); the client goes on by itself.
+    Failure {
+        /// The method that was tried.
+        method: Method,
+        /// The server's "authentications that can continue" (peer text).
+        methods_left: Vec<String>,
+        /// Partial success: the method worked but more are required.
+        partial: bool,
+    },
+    /// USERAUTH_SUCCESS: the connection layer may start.
+    Success,
+}

@@ -1,0 +1,157 @@
+//! The client's method selection and the USERAUTH_REQUESTs (and INFO_RESPONSE) it builds.
+
+use std::borrow::Cow;
+
+use burrow_keys::ALGORITHM;
+use bytes::BytesMut;
+
+use super::{CONNECTION_SERVICE, Client, ClientEvent, Identity, Phase};
+use crate::server::encode;
+use crate::wire_shim::{AuthMethod, UserauthInfoResponse, UserauthRequest, publickey_signed_data};
+use crate::{Method, UserauthError};
+
+impl Client {
+    /// Picks the next method the server allows and we still have something for; sends its
+    /// request (or asks the caller). With nothing left, `PermissionDenied`.
+    pub(super) fn next_method(&mut self) -> Result<(), UserauthError> {
+        let left = self.methods_left.clone().unwrap_or_default();
+        let allowed = |m: Method| left.iter().any(|n| n == m.name());
+        for method in self.config.methods.clone() {
+            if !allowed(method) {
+                continue;
+            }
+            match method {
+                Method::Publickey => {
+                    if self.try_next_identity() {
+                        return Ok(());
+                    }
+                }
+                Method::KeyboardInteractive => {
+                    if self.kbd_tries < self.config.password_attempts {
+                        self.kbd_tries = self.kbd_tries.saturating_add(1);
+                        self.send_kbd();
+                        return Ok(());
+                    }
+                }
+                Method::Password => {
+                    if self.password_tries < self.config.password_attempts {
+                        self.password_tries = self.password_tries.saturating_add(1);
+                        self.phase = Phase::AwaitPasswordAnswer;
+                        self.events.push_back(ClientEvent::PasswordPrompt {
+                            prompt: format!(
+                                "{}@{}'s password: ",
+                                self.config.user, self.config.host
+                            ),
+                        });
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        self.phase = Phase::Failed;
+        Err(UserauthError::PermissionDenied {
+            user: self.config.user.clone(),
+            host: self.config.host.clone(),
+            methods: left,
+        })
+    }
+
+    /// Sends the request for the next usable identity; false when none is left.
+    fn try_next_identity(&mut self) -> bool {
+        let sig_ok = self
+            .server_sig_algs
+            .as_ref()
+            .is_none_or(|algs| algs.iter().any(|a| a == ALGORITHM));
+        if !sig_ok {
+            return false;
+        }
+        let index = self.next_identity;
+        let Some(identity) = self.identities.get(index) else {
+            return false;
+        };
+        self.next_identity = index.saturating_add(1);
+        let blob = identity.public_key().to_blob();
+        match identity {
+            Identity::KeyPair(pair) => {
+                let signature = pair.sign(&self.signed_data(&blob));
+                self.send_publickey(index, &blob, Some(&signature));
+            }
+            Identity::External(_) => self.send_publickey(index, &blob, None),
+        }
+        true
+    }
+
+    /// The RFC 4252 §7 data a publickey signature covers, for key `blob`.
+    pub(super) fn signed_data(&self, blob: &[u8]) -> BytesMut {
+        publickey_signed_data(
+            &self.session_id,
+            &self.config.user,
+            CONNECTION_SERVICE,
+            ALGORITHM,
+            blob,
+        )
+    }
+
+    fn request<'a>(&'a self, method: AuthMethod<'a>) -> UserauthRequest<'a> {
+        UserauthRequest {
+            user_name: Cow::Borrowed(&self.config.user),
+            service_name: Cow::Borrowed(CONNECTION_SERVICE),
+            method,
+        }
+    }
+
+    pub(super) fn send_none(&mut self) {
+        let payload = encode(|w| self.request(AuthMethod::None).encode(w));
+        self.outbox.push_back(payload);
+        self.phase = Phase::AwaitNone;
+    }
+
+    pub(super) fn send_publickey(&mut self, index: usize, blob: &[u8], signature: Option<&[u8]>) {
+        let payload = encode(|w| {
+            self.request(AuthMethod::Publickey {
+                algorithm: Cow::Borrowed(ALGORITHM),
+                public_key: Cow::Borrowed(blob),
+                signature: signature.map(Cow::Borrowed),
+            })
+            .encode(w);
+        });
+        self.outbox.push_back(payload);
+        self.phase = Phase::AwaitPublickey {
+            index,
+            signed: signature.is_some(),
+        };
+    }
+
+    fn send_kbd(&mut self) {
+        let payload = encode(|w| {
+            self.request(AuthMethod::KeyboardInteractive {
+                language_tag: Cow::Borrowed(""),
+                submethods: Cow::Borrowed(""),
+            })
+            .encode(w);
+        });
+        self.outbox.push_back(payload);
+        self.phase = Phase::AwaitKbd;
+    }
+
+    pub(super) fn send_info_response(&mut self, answers: &[&str]) {
+        let response = UserauthInfoResponse {
+            responses: answers.iter().map(|a| Cow::Borrowed(*a)).collect(),
+        };
+        let payload = encode(|w| response.encode(w));
+        self.outbox.push_back(payload);
+        self.phase = Phase::AwaitKbd;
+    }
+
+    pub(super) fn send_password(&mut self, password: &str) {
+        let payload = encode(|w| {
+            self.request(AuthMethod::Password {
+                password: Cow::Borrowed(password),
+                new_password: None,
+            })
+            .encode(w);
+        });
+        self.outbox.push_back(payload);
+        self.phase = Phase::AwaitPassword;
+    }
+}

@@ -1,0 +1,416 @@
+//! StrictHostKeyChecking as a pure function: from the known_hosts lookup result to accept,
+//! accept-and-append, accept-untrusted or refuse, with OpenSSH's exact messages
+//! (sshconnect.c `check_host_key`, `warn_changed_key`).
+//!
+//! The known_hosts file format (parsing, hashing, matching) is burrow-keys' job; this module
+//! only decides what to do with its answer.
+
+use burrow_keys::Ed25519PublicKey;
+
+/// OpenSSH's name for the key type in host key messages (`sshkey_type`).
+const KEY_TYPE: &str = "ED25519";
+
+/// The StrictHostKeyChecking setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StrictHostKeyChecking {
+    /// Never add keys; refuse unknown, changed and revoked keys.
+    #[default]
+    Yes,
+    /// Add unknown keys; refuse changed and revoked keys.
+    AcceptNew,
+    /// Add unknown keys; continue past changed and revoked keys without trusting them.
+    No,
+}
+
+/// What the known_hosts files say about this host and key (filled in from burrow-keys'
+/// lookup, with the file each finding came from).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KnownHostLookup {
+    /// A line for this host holds exactly this key.
+    Known,
+    /// Lines for this host hold other ED25519 keys; `file:line` is the first of them.
+    Changed {
+        /// The file holding the offending line.
+        file: String,
+        /// Its 1-based line number.
+        line: u64,
+    },
+    /// A `@revoked` line holds this key.
+    Revoked {
+        /// The file holding the `@revoked` line.
+        file: String,
+        /// Its 1-based line number.
+        line: u64,
+    },
+    /// No line for this host holds an ED25519 key.
+    Unknown,
+    /// Only `@cert-authority` lines match this host; burrow does not do certificates, so the
+    /// key counts as unknown.
+    CertAuthorityUnsupported,
+}
+
+/// Everything the decision needs.
+#[derive(Debug, Clone)]
+pub struct HostKeyCheck<'a> {
+    /// The configured policy.
+    pub policy: StrictHostKeyChecking,
+    /// The host name as the user gave it (or HostKeyAlias).
+    pub host: &'a str,
+    /// The port connected to.
+    pub port: u16,
+    /// The key the server presented (its signature is already verified).
+    pub key: &'a Ed25519PublicKey,
+    /// The user's known_hosts file (the first UserKnownHostsFile): where new keys go and
+    /// what "Add correct host key in ..." names.
+    pub user_known_hosts: &'a str,
+    /// The lookup result.
+    pub lookup: KnownHostLookup,
+}
+
+/// What to do with the host key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKeyDecision {
+    /// Trusted: go on.
+    Accept,
+    /// New key accepted: append `line` (with its newline) to `file`, then print `message`.
+    AcceptAndAppend {
+        /// The file to append to.
+        file: String,
+        /// The known_hosts line, `[host]:port ssh-ed25519 AAAA...\n`.
+        line: String,
+        /// `Warning: Permanently added '...' (ED25519) to the list of known hosts.`
+        message: String,
+    },
+    /// StrictHostKeyChecking=no past a changed or revoked key: print `warning` and go on,
+    /// but (like OpenSSH) with password, keyboard-interactive and all forwarding disabled.
+    AcceptUntrusted {
+        /// The lines OpenSSH prints before continuing.
+        warning: String,
+    },
+    /// Refuse the connection after printing `message` (ends `Host key verification failed.`).
+    Refuse {
+        /// The full text, one line per OpenSSH log line.
+        message: String,
+    },
+}
+
+/// The host name known_hosts uses for `host` on `port`: `host` on port 22, else
+/// `[host]:port` (OpenSSH `put_host_port`).
+pub fn known_hosts_name(host: &str, port: u16) -> String {
+    if port == 22 || port == 0 {
+        host.to_owned()
+    } else {
+        format!("[{host}]:{port}")
+    }
+}
+
+/// The final line of every refusal (sshconnect2.c `verify_host_key_callback`).
+pub const VERIFICATION_FAILED: &str = "Host key verification failed.";
+
+/// Decides what to do with a server's host key, as OpenSSH's `check_host_key` does for a
+/// plain (non-certificate) key with CheckHostIP off.
+pub fn decide(check: &HostKeyCheck<'_>) -> HostKeyDecision {
+    let name = known_hosts_name(check.host, check.port);
+    match &check.lookup {
+        KnownHostLookup::Known => HostKeyDecision::Accept,
+        KnownHostLookup::Unknown | KnownHostLookup::CertAuthorityUnsupported => {
+            unknown(check, &name)
+        }
+        KnownHostLookup::Revoked { .. } => revoked(check, &name),
+        KnownHostLookup::Changed { file, line } => changed(check, &name, file, *line),
+    }
+}
+
+fn unknown(check: &HostKeyCheck<'_>, name: &str) -> HostKeyDecision {
+    match check.policy {
+        StrictHostKeyChecking::Yes => refuse(vec![format!(
+            "No {KEY_TYPE} host key is known for {name} and you have requested strict checking."
+        )]),
+        StrictHostKeyChecking::AcceptNew | StrictHostKeyChecking::No => {
+            HostKeyDecision::AcceptAndAppend {
+                file: check.user_known_hosts.to_owned(),
+                line: format!("{name} {}\n", check.key.to_openssh_line("")),
+                message: format!(
+                    "Warning: Permanently added '{name}' ({KEY_TYPE}) to the list of known hosts."
+                ),
+            }
+        }
+    }
+}
+
+fn revoked(check: &HostKeyCheck<'_>, name: &str) -> HostKeyDecision {
+    let mut lines = vec![
+        BAR.to_owned(),
+        "@       WARNING: REVOKED HOST KEY DETECTED!               @".to_owned(),
+        BAR.to_owned(),
+        format!("The {KEY_TYPE} host key for {name} is marked as revoked."),
+        "This could mean that a stolen key is being used to".to_owned(),
+        "impersonate this host.".to_owned(),
+    ];
+    match check.policy {
+        StrictHostKeyChecking::Yes | StrictHostKeyChecking::AcceptNew => {
+            lines.push(format!(
+                "{KEY_TYPE} host key for {name} was revoked and you have requested strict checking."
+            ));
+            refuse(lines)
+        }
+        StrictHostKeyChecking::No => HostKeyDecision::AcceptUntrusted {
+            warning: lines.join("\n"),
+        },
+    }
+}
+
+fn changed(check: &HostKeyCheck<'_>, name: &str, file: &str, line: u64) -> HostKeyDecision {
+    let mut lines = vec![
+        BAR.to_owned(),
+        "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @".to_owned(),
+        BAR.to_owned(),
+        "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!".to_owned(),
+        "Someone could be eavesdropping on you right now (man-in-the-middle attack)!".to_owned(),
+        "It is also possible that a host key has just been changed.".to_owned(),
+        format!("The fingerprint for the {KEY_TYPE} key sent by the remote host is"),
+        format!("{}.", check.key.fingerprint()),
+        "Please contact your system administrator.".to_owned(),
+        format!(
+            "Add correct host key in {} to get rid of this message.",
+            check.user_known_hosts
+        ),
+        format!("Offending {KEY_TYPE} key in {file}:{line}"),
+    ];
+    match check.policy {
+        StrictHostKeyChecking::Yes | StrictHostKeyChecking::AcceptNew => {
+            lines.push(format!(
+                "Host key for {name} has changed and you have requested strict checking."
+            ));
+            refuse(lines)
+        }
+        StrictHostKeyChecking::No => HostKeyDecision::AcceptUntrusted {
+            warning: lines.join("\n"),
+        },
+    }
+}
+
+const BAR: &str = "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@";
+
+fn refuse(mut lines: Vec<String>) -> HostKeyDecision {
+    lines.push(VERIFICATION_FAILED.to_owned());
+    HostKeyDecision::Refuse {
+        message: lines.join("\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burrow_keys::Ed25519KeyPair;
+
+    use super::*;
+
+    fn key() -> Ed25519PublicKey {
+        Ed25519KeyPair::from_seed(&[7; 32]).public_key()
+    }
+
+    fn check(
+        policy: StrictHostKeyChecking,
+        port: u16,
+        key: &Ed25519PublicKey,
+        lookup: KnownHostLookup,
+    ) -> HostKeyDecision {
+        decide(&HostKeyCheck {
+            policy,
+            host: "server.example",
+            port,
+            key,
+            user_known_hosts: "/home/u/.ssh/known_hosts",
+            lookup,
+        })
+    }
+
+    #[test]
+    fn known_key_is_accepted_under_every_policy() {
+        let k = key();
+        for policy in [
+            StrictHostKeyChecking::Yes,
+            StrictHostKeyChecking::AcceptNew,
+            StrictHostKeyChecking::No,
+        ] {
+            assert_eq!(
+                check(policy, 22, &k, KnownHostLookup::Known),
+                HostKeyDecision::Accept
+            );
+        }
+    }
+
+    #[test]
+    fn changed_key_with_strict_checking_gives_openssh_text() {
+        let k = key();
+        let HostKeyDecision::Refuse { message } = check(
+            StrictHostKeyChecking::Yes,
+            2222,
+            &k,
+            KnownHostLookup::Changed {
+                file: "/home/u/.ssh/known_hosts".into(),
+                line: 3,
+            },
+        ) else {
+            panic!("not refused");
+        };
+        let expected = format!(
+            "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n\
+             @    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n\
+             @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n\
+             IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\n\
+             Someone could be eavesdropping on you right now (man-in-the-middle attack)!\n\
+             It is also possible that a host key has just been changed.\n\
+             The fingerprint for the ED25519 key sent by the remote host is\n\
+             {}.\n\
+             Please contact your system administrator.\n\
+             Add correct host key in /home/u/.ssh/known_hosts to get rid of this message.\n\
+             Offending ED25519 key in /home/u/.ssh/known_hosts:3\n\
+             Host key for [server.example]:2222 has changed and you have requested strict checking.\n\
+             Host key verification failed.",
+            k.fingerprint()
+        );
+        assert_eq!(message, expected);
+    }
+
+    #[test]
+    fn changed_key_is_refused_by_accept_new_too() {
+        let k = key();
+        let d = check(
+            StrictHostKeyChecking::AcceptNew,
+            22,
+            &k,
+            KnownHostLookup::Changed {
+                file: "/etc/ssh/ssh_known_hosts".into(),
+                line: 12,
+            },
+        );
+        let HostKeyDecision::Refuse { message } = d else {
+            panic!("not refused");
+        };
+        assert!(message.contains("\nOffending ED25519 key in /etc/ssh/ssh_known_hosts:12\n"));
+        assert!(message.ends_with(
+            "Host key for server.example has changed and you have requested strict checking.\n\
+             Host key verification failed."
+        ));
+    }
+
+    #[test]
+    fn changed_key_with_checking_off_continues_untrusted() {
+        let k = key();
+        let HostKeyDecision::AcceptUntrusted { warning } = check(
+            StrictHostKeyChecking::No,
+            22,
+            &k,
+            KnownHostLookup::Changed {
+                file: "/k".into(),
+                line: 1,
+            },
+        ) else {
+            panic!("not untrusted");
+        };
+        assert!(warning.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"));
+        assert!(warning.ends_with("Offending ED25519 key in /k:1"));
+    }
+
+    #[test]
+    fn revoked_key_gives_openssh_text() {
+        let k = key();
+        let d = check(
+            StrictHostKeyChecking::AcceptNew,
+            22,
+            &k,
+            KnownHostLookup::Revoked {
+                file: "/k".into(),
+                line: 2,
+            },
+        );
+        assert_eq!(
+            d,
+            HostKeyDecision::Refuse {
+                message: "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n\
+                          @       WARNING: REVOKED HOST KEY DETECTED!               @\n\
+                          @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n\
+                          The ED25519 host key for server.example is marked as revoked.\n\
+                          This could mean that a stolen key is being used to\n\
+                          impersonate this host.\n\
+                          ED25519 host key for server.example was revoked and you have requested strict checking.\n\
+                          Host key verification failed."
+                    .into()
+            }
+        );
+    }
+
+    #[test]
+    fn revoked_key_with_checking_off_continues_untrusted() {
+        let k = key();
+        let d = check(
+            StrictHostKeyChecking::No,
+            22,
+            &k,
+            KnownHostLookup::Revoked {
+                file: "/k".into(),
+                line: 2,
+            },
+        );
+        assert!(
+            matches!(d, HostKeyDecision::AcceptUntrusted { warning } if warning.contains("REVOKED HOST KEY DETECTED"))
+        );
+    }
+
+    #[test]
+    fn unknown_key_with_strict_checking_is_refused() {
+        let k = key();
+        assert_eq!(
+            check(
+                StrictHostKeyChecking::Yes,
+                2222,
+                &k,
+                KnownHostLookup::Unknown
+            ),
+            HostKeyDecision::Refuse {
+                message: "No ED25519 host key is known for [server.example]:2222 and you have \
+                          requested strict checking.\nHost key verification failed."
+                    .into()
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_key_with_accept_new_is_appended_with_warning() {
+        let k = key();
+        for policy in [StrictHostKeyChecking::AcceptNew, StrictHostKeyChecking::No] {
+            assert_eq!(
+                check(policy, 2222, &k, KnownHostLookup::Unknown),
+                HostKeyDecision::AcceptAndAppend {
+                    file: "/home/u/.ssh/known_hosts".into(),
+                    line: format!("[server.example]:2222 {}\n", k.to_openssh_line("")),
+                    message: "Warning: Permanently added '[server.example]:2222' (ED25519) to \
+                              the list of known hosts."
+                        .into()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn cert_authority_only_counts_as_unknown() {
+        let k = key();
+        assert!(matches!(
+            check(
+                StrictHostKeyChecking::Yes,
+                22,
+                &k,
+                KnownHostLookup::CertAuthorityUnsupported
+            ),
+            HostKeyDecision::Refuse { message } if message.starts_with("No ED25519 host key is known for server.example ")
+        ));
+    }
+
+    #[test]
+    fn port_22_uses_the_bare_host_name() {
+        assert_eq!(known_hosts_name("h", 22), "h");
+        assert_eq!(known_hosts_name("h", 2200), "[h]:2200");
+        assert_eq!(known_hosts_name("::1", 2200), "[::1]:2200");
+    }
+}

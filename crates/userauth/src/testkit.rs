@@ -1,0 +1,181 @@
+//! Test fixtures: a scripted policy, a seeded RNG, key helpers, and a pump that runs a client
+//! against a server with simulated time.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
+use burrow_wire::SessionId;
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng as _;
+
+use crate::{
+    AuthPolicy, Client, ClientConfig, ClientEvent, Identity, Server, ServerConfig, ServerEvent,
+    UserauthError,
+};
+
+pub fn session_id() -> SessionId {
+    SessionId::new(vec![0x5a; 32])
+}
+
+pub fn keypair(seed: u8) -> Ed25519KeyPair {
+    Ed25519KeyPair::from_seed(&[seed; 32])
+}
+
+pub fn rng() -> Box<ChaCha20Rng> {
+    Box::new(ChaCha20Rng::seed_from_u64(7))
+}
+
+/// A policy backed by maps; permissions are a label naming what matched.
+#[derive(Default)]
+pub struct MapPolicy {
+    pub keys: HashMap<String, Vec<Ed25519PublicKey>>,
+    pub passwords: HashMap<String, String>,
+    pub key_lookups: Vec<String>,
+    pub password_checks: Vec<String>,
+}
+
+impl MapPolicy {
+    pub fn with_key(user: &str, key: Ed25519PublicKey) -> Self {
+        let mut p = Self::default();
+        p.keys.insert(user.into(), vec![key]);
+        p
+    }
+}
+
+impl AuthPolicy for MapPolicy {
+    type Permissions = String;
+
+    fn public_key(&mut self, user: &str, key: &Ed25519PublicKey) -> Option<String> {
+        self.key_lookups.push(user.to_owned());
+        self.keys
+            .get(user)?
+            .iter()
+            .any(|k| k == key)
+            .then(|| format!("key:{}", key.fingerprint()))
+    }
+
+    fn password(&mut self, user: &str, password: &str) -> Option<String> {
+        self.password_checks.push(user.to_owned());
+        (self.passwords.get(user)? == password).then(|| "password".to_owned())
+    }
+}
+
+/// Answers the client's questions in a test.
+#[derive(Default)]
+pub struct Script {
+    pub passwords: Vec<Option<String>>,
+    pub prompt_answers: Vec<Vec<String>>,
+    /// Signs agent requests with this key (None: `signing_failed`).
+    pub agent: Option<Ed25519KeyPair>,
+}
+
+/// What a client-server run produced.
+#[derive(Debug)]
+pub struct Run {
+    pub client_result: Result<(), UserauthError>,
+    pub client_events: Vec<ClientEvent>,
+    pub server_events: Vec<ServerEvent<String>>,
+    /// Server payload numbers in the order they were delivered, with their release time.
+    pub server_sent: Vec<(u8, Duration)>,
+    pub client_sent: Vec<u8>,
+    pub last_server_payload: Vec<u8>,
+}
+
+/// Runs `client` against `server` until both are quiet, advancing simulated time to the
+/// server's `poll_timeout` when nothing else moves.
+pub fn run(
+    mut client: Client,
+    server: &mut Server<String>,
+    policy: &mut MapPolicy,
+    script: &mut Script,
+    t0: Instant,
+) -> Run {
+    let mut now = t0;
+    let mut out = Run {
+        client_result: Ok(()),
+        client_events: Vec::new(),
+        server_events: Vec::new(),
+        server_sent: Vec::new(),
+        client_sent: Vec::new(),
+        last_server_payload: Vec::new(),
+    };
+    for _ in 0..1000 {
+        let mut moved = false;
+        while let Some(p) = client.poll_payload() {
+            moved = true;
+            out.client_sent.push(p[0]);
+            server.handle_payload(&p, policy, now).unwrap();
+        }
+        while let Some(p) = server.poll_payload(now) {
+            moved = true;
+            out.server_sent.push((p[0], now - t0));
+            out.last_server_payload = p.to_vec();
+            if p[0] == burrow_wire::msg::DISCONNECT {
+                continue;
+            }
+            if let Err(e) = client.handle_payload(&p) {
+                out.client_result = Err(e);
+            }
+        }
+        while let Some(ev) = server.poll_event() {
+            out.server_events.push(ev);
+        }
+        while let Some(ev) = client.poll_event() {
+            moved = true;
+            let answer = match &ev {
+                ClientEvent::PasswordPrompt { .. } => {
+                    let pw = script.passwords.remove(0);
+                    Some(client.answer_password(pw.as_deref()))
+                }
+                ClientEvent::Prompt { .. } => {
+                    let answers = script.prompt_answers.remove(0);
+                    let refs: Vec<&str> = answers.iter().map(String::as_str).collect();
+                    Some(client.answer_prompts(&refs))
+                }
+                ClientEvent::SignRequest { data, .. } => Some(match &script.agent {
+                    Some(k) => client.provide_signature(&k.sign(data)),
+                    None => client.signing_failed(),
+                }),
+                _ => None,
+            };
+            if let Some(Err(e)) = answer {
+                out.client_result = Err(e);
+            }
+            out.client_events.push(ev);
+        }
+        if !moved {
+            match server.held_until() {
+                Some(t) if t > now => {
+                    assert_eq!(server.poll_timeout(), Some(t));
+                    now = t;
+                    server.handle_timeout(now);
+                }
+                _ => return out,
+            }
+        }
+    }
+    panic!("client and server did not settle");
+}
+
+pub fn client_config() -> ClientConfig {
+    ClientConfig::new("alice", "server.example")
+}
+
+pub fn server_config() -> ServerConfig {
+    ServerConfig {
+        failure_jitter: Duration::ZERO,
+        ..ServerConfig::default()
+    }
+}
+
+pub fn pair(
+    identities: Vec<Identity>,
+    config: ServerConfig,
+    t0: Instant,
+) -> (Client, Server<String>) {
+    (
+        Client::new(client_config(), session_id(), identities),
+        Server::new(config, session_id(), rng(), t0),
+    )
+}
