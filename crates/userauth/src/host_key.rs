@@ -5,7 +5,8 @@
 //! The known_hosts file format (parsing, hashing, matching) is burrow-keys' job; this module
 //! only decides what to do with its answer.
 
-use burrow_keys::Ed25519PublicKey;
+use burrow_keys::known_hosts::{format_entry, format_hashed_entry, host_name};
+use burrow_keys::{Ed25519PublicKey, HostKeyStatus, KnownHosts};
 
 /// OpenSSH's name for the key type in host key messages (`sshkey_type`).
 const KEY_TYPE: &str = "ED25519";
@@ -28,12 +29,14 @@ pub enum StrictHostKeyChecking {
 pub enum KnownHostLookup {
     /// A line for this host holds exactly this key.
     Known,
-    /// Lines for this host hold other ED25519 keys; `file:line` is the first of them.
+    /// Lines for this host hold other keys; `file:line` is the first of them.
     Changed {
         /// The file holding the offending line.
         file: String,
         /// Its 1-based line number.
         line: u64,
+        /// OpenSSH's type name of the offending key (`ED25519`, `RSA`, `ECDSA`...).
+        key_type: String,
     },
     /// A `@revoked` line holds this key.
     Revoked {
@@ -47,6 +50,45 @@ pub enum KnownHostLookup {
     /// Only `@cert-authority` lines match this host; burrow does not do certificates, so the
     /// key counts as unknown.
     CertAuthorityUnsupported,
+}
+
+impl KnownHostLookup {
+    /// Translates burrow-keys' lookup in `hosts` (read from `file`) into a policy input.
+    pub fn from_status(status: HostKeyStatus, hosts: &KnownHosts, file: &str) -> Self {
+        let line_no = |line: usize| u64::try_from(line).unwrap_or(u64::MAX);
+        match status {
+            HostKeyStatus::Known { .. } => Self::Known,
+            HostKeyStatus::Changed { line } => Self::Changed {
+                file: file.to_owned(),
+                line: line_no(line),
+                key_type: hosts
+                    .entries
+                    .iter()
+                    .find(|e| e.line == line)
+                    .map_or(KEY_TYPE, |e| openssh_type_name(e.key.algorithm()))
+                    .to_owned(),
+            },
+            HostKeyStatus::Revoked { line } => Self::Revoked {
+                file: file.to_owned(),
+                line: line_no(line),
+            },
+            HostKeyStatus::CertAuthorityUnsupported { .. } => Self::CertAuthorityUnsupported,
+            HostKeyStatus::Unknown => Self::Unknown,
+        }
+    }
+}
+
+/// OpenSSH's short type name for a key algorithm (`sshkey_type`).
+fn openssh_type_name(algorithm: &str) -> &'static str {
+    match algorithm {
+        "ssh-ed25519" => "ED25519",
+        "ssh-rsa" => "RSA",
+        "ssh-dss" => "DSA",
+        "sk-ssh-ed25519@openssh.com" => "ED25519-SK",
+        "sk-ecdsa-sha2-nistp256@openssh.com" => "ECDSA-SK",
+        a if a.starts_with("ecdsa-sha2-") => "ECDSA",
+        _ => "unknown",
+    }
 }
 
 /// Everything the decision needs.
@@ -65,6 +107,9 @@ pub struct HostKeyCheck<'a> {
     pub user_known_hosts: &'a str,
     /// The lookup result.
     pub lookup: KnownHostLookup,
+    /// HashKnownHosts: the 20 random salt bytes for a hashed new line; `None` writes the host
+    /// name in clear.
+    pub hash_salt: Option<[u8; 20]>,
 }
 
 /// What to do with the host key.
@@ -94,30 +139,24 @@ pub enum HostKeyDecision {
     },
 }
 
-/// The host name known_hosts uses for `host` on `port`: `host` on port 22, else
-/// `[host]:port` (OpenSSH `put_host_port`).
-pub fn known_hosts_name(host: &str, port: u16) -> String {
-    if port == 22 || port == 0 {
-        host.to_owned()
-    } else {
-        format!("[{host}]:{port}")
-    }
-}
-
 /// The final line of every refusal (sshconnect2.c `verify_host_key_callback`).
 pub const VERIFICATION_FAILED: &str = "Host key verification failed.";
 
 /// Decides what to do with a server's host key, as OpenSSH's `check_host_key` does for a
 /// plain (non-certificate) key with CheckHostIP off.
 pub fn decide(check: &HostKeyCheck<'_>) -> HostKeyDecision {
-    let name = known_hosts_name(check.host, check.port);
+    let name = host_name(check.host, check.port);
     match &check.lookup {
         KnownHostLookup::Known => HostKeyDecision::Accept,
         KnownHostLookup::Unknown | KnownHostLookup::CertAuthorityUnsupported => {
             unknown(check, &name)
         }
         KnownHostLookup::Revoked { .. } => revoked(check, &name),
-        KnownHostLookup::Changed { file, line } => changed(check, &name, file, *line),
+        KnownHostLookup::Changed {
+            file,
+            line,
+            key_type,
+        } => changed(check, &name, file, *line, key_type),
     }
 }
 
@@ -127,12 +166,22 @@ fn unknown(check: &HostKeyCheck<'_>, name: &str) -> HostKeyDecision {
             "No {KEY_TYPE} host key is known for {name} and you have requested strict checking."
         )]),
         StrictHostKeyChecking::AcceptNew | StrictHostKeyChecking::No => {
-            HostKeyDecision::AcceptAndAppend {
-                file: check.user_known_hosts.to_owned(),
-                line: format!("{name} {}\n", check.key.to_openssh_line("")),
-                message: format!(
-                    "Warning: Permanently added '{name}' ({KEY_TYPE}) to the list of known hosts."
-                ),
+            let line = match &check.hash_salt {
+                None => format_entry(check.host, check.port, check.key),
+                Some(salt) => format_hashed_entry(check.host, check.port, check.key, salt),
+            };
+            match line {
+                Ok(line) => HostKeyDecision::AcceptAndAppend {
+                    file: check.user_known_hosts.to_owned(),
+                    line: format!("{line}\n"),
+                    message: format!(
+                        "Warning: Permanently added '{name}' ({KEY_TYPE}) to the list of known hosts."
+                    ),
+                },
+                Err(e) => refuse(vec![format!(
+                    "Failed to add the host to the list of known hosts ({}): {e}",
+                    check.user_known_hosts
+                )]),
             }
         }
     }
@@ -160,7 +209,13 @@ fn revoked(check: &HostKeyCheck<'_>, name: &str) -> HostKeyDecision {
     }
 }
 
-fn changed(check: &HostKeyCheck<'_>, name: &str, file: &str, line: u64) -> HostKeyDecision {
+fn changed(
+    check: &HostKeyCheck<'_>,
+    name: &str,
+    file: &str,
+    line: u64,
+    key_type: &str,
+) -> HostKeyDecision {
     let mut lines = vec![
         BAR.to_owned(),
         "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @".to_owned(),
@@ -175,7 +230,7 @@ fn changed(check: &HostKeyCheck<'_>, name: &str, file: &str, line: u64) -> HostK
             "Add correct host key in {} to get rid of this message.",
             check.user_known_hosts
         ),
-        format!("Offending {KEY_TYPE} key in {file}:{line}"),
+        format!("Offending {key_type} key in {file}:{line}"),
     ];
     match check.policy {
         StrictHostKeyChecking::Yes | StrictHostKeyChecking::AcceptNew => {
@@ -222,6 +277,7 @@ mod tests {
             key,
             user_known_hosts: "/home/u/.ssh/known_hosts",
             lookup,
+            hash_salt: None,
         })
     }
 
@@ -250,6 +306,7 @@ mod tests {
             KnownHostLookup::Changed {
                 file: "/home/u/.ssh/known_hosts".into(),
                 line: 3,
+                key_type: "ED25519".into(),
             },
         ) else {
             panic!("not refused");
@@ -283,6 +340,7 @@ mod tests {
             KnownHostLookup::Changed {
                 file: "/etc/ssh/ssh_known_hosts".into(),
                 line: 12,
+                key_type: "ED25519".into(),
             },
         );
         let HostKeyDecision::Refuse { message } = d else {
@@ -305,6 +363,7 @@ mod tests {
             KnownHostLookup::Changed {
                 file: "/k".into(),
                 line: 1,
+                key_type: "ED25519".into(),
             },
         ) else {
             panic!("not untrusted");
@@ -408,9 +467,74 @@ mod tests {
     }
 
     #[test]
-    fn port_22_uses_the_bare_host_name() {
-        assert_eq!(known_hosts_name("h", 22), "h");
-        assert_eq!(known_hosts_name("h", 2200), "[h]:2200");
-        assert_eq!(known_hosts_name("::1", 2200), "[::1]:2200");
+    fn lookup_in_a_real_file_names_the_offending_line_and_type() {
+        let k = key();
+        let other = Ed25519KeyPair::from_seed(&[8; 32]).public_key();
+        let text = format!(
+            "# comment\nother.example {}\nserver.example {}\n",
+            k.to_openssh_line(""),
+            other.to_openssh_line("")
+        );
+        let hosts = KnownHosts::parse(&text);
+        let status = hosts.check_ed25519("server.example", 22, &k);
+        let lookup = KnownHostLookup::from_status(status, &hosts, "/kh");
+        assert_eq!(
+            lookup,
+            KnownHostLookup::Changed {
+                file: "/kh".into(),
+                line: 3,
+                key_type: "ED25519".into()
+            }
+        );
+        let revoked = KnownHosts::parse(&format!("@revoked * {}\n", k.to_openssh_line("")));
+        let status = revoked.check_ed25519("server.example", 22, &k);
+        assert_eq!(
+            KnownHostLookup::from_status(status, &revoked, "/kh"),
+            KnownHostLookup::Revoked {
+                file: "/kh".into(),
+                line: 1
+            }
+        );
+    }
+
+    #[test]
+    fn appended_line_is_found_again_by_the_parser() {
+        let k = key();
+        for salt in [None, Some([3u8; 20])] {
+            let d = decide(&HostKeyCheck {
+                policy: StrictHostKeyChecking::AcceptNew,
+                host: "Server.Example",
+                port: 2222,
+                key: &k,
+                user_known_hosts: "/kh",
+                lookup: KnownHostLookup::Unknown,
+                hash_salt: salt,
+            });
+            let HostKeyDecision::AcceptAndAppend { line, .. } = d else {
+                panic!("not appended");
+            };
+            let hosts = KnownHosts::parse(&line);
+            assert!(matches!(
+                hosts.check_ed25519("server.example", 2222, &k),
+                HostKeyStatus::Known { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn host_name_that_would_break_the_file_is_refused() {
+        let k = key();
+        let d = decide(&HostKeyCheck {
+            policy: StrictHostKeyChecking::AcceptNew,
+            host: "evil host\n*",
+            port: 22,
+            key: &k,
+            user_known_hosts: "/kh",
+            lookup: KnownHostLookup::Unknown,
+            hash_salt: None,
+        });
+        assert!(
+            matches!(d, HostKeyDecision::Refuse { message } if message.ends_with(VERIFICATION_FAILED))
+        );
     }
 }

@@ -13,7 +13,6 @@ pub mod server;
 mod testkit;
 #[cfg(test)]
 mod tests;
-mod wire_shim;
 
 pub use authenticated::Authenticated;
 pub use client::{Client, ClientConfig, ClientEvent, Identity, PromptLine};

@@ -18,10 +18,10 @@ use burrow_wire::{SessionId, msg};
 use bytes::Bytes;
 
 use crate::server::encode;
-use crate::wire_shim::{
+use crate::{Method, UserauthError};
+use burrow_wire::userauth::{
     Expect60, UserauthFailure, UserauthInfoRequest, UserauthMessage, UserauthPkOk,
 };
-use crate::{Method, UserauthError};
 pub use config::{ClientConfig, ClientEvent, Identity, PromptLine};
 
 /// The service requested after userauth.
@@ -151,17 +151,17 @@ impl Client {
             return Err(self.unexpected(number));
         }
         match UserauthMessage::decode(payload, expect)? {
-            UserauthMessage::Banner(b) => {
+            UserauthMessage::UserauthBanner(b) => {
                 self.events.push_back(ClientEvent::Banner {
                     message: b.message.into_owned(),
                 });
                 Ok(())
             }
-            UserauthMessage::Success(_) => self.on_success(number),
-            UserauthMessage::Failure(f) => self.on_failure(number, &f),
-            UserauthMessage::PkOk(ok) => self.on_pk_ok(number, &ok),
-            UserauthMessage::InfoRequest(req) => self.on_info_request(number, req),
-            UserauthMessage::PasswdChangereq(req) if self.phase == Phase::AwaitPassword => {
+            UserauthMessage::UserauthSuccess(_) => self.on_success(number),
+            UserauthMessage::UserauthFailure(f) => self.on_failure(number, &f),
+            UserauthMessage::UserauthPkOk(ok) => self.on_pk_ok(number, &ok),
+            UserauthMessage::UserauthInfoRequest(req) => self.on_info_request(number, req),
+            UserauthMessage::UserauthPasswdChangereq(req) if self.phase == Phase::AwaitPassword => {
                 Err(UserauthError::PasswordChangeRequired {
                     prompt: req.prompt.into_owned(),
                 })

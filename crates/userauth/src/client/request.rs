@@ -7,8 +7,10 @@ use bytes::BytesMut;
 
 use super::{CONNECTION_SERVICE, Client, ClientEvent, Identity, Phase};
 use crate::server::encode;
-use crate::wire_shim::{AuthMethod, UserauthInfoResponse, UserauthRequest, publickey_signed_data};
 use crate::{Method, UserauthError};
+use burrow_wire::userauth::{
+    AuthMethod, UserauthInfoResponse, UserauthRequest, publickey_signed_data,
+};
 
 impl Client {
     /// Picks the next method the server allows and we still have something for; sends its
@@ -84,7 +86,7 @@ impl Client {
     /// The RFC 4252 §7 data a publickey signature covers, for key `blob`.
     pub(super) fn signed_data(&self, blob: &[u8]) -> BytesMut {
         publickey_signed_data(
-            &self.session_id,
+            self.session_id.as_bytes(),
             &self.config.user,
             CONNECTION_SERVICE,
             ALGORITHM,

@@ -21,11 +21,11 @@ use burrow_wire::{NameList, SessionId, Writer, msg};
 use bytes::{Bytes, BytesMut};
 use rand_core::CryptoRngCore;
 
-use crate::wire_shim::{
+use crate::{Authenticated, Method, UserauthError};
+use burrow_wire::userauth::{
     AuthMethod, Expect60, UserauthFailure, UserauthMessage, UserauthPkOk, UserauthRequest,
     UserauthSuccess, publickey_signed_data,
 };
-use crate::{Authenticated, Method, UserauthError};
 use chain::{Chains, Step};
 pub use config::{AuthPolicy, ServerConfig};
 use outbox::{Outbox, Then};
@@ -239,7 +239,8 @@ impl<P> Server<P> {
                 state: "waiting for USERAUTH_REQUEST",
             });
         }
-        let UserauthMessage::Request(req) = UserauthMessage::decode(payload, Expect60::PkOk)?
+        let UserauthMessage::UserauthRequest(req) =
+            UserauthMessage::decode(payload, Expect60::PkOk)?
         else {
             return Err(UserauthError::UnexpectedMessage {
                 number,
@@ -364,7 +365,7 @@ impl<P> Server<P> {
             return Outcome::PkOk(encode(|w| reply.encode(w)));
         };
         let signed = publickey_signed_data(
-            &self.session_id,
+            self.session_id.as_bytes(),
             &req.user_name,
             &req.service_name,
             algorithm,
