@@ -322,6 +322,13 @@ impl Transport {
         self.cfg.rekey_limit.deadline(self.rekey_base.at)
     }
 
+    /// Fuzzing only: seals any payload with the current keys, bypassing every check, so a fuzz
+    /// target can play a peer that speaks after a completed key exchange.
+    #[cfg(feature = "fuzzing")]
+    pub fn fuzz_send_raw(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+        self.seal(payload)
+    }
+
     /// Seals one payload into the output buffer with the current keys.
     pub(crate) fn seal(&mut self, payload: &[u8]) -> Result<(), TransportError> {
         self.sealer.seal(payload, &mut self.out, &mut *self.rng)?;
