@@ -4,6 +4,7 @@ use super::testing::{PatternRng, all_suites, fixed_keys};
 use super::*;
 use crate::packet::{PacketOpener, PacketSealer};
 use bytes::BytesMut;
+use zeroize::Zeroizing;
 
 const KAT: &str = include_str!("../../testdata/packet-kat.txt");
 const KAT_PAYLOADS: [&[u8]; 2] = [
@@ -166,4 +167,90 @@ fn debug_output_shows_no_key_bytes() {
     assert!(text.contains("Aes256Ctr"));
     assert!(!text.contains("0, 1, 2"));
     assert!(!text.contains("[0"));
+}
+
+const CAPTURE: &str = include_str!("../../testdata/openssh-capture.txt");
+
+struct Captured {
+    keys: DirectionKeys,
+    first_seq: u32,
+    wire: Vec<u8>,
+    payloads: [Vec<u8>; 2],
+}
+
+fn captures() -> Vec<Captured> {
+    let field = |s: &str| if s == "-" { Vec::new() } else { hex(s) };
+    CAPTURE
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            assert_eq!(f.len(), 9, "{l}");
+            let cipher = CipherAlg::from_name(f[0]).unwrap();
+            Captured {
+                keys: DirectionKeys {
+                    cipher,
+                    mac: MacAlg::from_name(f[1]),
+                    enc_key: Zeroizing::new(field(f[3])),
+                    iv: Zeroizing::new(field(f[4])),
+                    mac_key: Zeroizing::new(field(f[5])),
+                },
+                first_seq: f[2].parse().unwrap(),
+                wire: field(f[6]),
+                payloads: [field(f[7]), field(f[8])],
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn openssh_capture_covers_every_cipher_and_etm_and_plain_macs() {
+    let caps = captures();
+    for cipher in CipherAlg::ALL {
+        assert!(caps.iter().any(|c| c.keys.cipher == cipher), "{cipher:?}");
+    }
+    for mac in MacAlg::ALL {
+        assert!(caps.iter().any(|c| c.keys.mac == Some(mac)), "{mac:?}");
+    }
+}
+
+#[test]
+fn packets_captured_from_sshd_open_to_ext_info_and_service_accept() {
+    for cap in captures() {
+        let name = cap.keys.cipher.name();
+        let mut opener = PacketOpener::new();
+        opener.set_keys(&cap.keys).unwrap();
+        opener.set_sequence_number(cap.first_seq);
+        let mut input = BytesMut::from(cap.wire.as_slice());
+        for expected in &cap.payloads {
+            let got = opener.open(&mut input).unwrap().unwrap();
+            assert_eq!(got.as_ref(), expected.as_slice(), "{name}");
+        }
+        assert!(input.is_empty(), "{name}");
+        assert_eq!(cap.payloads[1], b"\x06\x00\x00\x00\x0cssh-userauth");
+        assert_eq!(cap.payloads[0].first(), Some(&7), "EXT_INFO");
+    }
+}
+
+#[test]
+fn packets_captured_from_sshd_fail_under_a_wrong_authentication_key() {
+    for cap in captures() {
+        let mut keys = cap.keys.clone();
+        // AEAD ciphers authenticate with the encryption key; AES-CTR with the MAC key.
+        if keys.cipher.is_aead() {
+            keys.enc_key[0] ^= 1;
+        } else {
+            keys.mac_key[0] ^= 1;
+        }
+        let mut opener = PacketOpener::new();
+        opener.set_keys(&keys).unwrap();
+        opener.set_sequence_number(cap.first_seq);
+        let mut input = BytesMut::from(cap.wire.as_slice());
+        assert_eq!(
+            opener.open(&mut input),
+            Err(PacketError::MacMismatch { seq: cap.first_seq }),
+            "{:?}",
+            cap.keys
+        );
+    }
 }
