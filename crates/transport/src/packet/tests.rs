@@ -465,3 +465,51 @@ fn seal_takes_a_boxed_dyn_rng_as_the_transport_holds_it() {
     sealer.seal(b"\x15", &mut out, &mut *rng).unwrap();
     assert_eq!(&out[6..], b"\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9");
 }
+
+/// The first `length_prefix_len` bytes a peer would send to announce `len` under the opener's
+/// keys at its current sequence number. Length encryption is a XOR with a keystream, so
+/// "decrypting" the plaintext length gives its ciphertext.
+fn encrypted_length_prefix(opener: &PacketOpener, len: u32) -> BytesMut {
+    let mut head = vec![0u8; opener.cipher.length_prefix_len()];
+    head[..4].copy_from_slice(&len.to_be_bytes());
+    let encrypted = opener
+        .cipher
+        .decrypt_length(opener.sequence_number(), &head)
+        .unwrap();
+    head[..4].copy_from_slice(&encrypted.to_be_bytes());
+    // Bytes 4.. of a CTR first block are not looked at before the whole packet is in.
+    BytesMut::from(&head[..])
+}
+
+#[test]
+fn oversized_and_misaligned_lengths_are_rejected_from_the_prefix_in_every_suite() {
+    for state in all_states() {
+        let (_, mut opener) = pair_for(state);
+        opener.set_sequence_number(41);
+        for len in [MAX_PACKET_LEN as u32 + 1, u32::MAX] {
+            let mut input = encrypted_length_prefix(&opener, len);
+            assert_eq!(
+                opener.open(&mut input),
+                Err(PacketError::PacketTooLarge {
+                    len,
+                    limit: MAX_PACKET_LEN
+                }),
+                "{state:?}"
+            );
+        }
+        let (_, mut opener) = pair_for(state);
+        let mut input = encrypted_length_prefix(&opener, 0);
+        assert_eq!(
+            opener.open(&mut input),
+            Err(PacketError::PacketTooShort { len: 0 })
+        );
+        let mut input = encrypted_length_prefix(&opener, 37);
+        assert!(
+            matches!(
+                opener.open(&mut input),
+                Err(PacketError::BadLength { len: 37, .. })
+            ),
+            "{state:?}"
+        );
+    }
+}
