@@ -10,7 +10,6 @@
 mod common;
 
 use std::net::{Ipv4Addr, TcpListener};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,8 +20,9 @@ use burrow_transport::service::{
 use burrow_transport::{TransportConfig, TransportEvent};
 use common::auth::{authenticate, local_user};
 use common::conn::Conn;
+use common::ssh::ssh_command;
 use common::sshd::Sshd;
-use common::{TempDir, free_port, require_binary};
+use common::{TempDir, require_binary};
 
 /// The ciphers (and MAC for the CTR ones) the interop matrix covers.
 const MATRIX: [(&str, Option<&str>); 6] = [
@@ -202,23 +202,9 @@ fn openssh_client_completes_kex_and_service_request_with_burrow_server_for_every
             let port = listener.local_addr().unwrap().port();
             let key = host_key.clone();
             let server = std::thread::spawn(move || serve_one(listener, key));
-            let mut cmd = Command::new(&ssh);
-            cmd.args(["-vvv", "-F", "/dev/null", "-p", &port.to_string()])
-                .arg("-o")
-                .arg(format!(
-                    "UserKnownHostsFile={}",
-                    dir.join("known_hosts").display()
-                ))
-                .args(["-o", "StrictHostKeyChecking=no", "-o", "BatchMode=yes"])
-                .args(["-o", "IdentitiesOnly=yes", "-o", "IdentityFile=/dev/null"])
-                .args([
-                    "-o",
-                    &format!("Ciphers={cipher}"),
-                    "-o",
-                    &format!("KexAlgorithms={kex}"),
-                ])
-                .args(["-o", "ConnectTimeout=10"])
-                .env_remove("SSH_AUTH_SOCK");
+            let mut cmd = ssh_command(&ssh, port, dir.path());
+            cmd.args(["-vvv", "-o", &format!("Ciphers={cipher}")])
+                .args(["-o", &format!("KexAlgorithms={kex}")]);
             if let Some(mac) = mac {
                 cmd.args(["-o", &format!("MACs={mac}")]);
             }
@@ -244,5 +230,4 @@ fn openssh_client_completes_kex_and_service_request_with_burrow_server_for_every
             assert!(!out.status.success(), "authentication cannot succeed");
         }
     }
-    let _ = free_port();
 }

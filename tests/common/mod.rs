@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod conn;
+pub mod ssh;
 pub mod sshd;
 
 use std::net::{Ipv4Addr, TcpListener};

@@ -17,18 +17,8 @@ use crate::config::TransportConfig;
 use crate::event::{HostKeyVerdict, TransportEvent};
 use crate::handshake::KexState;
 use crate::packet::{PacketOpener, PacketSealer};
-use crate::rekey::RekeyLimit;
+use crate::rekey::RekeyBase;
 use crate::version::{VersionExchange, our_version_line};
-
-/// Traffic counters at the end of the last key exchange, to measure the volume since.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RekeyBase {
-    pub(crate) sent_bytes: u64,
-    pub(crate) sent_packets: u64,
-    pub(crate) received_bytes: u64,
-    pub(crate) received_packets: u64,
-    pub(crate) at: Instant,
-}
 
 /// One side of an SSH-2 transport connection (RFC 4253), with no I/O and no clock.
 ///
@@ -370,48 +360,5 @@ impl Transport {
         } else {
             Phase::Established
         }
-    }
-
-    /// Starts a rekey when the volume or time limit is reached.
-    fn check_rekey(&mut self) -> Result<(), TransportError> {
-        if self.closed || !self.initial_done || !self.kex.is_idle() {
-            return Ok(());
-        }
-        let limit: RekeyLimit = self.cfg.rekey_limit;
-        let base = self.rekey_base;
-        let sent_bytes = self.sealer.bytes_sealed().saturating_sub(base.sent_bytes);
-        let sent_packets = self
-            .sealer
-            .packets_sealed()
-            .saturating_sub(base.sent_packets);
-        let recv_bytes = self
-            .opener
-            .bytes_opened()
-            .saturating_sub(base.received_bytes);
-        let recv_packets = self
-            .opener
-            .packets_opened()
-            .saturating_sub(base.received_packets);
-        let due_by_time = limit.deadline(base.at).is_some_and(|d| self.now >= d);
-        if due_by_time
-            || limit.volume_reached(sent_bytes, sent_packets)
-            || limit.volume_reached(recv_bytes, recv_packets)
-        {
-            if let Err(e) = self.start_kex(false) {
-                return Err(self.fail(e));
-            }
-        }
-        Ok(())
-    }
-
-    /// Records the traffic counters and time at the end of a key exchange.
-    pub(crate) fn reset_rekey_base(&mut self) {
-        self.rekey_base = RekeyBase {
-            sent_bytes: self.sealer.bytes_sealed(),
-            sent_packets: self.sealer.packets_sealed(),
-            received_bytes: self.opener.bytes_opened(),
-            received_packets: self.opener.packets_opened(),
-            at: self.now,
-        };
     }
 }
