@@ -231,3 +231,45 @@ fn openssh_client_completes_kex_and_service_request_with_burrow_server_for_every
         }
     }
 }
+
+#[test]
+fn disconnect_travels_both_ways_with_sshd() {
+    let Some(sshd) = Sshd::start(&[]) else { return };
+    // sshd refuses an unknown service with a DISCONNECT that burrow reports.
+    let mut conn = Conn::client(sshd.port, TransportConfig::default());
+    conn.wait_kex(1, TIMEOUT);
+    conn.t
+        .send_payload(&service_request("no-such-service@burrow"))
+        .unwrap();
+    match conn.next_event(TIMEOUT) {
+        Some(TransportEvent::Disconnected {
+            reason,
+            description,
+        }) => {
+            assert_eq!(reason, burrow_wire::DisconnectReason::ProtocolError);
+            assert!(
+                description.contains("no-such-service@burrow"),
+                "{description}"
+            );
+        }
+        other => panic!("expected DISCONNECT, got {other:?}"),
+    }
+    assert!(conn.t.is_closed());
+    // burrow's DISCONNECT reaches sshd with its reason code and text.
+    let mut conn = Conn::client(sshd.port, TransportConfig::default());
+    conn.wait_kex(1, TIMEOUT);
+    conn.t.disconnect(
+        burrow_wire::DisconnectReason::ByApplication,
+        "burrow says bye",
+    );
+    conn.flush();
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while !sshd.log().contains(":11: burrow says bye") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sshd did not log our DISCONNECT:\n{}",
+            sshd.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
