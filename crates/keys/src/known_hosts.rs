@@ -130,19 +130,29 @@ impl KnownHosts {
     /// A line whose host field has a matching `!pattern` is not for this host.
     pub fn check(&self, host: &str, port: u16, key: &KeyBlob) -> HostKeyStatus {
         let name = host_name(host, port);
-        let for_host = || self.entries.iter().filter(|e| e.hosts.matches(&name));
-        let with_marker = |m: Marker| for_host().filter(move |e| e.marker == m);
-        if let Some(e) = with_marker(Marker::Revoked).find(|e| e.key == *key) {
-            return HostKeyStatus::Revoked { line: e.line };
+        // Match host fields once (hashed ones cost an HMAC each), then rank the lines.
+        let for_host: Vec<&KnownHostEntry> = self
+            .entries
+            .iter()
+            .filter(|e| e.hosts.matches(&name))
+            .collect();
+        let first = |m: Marker, same_key: Option<bool>| {
+            for_host
+                .iter()
+                .find(|e| e.marker == m && same_key.is_none_or(|same| (e.key == *key) == same))
+                .map(|e| e.line)
+        };
+        if let Some(line) = first(Marker::Revoked, Some(true)) {
+            return HostKeyStatus::Revoked { line };
         }
-        if let Some(e) = with_marker(Marker::None).find(|e| e.key == *key) {
-            return HostKeyStatus::Known { line: e.line };
+        if let Some(line) = first(Marker::None, Some(true)) {
+            return HostKeyStatus::Known { line };
         }
-        if let Some(e) = with_marker(Marker::None).next() {
-            return HostKeyStatus::Changed { line: e.line };
+        if let Some(line) = first(Marker::None, None) {
+            return HostKeyStatus::Changed { line };
         }
-        if let Some(e) = with_marker(Marker::CertAuthority).next() {
-            return HostKeyStatus::CertAuthorityUnsupported { line: e.line };
+        if let Some(line) = first(Marker::CertAuthority, None) {
+            return HostKeyStatus::CertAuthorityUnsupported { line };
         }
         HostKeyStatus::Unknown
     }

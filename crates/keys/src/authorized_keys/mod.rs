@@ -58,7 +58,8 @@ pub struct KeyLookup {
     pub found: Option<AuthorizedKey>,
     /// Lines holding the key that were passed over, and why.
     pub refused: Vec<Refusal>,
-    /// Malformed lines, skipped.
+    /// Malformed lines, skipped. Filled by [`find_key`]; [`AuthorizedKeys::find`] leaves it
+    /// empty (the parsed file keeps its own `warnings`).
     pub warnings: Vec<LineWarning>,
 }
 
@@ -109,14 +110,17 @@ impl AuthorizedKeys {
         KeyLookup {
             found,
             refused,
-            warnings: self.warnings.clone(),
+            warnings: Vec::new(),
         }
     }
 }
 
 /// Parses `text` and looks `key_blob` up in one go (see [`AuthorizedKeys::find`]).
 pub fn find_key(text: &str, key_blob: &[u8], client_addr: &str, now_unix: u64) -> KeyLookup {
-    AuthorizedKeys::parse(text).find(key_blob, client_addr, now_unix)
+    let parsed = AuthorizedKeys::parse(text);
+    let mut lookup = parsed.find(key_blob, client_addr, now_unix);
+    lookup.warnings = parsed.warnings;
+    lookup
 }
 
 /// Parses one line; `Ok(None)` for blank lines and comments.
