@@ -1,0 +1,117 @@
+//! The one error type of burrow-forward.
+
+/// Which ssh option a bad specification was given to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecKind {
+    /// `-L`
+    Local,
+    /// `-R`
+    Remote,
+    /// `-D`
+    Dynamic,
+    /// `-W`
+    Stdio,
+}
+
+impl SpecKind {
+    fn word(self) -> &'static str {
+        match self {
+            SpecKind::Local => "local",
+            SpecKind::Remote => "remote",
+            SpecKind::Dynamic => "dynamic",
+            SpecKind::Stdio => "stdio",
+        }
+    }
+}
+
+/// Errors of the forwarding layer: bad specifications, SOCKS clients that broke the
+/// protocol, bad policy lines, and forwards that could not be set up.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ForwardError {
+    /// A `-L`/`-R`/`-D`/`-W` argument ssh would refuse. Display is ssh's own message.
+    BadSpec {
+        /// The option.
+        kind: SpecKind,
+        /// The argument (truncated to 2048 characters).
+        spec: String,
+    },
+    /// The SOCKS client sent a version byte other than 4 or 5.
+    SocksVersion {
+        /// The byte it sent.
+        version: u8,
+    },
+    /// The SOCKS5 client offered no method we accept (we accept only "no authentication").
+    SocksNoAcceptableMethod,
+    /// The SOCKS client asked for a command other than CONNECT.
+    SocksCommandNotSupported {
+        /// The command byte.
+        command: u8,
+    },
+    /// The SOCKS5 client used an address type other than 1, 3 or 4.
+    SocksAddressTypeNotSupported {
+        /// The ATYP byte.
+        atyp: u8,
+    },
+    /// A SOCKS field was malformed (a non-zero reserved byte, an empty or non-UTF-8 name).
+    SocksMalformed {
+        /// Which field.
+        field: &'static str,
+    },
+    /// A SOCKS4 user id or host name went past its limit without its NUL terminator.
+    SocksFieldTooLong {
+        /// Which field.
+        field: &'static str,
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// More input was fed after the SOCKS request was complete.
+    SocksAlreadyComplete,
+    /// A PermitOpen / PermitListen / Allow* value sshd would refuse.
+    BadPolicy {
+        /// The keyword.
+        keyword: &'static str,
+        /// The offending word (truncated to 256 characters).
+        value: String,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+impl std::fmt::Display for ForwardError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ForwardError::BadSpec { kind, spec } => {
+                write!(f, "Bad {} forwarding specification '{spec}'", kind.word())
+            }
+            ForwardError::SocksVersion { version } => {
+                write!(f, "socks client sent unknown version {version}")
+            }
+            ForwardError::SocksNoAcceptableMethod => {
+                f.write_str("socks5 client offered no acceptable authentication method")
+            }
+            ForwardError::SocksCommandNotSupported { command } => {
+                write!(f, "socks client asked for unsupported command {command}")
+            }
+            ForwardError::SocksAddressTypeNotSupported { atyp } => {
+                write!(f, "socks5 client used unsupported address type {atyp}")
+            }
+            ForwardError::SocksMalformed { field } => {
+                write!(f, "socks client sent a malformed {field}")
+            }
+            ForwardError::SocksFieldTooLong { field, max } => {
+                write!(f, "socks client sent a {field} longer than {max} bytes")
+            }
+            ForwardError::SocksAlreadyComplete => {
+                f.write_str("socks negotiation fed after its request was complete")
+            }
+            ForwardError::BadPolicy {
+                keyword,
+                value,
+                reason,
+            } => write!(f, "{keyword} '{value}': {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ForwardError {}
