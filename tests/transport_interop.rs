@@ -273,3 +273,78 @@ fn disconnect_travels_both_ways_with_sshd() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Serves one `ssh -N`: kex, SERVICE_ACCEPT, USERAUTH_SUCCESS to the first request (the test
+/// server has no auth of its own), a rekey it starts itself, then IGNOREs every 100 ms until
+/// ssh's time limit has started `ssh_rekeys` more, and disconnects. Returns the number of finished key exchanges.
+fn serve_with_rekeys(listener: TcpListener, ssh_rekeys: usize) -> usize {
+    let (stream, _) = listener.accept().expect("accept");
+    let host_key = Arc::new(Ed25519KeyPair::from_seed(&[0x18; 32]));
+    let mut conn = Conn::server(stream, TransportConfig::default(), host_key);
+    let mut authenticated = false;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if authenticated && conn.kex_done == 1 {
+            conn.t.rekey().unwrap();
+        }
+        if conn.kex_done >= 2 + ssh_rekeys {
+            break;
+        }
+        if conn.kex_done >= 2 && conn.t.is_accepting_payloads() {
+            // ssh checks its time limit when traffic arrives: keep some coming.
+            conn.t.send_payload(&[2, 0, 0, 0, 0]).unwrap();
+        }
+        match conn.next_event(Duration::from_millis(100)) {
+            Some(TransportEvent::Payload(p)) => match p.first() {
+                Some(5) => conn.t.send_payload(&service_accept(USERAUTH)).unwrap(),
+                Some(50) => {
+                    conn.t.send_payload(&[52]).unwrap();
+                    authenticated = true;
+                }
+                // A global request such as no-more-sessions@openssh.com: refuse it.
+                Some(80) => {}
+                _ => panic!("server: unexpected payload {p:?}"),
+            },
+            Some(other) => panic!("server: unexpected {other:?}"),
+            None if conn.t.is_closed() => break,
+            None => {}
+        }
+    }
+    let done = conn.kex_done;
+    conn.t
+        .disconnect(burrow_wire::DisconnectReason::ByApplication, "test over");
+    conn.flush();
+    done
+}
+
+#[test]
+fn openssh_client_and_burrow_server_rekey_both_ways() {
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    let dir = TempDir::new("ssh-rekey");
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || serve_with_rekeys(listener, 2));
+    let out = ssh_command(&ssh, port, dir.path())
+        .args([
+            "-vvv",
+            "-o",
+            "RekeyLimit=default 1s",
+            "-o",
+            "Ciphers=aes256-gcm@openssh.com",
+        ])
+        .args(["-N", "nobody@127.0.0.1"])
+        .output()
+        .expect("run ssh");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let kex_done = server.join().expect("server thread");
+    assert!(kex_done >= 4, "{kex_done} key exchanges:\n{stderr}");
+    assert!(stderr.contains("using \"none\""), "{stderr}");
+    let newkeys = stderr.matches("SSH2_MSG_NEWKEYS received").count();
+    assert!(newkeys >= 4, "ssh saw {newkeys} NEWKEYS:\n{stderr}");
+    assert!(
+        stderr.contains("test over"),
+        "ssh reports our DISCONNECT:\n{stderr}"
+    );
+}
