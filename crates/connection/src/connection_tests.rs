@@ -484,6 +484,12 @@ fn window_adjust_makes_the_channel_writable() {
     c.handle_message(&adjust(id.0, 100)).unwrap();
     assert_eq!(events(&mut c), vec![Event::Writable { channel: id }]);
     assert_eq!(c.writable(id), 100);
+    c.handle_message(&adjust(id.0, 100)).unwrap();
+    assert!(
+        events(&mut c).is_empty(),
+        "nobody waits on a non-empty window"
+    );
+    assert_eq!(c.writable(id), 200);
 }
 
 #[test]

@@ -15,14 +15,16 @@ use crate::window::{RecvWindow, WindowViolation};
 
 impl Connection {
     /// The peer's WINDOW_ADJUST. Applied even after our CLOSE (it may have crossed it), so
-    /// an overflow is caught either way.
+    /// an overflow is caught either way. [`Event::Writable`] only when the window was empty:
+    /// otherwise the last `write` took everything it was given and nobody waits.
     pub(crate) fn on_window_adjust(&mut self, m: ChannelWindowAdjust) -> Result<(), Error> {
         let (id, c) = self.peer_channel(m.recipient_channel, msg::CHANNEL_WINDOW_ADJUST)?;
         c.state.check_peer_message(id, msg::CHANNEL_WINDOW_ADJUST)?;
+        let was_blocked = c.send_window.remaining() == 0;
         c.send_window
             .on_adjust(m.bytes_to_add)
             .map_err(|v| Error::from_window(id, v))?;
-        if c.state.can_send_data() && m.bytes_to_add > 0 {
+        if was_blocked && c.state.can_send_data() && m.bytes_to_add > 0 {
             self.push_event(Event::Writable { channel: id });
         }
         Ok(())

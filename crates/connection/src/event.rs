@@ -48,7 +48,7 @@ pub enum Event {
         /// The data, sharing the payload's memory.
         data: Bytes,
     },
-    /// The peer added to our send window: `write` may take more.
+    /// The peer added to a send window that was empty: `write` may take more.
     Writable {
         /// Our id.
         channel: LocalChannelId,

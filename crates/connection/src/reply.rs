@@ -60,7 +60,11 @@ impl<T> ReplyQueue<T> {
         if !matches!(self.entries.front(), Some((_, Some(_)))) {
             return None;
         }
-        self.entries.pop_front().and_then(|(_, r)| r)
+        let reply = self.entries.pop_front().and_then(|(_, r)| r);
+        if self.entries.is_empty() {
+            self.entries = VecDeque::new();
+        }
+        reply
     }
 
     /// Forgets everything (the channel closed); frees the memory.

@@ -61,6 +61,9 @@ impl Connection {
                 message,
             });
         };
+        if c.outstanding.is_empty() {
+            c.outstanding = std::collections::VecDeque::new();
+        }
         self.push_event(Event::ChannelRequestReply {
             channel: id,
             id: request,
