@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod conn;
+pub mod matrix;
 pub mod ssh;
 pub mod sshd;
 
