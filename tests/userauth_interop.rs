@@ -377,7 +377,7 @@ fn serve_userauth(
     }
     let session_id = conn.t.session_id().unwrap().clone();
     let mut server: Server<KeyOptions> = Server::new(
-        config,
+        Arc::new(config),
         session_id,
         Box::new(rand_core::OsRng),
         Instant::now(),

@@ -72,7 +72,7 @@ fuzz_target!(|data: &[u8]| {
     let t0 = Instant::now();
     let mut now = t0;
     let rng = Box::new(ChaCha20Rng::seed_from_u64(u64::from(flags)));
-    let mut server: Server<()> = Server::new(config, SessionId::new(SESSION_ID.to_vec()), rng, t0);
+    let mut server: Server<()> = Server::new(std::sync::Arc::new(config), SessionId::new(SESSION_ID.to_vec()), rng, t0);
     if flags & 8 != 0 {
         // Skip the service request so the fuzzer starts in userauth.
         let req = [5, 0, 0, 0, 12, b's', b's', b'h', b'-', b'u', b's', b'e', b'r', b'a', b'u', b't', b'h'];

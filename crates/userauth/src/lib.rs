@@ -1,5 +1,15 @@
 //! burrow-userauth: sans-IO client and server state machines for SSH-2 user
 //! authentication (RFC 4252): none, publickey, password and keyboard-interactive.
+//!
+//! - [`Client`]: `new(config, session_id, identities)` queues SERVICE_REQUEST; feed it the
+//!   server's userauth payloads with `handle_payload`, send what `poll_payload` gives, and
+//!   answer [`ClientEvent`]s with `provide_signature` / `signing_failed` (ssh-agent, see
+//!   [`agent`]), `answer_prompts`, `answer_password`. `Err(PermissionDenied)` prints like ssh.
+//! - [`Server`]: `new(Arc<config>, session_id, rng, now)`; `handle_payload(payload, policy,
+//!   now)` with the caller's [`AuthPolicy`]; `poll_payload(now)` releases replies once the
+//!   failure delay has passed; `poll_timeout` / `handle_timeout` drive the delay and
+//!   LoginGraceTime; [`ServerEvent::Authenticated`] carries the [`Authenticated`] proof token.
+//! - [`host_key`]: StrictHostKeyChecking as a pure decision with OpenSSH's messages.
 #![forbid(unsafe_code)]
 
 pub mod agent;

@@ -2,6 +2,7 @@
 //! against a server with simulated time.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
@@ -176,6 +177,6 @@ pub fn pair(
 ) -> (Client, Server<String>) {
     (
         Client::new(client_config(), session_id(), identities),
-        Server::new(config, session_id(), rng(), t0),
+        Server::new(Arc::new(config), session_id(), rng(), t0),
     )
 }

@@ -13,6 +13,7 @@ mod outbox;
 mod tests;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use burrow_keys::{ALGORITHM, Ed25519PublicKey};
@@ -62,7 +63,7 @@ enum Outcome<P> {
 
 /// Server-side user authentication for one connection.
 pub struct Server<P> {
-    config: ServerConfig,
+    config: Arc<ServerConfig>,
     session_id: SessionId,
     rng: Box<dyn CryptoRngCore + Send>,
     phase: Phase,
@@ -85,7 +86,7 @@ pub struct Server<P> {
 impl<P> Server<P> {
     /// A server waiting for SERVICE_REQUEST; LoginGraceTime starts at `now`.
     pub fn new(
-        config: ServerConfig,
+        config: Arc<ServerConfig>,
         session_id: SessionId,
         rng: Box<dyn CryptoRngCore + Send>,
         now: Instant,

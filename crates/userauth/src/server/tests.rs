@@ -1,6 +1,7 @@
 //! Server transitions, one test per message and limit, with hand-built client payloads.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use burrow_wire::transport::ServiceRequest;
@@ -50,7 +51,7 @@ fn signed(user: &str, key: &burrow_keys::Ed25519KeyPair, sid: &[u8]) -> Bytes {
 
 /// A server past SERVICE_REQUEST, with SERVICE_ACCEPT drained.
 fn ready(config: ServerConfig, t0: Instant) -> Server<String> {
-    let mut s = Server::new(config, session_id(), rng(), t0);
+    let mut s = Server::new(Arc::new(config), session_id(), rng(), t0);
     s.handle_payload(&service("ssh-userauth"), &mut MapPolicy::default(), t0)
         .unwrap();
     assert_eq!(s.poll_payload(t0).unwrap()[0], msg::SERVICE_ACCEPT);
@@ -71,7 +72,7 @@ const LATER: Duration = Duration::from_secs(1);
 #[test]
 fn other_service_is_not_available() {
     let t0 = Instant::now();
-    let mut s: Server<String> = Server::new(server_config(), session_id(), rng(), t0);
+    let mut s: Server<String> = Server::new(Arc::new(server_config()), session_id(), rng(), t0);
     let err = s
         .handle_payload(&service("ssh-connection"), &mut MapPolicy::default(), t0)
         .unwrap_err();
@@ -86,7 +87,7 @@ fn other_service_is_not_available() {
 #[test]
 fn userauth_request_before_service_request_is_a_protocol_error() {
     let t0 = Instant::now();
-    let mut s: Server<String> = Server::new(server_config(), session_id(), rng(), t0);
+    let mut s: Server<String> = Server::new(Arc::new(server_config()), session_id(), rng(), t0);
     assert_eq!(
         s.handle_payload(&none("alice"), &mut MapPolicy::default(), t0)
             .unwrap_err(),
