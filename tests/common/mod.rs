@@ -8,9 +8,11 @@
     clippy::indexing_slicing
 )]
 
+pub mod agent;
 pub mod auth;
 pub mod conn;
 pub mod matrix;
+pub mod pam_sshd;
 pub mod ssh;
 pub mod sshd;
 
