@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey, PrivateKeyFile};
+use burrow_keys::{Ed25519KeyPair, PrivateKeyFile};
 use burrow_transport::{TransportConfig, TransportEvent};
 use burrow_userauth::agent::{self, AgentReply, AgentRequestKind};
 use burrow_userauth::{Client, ClientConfig, ClientEvent, Identity, Method, UserauthError};
@@ -158,14 +158,10 @@ fn burrow_client_logs_in_to_sshd_through_a_real_ssh_agent() {
     };
     assert_eq!(ids.len(), 1);
     assert_eq!(ids[0].comment, "burrow-test");
-    let public = Ed25519PublicKey::from_blob(&ids[0].key_blob).unwrap();
+    let identities = agent::ed25519_identities(&ids);
+    assert_eq!(identities.len(), 1);
     let mut conn = connect(&sshd);
-    let mut client = client_for(
-        &conn,
-        &local_user(),
-        vec![Method::Publickey],
-        vec![Identity::External(public)],
-    );
+    let mut client = client_for(&conn, &local_user(), vec![Method::Publickey], identities);
     drive_client(&mut conn, &mut client, Some(&mut agent), None).unwrap();
     assert!(client.is_authenticated());
     if let Err(log) = log_shows(|| sshd.log(), &["Accepted publickey for"]) {

@@ -179,6 +179,7 @@ fn ssh_to_burrow_with(
             key: &host_key,
             user_known_hosts: &known_hosts.display().to_string(),
             lookup: KnownHostLookup::Unknown,
+            known_without_port: false,
             hash_salt,
         });
         let HostKeyDecision::AcceptAndAppend { line, message, .. } = decision else {

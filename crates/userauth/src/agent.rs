@@ -7,7 +7,7 @@
 use burrow_wire::{Reader, Writer};
 use bytes::{Buf as _, Bytes, BytesMut};
 
-use crate::UserauthError;
+use crate::{Identity, UserauthError};
 
 /// SSH_AGENT_FAILURE.
 pub const AGENT_FAILURE: u8 = 5;
@@ -56,6 +56,16 @@ pub enum AgentReply {
     Identities(Vec<AgentIdentity>),
     /// SSH2_AGENT_SIGN_RESPONSE: the signature blob (`string algorithm || string sig`).
     Signature(Vec<u8>),
+}
+
+/// The agent's ssh-ed25519 keys as client identities, in the agent's order; keys of other
+/// types (and blobs that do not decode) are left out.
+pub fn ed25519_identities(identities: &[AgentIdentity]) -> Vec<Identity> {
+    identities
+        .iter()
+        .filter_map(|id| burrow_keys::Ed25519PublicKey::from_blob(&id.key_blob).ok())
+        .map(Identity::External)
+        .collect()
 }
 
 /// A framed SSH2_AGENTC_REQUEST_IDENTITIES.
@@ -337,6 +347,24 @@ mod tests {
             decode_reply(&[], AgentRequestKind::Sign).unwrap_err(),
             UserauthError::AgentDecode(_)
         ));
+    }
+
+    #[test]
+    fn only_ed25519_agent_keys_become_identities() {
+        let ed = burrow_keys::Ed25519KeyPair::from_seed(&[4; 32]).public_key();
+        let ids = [
+            AgentIdentity {
+                key_blob: b"\0\0\0\x07ssh-rsa\0\0\0\x01\x03\0\0\0\x01\x05".to_vec(),
+                comment: "rsa".into(),
+            },
+            AgentIdentity {
+                key_blob: ed.to_blob(),
+                comment: "ed".into(),
+            },
+        ];
+        let out = ed25519_identities(&ids);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].public_key(), ed);
     }
 
     #[test]

@@ -107,6 +107,9 @@ pub struct HostKeyCheck<'a> {
     pub user_known_hosts: &'a str,
     /// The lookup result.
     pub lookup: KnownHostLookup,
+    /// For a port other than 22: whether the key is known under the bare host name (the
+    /// lookup for port 22). OpenSSH accepts such a key for an otherwise unknown `[host]:port`.
+    pub known_without_port: bool,
     /// HashKnownHosts: the 20 random salt bytes for a hashed new line; `None` writes the host
     /// name in clear.
     pub hash_salt: Option<[u8; 20]>,
@@ -148,6 +151,11 @@ pub fn decide(check: &HostKeyCheck<'_>) -> HostKeyDecision {
     let name = host_name(check.host, check.port);
     match &check.lookup {
         KnownHostLookup::Known => HostKeyDecision::Accept,
+        KnownHostLookup::Unknown | KnownHostLookup::CertAuthorityUnsupported
+            if check.port != 22 && check.known_without_port =>
+        {
+            HostKeyDecision::Accept
+        }
         KnownHostLookup::Unknown | KnownHostLookup::CertAuthorityUnsupported => {
             unknown(check, &name)
         }
@@ -277,6 +285,7 @@ mod tests {
             key,
             user_known_hosts: "/home/u/.ssh/known_hosts",
             lookup,
+            known_without_port: false,
             hash_salt: None,
         })
     }
@@ -508,6 +517,7 @@ mod tests {
                 key: &k,
                 user_known_hosts: "/kh",
                 lookup: KnownHostLookup::Unknown,
+                known_without_port: false,
                 hash_salt: salt,
             });
             let HostKeyDecision::AcceptAndAppend { line, .. } = d else {
@@ -522,6 +532,33 @@ mod tests {
     }
 
     #[test]
+    fn key_known_without_port_is_accepted_for_another_port() {
+        let k = key();
+        let hosts = KnownHosts::parse(&format!("server.example {}\n", k.to_openssh_line("")));
+        let status = hosts.check_ed25519("server.example", 2222, &k);
+        let known_without_port = matches!(
+            hosts.check_ed25519("server.example", 22, &k),
+            HostKeyStatus::Known { .. }
+        );
+        let check = HostKeyCheck {
+            policy: StrictHostKeyChecking::Yes,
+            host: "server.example",
+            port: 2222,
+            key: &k,
+            user_known_hosts: "/kh",
+            lookup: KnownHostLookup::from_status(status, &hosts, "/kh"),
+            known_without_port,
+            hash_salt: None,
+        };
+        assert_eq!(decide(&check), HostKeyDecision::Accept);
+        let without = HostKeyCheck {
+            known_without_port: false,
+            ..check
+        };
+        assert!(matches!(decide(&without), HostKeyDecision::Refuse { .. }));
+    }
+
+    #[test]
     fn host_name_that_would_break_the_file_is_refused() {
         let k = key();
         let d = decide(&HostKeyCheck {
@@ -531,6 +568,7 @@ mod tests {
             key: &k,
             user_known_hosts: "/kh",
             lookup: KnownHostLookup::Unknown,
+            known_without_port: false,
             hash_salt: None,
         });
         assert!(
