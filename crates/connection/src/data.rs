@@ -92,7 +92,7 @@ impl Connection {
         match c.state.on_peer_close(id)? {
             PeerCloseFate::Keep => {
                 c.replies.clear();
-                c.outstanding.clear();
+                c.outstanding = std::collections::VecDeque::new();
             }
             PeerCloseFate::Free => {
                 self.channels.remove(id);

@@ -4,6 +4,46 @@
 //! The entry point is [`Connection`]: feed it connection-layer payloads with
 //! `handle_message`, drive it with verbs (`open_channel`, `accept_channel`, `write`, `read`,
 //! `eof`, `close`, requests and replies), and drain `poll_event` and `poll_message`.
+//!
+//! ```
+//! use std::borrow::Cow;
+//! use burrow_connection::{Connection, ConnectionConfig, Event};
+//! use burrow_wire::Side;
+//! use burrow_wire::connection::ChannelOpenType;
+//! use bytes::{Bytes, BytesMut};
+//!
+//! // Moves every queued payload from one side to the other.
+//! fn pump(from: &mut Connection, to: &mut Connection) {
+//!     while let Some(out) = from.poll_message() {
+//!         let mut payload = BytesMut::new();
+//!         out.encode(&mut payload);
+//!         to.handle_message(&payload.freeze()).unwrap();
+//!     }
+//! }
+//!
+//! let mut client = Connection::new(Side::Client, ConnectionConfig::default());
+//! let mut server = Connection::new(Side::Server, ConnectionConfig::default());
+//! let ch = client
+//!     .open_channel(ChannelOpenType::DirectTcpip {
+//!         host_to_connect: Cow::Borrowed("localhost"),
+//!         port_to_connect: 80,
+//!         originator_address: Cow::Borrowed("127.0.0.1"),
+//!         originator_port: 50000,
+//!     })
+//!     .unwrap();
+//! pump(&mut client, &mut server);
+//! let Some(Event::ChannelOpenRequest { channel, .. }) = server.poll_event() else { panic!() };
+//! server.accept_channel(channel).unwrap(); // policy: the application decides
+//! pump(&mut server, &mut client);
+//! assert_eq!(client.poll_event(), Some(Event::ChannelOpened { channel: ch }));
+//!
+//! let mut data = Bytes::from_static(b"GET / HTTP/1.0\r\n\r\n");
+//! client.write(ch, &mut data).unwrap(); // takes what the window allows
+//! pump(&mut client, &mut server);
+//! assert_eq!(server.poll_event(), Some(Event::Readable { channel }));
+//! let got = server.read(channel, 4096).unwrap().unwrap(); // reading grants credit
+//! assert_eq!(&got[..], b"GET / HTTP/1.0\r\n\r\n");
+//! ```
 #![forbid(unsafe_code)]
 
 mod buffer;
