@@ -9,6 +9,8 @@
 //!   now)` with the caller's [`AuthPolicy`]; `poll_payload(now)` releases replies once the
 //!   failure delay has passed; `poll_timeout` / `handle_timeout` drive the delay and
 //!   LoginGraceTime; [`ServerEvent::Authenticated`] carries the [`Authenticated`] proof token.
+//! - [`route`]: the admission gate saying which layer a payload goes to, before and after
+//!   authentication.
 //! - [`host_key`]: StrictHostKeyChecking as a pure decision with OpenSSH's messages.
 #![forbid(unsafe_code)]
 
@@ -18,6 +20,7 @@ pub mod client;
 mod error;
 pub mod host_key;
 mod method;
+pub mod route;
 pub mod server;
 #[cfg(test)]
 mod testkit;
@@ -28,4 +31,5 @@ pub use authenticated::Authenticated;
 pub use client::{Client, ClientConfig, ClientEvent, Identity, PromptLine};
 pub use error::UserauthError;
 pub use method::Method;
+pub use route::{Route, route};
 pub use server::{AuthPolicy, Server, ServerConfig, ServerEvent};
