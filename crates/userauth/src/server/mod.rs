@@ -6,6 +6,7 @@
 //! userauth-layer payloads (SERVICE_REQUEST and numbers 50-79) should be fed in; the transport
 //! handles IGNORE, DEBUG and DISCONNECT itself.
 
+mod attempt;
 mod chain;
 mod config;
 mod outbox;
@@ -16,16 +17,15 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use burrow_keys::{ALGORITHM, Ed25519PublicKey};
 use burrow_wire::transport::{Disconnect, ServiceAccept, ServiceRequest};
 use burrow_wire::{NameList, SessionId, Writer, msg};
 use bytes::{Bytes, BytesMut};
 use rand_core::CryptoRngCore;
 
 use crate::{Authenticated, Method, UserauthError};
+use attempt::Outcome;
 use burrow_wire::userauth::{
-    AuthMethod, Expect60, UserauthFailure, UserauthMessage, UserauthPkOk, UserauthRequest,
-    UserauthSuccess, publickey_signed_data,
+    AuthMethod, Expect60, UserauthFailure, UserauthMessage, UserauthRequest, UserauthSuccess,
 };
 use chain::{Chains, Step};
 pub use config::{AuthPolicy, ServerConfig};
@@ -52,13 +52,6 @@ enum Phase {
     Auth,
     Done,
     Closed,
-}
-
-/// The outcome of one method attempt.
-enum Outcome<P> {
-    Fail,
-    PkOk(Bytes),
-    Success(Method, P),
 }
 
 /// Server-side user authentication for one connection.
@@ -310,71 +303,6 @@ impl<P> Server<P> {
                 w.byte(msg::USERAUTH_BANNER).utf8(text).utf8("");
             });
             self.outbox.push(banner, None, Then::Nothing);
-        }
-    }
-
-    fn try_method(
-        &mut self,
-        req: &UserauthRequest<'_>,
-        policy: &mut dyn AuthPolicy<Permissions = P>,
-    ) -> Outcome<P> {
-        // OpenSSH treats any service but ssh-connection like an unknown user: every method fails.
-        let valid = req.service_name == "ssh-connection";
-        match &req.method {
-            AuthMethod::Publickey {
-                algorithm,
-                public_key,
-                signature,
-            } if valid && self.chains.allows(Method::Publickey) => {
-                self.try_publickey(req, algorithm, public_key, signature.as_deref(), policy)
-            }
-            AuthMethod::Password {
-                password,
-                new_password: None,
-            } if valid && self.chains.allows(Method::Password) => {
-                match policy.password(&req.user_name, password) {
-                    Some(p) => Outcome::Success(Method::Password, p),
-                    None => Outcome::Fail,
-                }
-            }
-            _ => Outcome::Fail,
-        }
-    }
-
-    fn try_publickey(
-        &mut self,
-        req: &UserauthRequest<'_>,
-        algorithm: &str,
-        blob: &[u8],
-        signature: Option<&[u8]>,
-        policy: &mut dyn AuthPolicy<Permissions = P>,
-    ) -> Outcome<P> {
-        if algorithm != ALGORITHM {
-            return Outcome::Fail;
-        }
-        let Ok(key) = Ed25519PublicKey::from_blob(blob) else {
-            return Outcome::Fail;
-        };
-        let Some(permissions) = policy.public_key(&req.user_name, &key) else {
-            return Outcome::Fail;
-        };
-        let Some(signature) = signature else {
-            let reply = UserauthPkOk {
-                algorithm: algorithm.into(),
-                public_key: blob.into(),
-            };
-            return Outcome::PkOk(encode(|w| reply.encode(w)));
-        };
-        let signed = publickey_signed_data(
-            self.session_id.as_bytes(),
-            &req.user_name,
-            &req.service_name,
-            algorithm,
-            blob,
-        );
-        match key.verify(&signed, signature) {
-            Ok(()) => Outcome::Success(Method::Publickey, permissions),
-            Err(_) => Outcome::Fail,
         }
     }
 

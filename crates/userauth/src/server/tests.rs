@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use burrow_wire::transport::ServiceRequest;
-use burrow_wire::userauth::{AuthMethod, UserauthFailure, UserauthPkOk, UserauthRequest};
+use burrow_wire::userauth::{
+    AuthMethod, UserauthFailure, UserauthPkOk, UserauthRequest, publickey_signed_data,
+};
 use burrow_wire::{DisconnectReason, msg};
 use bytes::Bytes;
 

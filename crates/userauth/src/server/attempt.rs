@@ -1,0 +1,83 @@
+//! One method attempt on the server: publickey (query or signed, ssh-ed25519 only) and
+//! password, each decided by the caller's `AuthPolicy`.
+
+use burrow_keys::{ALGORITHM, Ed25519PublicKey};
+use burrow_wire::userauth::{AuthMethod, UserauthPkOk, UserauthRequest, publickey_signed_data};
+use bytes::Bytes;
+
+use super::{AuthPolicy, Server, encode};
+use crate::Method;
+
+/// The outcome of one method attempt.
+pub(super) enum Outcome<P> {
+    Fail,
+    PkOk(Bytes),
+    Success(Method, P),
+}
+
+impl<P> Server<P> {
+    pub(super) fn try_method(
+        &mut self,
+        req: &UserauthRequest<'_>,
+        policy: &mut dyn AuthPolicy<Permissions = P>,
+    ) -> Outcome<P> {
+        // OpenSSH treats any service but ssh-connection like an unknown user: every method fails.
+        let valid = req.service_name == "ssh-connection";
+        match &req.method {
+            AuthMethod::Publickey {
+                algorithm,
+                public_key,
+                signature,
+            } if valid && self.chains.allows(Method::Publickey) => {
+                self.try_publickey(req, algorithm, public_key, signature.as_deref(), policy)
+            }
+            AuthMethod::Password {
+                password,
+                new_password: None,
+            } if valid && self.chains.allows(Method::Password) => {
+                match policy.password(&req.user_name, password) {
+                    Some(p) => Outcome::Success(Method::Password, p),
+                    None => Outcome::Fail,
+                }
+            }
+            _ => Outcome::Fail,
+        }
+    }
+
+    fn try_publickey(
+        &mut self,
+        req: &UserauthRequest<'_>,
+        algorithm: &str,
+        blob: &[u8],
+        signature: Option<&[u8]>,
+        policy: &mut dyn AuthPolicy<Permissions = P>,
+    ) -> Outcome<P> {
+        if algorithm != ALGORITHM {
+            return Outcome::Fail;
+        }
+        let Ok(key) = Ed25519PublicKey::from_blob(blob) else {
+            return Outcome::Fail;
+        };
+        let Some(permissions) = policy.public_key(&req.user_name, &key) else {
+            return Outcome::Fail;
+        };
+        let Some(signature) = signature else {
+            let reply = UserauthPkOk {
+                algorithm: algorithm.into(),
+                public_key: blob.into(),
+            };
+            return Outcome::PkOk(encode(|w| reply.encode(w)));
+        };
+        let signed = publickey_signed_data(
+            self.session_id.as_bytes(),
+            &req.user_name,
+            &req.service_name,
+            algorithm,
+            blob,
+        );
+        match key.verify(&signed, signature) {
+            Ok(()) => Outcome::Success(Method::Publickey, permissions),
+            Err(_) => Outcome::Fail,
+        }
+    }
+}
