@@ -209,6 +209,15 @@ impl Connection {
             .ok_or(Error::NoSuchChannel { channel: id })
     }
 
+    /// Frees a channel whose CLOSE went both ways. Its `ExtendedData` events still queued go
+    /// too: the application closed it, and their credit must not land on a later channel
+    /// that reuses the id.
+    pub(crate) fn free_channel(&mut self, id: LocalChannelId) {
+        self.channels.remove(id);
+        self.events
+            .retain(|e| !matches!(e, Event::ExtendedData { channel, .. } if *channel == id));
+    }
+
     pub(crate) fn push_event(&mut self, event: Event) {
         self.events.push_back(event);
     }

@@ -878,3 +878,25 @@ fn resizing_an_offered_channel_sets_its_initial_window() {
         })
     ));
 }
+
+#[test]
+fn extended_data_of_a_freed_channel_does_not_credit_its_successor() {
+    let (mut c, id) = server_with_channel();
+    let ext = bytes(ConnectionMessage::ChannelExtendedData(
+        ChannelExtendedData {
+            recipient_channel: id.0,
+            data_type_code: EXTENDED_DATA_STDERR,
+            data: Cow::Borrowed(&[1u8; 100]),
+        },
+    ));
+    c.handle_message(&ext).unwrap();
+    c.close(id).unwrap();
+    c.handle_message(&close(id.0)).unwrap();
+    c.handle_message(&peer_open(78, 500, 50)).unwrap();
+    c.accept_channel(id).unwrap();
+    c.handle_message(&data(id.0, &[0u8; 100])).unwrap();
+    let got = events(&mut c);
+    assert!(!got.iter().any(|e| matches!(e, Event::ExtendedData { .. })));
+    assert_eq!(c.recv_window(id).unwrap().buffered(), 100);
+    assert_eq!(c.buffered(id), 100);
+}

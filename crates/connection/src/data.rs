@@ -94,9 +94,7 @@ impl Connection {
                 c.replies.clear();
                 c.outstanding = std::collections::VecDeque::new();
             }
-            PeerCloseFate::Free => {
-                self.channels.remove(id);
-            }
+            PeerCloseFate::Free => self.free_channel(id),
         }
         self.push_event(Event::PeerClosed { channel: id });
         Ok(())
@@ -196,9 +194,7 @@ impl Connection {
         let remote = c.remote;
         match action {
             LocalCloseAction::SendAndKeep => c.drop_queues(),
-            LocalCloseAction::SendAndFree => {
-                self.channels.remove(id);
-            }
+            LocalCloseAction::SendAndFree => self.free_channel(id),
             LocalCloseAction::Deferred | LocalCloseAction::Nothing => return Ok(()),
         }
         self.send(ConnectionMessage::ChannelClose(ChannelClose {
