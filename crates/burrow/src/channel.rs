@@ -1,0 +1,208 @@
+//! `Channel`: one SSH channel as a tokio byte stream (shutdown sends EOF, drop sends CLOSE),
+//! plus the exit status and stderr of session channels.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use burrow_connection::LocalChannelId;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::core::{MAX_WRITE_CHUNK, SessionCore};
+use crate::driver::Shared;
+use crate::slot::{ExitInfo, park};
+
+/// An open channel. Reading takes received data and returns window credit to the peer;
+/// writing waits while the peer's window (or the connection's send budget) is exhausted.
+/// `shutdown` sends EOF; dropping the handle sends CLOSE.
+pub struct Channel {
+    shared: Arc<Shared>,
+    id: LocalChannelId,
+    span: tracing::Span,
+}
+
+impl std::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Channel").field("id", &self.id.0).finish()
+    }
+}
+
+fn closed_err(core: &SessionCore) -> io::Error {
+    io::Error::from(core.closed_error())
+}
+
+impl Channel {
+    /// A handle for a channel that already has its slot.
+    pub(crate) fn new(shared: Arc<Shared>, id: LocalChannelId) -> Self {
+        let span = tracing::debug_span!(parent: &shared.span, "channel", id = id.0);
+        tracing::debug!(parent: &span, "channel open");
+        Self { shared, id, span }
+    }
+
+    /// Our id for the channel.
+    pub fn id(&self) -> u32 {
+        self.id.0
+    }
+
+    /// Received bytes waiting to be read (never more than the window we granted).
+    pub fn buffered(&self) -> usize {
+        self.shared
+            .lock()
+            .conn
+            .as_ref()
+            .map_or(0, |c| c.buffered(self.id))
+    }
+
+    /// Takes the stderr (extended data) received so far; at most 64 KiB are kept unread.
+    pub fn take_stderr(&self) -> Vec<u8> {
+        let mut core = self.shared.lock();
+        core.slots
+            .get_mut(&self.id)
+            .and_then(|s| s.extras.as_mut())
+            .map(|e| e.stderr.split().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Waits until the remote command's exit status (or signal) arrives, or the channel is
+    /// closed without one (`None`).
+    pub async fn exit_status(&self) -> Option<ExitInfo> {
+        std::future::poll_fn(|cx| {
+            let mut core = self.shared.lock();
+            let dead = core.closed.is_some();
+            let Some(slot) = core.slots.get_mut(&self.id) else {
+                return Poll::Ready(None);
+            };
+            if let Some(exit) = slot.exit() {
+                return Poll::Ready(Some(exit.clone()));
+            }
+            if slot.peer_closed || dead {
+                return Poll::Ready(None);
+            }
+            let extras = slot.extras.get_or_insert_with(Box::default);
+            park(&mut extras.exit_waker, cx.waker());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Sends EOF: we will write no more. Same as `AsyncWriteExt::shutdown`.
+    pub fn send_eof(&self) -> io::Result<()> {
+        let mut core = self.shared.lock();
+        if core.closed.is_some() {
+            return Err(closed_err(&core));
+        }
+        if let Some(conn) = core.conn.as_mut() {
+            if let Err(e) = conn.eof(self.id) {
+                tracing::trace!(parent: &self.span, error = %e, "eof on a closing channel");
+            }
+        }
+        drop(core);
+        self.shared.notify.notify_one();
+        Ok(())
+    }
+}
+
+impl AsyncRead for Channel {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let mut core = this.shared.lock();
+        let core = &mut *core;
+        let Some(conn) = core.conn.as_mut() else {
+            return Poll::Ready(Err(closed_err(core)));
+        };
+        match conn.read(this.id, buf.remaining()) {
+            Ok(Some(chunk)) => {
+                buf.put_slice(&chunk);
+                if conn.has_messages() {
+                    this.shared.notify.notify_one();
+                }
+                return Poll::Ready(Ok(()));
+            }
+            Ok(None) => {}
+            // The channel is gone (closed both ways): end of stream.
+            Err(_) => return Poll::Ready(Ok(())),
+        }
+        if buf.remaining() == 0 || conn.peer_finished(this.id) {
+            return Poll::Ready(Ok(()));
+        }
+        if core.closed.is_some() {
+            return Poll::Ready(Err(closed_err(core)));
+        }
+        match core.slots.get_mut(&this.id) {
+            Some(slot) => {
+                park(&mut slot.read_waker, cx.waker());
+                Poll::Pending
+            }
+            None => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl AsyncWrite for Channel {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let mut core = this.shared.lock();
+        let core = &mut *core;
+        if core.closed.is_some() {
+            return Poll::Ready(Err(closed_err(core)));
+        }
+        let budget = core.send_budget();
+        let peer_closed = core.slots.get(&this.id).is_none_or(|s| s.peer_closed);
+        let Some(conn) = core.conn.as_mut() else {
+            return Poll::Ready(Err(closed_err(core)));
+        };
+        if peer_closed || conn.channel_state(this.id).is_none_or(|s| !s.can_send_data()) {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                format!("channel {}: closed for writing", this.id.0),
+            )));
+        }
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let window = usize::try_from(conn.writable(this.id)).unwrap_or(usize::MAX);
+        let n = buf.len().min(window).min(budget).min(MAX_WRITE_CHUNK);
+        if n == 0 {
+            if let Some(slot) = core.slots.get_mut(&this.id) {
+                park(&mut slot.write_waker, cx.waker());
+            }
+            if budget == 0 && !core.budget_waiters.contains(&this.id) {
+                core.budget_waiters.push(this.id);
+            }
+            return Poll::Pending;
+        }
+        let mut data = bytes::Bytes::copy_from_slice(buf.get(..n).unwrap_or_default());
+        let taken = match conn.write(this.id, &mut data) {
+            Ok(t) => t,
+            Err(e) => return Poll::Ready(Err(io::Error::new(io::ErrorKind::BrokenPipe, e))),
+        };
+        core.unsent = core.unsent.saturating_add(taken);
+        this.shared.notify.notify_one();
+        Poll::Ready(Ok(taken))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.send_eof())
+    }
+}
+
+impl Drop for Channel {
+    fn drop(&mut self) {
+        tracing::debug!(parent: &self.span, "channel handle dropped");
+        self.shared.lock().release_channel(self.id);
+        self.shared.notify.notify_one();
+    }
+}

@@ -1,0 +1,390 @@
+//! `Client`: connect over TCP or any byte stream, check the host key, authenticate (key pairs,
+//! ssh-agent, password and keyboard-interactive callbacks), and hand back a `Session`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use burrow_connection::ConnectionConfig;
+use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
+use burrow_transport::{Transport, TransportConfig};
+use burrow_userauth::{ClientEvent, Identity, Method, PromptLine, UserauthError};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use crate::agent::Agent;
+use crate::core::{Incoming, SessionCore};
+use crate::driver::{Driver, Shared, in_span, now};
+use crate::error::{Error, ErrorKind, Phase};
+use crate::handler::{Handler, RejectAll};
+use crate::incoming::{IncomingChannel, IncomingGlobalRequest};
+use crate::keepalive::Keepalive;
+use crate::session::Session;
+
+/// Decides whether to trust a server's host key (after its signature verified).
+pub trait HostKeyCheck: Send + Sync {
+    /// True to go on with `key` for `host:port`.
+    fn check(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> bool;
+}
+
+impl<F: Fn(&str, u16, &Ed25519PublicKey) -> bool + Send + Sync> HostKeyCheck for F {
+    fn check(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> bool {
+        self(host, port, key)
+    }
+}
+
+/// Answers password and keyboard-interactive prompts.
+pub trait AuthPrompt: Send + Sync {
+    /// The password for `prompt` (`user@host's password: `), or `None` to give up on it.
+    fn password(&self, prompt: &str) -> Option<String> {
+        let _unused = prompt;
+        None
+    }
+
+    /// One answer per prompt, or `None` to give up on keyboard-interactive.
+    fn keyboard_interactive(
+        &self,
+        name: &str,
+        instruction: &str,
+        prompts: &[PromptLine],
+    ) -> Option<Vec<String>> {
+        let _unused = (name, instruction, prompts);
+        None
+    }
+
+    /// The server's banner (peer text).
+    fn banner(&self, message: &str) {
+        tracing::info!(banner = message, "server banner");
+    }
+}
+
+/// Everything a client connection needs.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// The user to log in as.
+    pub user: String,
+    /// Algorithms and rekey limits.
+    pub transport: Arc<TransportConfig>,
+    /// Channel limits and window sizes.
+    pub connection: ConnectionConfig,
+    /// The host key check (see [`crate::KnownHostsFile`]).
+    pub host_key_check: Arc<dyn HostKeyCheck>,
+    /// Private keys to offer, in order.
+    pub keys: Vec<Ed25519KeyPair>,
+    /// ssh-agent socket whose ed25519 keys are offered after `keys`.
+    pub agent: Option<PathBuf>,
+    /// Password and keyboard-interactive answers.
+    pub prompt: Option<Arc<dyn AuthPrompt>>,
+    /// Methods to try, in order (PreferredAuthentications).
+    pub methods: Vec<Method>,
+    /// Answers the server's channel opens (`forwarded-tcpip`) and global requests.
+    pub handler: Arc<dyn Handler>,
+    /// ServerAliveInterval (`None`: off).
+    pub server_alive_interval: Option<Duration>,
+    /// ServerAliveCountMax.
+    pub server_alive_count_max: u32,
+    /// How long the TCP connect, key exchange and authentication may take together.
+    pub connect_timeout: Option<Duration>,
+}
+
+impl ClientConfig {
+    /// Defaults for `user` with the given host key check: all algorithms, publickey then
+    /// keyboard-interactive then password, no agent, keepalives off.
+    pub fn new(user: impl Into<String>, host_key_check: Arc<dyn HostKeyCheck>) -> Self {
+        Self {
+            user: user.into(),
+            transport: Arc::new(TransportConfig::default()),
+            connection: ConnectionConfig::default(),
+            host_key_check,
+            keys: Vec::new(),
+            agent: None,
+            prompt: None,
+            methods: vec![
+                Method::Publickey,
+                Method::KeyboardInteractive,
+                Method::Password,
+            ],
+            handler: Arc::new(RejectAll),
+            server_alive_interval: None,
+            server_alive_count_max: 3,
+            connect_timeout: None,
+        }
+    }
+
+    /// Loads an OpenSSH private key file (decrypting it with `passphrase` if it is encrypted)
+    /// and adds it to `keys`.
+    pub fn add_key_file(
+        &mut self,
+        path: &std::path::Path,
+        passphrase: Option<&[u8]>,
+    ) -> Result<(), std::io::Error> {
+        let text = std::fs::read_to_string(path)?;
+        let invalid = |e: burrow_keys::KeyError| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: {e}", path.display()),
+            )
+        };
+        let file = burrow_keys::PrivateKeyFile::parse(&text).map_err(invalid)?;
+        let key = file.decrypt(passphrase.unwrap_or_default()).map_err(invalid)?;
+        self.keys.push(key.into_keypair());
+        Ok(())
+    }
+}
+
+/// Opens client sessions.
+#[derive(Debug)]
+pub struct Client;
+
+impl Client {
+    /// Connects to `host:port` over TCP (with TCP_NODELAY) and sets up a session.
+    pub async fn connect(host: &str, port: u16, config: ClientConfig) -> Result<Session, Error> {
+        let peer = format!("{host}:{port}");
+        let timeout = config.connect_timeout;
+        let fut = async {
+            let stream = TcpStream::connect((host, port))
+                .await
+                .map_err(|e| Error::new(&peer, Phase::Connect, ErrorKind::Io(e)))?;
+            stream
+                .set_nodelay(true)
+                .map_err(|e| Error::new(&peer, Phase::Connect, ErrorKind::Io(e)))?;
+            Self::setup(stream, host, port, config).await
+        };
+        match timeout {
+            Some(t) => tokio::time::timeout(t, fut).await.unwrap_or_else(|_| {
+                Err(Error::new(
+                    &peer,
+                    Phase::Connect,
+                    ErrorKind::Io(std::io::ErrorKind::TimedOut.into()),
+                ))
+            }),
+            None => fut.await,
+        }
+    }
+
+    /// Sets up a session over any byte stream (a `direct-tcpip` channel of another session
+    /// for ProxyJump, a pipe, ...). `host` and `port` are what the host key check sees.
+    pub async fn connect_stream<S>(
+        stream: S,
+        host: &str,
+        port: u16,
+        config: ClientConfig,
+    ) -> Result<Session, Error>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        Self::setup(stream, host, port, config).await
+    }
+
+    async fn setup<S>(
+        stream: S,
+        host: &str,
+        port: u16,
+        config: ClientConfig,
+    ) -> Result<Session, Error>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let peer = format!("{host}:{port}");
+        let span = tracing::info_span!("ssh", side = "client", peer = %peer);
+        let rng = Box::new(rand_core::OsRng);
+        let transport = Transport::client(config.transport.clone(), rng, now());
+        let check = config.host_key_check.clone();
+        let (h, p) = (host.to_owned(), port);
+        let host_key_fn = Arc::new(move |k: &Ed25519PublicKey| check.check(&h, p, k));
+        let core = SessionCore::new(peer, transport, config.connection.clone(), Some(host_key_fn));
+        let shared = Shared::new(core, span.clone());
+        let mut driver = Driver::new(shared.clone(), stream);
+        let handshake = in_span(span.clone(), authenticate(&mut driver, &config, host));
+        if let Err(e) = handshake.await {
+            tracing::debug!(parent: &span, error = %e, "handshake failed");
+            driver.abort(&e).await;
+            return Err(e);
+        }
+        if let Some(interval) = config.server_alive_interval {
+            shared.lock().keepalive = Some(Keepalive::new(
+                interval,
+                config.server_alive_count_max,
+                now(),
+            ));
+        }
+        let handler = config.handler.clone();
+        tokio::spawn(in_span(
+            span,
+            driver.run(move |shared, incoming| dispatch(&*handler, shared, incoming)),
+        ));
+        Ok(Session::new(shared))
+    }
+}
+
+/// Hands one peer request to the client's handler.
+fn dispatch(handler: &dyn Handler, shared: &Arc<Shared>, incoming: Incoming) {
+    match incoming {
+        Incoming::Channel(id, t) => {
+            handler.channel_open(IncomingChannel::new(shared.clone(), id, t));
+        }
+        Incoming::Global(id, want_reply, r) => {
+            handler.global_request(IncomingGlobalRequest::new(shared.clone(), id, want_reply, r));
+        }
+    }
+}
+
+/// Runs the key exchange and user authentication, then starts the connection layer.
+async fn authenticate<S>(
+    driver: &mut Driver<S>,
+    config: &ClientConfig,
+    host: &str,
+) -> Result<(), Error>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    driver
+        .run_until(|core| Ok(core.phase != Phase::KeyExchange))
+        .await?;
+    let mut identities: Vec<Identity> = config.keys.iter().cloned().map(Identity::KeyPair).collect();
+    let mut agent = match &config.agent {
+        Some(path) => match Agent::connect(path).await {
+            Ok(a) => Some(a),
+            Err(e) => {
+                tracing::debug!(error = %e, "ssh-agent unavailable");
+                None
+            }
+        },
+        None => None,
+    };
+    if let Some(a) = agent.as_mut() {
+        match a.ed25519_keys().await {
+            Ok(keys) => identities.extend(keys.into_iter().map(Identity::External)),
+            Err(e) => tracing::debug!(error = %e, "ssh-agent listed no keys"),
+        }
+    }
+    let mut ua_config = burrow_userauth::ClientConfig::new(config.user.clone(), host);
+    ua_config.methods = config.methods.clone();
+    if config.prompt.is_none() {
+        ua_config
+            .methods
+            .retain(|m| !matches!(m, Method::KeyboardInteractive | Method::Password));
+    }
+    let mut auth = {
+        let core = driver.shared.lock();
+        let Some(session_id) = core.transport.session_id().cloned() else {
+            return Err(core.error(ErrorKind::LocallyClosed));
+        };
+        let mut auth = burrow_userauth::Client::new(ua_config, session_id, identities);
+        if let Some(algs) = core.transport.server_sig_algs() {
+            auth.set_server_sig_algs(algs.to_vec());
+        }
+        auth
+    };
+    loop {
+        let events = {
+            let mut core = driver.shared.lock();
+            step_auth(&mut core, &mut auth)?
+        };
+        for event in events {
+            answer(event, &mut auth, agent.as_mut(), config, &driver.shared).await?;
+        }
+        {
+            let mut core = driver.shared.lock();
+            while let Some(p) = auth.poll_payload() {
+                core.send_auth_payload(&p)?;
+            }
+            if auth.is_authenticated() {
+                core.start_connection();
+                return core.replay_inbox();
+            }
+        }
+        driver.turn().await?;
+    }
+}
+
+/// Feeds received userauth payloads to the client machine; returns its events.
+fn step_auth(
+    core: &mut SessionCore,
+    auth: &mut burrow_userauth::Client,
+) -> Result<Vec<ClientEvent>, Error> {
+    while let Some(p) = auth.poll_payload() {
+        core.send_auth_payload(&p)?;
+    }
+    let mut events = Vec::new();
+    while !auth.is_authenticated() {
+        let Some(p) = core.auth_inbox.pop_front() else {
+            break;
+        };
+        if let Err(e) = auth.handle_payload(&p) {
+            let kind = match e {
+                UserauthError::PermissionDenied { methods, .. } => {
+                    ErrorKind::AuthenticationFailed { methods_left: methods }
+                }
+                other => ErrorKind::Userauth(other),
+            };
+            return Err(core.error(kind));
+        }
+        while let Some(ev) = auth.poll_event() {
+            events.push(ev);
+        }
+        while let Some(p) = auth.poll_payload() {
+            core.send_auth_payload(&p)?;
+        }
+    }
+    Ok(events)
+}
+
+/// Answers one userauth event (agent signature, prompts).
+async fn answer(
+    event: ClientEvent,
+    auth: &mut burrow_userauth::Client,
+    agent: Option<&mut Agent>,
+    config: &ClientConfig,
+    shared: &Shared,
+) -> Result<(), Error> {
+    let r = match event {
+        ClientEvent::Banner { message } => {
+            if let Some(p) = &config.prompt {
+                p.banner(&message);
+            }
+            Ok(())
+        }
+        ClientEvent::SignRequest { key_blob, data } => {
+            let sig = match agent {
+                Some(a) => a.sign(&key_blob, &data).await.ok(),
+                None => None,
+            };
+            match sig {
+                Some(s) => auth.provide_signature(&s),
+                None => auth.signing_failed(),
+            }
+        }
+        ClientEvent::Prompt {
+            name,
+            instruction,
+            prompts,
+        } => {
+            let answers = config
+                .prompt
+                .as_ref()
+                .and_then(|p| p.keyboard_interactive(&name, &instruction, &prompts));
+            match answers {
+                Some(a) => {
+                    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+                    auth.answer_prompts(&refs)
+                }
+                None => auth.answer_prompts(&vec![""; prompts.len()]),
+            }
+        }
+        ClientEvent::PasswordPrompt { prompt } => {
+            let pw = config.prompt.as_ref().and_then(|p| p.password(&prompt));
+            auth.answer_password(pw.as_deref())
+        }
+        ClientEvent::Failure { .. } | ClientEvent::Success => Ok(()),
+    };
+    r.map_err(|e| {
+        let kind = match e {
+            UserauthError::PermissionDenied { methods, .. } => {
+                ErrorKind::AuthenticationFailed { methods_left: methods }
+            }
+            other => ErrorKind::Userauth(other),
+        };
+        shared.lock().error(kind)
+    })
+}

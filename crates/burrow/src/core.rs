@@ -1,0 +1,520 @@
+//! `SessionCore`: the sans-IO glue of one connection (transport, then auth payloads, then the
+//! connection layer), which the driver feeds with bytes and time and channel handles lock.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use burrow_connection::{
+    ChannelRequestId, Connection, ConnectionConfig, Event, GlobalRequestId, LocalChannelId,
+    Outgoing,
+};
+use burrow_keys::Ed25519PublicKey;
+use burrow_transport::{HostKeyVerdict, Transport, TransportEvent};
+use burrow_wire::connection::{ChannelOpenType, GlobalRequestKind};
+use burrow_wire::{DisconnectReason, Side};
+use bytes::{Bytes, BytesMut};
+use tokio::sync::oneshot;
+
+use crate::error::{Error, ErrorKind, Phase};
+use crate::keepalive::Keepalive;
+use crate::slot::Slot;
+
+/// Bytes of ciphertext (written or not) plus channel data not yet sealed above which channel
+/// writes wait: the bound on what one connection buffers for sending.
+pub(crate) const SEND_HIGH_WATER: usize = 1 << 20;
+
+/// Most bytes one `poll_write` takes, so that a single writer cannot fill the whole budget.
+pub(crate) const MAX_WRITE_CHUNK: usize = 256 << 10;
+
+/// The host-key check the core calls when the server proved its key.
+pub(crate) type HostKeyFn = dyn Fn(&Ed25519PublicKey) -> bool + Send + Sync;
+
+/// The answer to one of our global requests.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GlobalReply {
+    pub(crate) accepted: bool,
+    pub(crate) bound_port: Option<u32>,
+}
+
+/// Something the peer asked for that the application's handler must answer, handed out by the
+/// driver after it released the lock.
+#[derive(Debug)]
+pub(crate) enum Incoming {
+    /// A CHANNEL_OPEN of a type this side serves; the channel is `Offered`.
+    Channel(LocalChannelId, ChannelOpenType<'static>),
+    /// A GLOBAL_REQUEST this side serves.
+    Global(GlobalRequestId, bool, GlobalRequestKind<'static>),
+}
+
+/// The state of one connection, shared by the driver and every handle behind one mutex.
+pub(crate) struct SessionCore {
+    pub(crate) peer: String,
+    pub(crate) phase: Phase,
+    pub(crate) transport: Transport,
+    /// Present once authentication succeeded.
+    pub(crate) conn: Option<Connection>,
+    conn_config: ConnectionConfig,
+    /// Client: the host key check; taken when used.
+    host_key_check: Option<Arc<HostKeyFn>>,
+    pub(crate) host_key: Option<Ed25519PublicKey>,
+    /// Userauth payloads (numbers 5, 6, 50-79) for the handshake code. Bound: at most the
+    /// packets of one read buffer, since the handshake drains it after every read.
+    pub(crate) auth_inbox: VecDeque<Bytes>,
+    /// Per open channel with a handle: wakers and session-channel extras.
+    pub(crate) slots: HashMap<LocalChannelId, Slot>,
+    /// Our channel opens waiting for the peer. Bound: the channel limit.
+    pub(crate) opens: HashMap<LocalChannelId, oneshot::Sender<Result<(), Error>>>,
+    /// Our global requests waiting for a reply. Bound: `max_pending_requests`.
+    pub(crate) globals: HashMap<GlobalRequestId, oneshot::Sender<GlobalReply>>,
+    /// Our channel requests waiting for a reply. Bound: `max_pending_requests` per channel.
+    pub(crate) chan_requests: HashMap<(LocalChannelId, ChannelRequestId), oneshot::Sender<bool>>,
+    /// Requests for the handler. Bound: offered channels count against the channel limit and
+    /// global requests against `max_pending_requests`; the driver drains it every turn.
+    pub(crate) incoming: VecDeque<Incoming>,
+    /// Ciphertext the driver holds and has not written yet.
+    pub(crate) backlog: usize,
+    /// Channel data taken by `write` and not yet sealed.
+    pub(crate) unsent: usize,
+    /// Channels whose writers wait for the send budget (not their window).
+    pub(crate) budget_waiters: Vec<LocalChannelId>,
+    /// Why the session ended, once it did.
+    pub(crate) closed: Option<Arc<Error>>,
+    /// The application asked to disconnect.
+    pub(crate) disconnect_requested: bool,
+    pub(crate) keepalive: Option<Keepalive>,
+    /// Server stop: disconnect once no channel is left, or at this deadline.
+    pub(crate) drain_deadline: Option<Instant>,
+    scratch: BytesMut,
+}
+
+impl SessionCore {
+    /// A core around a fresh transport.
+    pub(crate) fn new(
+        peer: String,
+        transport: Transport,
+        conn_config: ConnectionConfig,
+        host_key_check: Option<Arc<HostKeyFn>>,
+    ) -> Self {
+        Self {
+            peer,
+            phase: Phase::KeyExchange,
+            transport,
+            conn: None,
+            conn_config,
+            host_key_check,
+            host_key: None,
+            auth_inbox: VecDeque::new(),
+            slots: HashMap::new(),
+            opens: HashMap::new(),
+            globals: HashMap::new(),
+            chan_requests: HashMap::new(),
+            incoming: VecDeque::new(),
+            backlog: 0,
+            unsent: 0,
+            budget_waiters: Vec::new(),
+            closed: None,
+            disconnect_requested: false,
+            keepalive: None,
+            drain_deadline: None,
+            scratch: BytesMut::new(),
+        }
+    }
+
+    /// Which side this is.
+    pub(crate) fn side(&self) -> Side {
+        self.transport.side()
+    }
+
+    /// An error about this session in its current phase.
+    pub(crate) fn error(&self, kind: ErrorKind) -> Error {
+        Error::new(&self.peer, self.phase, kind)
+    }
+
+    /// The error handles see once the session is over.
+    pub(crate) fn closed_error(&self) -> Error {
+        match &self.closed {
+            Some(e) => Error::new(&e.peer, e.phase, ErrorKind::LocallyClosed),
+            None => self.error(ErrorKind::LocallyClosed),
+        }
+    }
+
+    /// Server: starts the connection layer; only userauth's proof of a successful login
+    /// opens it (ARCHITECTURE §4).
+    pub(crate) fn start_server_connection<P>(&mut self, _proof: &burrow_userauth::Authenticated<P>) {
+        self.start_connection();
+    }
+
+    /// Client: starts the connection layer after USERAUTH_SUCCESS.
+    pub(crate) fn start_connection(&mut self) {
+        self.conn = Some(Connection::new(self.side(), self.conn_config.clone()));
+        self.phase = Phase::Connection;
+    }
+
+    /// Handles the payloads that arrived before the connection layer started.
+    pub(crate) fn replay_inbox(&mut self) -> Result<(), Error> {
+        while let Some(p) = self.auth_inbox.pop_front() {
+            self.on_payload(p)?;
+        }
+        Ok(())
+    }
+
+    /// Feeds received bytes through the transport and the layers above.
+    pub(crate) fn handle_input(&mut self, input: &mut BytesMut, now: Instant) -> Result<(), Error> {
+        if let Some(k) = self.keepalive.as_mut() {
+            k.on_input(now);
+        }
+        loop {
+            self.transport
+                .handle_input(input, now)
+                .map_err(|e| self.error(ErrorKind::Transport(e)))?;
+            if !self.process_transport_events()? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Drains transport events. Returns true when input processing must resume (a host key
+    /// verdict was given).
+    fn process_transport_events(&mut self) -> Result<bool, Error> {
+        let mut resume = false;
+        while let Some(event) = self.transport.poll_event() {
+            match event {
+                TransportEvent::Payload(p) => self.on_payload(p)?,
+                TransportEvent::VerifyHostKey { host_key, .. } => {
+                    self.on_verify_host_key(&host_key)?;
+                    resume = true;
+                }
+                TransportEvent::KexDone(info) => {
+                    tracing::debug!(initial = info.initial, kex = ?info.kex, "key exchange done");
+                    if info.initial && self.phase == Phase::KeyExchange {
+                        self.phase = Phase::Authentication;
+                    }
+                }
+                TransportEvent::Disconnected {
+                    reason,
+                    description,
+                } => {
+                    return Err(self.error(ErrorKind::PeerDisconnected {
+                        reason,
+                        description,
+                    }));
+                }
+                _ => {}
+            }
+        }
+        Ok(resume)
+    }
+
+    fn on_verify_host_key(&mut self, blob: &[u8]) -> Result<(), Error> {
+        let key = Ed25519PublicKey::from_blob(blob).map_err(|_| {
+            self.error(ErrorKind::Transport(
+                burrow_transport::TransportError::BadHostKey,
+            ))
+        })?;
+        let ok = self.host_key_check.take().is_some_and(|check| check(&key));
+        let fingerprint = key.fingerprint();
+        self.host_key = Some(key);
+        if ok {
+            self.transport.answer_host_key(HostKeyVerdict::Accept);
+            Ok(())
+        } else {
+            self.transport.answer_host_key(HostKeyVerdict::Reject);
+            Err(self.error(ErrorKind::HostKeyRejected { fingerprint }))
+        }
+    }
+
+    fn on_payload(&mut self, payload: Bytes) -> Result<(), Error> {
+        let number = payload.first().copied().unwrap_or(0);
+        match (&mut self.conn, number) {
+            (Some(conn), 80..=127) => {
+                if let Err(e) = conn.handle_message(&payload) {
+                    return Err(self.error(ErrorKind::Connection(e)));
+                }
+                self.process_connection_events();
+                Ok(())
+            }
+            // Before the connection layer starts, everything waits for the handshake code
+            // (a server's first global requests can follow USERAUTH_SUCCESS in one read).
+            (None, 5 | 6 | 50..=127) => {
+                self.auth_inbox.push_back(payload);
+                Ok(())
+            }
+            // Userauth messages after success (OpenSSH ignores them) and anything else.
+            (Some(_), 50..=79) => Ok(()),
+            _ => Err(self.error(ErrorKind::Transport(
+                burrow_transport::TransportError::UnexpectedMessage {
+                    number,
+                    phase: "service",
+                },
+            ))),
+        }
+    }
+
+    /// Routes connection events to handles, waiters and the handler queue.
+    fn process_connection_events(&mut self) {
+        loop {
+            let Some(event) = self.conn.as_mut().and_then(Connection::poll_event) else {
+                return;
+            };
+            self.on_connection_event(event);
+        }
+    }
+
+    fn on_connection_event(&mut self, event: Event) {
+        match event {
+            Event::ChannelOpenRequest {
+                channel,
+                channel_type,
+            } => self
+                .incoming
+                .push_back(Incoming::Channel(channel, channel_type)),
+            Event::ChannelOpened { channel } => self.on_opened(channel),
+            Event::ChannelOpenFailed {
+                channel,
+                reason,
+                description,
+            } => {
+                let err = self.error(ErrorKind::ChannelOpenFailed {
+                    reason,
+                    description,
+                });
+                let waiter = self.opens.remove(&channel);
+                if waiter.is_some_and(|tx| tx.send(Err(err)).is_err()) {
+                    tracing::trace!(channel = channel.0, "open failure after its opener left");
+                }
+            }
+            Event::Readable { channel } | Event::Eof { channel } => {
+                if let Some(s) = self.slots.get_mut(&channel) {
+                    s.wake_read();
+                }
+            }
+            Event::Writable { channel } => {
+                if let Some(s) = self.slots.get_mut(&channel) {
+                    s.wake_write();
+                }
+            }
+            Event::ExtendedData { channel, data, .. } => {
+                if let Some(s) = self.slots.get_mut(&channel) {
+                    s.push_stderr(&data);
+                }
+            }
+            Event::PeerClosed { channel } => {
+                if let Some(s) = self.slots.get_mut(&channel) {
+                    s.peer_closed = true;
+                    s.wake_all();
+                }
+                self.chan_requests.retain(|(c, _), _| *c != channel);
+            }
+            Event::ChannelRequest {
+                channel,
+                id,
+                want_reply,
+                request,
+            } => self.on_channel_request(channel, id, want_reply, request),
+            Event::ChannelRequestReply {
+                channel,
+                id,
+                accepted,
+            } => {
+                let waiter = self.chan_requests.remove(&(channel, id));
+                if waiter.is_some_and(|tx| tx.send(accepted).is_err()) {
+                    tracing::trace!(channel = channel.0, "channel request reply after its waiter left");
+                }
+            }
+            Event::GlobalRequest {
+                id,
+                want_reply,
+                request,
+            } => self
+                .incoming
+                .push_back(Incoming::Global(id, want_reply, request)),
+            Event::GlobalRequestReply {
+                id,
+                accepted,
+                bound_port,
+            } => {
+                let reply = GlobalReply {
+                    accepted,
+                    bound_port,
+                };
+                let waiter = self.globals.remove(&id);
+                if waiter.is_some_and(|tx| tx.send(reply).is_err()) {
+                    tracing::trace!("global request reply after its waiter left");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_opened(&mut self, channel: LocalChannelId) {
+        self.slots.insert(channel, Slot::default());
+        let delivered = match self.opens.remove(&channel) {
+            Some(tx) => tx.send(Ok(())).is_ok(),
+            None => false,
+        };
+        if !delivered {
+            // The opener stopped waiting: nobody will ever use this channel.
+            self.release_channel(channel);
+        }
+    }
+
+    fn on_channel_request(
+        &mut self,
+        channel: LocalChannelId,
+        id: ChannelRequestId,
+        want_reply: bool,
+        request: burrow_wire::connection::ChannelRequestKind<'static>,
+    ) {
+        use burrow_wire::connection::ChannelRequestKind as K;
+        let accepted = match (&request, self.slots.get_mut(&channel)) {
+            (K::ExitStatus { exit_status }, Some(s)) => {
+                s.set_exit(crate::slot::ExitInfo::Status(*exit_status));
+                true
+            }
+            (K::ExitSignal { signal_name, .. }, Some(s)) => {
+                s.set_exit(crate::slot::ExitInfo::Signal(signal_name.to_string()));
+                true
+            }
+            _ => false,
+        };
+        if want_reply {
+            if let Some(conn) = self.conn.as_mut() {
+                if let Err(e) = conn.reply_channel_request(channel, id, accepted) {
+                    tracing::debug!(error = %e, "channel request reply not sent");
+                }
+            }
+        }
+    }
+
+    /// Closes a channel nobody holds a handle to (handle dropped, opener gone).
+    pub(crate) fn release_channel(&mut self, channel: LocalChannelId) {
+        self.slots.remove(&channel);
+        self.budget_waiters.retain(|c| *c != channel);
+        self.chan_requests.retain(|(c, _), _| *c != channel);
+        if let Some(conn) = self.conn.as_mut() {
+            if let Err(e) = conn.close(channel) {
+                tracing::trace!(error = %e, "close of a channel already gone");
+            }
+        }
+    }
+
+    /// The send budget left for channel writes.
+    pub(crate) fn send_budget(&self) -> usize {
+        SEND_HIGH_WATER.saturating_sub(self.backlog.saturating_add(self.unsent))
+    }
+
+    /// Moves connection-layer payloads into the transport while it takes them and the send
+    /// budget allows, then wakes writers waiting for the budget.
+    pub(crate) fn flush(&mut self) -> Result<(), Error> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        while self.transport.is_accepting_payloads() && self.backlog < SEND_HIGH_WATER {
+            let Some(out) = conn.poll_message() else {
+                break;
+            };
+            if let Outgoing::Data { data, .. } = &out {
+                self.unsent = self.unsent.saturating_sub(data.len());
+            }
+            self.scratch.clear();
+            out.encode(&mut self.scratch);
+            if let Err(e) = self.transport.send_payload(&self.scratch) {
+                return Err(Error::new(&self.peer, self.phase, ErrorKind::Transport(e)));
+            }
+            // Sealed bytes count against the budget until the driver writes them.
+            self.backlog = self.backlog.saturating_add(self.scratch.len());
+        }
+        if self.send_budget() > 0 && !self.budget_waiters.is_empty() {
+            for id in std::mem::take(&mut self.budget_waiters) {
+                if let Some(s) = self.slots.get_mut(&id) {
+                    s.wake_write();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a userauth payload through the transport.
+    pub(crate) fn send_auth_payload(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.transport
+            .send_payload(payload)
+            .map_err(|e| self.error(ErrorKind::Transport(e)))
+    }
+
+    /// Queues a DISCONNECT for `err` unless the peer ended the session or the transport
+    /// already sent one.
+    pub(crate) fn send_disconnect_for(&mut self, err: &Error) {
+        if matches!(
+            err.kind,
+            ErrorKind::PeerDisconnected { .. } | ErrorKind::Transport(_) | ErrorKind::Io(_)
+        ) {
+            return;
+        }
+        let reason = err.disconnect_reason();
+        let text = match reason {
+            DisconnectReason::ByApplication => "disconnected by application".to_owned(),
+            _ => err.kind.to_string(),
+        };
+        self.transport.disconnect(reason, &text);
+    }
+
+    /// Ends the session: DISCONNECT with the error's reason (unless the peer ended it), wakes
+    /// every handle and waiter.
+    pub(crate) fn fail(&mut self, err: Error) {
+        if self.closed.is_some() {
+            return;
+        }
+        self.send_disconnect_for(&err);
+        tracing::debug!(error = %err, "session ended");
+        self.closed = Some(Arc::new(err));
+        self.opens.clear();
+        self.globals.clear();
+        self.chan_requests.clear();
+        for slot in self.slots.values_mut() {
+            slot.wake_all();
+        }
+    }
+
+    /// The next time the driver must call `handle_timeout`.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        let times = [
+            self.transport.poll_timeout(),
+            self.keepalive.as_ref().map(Keepalive::deadline),
+            self.drain_deadline,
+        ];
+        times.into_iter().flatten().min()
+    }
+
+    /// Time-based work: rekey, keepalives, the drain deadline of a server stop.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
+        self.transport.handle_timeout(now);
+        if let Some(k) = self.keepalive.as_mut() {
+            match k.on_timeout(now) {
+                crate::keepalive::Action::Nothing => {}
+                crate::keepalive::Action::Send => {
+                    if let Some(conn) = self.conn.as_mut() {
+                        // A full request queue is itself a sign the peer is not answering.
+                        if let Err(e) = conn.send_global_request(GlobalRequestKind::Keepalive, true)
+                        {
+                            tracing::debug!(error = %e, "keepalive not sent");
+                        }
+                    }
+                }
+                crate::keepalive::Action::Dead(count) => {
+                    return Err(self.error(ErrorKind::KeepaliveTimeout { count }));
+                }
+            }
+        }
+        if self.drain_deadline.is_some_and(|d| now >= d) {
+            return Err(self.error(ErrorKind::LocallyClosed));
+        }
+        Ok(())
+    }
+
+    /// True when a server stop is draining and no channel is left.
+    pub(crate) fn drained(&self) -> bool {
+        self.drain_deadline.is_some()
+            && self.conn.as_ref().is_none_or(|c| c.channel_count() == 0)
+    }
+}

@@ -1,0 +1,406 @@
+//! `Server`: accept connections (MaxStartups, LoginGraceTime), authenticate them through the
+//! caller's `ServerHandler`, run their channels, and stop gracefully.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use burrow_connection::ConnectionConfig;
+use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
+use burrow_transport::{Transport, TransportConfig};
+use burrow_userauth::{AuthPolicy, ServerEvent};
+use rand_core::RngCore;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+
+use crate::core::{Incoming, SessionCore};
+use crate::driver::{Driver, Shared, in_span, now};
+use crate::error::{Error, ErrorKind, Phase};
+use crate::incoming::{IncomingChannel, IncomingGlobalRequest, WeakSession};
+use crate::keepalive::Keepalive;
+use crate::startups::{MaxStartups, StartupCounter};
+
+/// Who is on the other end of an authenticated connection.
+#[derive(Debug)]
+pub struct ConnectionInfo<P> {
+    /// The peer address.
+    pub peer: String,
+    /// The user it authenticated as.
+    pub user: String,
+    /// What the handler granted at authentication.
+    pub permissions: P,
+    /// The session, to open `forwarded-tcpip` channels for remote forwards.
+    pub session: WeakSession,
+}
+
+/// The server application's decisions: authentication, channel opens, global requests.
+/// Methods run on the connection's task without locks held and must not block.
+pub trait ServerHandler: Send + Sync + 'static {
+    /// What a successful login grants (e.g. authorized_keys options).
+    type Permissions: Send + Sync + 'static;
+
+    /// Whether `key` may log in as `user` from `peer` (see [`crate::AuthorizedKeysFile`]).
+    fn auth_publickey(
+        &self,
+        peer: &str,
+        user: &str,
+        key: &Ed25519PublicKey,
+    ) -> Option<Self::Permissions>;
+
+    /// Whether `password` is right (only asked when the userauth config enables passwords).
+    fn auth_password(&self, peer: &str, user: &str, password: &str) -> Option<Self::Permissions> {
+        let _unused = (peer, user, password);
+        None
+    }
+
+    /// The client wants a channel (`direct-tcpip`, `session`, ...). Dropping it refuses.
+    fn channel_open(&self, conn: &ConnectionInfo<Self::Permissions>, channel: IncomingChannel);
+
+    /// The client sent a global request (`tcpip-forward`, ...). Dropping it refuses.
+    fn global_request(
+        &self,
+        conn: &ConnectionInfo<Self::Permissions>,
+        request: IncomingGlobalRequest,
+    ) {
+        let _unused = conn;
+        drop(request);
+    }
+}
+
+/// Everything a server needs.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// The host key.
+    pub host_key: Arc<Ed25519KeyPair>,
+    /// Algorithms and rekey limits.
+    pub transport: Arc<TransportConfig>,
+    /// Channel limits and window sizes.
+    pub connection: ConnectionConfig,
+    /// Methods offered, MaxAuthTries, LoginGraceTime, banner.
+    pub userauth: burrow_userauth::ServerConfig,
+    /// MaxStartups.
+    pub max_startups: MaxStartups,
+    /// ClientAliveInterval (`None`: off).
+    pub client_alive_interval: Option<Duration>,
+    /// ClientAliveCountMax.
+    pub client_alive_count_max: u32,
+}
+
+impl ServerConfig {
+    /// Defaults (OpenSSH's) with this host key.
+    pub fn new(host_key: Ed25519KeyPair) -> Self {
+        Self {
+            host_key: Arc::new(host_key),
+            transport: Arc::new(TransportConfig::default()),
+            connection: ConnectionConfig::default(),
+            userauth: burrow_userauth::ServerConfig::default(),
+            max_startups: MaxStartups::default(),
+            client_alive_interval: None,
+            client_alive_count_max: 3,
+        }
+    }
+}
+
+/// Live connections and the stop signal, shared by the accept loop and `ServerStop`.
+#[derive(Default)]
+struct ServerState {
+    conns: Mutex<Vec<Weak<Shared>>>,
+    stop: Notify,
+    stopped: std::sync::atomic::AtomicBool,
+    startups: StartupCounter,
+}
+
+/// Stops a running server: no new connections; connections still authenticating end now,
+/// the others once their channels are closed or at the grace deadline.
+#[derive(Clone)]
+pub struct ServerStop(Arc<ServerState>);
+
+impl ServerStop {
+    /// Stops accepting and drains connections for at most `grace`.
+    pub fn stop(&self, grace: Duration) {
+        self.0.stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.0.stop.notify_waiters();
+        let deadline = now().checked_add(grace).unwrap_or_else(now);
+        let conns = self
+            .0
+            .conns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        for shared in conns.iter().filter_map(Weak::upgrade) {
+            {
+                let mut core = shared.lock();
+                match core.phase {
+                    Phase::Connection => core.drain_deadline = Some(deadline),
+                    _ => core.disconnect_requested = true,
+                }
+            }
+            shared.notify.notify_one();
+        }
+    }
+}
+
+/// An SSH server on a TCP listener.
+pub struct Server<H: ServerHandler> {
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    handler: Arc<H>,
+    state: Arc<ServerState>,
+}
+
+impl<H: ServerHandler> Server<H> {
+    /// Binds `addr` and returns a server ready to `run`.
+    pub async fn bind(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        handler: H,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Self::serve(listener, config, handler))
+    }
+
+    /// A server on an already bound listener.
+    pub fn serve(listener: TcpListener, config: ServerConfig, handler: H) -> Self {
+        Self {
+            listener,
+            config: Arc::new(config),
+            handler: Arc::new(handler),
+            state: Arc::new(ServerState::default()),
+        }
+    }
+
+    /// The listening address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// A handle that stops `run`.
+    pub fn stopper(&self) -> ServerStop {
+        ServerStop(self.state.clone())
+    }
+
+    /// Accepts connections until stopped, then waits for the live ones to finish.
+    pub async fn run(self) -> std::io::Result<()> {
+        let mut tasks = JoinSet::new();
+        loop {
+            if self.state.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            let stopped = self.state.stop.notified();
+            let accepted = tokio::select! {
+                r = self.listener.accept() => r,
+                () = stopped => break,
+            };
+            while tasks.try_join_next().is_some() {}
+            let (stream, addr) = match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let n = self.state.startups.current();
+            let roll = rand_core::OsRng.next_u32() % 100;
+            if self.config.max_startups.should_drop(n, roll) {
+                tracing::info!(peer = %addr, unauthenticated = n, "drop connection: MaxStartups");
+                drop(stream);
+                continue;
+            }
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set");
+            }
+            let (config, handler, state) =
+                (self.config.clone(), self.handler.clone(), self.state.clone());
+            tasks.spawn(async move {
+                let r = serve_connection(stream, addr.to_string(), config, handler, state).await;
+                if let Err(e) = r {
+                    tracing::info!(error = %e, "connection ended");
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        Ok(())
+    }
+
+    /// Serves one connection over any byte stream until it ends (for tests and inetd-style
+    /// use); `peer` names the other end.
+    pub async fn serve_stream<S>(
+        stream: S,
+        peer: &str,
+        config: Arc<ServerConfig>,
+        handler: Arc<H>,
+    ) -> Result<(), Error>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        serve_connection(stream, peer.to_owned(), config, handler, Arc::default()).await
+    }
+}
+
+/// Adapts the handler to userauth's policy trait for one connection.
+struct Policy<'a, H> {
+    handler: &'a H,
+    peer: &'a str,
+}
+
+impl<H: ServerHandler> AuthPolicy for Policy<'_, H> {
+    type Permissions = H::Permissions;
+
+    fn public_key(&mut self, user: &str, key: &Ed25519PublicKey) -> Option<H::Permissions> {
+        self.handler.auth_publickey(self.peer, user, key)
+    }
+
+    fn password(&mut self, user: &str, password: &str) -> Option<H::Permissions> {
+        self.handler.auth_password(self.peer, user, password)
+    }
+}
+
+async fn serve_connection<S, H>(
+    stream: S,
+    peer: String,
+    config: Arc<ServerConfig>,
+    handler: Arc<H>,
+    state: Arc<ServerState>,
+) -> Result<(), Error>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+    H: ServerHandler,
+{
+    let startup = state.startups.enter();
+    let span = tracing::info_span!("ssh", side = "server", peer = %peer);
+    let rng = Box::new(rand_core::OsRng);
+    let transport = Transport::server(
+        config.transport.clone(),
+        config.host_key.clone(),
+        rng,
+        now(),
+    );
+    let core = SessionCore::new(peer.clone(), transport, config.connection.clone(), None);
+    let shared = Shared::new(core, span.clone());
+    {
+        let mut conns = state
+            .conns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        conns.retain(|w| w.strong_count() > 0);
+        conns.push(Arc::downgrade(&shared));
+    }
+    let mut driver = Driver::new(shared.clone(), stream);
+    let grace = config.userauth.login_grace_time;
+    let handshake = authenticate(&mut driver, &config, &*handler, &peer);
+    let outcome = match tokio::time::timeout(grace, in_span(span.clone(), handshake)).await {
+        Ok(r) => r,
+        Err(_) => Err(shared.lock().error(ErrorKind::LoginGraceTimeExpired {
+            seconds: grace.as_secs(),
+        })),
+    };
+    drop(startup);
+    let (user, permissions) = match outcome {
+        Ok(x) => x,
+        Err(e) => {
+            driver.abort(&e).await;
+            return Err(e);
+        }
+    };
+    tracing::info!(parent: &span, user = %user, "authenticated");
+    if let Some(interval) = config.client_alive_interval {
+        shared.lock().keepalive = Some(Keepalive::new(
+            interval,
+            config.client_alive_count_max,
+            now(),
+        ));
+    }
+    let info = ConnectionInfo {
+        peer,
+        user,
+        permissions,
+        session: WeakSession::new(&shared),
+    };
+    let run = driver.run(move |shared, incoming| match incoming {
+        Incoming::Channel(id, t) => {
+            handler.channel_open(&info, IncomingChannel::new(shared.clone(), id, t));
+        }
+        Incoming::Global(id, want_reply, r) => {
+            let request = IncomingGlobalRequest::new(shared.clone(), id, want_reply, r);
+            handler.global_request(&info, request);
+        }
+    });
+    in_span(span, run).await;
+    Ok(())
+}
+
+/// Runs the key exchange and userauth; returns the user and the handler's permissions.
+async fn authenticate<S, H>(
+    driver: &mut Driver<S>,
+    config: &ServerConfig,
+    handler: &H,
+    peer: &str,
+) -> Result<(String, H::Permissions), Error>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+    H: ServerHandler,
+{
+    driver
+        .run_until(|core| Ok(core.phase != Phase::KeyExchange))
+        .await?;
+    let mut auth = {
+        let core = driver.shared.lock();
+        let Some(session_id) = core.transport.session_id().cloned() else {
+            return Err(core.error(ErrorKind::LocallyClosed));
+        };
+        burrow_userauth::Server::new(
+            config.userauth.clone(),
+            session_id,
+            Box::new(rand_core::OsRng),
+            now(),
+        )
+    };
+    let mut policy = Policy {
+        handler,
+        peer: crate::authorized_keys::peer_ip(peer),
+    };
+    loop {
+        let wake = {
+            let mut core = driver.shared.lock();
+            if let Some(done) = step_auth(&mut core, &mut auth, &mut policy)? {
+                return Ok(done);
+            }
+            auth.poll_timeout()
+        };
+        driver.turn_until(wake).await?;
+    }
+}
+
+/// Feeds userauth payloads to the server machine and releases its replies; `Some` once the
+/// client authenticated (the connection layer is started from the proof token).
+fn step_auth<H: ServerHandler>(
+    core: &mut SessionCore,
+    auth: &mut burrow_userauth::Server<H::Permissions>,
+    policy: &mut Policy<'_, H>,
+) -> Result<Option<(String, H::Permissions)>, Error> {
+    let now = now();
+    auth.handle_timeout(now);
+    while !auth.is_authenticated() && !auth.is_closed() {
+        let Some(p) = core.auth_inbox.pop_front() else {
+            break;
+        };
+        auth.handle_payload(&p, policy, now)
+            .map_err(|e| core.error(ErrorKind::Userauth(e)))?;
+    }
+    while let Some(p) = auth.poll_payload(now) {
+        core.send_auth_payload(&p)?;
+    }
+    match auth.poll_event() {
+        Some(ServerEvent::Authenticated(token)) => {
+            core.start_server_connection(&token);
+            core.replay_inbox()?;
+            Ok(Some(token.into_parts()))
+        }
+        Some(ServerEvent::Closed(e)) => Err(core.error(ErrorKind::Userauth(e))),
+        None => Ok(None),
+    }
+}
+
