@@ -33,7 +33,11 @@ impl std::fmt::Display for AgentError {
         match self {
             AgentError::Io(e) => write!(f, "agent socket: {e}"),
             AgentError::Protocol(e) => write!(f, "agent: {e}"),
-            AgentError::Timeout => write!(f, "agent did not answer within {} s", AGENT_TIMEOUT.as_secs()),
+            AgentError::Timeout => write!(
+                f,
+                "agent did not answer within {} s",
+                AGENT_TIMEOUT.as_secs()
+            ),
         }
     }
 }
@@ -68,12 +72,21 @@ impl Agent {
         kind: AgentRequestKind,
     ) -> Result<AgentReply, AgentError> {
         let fut = async {
-            self.stream.write_all(request).await.map_err(AgentError::Io)?;
+            self.stream
+                .write_all(request)
+                .await
+                .map_err(AgentError::Io)?;
             loop {
                 if let Some(body) = take_frame(&mut self.buf).map_err(AgentError::Protocol)? {
                     return decode_reply(&body, kind).map_err(AgentError::Protocol);
                 }
-                if self.stream.read_buf(&mut self.buf).await.map_err(AgentError::Io)? == 0 {
+                if self
+                    .stream
+                    .read_buf(&mut self.buf)
+                    .await
+                    .map_err(AgentError::Io)?
+                    == 0
+                {
                     return Err(AgentError::Io(std::io::ErrorKind::UnexpectedEof.into()));
                 }
             }
@@ -93,9 +106,11 @@ impl Agent {
                 .iter()
                 .filter_map(|i| Ed25519PublicKey::from_blob(&i.key_blob).ok())
                 .collect()),
-            AgentReply::Signature(_) => Err(AgentError::Protocol(
-                UserauthError::AgentUnexpectedReply { number: 14 },
-            )),
+            AgentReply::Signature(_) => {
+                Err(AgentError::Protocol(UserauthError::AgentUnexpectedReply {
+                    number: 14,
+                }))
+            }
         }
     }
 
@@ -106,9 +121,11 @@ impl Agent {
             .await?
         {
             AgentReply::Signature(sig) => Ok(sig),
-            AgentReply::Identities(_) => Err(AgentError::Protocol(
-                UserauthError::AgentUnexpectedReply { number: 12 },
-            )),
+            AgentReply::Identities(_) => {
+                Err(AgentError::Protocol(UserauthError::AgentUnexpectedReply {
+                    number: 12,
+                }))
+            }
         }
     }
 }

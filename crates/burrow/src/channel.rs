@@ -160,7 +160,11 @@ impl AsyncWrite for Channel {
         let Some(conn) = core.conn.as_mut() else {
             return Poll::Ready(Err(closed_err(core)));
         };
-        if peer_closed || conn.channel_state(this.id).is_none_or(|s| !s.can_send_data()) {
+        if peer_closed
+            || conn
+                .channel_state(this.id)
+                .is_none_or(|s| !s.can_send_data())
+        {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 format!("channel {}: closed for writing", this.id.0),

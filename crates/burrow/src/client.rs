@@ -126,7 +126,9 @@ impl ClientConfig {
             )
         };
         let file = burrow_keys::PrivateKeyFile::parse(&text).map_err(invalid)?;
-        let key = file.decrypt(passphrase.unwrap_or_default()).map_err(invalid)?;
+        let key = file
+            .decrypt(passphrase.unwrap_or_default())
+            .map_err(invalid)?;
         self.keys.push(key.into_keypair());
         Ok(())
     }
@@ -192,7 +194,12 @@ impl Client {
         let check = config.host_key_check.clone();
         let (h, p) = (host.to_owned(), port);
         let host_key_fn = Arc::new(move |k: &Ed25519PublicKey| check.check(&h, p, k));
-        let core = SessionCore::new(peer, transport, config.connection.clone(), Some(host_key_fn));
+        let core = SessionCore::new(
+            peer,
+            transport,
+            config.connection.clone(),
+            Some(host_key_fn),
+        );
         let shared = Shared::new(core, span.clone());
         let mut driver = Driver::new(shared.clone(), stream);
         let handshake = in_span(span.clone(), authenticate(&mut driver, &config, host));
@@ -224,7 +231,12 @@ fn dispatch(handler: &dyn Handler, shared: &Arc<Shared>, incoming: Incoming) {
             handler.channel_open(IncomingChannel::new(shared.clone(), id, t));
         }
         Incoming::Global(id, want_reply, r) => {
-            handler.global_request(IncomingGlobalRequest::new(shared.clone(), id, want_reply, r));
+            handler.global_request(IncomingGlobalRequest::new(
+                shared.clone(),
+                id,
+                want_reply,
+                r,
+            ));
         }
     }
 }
@@ -241,7 +253,8 @@ where
     driver
         .run_until(|core| Ok(core.phase != Phase::KeyExchange))
         .await?;
-    let mut identities: Vec<Identity> = config.keys.iter().cloned().map(Identity::KeyPair).collect();
+    let mut identities: Vec<Identity> =
+        config.keys.iter().cloned().map(Identity::KeyPair).collect();
     let mut agent = match &config.agent {
         Some(path) => match Agent::connect(path).await {
             Ok(a) => Some(a),
@@ -314,7 +327,9 @@ fn step_auth(
         if let Err(e) = auth.handle_payload(&p) {
             let kind = match e {
                 UserauthError::PermissionDenied { methods, .. } => {
-                    ErrorKind::AuthenticationFailed { methods_left: methods }
+                    ErrorKind::AuthenticationFailed {
+                        methods_left: methods,
+                    }
                 }
                 other => ErrorKind::Userauth(other),
             };
@@ -380,9 +395,9 @@ async fn answer(
     };
     r.map_err(|e| {
         let kind = match e {
-            UserauthError::PermissionDenied { methods, .. } => {
-                ErrorKind::AuthenticationFailed { methods_left: methods }
-            }
+            UserauthError::PermissionDenied { methods, .. } => ErrorKind::AuthenticationFailed {
+                methods_left: methods,
+            },
             other => ErrorKind::Userauth(other),
         };
         shared.lock().error(kind)

@@ -134,14 +134,17 @@ impl SessionCore {
     /// The error handles see once the session is over.
     pub(crate) fn closed_error(&self) -> Error {
         match &self.closed {
-            Some(e) => Error::new(&e.peer, e.phase, ErrorKind::LocallyClosed),
+            Some(e) => Error::new(&e.peer, e.phase, ErrorKind::SessionClosed(e.clone())),
             None => self.error(ErrorKind::LocallyClosed),
         }
     }
 
     /// Server: starts the connection layer; only userauth's proof of a successful login
     /// opens it (ARCHITECTURE §4).
-    pub(crate) fn start_server_connection<P>(&mut self, _proof: &burrow_userauth::Authenticated<P>) {
+    pub(crate) fn start_server_connection<P>(
+        &mut self,
+        _proof: &burrow_userauth::Authenticated<P>,
+    ) {
         self.start_connection();
     }
 
@@ -319,7 +322,10 @@ impl SessionCore {
             } => {
                 let waiter = self.chan_requests.remove(&(channel, id));
                 if waiter.is_some_and(|tx| tx.send(accepted).is_err()) {
-                    tracing::trace!(channel = channel.0, "channel request reply after its waiter left");
+                    tracing::trace!(
+                        channel = channel.0,
+                        "channel request reply after its waiter left"
+                    );
                 }
             }
             Event::GlobalRequest {
@@ -446,7 +452,7 @@ impl SessionCore {
     /// already sent one.
     pub(crate) fn send_disconnect_for(&mut self, err: &Error) {
         if matches!(
-            err.kind,
+            *err.kind,
             ErrorKind::PeerDisconnected { .. } | ErrorKind::Transport(_) | ErrorKind::Io(_)
         ) {
             return;
@@ -514,7 +520,6 @@ impl SessionCore {
 
     /// True when a server stop is draining and no channel is left.
     pub(crate) fn drained(&self) -> bool {
-        self.drain_deadline.is_some()
-            && self.conn.as_ref().is_none_or(|c| c.channel_count() == 0)
+        self.drain_deadline.is_some() && self.conn.as_ref().is_none_or(|c| c.channel_count() == 0)
     }
 }

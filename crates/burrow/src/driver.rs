@@ -159,7 +159,10 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
 
     /// Runs the connection phase until it ends; `on_incoming` answers the peer's channel
     /// opens and global requests (called without the lock held).
-    pub(crate) async fn run(mut self, mut on_incoming: impl FnMut(&Arc<Shared>, Incoming)) {
+    pub(crate) async fn run(
+        mut self,
+        mut on_incoming: impl FnMut(&Arc<Shared>, Incoming),
+    ) -> Option<Arc<Error>> {
         let err = loop {
             if let Err(e) = self.turn().await {
                 break e;
@@ -180,7 +183,9 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
                 break e;
             }
         };
+        let shared = self.shared.clone();
         self.finish(err).await;
+        shared.lock().closed.clone()
     }
 
     /// Ends a session that never got past its handshake: DISCONNECT for `err` where one is

@@ -76,6 +76,8 @@ pub enum ErrorKind {
     TooManyStartups,
     /// We ended the session (`Session::disconnect`, server stop).
     LocallyClosed,
+    /// The session had already ended, for this reason, when the operation was tried.
+    SessionClosed(std::sync::Arc<Error>),
     /// The peer refused to open a channel.
     ChannelOpenFailed {
         /// The RFC 4254 reason code.
@@ -99,8 +101,8 @@ pub struct Error {
     pub peer: String,
     /// Where the session was.
     pub phase: Phase,
-    /// What happened.
-    pub kind: ErrorKind,
+    /// What happened (boxed: results stay small on the data path).
+    pub kind: Box<ErrorKind>,
 }
 
 impl Error {
@@ -109,26 +111,25 @@ impl Error {
         Self {
             peer: peer.to_owned(),
             phase,
-            kind,
+            kind: Box::new(kind),
         }
     }
 
     /// The reason code a DISCONNECT for this error carries (one arm per kind, no wildcard).
     pub fn disconnect_reason(&self) -> DisconnectReason {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Io(_) | ErrorKind::PeerClosedSocket => DisconnectReason::ConnectionLost,
             ErrorKind::Transport(e) => e.disconnect_reason(),
             ErrorKind::Connection(e) => e.disconnect_reason(),
             ErrorKind::Userauth(e) => e.disconnect_reason(),
             ErrorKind::HostKeyRejected { .. } => DisconnectReason::HostKeyNotVerifiable,
-            ErrorKind::AuthenticationFailed { .. } => {
-                DisconnectReason::NoMoreAuthMethodsAvailable
-            }
+            ErrorKind::AuthenticationFailed { .. } => DisconnectReason::NoMoreAuthMethodsAvailable,
             ErrorKind::PeerDisconnected { reason, .. } => *reason,
             ErrorKind::KeepaliveTimeout { .. } => DisconnectReason::ConnectionLost,
             ErrorKind::LoginGraceTimeExpired { .. } => DisconnectReason::ProtocolError,
             ErrorKind::TooManyStartups => DisconnectReason::TooManyConnections,
             ErrorKind::LocallyClosed => DisconnectReason::ByApplication,
+            ErrorKind::SessionClosed(e) => e.disconnect_reason(),
             ErrorKind::ChannelOpenFailed { .. }
             | ErrorKind::RequestRefused { .. }
             | ErrorKind::LocalLimit(_) => DisconnectReason::ByApplication,
@@ -138,7 +139,7 @@ impl Error {
     /// True when the session is over (as opposed to one refused operation).
     pub fn is_fatal(&self) -> bool {
         !matches!(
-            self.kind,
+            *self.kind,
             ErrorKind::ChannelOpenFailed { .. }
                 | ErrorKind::RequestRefused { .. }
                 | ErrorKind::LocalLimit(_)
@@ -156,11 +157,9 @@ impl fmt::Display for ErrorKind {
             ErrorKind::HostKeyRejected { fingerprint } => {
                 write!(f, "host key {fingerprint} was not accepted")
             }
-            ErrorKind::AuthenticationFailed { methods_left } => write!(
-                f,
-                "permission denied ({})",
-                methods_left.join(",")
-            ),
+            ErrorKind::AuthenticationFailed { methods_left } => {
+                write!(f, "permission denied ({})", methods_left.join(","))
+            }
             ErrorKind::PeerDisconnected {
                 reason,
                 description,
@@ -178,6 +177,7 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::TooManyStartups => f.write_str("too many unauthenticated connections"),
             ErrorKind::LocallyClosed => f.write_str("session closed locally"),
+            ErrorKind::SessionClosed(e) => write!(f, "session already ended: {}", e.kind),
             ErrorKind::ChannelOpenFailed {
                 reason,
                 description,
@@ -200,7 +200,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Io(e) => Some(e),
             ErrorKind::Transport(e) => Some(e),
             ErrorKind::Connection(e) | ErrorKind::LocalLimit(e) => Some(e),
@@ -212,11 +212,11 @@ impl std::error::Error for Error {
 
 impl From<Error> for std::io::Error {
     fn from(e: Error) -> Self {
-        let kind = match e.kind {
+        let kind = match *e.kind {
             ErrorKind::Io(ref io) => io.kind(),
-            ErrorKind::PeerClosedSocket | ErrorKind::LocallyClosed => {
-                std::io::ErrorKind::ConnectionAborted
-            }
+            ErrorKind::PeerClosedSocket
+            | ErrorKind::LocallyClosed
+            | ErrorKind::SessionClosed(_) => std::io::ErrorKind::ConnectionAborted,
             _ => std::io::ErrorKind::Other,
         };
         std::io::Error::new(kind, e)

@@ -64,9 +64,8 @@ impl IncomingChannel {
             let Some(conn) = core.conn.as_mut() else {
                 return Err(core.closed_error());
             };
-            conn.accept_channel(self.id).map_err(|e| {
-                Error::new(&core.peer, core.phase, ErrorKind::LocalLimit(e))
-            })?;
+            conn.accept_channel(self.id)
+                .map_err(|e| Error::new(&core.peer, core.phase, ErrorKind::LocalLimit(e)))?;
             core.slots.insert(self.id, Slot::default());
         }
         self.shared.notify.notify_one();
@@ -94,10 +93,7 @@ impl IncomingChannel {
 impl Drop for IncomingChannel {
     fn drop(&mut self) {
         if !self.answered {
-            self.send_reject(
-                OpenFailureReason::AdministrativelyProhibited,
-                "open failed",
-            );
+            self.send_reject(OpenFailureReason::AdministrativelyProhibited, "open failed");
         }
     }
 }
@@ -194,7 +190,9 @@ pub struct WeakSession(std::sync::Weak<Shared>);
 
 impl std::fmt::Debug for WeakSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WeakSession").field("alive", &self.is_alive()).finish()
+        f.debug_struct("WeakSession")
+            .field("alive", &self.is_alive())
+            .finish()
     }
 }
 
@@ -239,8 +237,6 @@ impl WeakSession {
 
     /// True while the session is up.
     pub fn is_alive(&self) -> bool {
-        self.0
-            .upgrade()
-            .is_some_and(|s| s.lock().closed.is_none())
+        self.0.upgrade().is_some_and(|s| s.lock().closed.is_none())
     }
 }

@@ -51,7 +51,8 @@ impl HostKeyCheck for KnownHostsFile {
         let text = std::fs::read_to_string(&self.path).unwrap_or_default();
         let hosts = KnownHosts::parse(&text);
         let file = self.path.display().to_string();
-        let lookup = KnownHostLookup::from_status(hosts.check_ed25519(host, port, key), &hosts, &file);
+        let lookup =
+            KnownHostLookup::from_status(hosts.check_ed25519(host, port, key), &hosts, &file);
         let check = Check {
             policy: self.policy,
             host,
@@ -94,7 +95,11 @@ mod tests {
         let k2 = burrow_keys::Ed25519KeyPair::from_seed(&[2; 32]).public_key();
         let f = KnownHostsFile::new(path.clone());
         assert!(f.check("example.org", 2222, &k1));
-        assert!(std::fs::read_to_string(&path).unwrap().starts_with("[example.org]:2222 ssh-ed25519 "));
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .starts_with("[example.org]:2222 ssh-ed25519 ")
+        );
         assert!(f.check("example.org", 2222, &k1));
         assert!(!f.check("example.org", 2222, &k2));
         let strict = f.clone().with_policy(StrictHostKeyChecking::Yes);

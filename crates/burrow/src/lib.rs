@@ -66,6 +66,6 @@ pub use burrow_connection::ConnectionConfig;
 pub use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
 pub use burrow_transport::TransportConfig;
 pub use burrow_userauth::Method;
-pub use burrow_wire::OpenFailureReason;
+pub use burrow_userauth::host_key::StrictHostKeyChecking;
 pub use burrow_wire::connection::{ChannelOpenType, GlobalRequestKind};
-
+pub use burrow_wire::{DisconnectReason, OpenFailureReason};

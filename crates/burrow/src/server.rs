@@ -120,7 +120,9 @@ pub struct ServerStop(Arc<ServerState>);
 impl ServerStop {
     /// Stops accepting and drains connections for at most `grace`.
     pub fn stop(&self, grace: Duration) {
-        self.0.stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.0
+            .stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.0.stop.notify_waiters();
         let deadline = now().checked_add(grace).unwrap_or_else(now);
         let conns = self
@@ -212,8 +214,11 @@ impl<H: ServerHandler> Server<H> {
             if let Err(e) = stream.set_nodelay(true) {
                 tracing::debug!(error = %e, "TCP_NODELAY not set");
             }
-            let (config, handler, state) =
-                (self.config.clone(), self.handler.clone(), self.state.clone());
+            let (config, handler, state) = (
+                self.config.clone(),
+                self.handler.clone(),
+                self.state.clone(),
+            );
             tasks.spawn(async move {
                 let r = serve_connection(stream, addr.to_string(), config, handler, state).await;
                 if let Err(e) = r {
@@ -221,6 +226,8 @@ impl<H: ServerHandler> Server<H> {
                 }
             });
         }
+        // Refuse new connections at once while the live ones drain.
+        drop(self.listener);
         while tasks.join_next().await.is_some() {}
         Ok(())
     }
@@ -232,7 +239,7 @@ impl<H: ServerHandler> Server<H> {
         peer: &str,
         config: Arc<ServerConfig>,
         handler: Arc<H>,
-    ) -> Result<(), Error>
+    ) -> Result<(), Arc<Error>>
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
@@ -264,7 +271,7 @@ async fn serve_connection<S, H>(
     config: Arc<ServerConfig>,
     handler: Arc<H>,
     state: Arc<ServerState>,
-) -> Result<(), Error>
+) -> Result<(), Arc<Error>>
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
     H: ServerHandler,
@@ -302,7 +309,7 @@ where
         Ok(x) => x,
         Err(e) => {
             driver.abort(&e).await;
-            return Err(e);
+            return Err(Arc::new(e));
         }
     };
     tracing::info!(parent: &span, user = %user, "authenticated");
@@ -328,8 +335,21 @@ where
             handler.global_request(&info, request);
         }
     });
-    in_span(span, run).await;
-    Ok(())
+    match in_span(span, run).await {
+        Some(e) if !ends_cleanly(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// True for a session that ended by either side's choice rather than by a failure.
+fn ends_cleanly(e: &Error) -> bool {
+    match &*e.kind {
+        ErrorKind::LocallyClosed | ErrorKind::PeerClosedSocket => true,
+        ErrorKind::PeerDisconnected { reason, .. } => {
+            *reason == burrow_wire::DisconnectReason::ByApplication
+        }
+        _ => false,
+    }
 }
 
 /// Runs the key exchange and userauth; returns the user and the handler's permissions.
@@ -403,4 +423,3 @@ fn step_auth<H: ServerHandler>(
         None => Ok(None),
     }
 }
-
