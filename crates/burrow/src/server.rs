@@ -372,7 +372,7 @@ where
             return Err(core.error(ErrorKind::LocallyClosed));
         };
         burrow_userauth::Server::new(
-            config.userauth.clone(),
+            Arc::new(config.userauth.clone()),
             session_id,
             Box::new(rand_core::OsRng),
             now(),
