@@ -53,6 +53,11 @@ impl HostKeyCheck for KnownHostsFile {
         let file = self.path.display().to_string();
         let lookup =
             KnownHostLookup::from_status(hosts.check_ed25519(host, port, key), &hosts, &file);
+        let known_without_port = port != 22
+            && matches!(
+                hosts.check_ed25519(host, 22, key),
+                burrow_keys::HostKeyStatus::Known { .. }
+            );
         let check = Check {
             policy: self.policy,
             host,
@@ -60,6 +65,7 @@ impl HostKeyCheck for KnownHostsFile {
             key,
             user_known_hosts: &file,
             lookup,
+            known_without_port,
             hash_salt: None,
         };
         match decide(&check) {
