@@ -253,3 +253,44 @@ fn disconnect_reaches_the_peer_with_reason_and_text() {
     ));
     let _: Option<TransportEvent> = pair.client.poll_event();
 }
+
+#[test]
+fn byte_at_a_time_delivery_completes_kex_and_rekey() {
+    let mut pair = Pair::new(TransportConfig::default(), TransportConfig::default(), 21);
+    pair.max_chunk = 1;
+    send(&mut pair.client, 1, 0..3);
+    pair.run();
+    pair.server.rekey().unwrap();
+    send(&mut pair.server, 2, 0..3);
+    pair.run();
+    assert_eq!(pair.client_seen.kex_done, 2);
+    assert_in_order(&pair.server_seen.payloads, 1, 3);
+    assert_in_order(&pair.client_seen.payloads, 2, 3);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    #[test]
+    fn any_split_and_rekey_point_keeps_payloads_in_order(
+        seed in 0u64..u64::MAX,
+        max_chunk in 1usize..5000,
+        cipher in 0usize..CIPHERS.len(),
+        rekey_after in 0u32..30,
+    ) {
+        let (name, mac) = CIPHERS[cipher];
+        let mut pair = Pair::new(client_cfg(name, mac, KEX[(seed % 2) as usize]), TransportConfig::default(), seed);
+        pair.max_chunk = max_chunk;
+        pair.run();
+        send(&mut pair.client, 1, 0..rekey_after);
+        send(&mut pair.server, 2, 0..rekey_after);
+        pair.step();
+        if seed % 3 == 0 { pair.server.rekey().unwrap() } else { pair.client.rekey().unwrap() }
+        send(&mut pair.client, 1, rekey_after..30);
+        send(&mut pair.server, 2, rekey_after..30);
+        pair.run();
+        proptest::prop_assert_eq!(pair.client_seen.kex_done, 2);
+        proptest::prop_assert_eq!(pair.server_seen.kex_done, 2);
+        assert_in_order(&pair.server_seen.payloads, 1, 30);
+        assert_in_order(&pair.client_seen.payloads, 2, 30);
+    }
+}
