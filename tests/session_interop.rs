@@ -1,0 +1,249 @@
+//! The `burrow` crate's examples against OpenSSH: the example client runs `exec echo hi` on
+//! sshd and opens a `direct-tcpip` channel through it; `ssh -N -L` forwards through the
+//! example server; ssh-agent signs for the library client.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+#[path = "../crates/burrow/examples/client.rs"]
+mod example_client;
+#[path = "../crates/burrow/examples/server.rs"]
+mod example_server;
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use burrow::ExitInfo;
+use common::sshd::Sshd;
+use common::{TempDir, free_port, require_binary};
+
+/// A TCP echo server on 127.0.0.1 (one thread per connection); returns its port.
+fn echo_server() -> u16 {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { break };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16 << 10];
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if s.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+fn write_key_file(sshd: &Sshd) -> std::path::PathBuf {
+    let path = sshd.dir.join("client_key");
+    let text = burrow_keys::encode_unencrypted(&sshd.client_key, "burrow-test-client", 7);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn example_client_runs_echo_hi_on_sshd_and_reads_exit_status_zero() {
+    let Some(sshd) = Sshd::start(&[]) else { return };
+    let key = write_key_file(&sshd);
+    let kh = sshd.dir.join("known_hosts");
+    let user = common::auth::local_user();
+    runtime().block_on(async {
+        let session = example_client::connect(&user, "127.0.0.1", sshd.port, &key, &kh)
+            .await
+            .unwrap_or_else(|e| panic!("connect: {e}\n{}", sshd.log()));
+        let (stdout, exit) = example_client::exec(&session, "echo hi").await.unwrap();
+        assert_eq!(stdout, b"hi\n");
+        assert_eq!(exit, Some(ExitInfo::Status(0)));
+        let (_, exit) = example_client::exec(&session, "exit 3").await.unwrap();
+        assert_eq!(exit, Some(ExitInfo::Status(3)));
+        session.disconnect().await;
+    });
+    // accept-new wrote sshd's key; a second connection checks against it.
+    let known = std::fs::read_to_string(&kh).unwrap();
+    assert!(known.starts_with(&format!("[127.0.0.1]:{} ssh-ed25519 ", sshd.port)));
+    runtime().block_on(async {
+        let session = example_client::connect(&user, "127.0.0.1", sshd.port, &key, &kh)
+            .await
+            .unwrap();
+        assert!(session.host_key().is_some());
+        session.disconnect().await;
+    });
+}
+
+#[test]
+fn example_client_direct_tcpip_through_sshd_carries_data_both_ways() {
+    let Some(sshd) = Sshd::start(&[]) else { return };
+    let key = write_key_file(&sshd);
+    let kh = sshd.dir.join("known_hosts");
+    let user = common::auth::local_user();
+    let target = echo_server();
+    runtime().block_on(async {
+        let session = example_client::connect(&user, "127.0.0.1", sshd.port, &key, &kh)
+            .await
+            .unwrap();
+        let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let reply = example_client::forward(&session, "127.0.0.1", target, &payload)
+            .await
+            .unwrap();
+        assert_eq!(reply, payload);
+        // A refused target reports the reason and leaves the session usable.
+        let closed = free_port();
+        let err = session
+            .open_direct_tcpip("127.0.0.1", closed, "127.0.0.1", 0)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(*err.kind, burrow::ErrorKind::ChannelOpenFailed { .. }),
+            "{err}"
+        );
+        let reply = example_client::forward(&session, "127.0.0.1", target, b"again")
+            .await
+            .unwrap();
+        assert_eq!(reply, b"again");
+        session.disconnect().await;
+    });
+}
+
+#[test]
+fn remote_forward_on_sshd_returns_the_allocated_port() {
+    let Some(sshd) = Sshd::start(&[]) else { return };
+    let key = write_key_file(&sshd);
+    let kh = sshd.dir.join("known_hosts");
+    let user = common::auth::local_user();
+    runtime().block_on(async {
+        let session = example_client::connect(&user, "127.0.0.1", sshd.port, &key, &kh)
+            .await
+            .unwrap();
+        let port = session
+            .request_remote_forward("127.0.0.1", 0)
+            .await
+            .unwrap();
+        assert!(port > 0 && port < 65536);
+        // sshd listens there now.
+        let probe = tokio::net::TcpStream::connect(("127.0.0.1", port as u16)).await;
+        assert!(probe.is_ok(), "sshd is not listening on {port}");
+        drop(probe);
+        session
+            .cancel_remote_forward("127.0.0.1", port)
+            .await
+            .unwrap();
+        session.disconnect().await;
+    });
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        // The child is ours; it may already have exited.
+        self.0.kill().unwrap_or_default();
+        self.0.wait().map(drop).unwrap_or_default();
+    }
+}
+
+fn connect_retry(port: u16, until: Instant) -> TcpStream {
+    loop {
+        if let Ok(s) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) {
+            return s;
+        }
+        assert!(Instant::now() < until, "ssh never listened on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn keygen(path: &Path) -> (burrow::Ed25519KeyPair, burrow::Ed25519PublicKey) {
+    common::keygen_ed25519(path);
+    let private = burrow::PrivateKeyFile::parse(&std::fs::read_to_string(path).unwrap())
+        .unwrap()
+        .decrypt(b"")
+        .unwrap()
+        .into_keypair();
+    let public = private.public_key();
+    (private, public)
+}
+
+#[test]
+fn ssh_dash_l_forwards_through_the_example_server() {
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    if require_binary("ssh-keygen").is_none() {
+        return;
+    }
+    let dir = TempDir::new("burrow-session");
+    let (host_key, _) = keygen(&dir.join("host_key"));
+    let client_path = dir.join("client_key");
+    let (_, client_public) = keygen(&client_path);
+    let target = echo_server();
+    let rt = runtime();
+    let server = rt
+        .block_on(example_server::bind_with_keys(
+            "127.0.0.1:0",
+            host_key,
+            client_public,
+        ))
+        .unwrap();
+    let port = server.local_addr().unwrap().port();
+    let stop = server.stopper();
+    let run = rt.spawn(server.run());
+    let lport = free_port();
+    let child = common::ssh::ssh_command(&ssh, port, dir.path())
+        .arg("-i")
+        .arg(&client_path)
+        .args([
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-o",
+            "LogLevel=ERROR",
+            "-N",
+        ])
+        .arg("-L")
+        .arg(format!("{lport}:127.0.0.1:{target}"))
+        .arg("tester@127.0.0.1")
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _ssh = Killed(child);
+    let mut s = connect_retry(lport, Instant::now() + Duration::from_secs(20));
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let payload: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    let mut reader = s.try_clone().unwrap();
+    let expect = payload.len();
+    let got = std::thread::spawn(move || {
+        let mut got = vec![0u8; expect];
+        reader.read_exact(&mut got).unwrap();
+        got
+    });
+    s.write_all(&payload).unwrap();
+    assert_eq!(got.join().unwrap(), payload);
+    drop(s);
+    stop.stop(Duration::from_secs(1));
+    rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), run).await })
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
