@@ -1,0 +1,264 @@
+//! Command-line arguments of `burrow` and `burrowd`, parsed with clap in ssh's and sshd's
+//! spellings: bundled flags (`-fNL 8080:h:80`), attached values (`-L8080:h:80`,
+//! `-oKey=Value`), `-vvv`, and options after the destination (`burrow host -N`).
+//!
+//! clap accepts all of these as they are, so argv is not rewritten before parsing. The one
+//! difference from getopt: a flag that clap does not know stops with a usage error, as ssh.
+
+use clap::{ArgAction, Parser};
+
+use crate::CliError;
+use crate::config::ssh_config::{SshOptions, Warning, apply_option};
+
+/// What `burrow --help` says after the options.
+const CLIENT_AFTER_HELP: &str = "\
+burrow is for port forwarding: it offers no interactive shell and allocates no terminal.
+Without -N and without a command it stays connected for the forwards until interrupted.
+With a command it runs it on the server and exits with its exit status.
+Compression (-C) is not supported.";
+
+/// `burrow [-fNTnqV46] [-p port] [-l user] [-i identity_file] [-F config] [-J jump]
+/// [-o Key=Value]... [-v[v[v]]] [-L spec]... [-R spec]... [-D [bind:]port]... [-W host:port]
+/// [user@]host [command]`.
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
+#[command(
+    name = "burrow",
+    about = "SSH port forwarding client (ssh -N -L/-R/-D/-W drop-in)",
+    disable_version_flag = true,
+    after_help = CLIENT_AFTER_HELP
+)]
+pub struct ClientArgs {
+    /// Go to the background after authentication, once every forward is set up.
+    #[arg(short = 'f')]
+    pub background: bool,
+    /// Do not run a remote command; only forward.
+    #[arg(short = 'N')]
+    pub no_command: bool,
+    /// Do not allocate a terminal (burrow never does; accepted for ssh habits).
+    #[arg(short = 'T')]
+    pub no_tty: bool,
+    /// Read stdin from /dev/null.
+    #[arg(short = 'n')]
+    pub null_stdin: bool,
+    /// Quiet mode: only fatal errors.
+    #[arg(short = 'q')]
+    pub quiet: bool,
+    /// Print the version and exit.
+    #[arg(short = 'V')]
+    pub version: bool,
+    /// IPv4 addresses only.
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// IPv6 addresses only.
+    #[arg(short = '6')]
+    pub ipv6: bool,
+    /// Compression: refused (burrow does not compress).
+    #[arg(short = 'C', hide = true)]
+    pub compression: bool,
+    /// Port to connect to on the remote host.
+    #[arg(short = 'p', value_name = "port", value_parser = parse_port_arg)]
+    pub port: Option<u16>,
+    /// User to log in as.
+    #[arg(short = 'l', value_name = "login_name")]
+    pub login: Option<String>,
+    /// Identity (private key) file; repeatable.
+    #[arg(short = 'i', value_name = "identity_file")]
+    pub identity_files: Vec<String>,
+    /// Configuration file (`none` for no file; default ~/.ssh/config).
+    #[arg(short = 'F', value_name = "configfile")]
+    pub config_file: Option<String>,
+    /// Jump hosts, comma-separated `[user@]host[:port]`.
+    #[arg(short = 'J', value_name = "destination")]
+    pub jump: Option<String>,
+    /// ssh_config option as `Key=Value`; repeatable.
+    #[arg(short = 'o', value_name = "option")]
+    pub options: Vec<String>,
+    /// Verbose: -v, -vv, -vvv.
+    #[arg(short = 'v', action = ArgAction::Count)]
+    pub verbose: u8,
+    /// Local forward `[bind_address:]port:host:hostport` (and unix-socket forms).
+    #[arg(short = 'L', value_name = "spec")]
+    pub local: Vec<String>,
+    /// Remote forward `[bind_address:]port:host:hostport`, or `[bind_address:]port` (SOCKS).
+    #[arg(short = 'R', value_name = "spec")]
+    pub remote: Vec<String>,
+    /// Dynamic (SOCKS) forward `[bind_address:]port`.
+    #[arg(short = 'D', value_name = "[bind_address:]port")]
+    pub dynamic: Vec<String>,
+    /// Join stdin and stdout to `host:port` on the server's side.
+    #[arg(short = 'W', value_name = "host:port")]
+    pub stdio: Option<String>,
+    /// Run a self-contained demonstration: an in-process burrowd and -L, -R, -D forwards.
+    #[arg(long)]
+    pub demo: bool,
+    /// `[user@]host`, or an alias from the configuration.
+    #[arg(value_name = "destination")]
+    pub destination: Option<String>,
+    /// Command to run on the server.
+    #[arg(
+        value_name = "command",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
+}
+
+/// `burrowd [-f config] [-p port] [-h host_key_file] [-o Key=Value]... [-D] [-e] [-d] [-t]
+/// [--generate-host-key PATH]`.
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
+#[command(
+    name = "burrowd",
+    about = "Forwarding-only SSH server (no shells, no commands)",
+    disable_help_flag = true,
+    disable_version_flag = true
+)]
+pub struct ServerArgs {
+    /// sshd_config-style configuration file.
+    #[arg(short = 'f', value_name = "config_file")]
+    pub config_file: Option<String>,
+    /// Port to listen on (repeatable; replaces Port lines of the file).
+    #[arg(short = 'p', value_name = "port", value_parser = parse_port_arg)]
+    pub ports: Vec<u16>,
+    /// Host key file (repeatable).
+    #[arg(short = 'h', value_name = "host_key_file")]
+    pub host_keys: Vec<String>,
+    /// sshd_config option as `Key=Value`; repeatable, wins over the file.
+    #[arg(short = 'o', value_name = "option")]
+    pub options: Vec<String>,
+    /// Do not detach (burrowd always stays in the foreground; accepted for sshd habits).
+    #[arg(short = 'D')]
+    pub no_detach: bool,
+    /// Log to stderr (burrowd always does; accepted for sshd habits).
+    #[arg(short = 'e')]
+    pub log_stderr: bool,
+    /// Debug logging: -d, -dd, -ddd.
+    #[arg(short = 'd', action = ArgAction::Count)]
+    pub debug: u8,
+    /// Test mode: check the configuration and keys, then exit.
+    #[arg(short = 't')]
+    pub test: bool,
+    /// Write a new ed25519 host key to PATH (and PATH.pub), then exit.
+    #[arg(long, value_name = "PATH")]
+    pub generate_host_key: Option<String>,
+    /// Print help.
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+fn parse_port_arg(s: &str) -> Result<u16, String> {
+    crate::config::value::parse_port(s).ok_or_else(|| format!("Bad port '{s}'"))
+}
+
+/// `[user@]host` split at the last `@`, as ssh does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    /// The user part, if any.
+    pub user: Option<String>,
+    /// The host or alias.
+    pub host: String,
+}
+
+impl Destination {
+    /// Splits `[user@]host`; an empty host or user is an error.
+    pub fn parse(s: &str) -> Result<Self, CliError> {
+        let (user, host) = match s.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, s),
+        };
+        if host.is_empty() || user.is_some_and(str::is_empty) {
+            return Err(CliError::Usage(format!("bad destination \"{s}\"")));
+        }
+        Ok(Self {
+            user: user.map(str::to_owned),
+            host: host.to_owned(),
+        })
+    }
+}
+
+impl ClientArgs {
+    /// Parses argv (program name first).
+    pub fn parse_from_argv<I, T>(argv: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::try_parse_from(argv)
+    }
+
+    /// Checks what clap cannot: `-C` is refused, a destination is needed (unless `--demo` or
+    /// `-V`), and `-W` goes without other forwards or a command.
+    pub fn validate(&self) -> Result<(), CliError> {
+        if self.compression {
+            return Err(CliError::Usage(
+                "compression (-C) is not supported: burrow never compresses".to_owned(),
+            ));
+        }
+        if self.demo || self.version {
+            return Ok(());
+        }
+        let Some(dest) = &self.destination else {
+            return Err(CliError::Usage(
+                "no destination given (try --help)".to_owned(),
+            ));
+        };
+        Destination::parse(dest)?;
+        if self.stdio.is_some() && !self.command.is_empty() {
+            return Err(CliError::Usage(
+                "-W cannot be combined with a command".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Puts the command line into `opts` before any file is read, so that it wins: `-p`, `-l`
+    /// (or `user@`), `-i`, `-J`, the forwards, then each `-o` (first value wins, so `-p` beats
+    /// `-o Port`, as in ssh).
+    pub fn apply_to(
+        &self,
+        opts: &mut SshOptions,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), CliError> {
+        let dest = self
+            .destination
+            .as_deref()
+            .map(Destination::parse)
+            .transpose()?;
+        if let Some(p) = self.port {
+            opts.port = Some(p);
+        }
+        if let Some(user) = self.login.clone().or_else(|| dest.and_then(|d| d.user)) {
+            opts.user = Some(user);
+        }
+        opts.identity_files
+            .extend(self.identity_files.iter().cloned());
+        if let Some(j) = &self.jump {
+            opts.proxy_jump = Some(j.clone());
+        }
+        opts.local_forwards.extend(self.local.iter().cloned());
+        opts.remote_forwards.extend(self.remote.iter().cloned());
+        opts.dynamic_forwards.extend(self.dynamic.iter().cloned());
+        if self.stdio.is_some() {
+            // As ssh: -W turns forward failures fatal.
+            opts.exit_on_forward_failure = Some(true);
+        }
+        for o in &self.options {
+            apply_option(opts, o, warnings)?;
+        }
+        Ok(())
+    }
+}
+
+impl ServerArgs {
+    /// Parses argv (program name first).
+    pub fn parse_from_argv<I, T>(argv: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::try_parse_from(argv)
+    }
+}
+
+#[cfg(test)]
+#[path = "args_tests.rs"]
+mod tests;

@@ -1,0 +1,6 @@
+//! Configuration files: pure parsers over strings (ssh_config, sshd_config) and their values.
+
+pub mod lexer;
+pub mod ssh_config;
+pub mod sshd_config;
+pub mod value;

@@ -1,0 +1,560 @@
+//! The ssh_config(5) subset `burrow` reads: a pure parser over strings; the caller reads files
+//! and expands `Include` globs through a closure.
+
+use core::fmt;
+
+use burrow_keys::match_pattern;
+use burrow_transport::{RekeyLimit, TransportConfig};
+
+use super::lexer::{Directive, LexError, split_line};
+use super::value::{LogLevel, parse_count, parse_flag, parse_port, parse_time};
+use crate::CliError;
+
+/// How deep `Include` may nest (as OpenSSH's READCONF_MAX_DEPTH).
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+/// How many lines one parse may process in total, counting each included copy again, so that
+/// files that include each other cannot make the work explode.
+pub const MAX_TOTAL_LINES: usize = 200_000;
+/// How many entries a repeatable option (IdentityFile, the forwards) may collect.
+pub const MAX_REPEATED: usize = 100;
+
+/// The name used in messages for `-o` options.
+pub const COMMAND_LINE: &str = "command-line";
+
+/// A configuration file's name (for messages) and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path as shown in messages.
+    pub name: String,
+    /// The whole text.
+    pub text: String,
+}
+
+/// `StrictHostKeyChecking` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrictHostKeyChecking {
+    /// Refuse unknown and changed keys.
+    Yes,
+    /// Add unknown keys to known_hosts, refuse changed ones.
+    AcceptNew,
+    /// Accept unknown keys (and add them); still refuse changed keys (`no`, `off`).
+    No,
+    /// Ask on the terminal about unknown keys (the default).
+    Ask,
+}
+
+impl StrictHostKeyChecking {
+    /// Parses `yes`/`no`/`off`/`accept-new`/`ask` (and `true`/`false`).
+    pub fn parse(v: &str) -> Option<Self> {
+        match v.to_ascii_lowercase().as_str() {
+            "yes" | "true" => Some(Self::Yes),
+            "no" | "false" | "off" => Some(Self::No),
+            "accept-new" => Some(Self::AcceptNew),
+            "ask" => Some(Self::Ask),
+            _ => None,
+        }
+    }
+}
+
+/// The options found for one host, each as first set (`None` or empty: not set).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SshOptions {
+    /// `Port`.
+    pub port: Option<u16>,
+    /// `User`.
+    pub user: Option<String>,
+    /// `HostName` as written (`%h` not yet expanded).
+    pub host_name: Option<String>,
+    /// `IdentityFile`, every one in order (not yet `~`-expanded).
+    pub identity_files: Vec<String>,
+    /// `IdentitiesOnly`.
+    pub identities_only: Option<bool>,
+    /// `UserKnownHostsFile` (several files on one line are allowed).
+    pub user_known_hosts_files: Option<Vec<String>>,
+    /// `StrictHostKeyChecking`.
+    pub strict_host_key_checking: Option<StrictHostKeyChecking>,
+    /// `ExitOnForwardFailure`.
+    pub exit_on_forward_failure: Option<bool>,
+    /// `ServerAliveInterval`, seconds (0: off).
+    pub server_alive_interval: Option<u64>,
+    /// `ServerAliveCountMax`.
+    pub server_alive_count_max: Option<u32>,
+    /// `Ciphers`, checked against what burrow implements.
+    pub ciphers: Option<String>,
+    /// `MACs`, checked.
+    pub macs: Option<String>,
+    /// `KexAlgorithms`, checked.
+    pub kex_algorithms: Option<String>,
+    /// `ConnectTimeout`, seconds (0: none).
+    pub connect_timeout: Option<u64>,
+    /// `BatchMode`.
+    pub batch_mode: Option<bool>,
+    /// `RekeyLimit`, parsed.
+    pub rekey_limit: Option<RekeyLimit>,
+    /// `GatewayPorts` (client side: may local forwards bind non-loopback addresses).
+    pub gateway_ports: Option<bool>,
+    /// `LocalForward`, each as a `-L` spec (the two arguments joined with `:`).
+    pub local_forwards: Vec<String>,
+    /// `RemoteForward`, each as a `-R` spec.
+    pub remote_forwards: Vec<String>,
+    /// `DynamicForward`, each as a `-D` spec.
+    pub dynamic_forwards: Vec<String>,
+    /// `ProxyJump` (`none` kept as written).
+    pub proxy_jump: Option<String>,
+    /// `LogLevel`.
+    pub log_level: Option<LogLevel>,
+}
+
+/// Why a line was ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarningKind {
+    /// A keyword neither burrow nor OpenSSH knows.
+    BadOption,
+    /// An OpenSSH keyword burrow does not implement.
+    Unsupported,
+    /// A `Match` block, which burrow skips up to the next `Host` or `Match`.
+    MatchSkipped,
+}
+
+/// A line that was ignored, for the caller to report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The file (or `command-line`).
+    pub file: String,
+    /// The line (0 for `-o`).
+    pub line: usize,
+    /// The keyword as written.
+    pub keyword: String,
+    /// Why it was ignored.
+    pub kind: WarningKind,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (file, line, key) = (&self.file, self.line, &self.keyword);
+        match self.kind {
+            WarningKind::BadOption => {
+                write!(f, "{file}: line {line}: Bad configuration option: {key}")
+            }
+            WarningKind::Unsupported => write!(
+                f,
+                "{file}: line {line}: Unsupported option \"{key}\" ignored (burrow does not implement it)"
+            ),
+            WarningKind::MatchSkipped => write!(
+                f,
+                "{file}: line {line}: Match blocks are not supported; skipped up to the next Host"
+            ),
+        }
+    }
+}
+
+/// Reads config text for `host` (the name as given on the command line) into `opts`.
+/// `include` returns the files an `Include` argument names, in order; it does the `~` and
+/// relative-path resolution and the glob expansion, and returns nothing for no match.
+pub fn read_config(
+    opts: &mut SshOptions,
+    host: &str,
+    file: &SourceFile,
+    include: &mut dyn FnMut(&str) -> Vec<SourceFile>,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), CliError> {
+    let mut reader = Reader {
+        host,
+        include,
+        warnings,
+        lines_left: MAX_TOTAL_LINES,
+    };
+    reader.read_file(opts, file, 0, true)
+}
+
+/// Applies one `-o Key=Value` (or `-o "Key Value"`) option. Apply them before reading files:
+/// the first value wins, so the command line takes precedence.
+pub fn apply_option(
+    opts: &mut SshOptions,
+    option: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), CliError> {
+    let at = Location {
+        file: COMMAND_LINE,
+        line: 0,
+    };
+    let Some(d) = split_line(option).map_err(|e| at.lex_error(e))? else {
+        return Err(CliError::Usage(format!("bad -o option: \"{option}\"")));
+    };
+    match d.key.as_str() {
+        "host" | "match" | "include" => Err(at.err_not_allowed(&d)),
+        _ => apply_keyword(opts, &d, &at, true, warnings),
+    }
+}
+
+struct Reader<'a> {
+    host: &'a str,
+    include: &'a mut dyn FnMut(&str) -> Vec<SourceFile>,
+    warnings: &'a mut Vec<Warning>,
+    lines_left: usize,
+}
+
+impl Reader<'_> {
+    fn read_file(
+        &mut self,
+        opts: &mut SshOptions,
+        file: &SourceFile,
+        depth: usize,
+        mut active: bool,
+    ) -> Result<(), CliError> {
+        for (index, text) in file.text.lines().enumerate() {
+            let at = Location {
+                file: &file.name,
+                line: index.saturating_add(1),
+            };
+            self.lines_left = self.lines_left.checked_sub(1).ok_or(CliError::BadValue {
+                file: file.name.clone(),
+                line: at.line,
+                keyword: "Include".to_owned(),
+                value: format!("more than {MAX_TOTAL_LINES} lines in all"),
+            })?;
+            let Some(d) = split_line(text).map_err(|e| at.lex_error(e))? else {
+                continue;
+            };
+            match d.key.as_str() {
+                "host" => active = self.host_matches(&d, &at)?,
+                "match" => {
+                    self.warnings
+                        .push(at.warning(&d, WarningKind::MatchSkipped));
+                    active = false;
+                }
+                "include" => self.on_include(opts, &d, &at, depth, active)?,
+                _ => apply_keyword(opts, &d, &at, active, self.warnings)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// `Host p1 !p2 ...`: active when a positive pattern matches and no negated one does.
+    fn host_matches(&self, d: &Directive, at: &Location<'_>) -> Result<bool, CliError> {
+        if d.args.is_empty() {
+            return Err(at.err_missing(d));
+        }
+        let mut matched = false;
+        for pattern in &d.args {
+            match pattern.strip_prefix('!') {
+                Some(neg) if match_pattern(neg, self.host) => return Ok(false),
+                Some(_) => {}
+                None => matched |= match_pattern(pattern, self.host),
+            }
+        }
+        Ok(matched)
+    }
+
+    fn on_include(
+        &mut self,
+        opts: &mut SshOptions,
+        d: &Directive,
+        at: &Location<'_>,
+        depth: usize,
+        active: bool,
+    ) -> Result<(), CliError> {
+        if d.args.is_empty() {
+            return Err(at.err_missing(d));
+        }
+        if depth >= MAX_INCLUDE_DEPTH {
+            return Err(CliError::IncludeTooDeep {
+                file: at.file.to_owned(),
+                line: at.line,
+                limit: MAX_INCLUDE_DEPTH,
+            });
+        }
+        for pattern in &d.args {
+            for included in (self.include)(pattern) {
+                // An included file starts in the including line's Host state; its own Host
+                // lines do not leak back out.
+                self.read_file(opts, &included, depth.saturating_add(1), active)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a line came from, for messages.
+struct Location<'a> {
+    file: &'a str,
+    line: usize,
+}
+
+impl Location<'_> {
+    fn lex_error(&self, (keyword, e): (String, LexError)) -> CliError {
+        match e {
+            LexError::MissingArgument => CliError::MissingArgument {
+                file: self.file.to_owned(),
+                line: self.line,
+                keyword,
+            },
+            LexError::InvalidQuotes => CliError::InvalidQuotes {
+                file: self.file.to_owned(),
+                line: self.line,
+            },
+        }
+    }
+    fn err_missing(&self, d: &Directive) -> CliError {
+        self.lex_error((d.keyword.clone(), LexError::MissingArgument))
+    }
+    fn err_value(&self, d: &Directive, value: &str) -> CliError {
+        CliError::BadValue {
+            file: self.file.to_owned(),
+            line: self.line,
+            keyword: d.keyword.clone(),
+            value: value.to_owned(),
+        }
+    }
+    fn err_trailing(&self, d: &Directive) -> CliError {
+        CliError::TrailingArguments {
+            file: self.file.to_owned(),
+            line: self.line,
+            keyword: d.keyword.clone(),
+        }
+    }
+    fn err_not_allowed(&self, d: &Directive) -> CliError {
+        CliError::NotAllowedHere {
+            file: self.file.to_owned(),
+            line: self.line,
+            keyword: d.keyword.clone(),
+        }
+    }
+    fn warning(&self, d: &Directive, kind: WarningKind) -> Warning {
+        Warning {
+            file: self.file.to_owned(),
+            line: self.line,
+            keyword: d.keyword.clone(),
+            kind,
+        }
+    }
+    /// The single argument of `d`, or an error for none or several.
+    fn one<'d>(&self, d: &'d Directive) -> Result<&'d str, CliError> {
+        match d.args.as_slice() {
+            [one] => Ok(one.as_str()),
+            [] => Err(self.err_missing(d)),
+            _ => Err(self.err_trailing(d)),
+        }
+    }
+    fn parsed<T>(&self, d: &Directive, f: impl Fn(&str) -> Option<T>) -> Result<T, CliError> {
+        let v = self.one(d)?;
+        f(v).ok_or_else(|| self.err_value(d, v))
+    }
+}
+
+/// Stores `value` in `slot` when the line is active and nothing was set before.
+fn first<T>(slot: &mut Option<T>, active: bool, value: T) {
+    if active && slot.is_none() {
+        *slot = Some(value);
+    }
+}
+
+/// Appends to a repeatable option when the line is active, up to [`MAX_REPEATED`].
+fn append(
+    list: &mut Vec<String>,
+    active: bool,
+    value: String,
+    at: &Location<'_>,
+    d: &Directive,
+) -> Result<(), CliError> {
+    if !active {
+        return Ok(());
+    }
+    if list.len() >= MAX_REPEATED {
+        return Err(at.err_value(d, &format!("more than {MAX_REPEATED} entries")));
+    }
+    list.push(value);
+    Ok(())
+}
+
+/// Checks an algorithm list against what burrow implements.
+fn algorithms(
+    at: &Location<'_>,
+    d: &Directive,
+    set: fn(&mut TransportConfig, &str) -> Result<(), burrow_transport::TransportError>,
+) -> Result<String, CliError> {
+    let v = at.one(d)?;
+    set(&mut TransportConfig::default(), v).map_err(|_| at.err_value(d, v))?;
+    Ok(v.to_owned())
+}
+
+fn apply_keyword(
+    o: &mut SshOptions,
+    d: &Directive,
+    at: &Location<'_>,
+    on: bool,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), CliError> {
+    match d.key.as_str() {
+        "port" => first(&mut o.port, on, at.parsed(d, parse_port)?),
+        "user" => first(&mut o.user, on, at.one(d)?.to_owned()),
+        "hostname" => first(&mut o.host_name, on, at.one(d)?.to_owned()),
+        "identityfile" => append(&mut o.identity_files, on, at.one(d)?.to_owned(), at, d)?,
+        "identitiesonly" => first(&mut o.identities_only, on, at.parsed(d, parse_flag)?),
+        "userknownhostsfile" => first(&mut o.user_known_hosts_files, on, d.args.clone()),
+        "stricthostkeychecking" => {
+            let v = at.parsed(d, StrictHostKeyChecking::parse)?;
+            first(&mut o.strict_host_key_checking, on, v);
+        }
+        "exitonforwardfailure" => {
+            first(
+                &mut o.exit_on_forward_failure,
+                on,
+                at.parsed(d, parse_flag)?,
+            );
+        }
+        "serveraliveinterval" => {
+            first(&mut o.server_alive_interval, on, at.parsed(d, parse_time)?);
+        }
+        "serveralivecountmax" => {
+            first(
+                &mut o.server_alive_count_max,
+                on,
+                at.parsed(d, parse_count)?,
+            );
+        }
+        "ciphers" => first(
+            &mut o.ciphers,
+            on,
+            algorithms(at, d, TransportConfig::set_ciphers)?,
+        ),
+        "macs" => first(
+            &mut o.macs,
+            on,
+            algorithms(at, d, TransportConfig::set_macs)?,
+        ),
+        "kexalgorithms" => {
+            let v = algorithms(at, d, TransportConfig::set_kex_algorithms)?;
+            first(&mut o.kex_algorithms, on, v);
+        }
+        "connecttimeout" => {
+            let v = at.parsed(d, |v| if v == "none" { Some(0) } else { parse_time(v) })?;
+            first(&mut o.connect_timeout, on, v);
+        }
+        "batchmode" => first(&mut o.batch_mode, on, at.parsed(d, parse_flag)?),
+        "rekeylimit" => {
+            let joined = d.args.join(" ");
+            let v = RekeyLimit::parse(&joined).map_err(|_| at.err_value(d, &joined))?;
+            first(&mut o.rekey_limit, on, v);
+        }
+        "gatewayports" => first(&mut o.gateway_ports, on, at.parsed(d, parse_flag)?),
+        "localforward" => {
+            let spec = forward_spec(at, d, false)?;
+            append(&mut o.local_forwards, on, spec, at, d)?;
+        }
+        "remoteforward" => {
+            let spec = forward_spec(at, d, true)?;
+            append(&mut o.remote_forwards, on, spec, at, d)?;
+        }
+        "dynamicforward" => append(&mut o.dynamic_forwards, on, at.one(d)?.to_owned(), at, d)?,
+        "proxyjump" => first(&mut o.proxy_jump, on, at.one(d)?.to_owned()),
+        "loglevel" => first(&mut o.log_level, on, at.parsed(d, LogLevel::parse)?),
+        key if OPENSSH_KEYWORDS.contains(&key) => {
+            warnings.push(at.warning(d, WarningKind::Unsupported));
+        }
+        _ => warnings.push(at.warning(d, WarningKind::BadOption)),
+    }
+    Ok(())
+}
+
+/// `LocalForward listen connect` and `RemoteForward listen [connect]` as one `-L`/`-R` spec.
+fn forward_spec(
+    at: &Location<'_>,
+    d: &Directive,
+    connect_optional: bool,
+) -> Result<String, CliError> {
+    match d.args.as_slice() {
+        [listen, connect] => Ok(format!("{listen}:{connect}")),
+        [listen] if connect_optional => Ok(listen.clone()),
+        [] | [_] => Err(at.err_missing(d)),
+        _ => Err(at.err_trailing(d)),
+    }
+}
+
+/// ssh_config(5) keywords burrow does not implement: ignored with a quieter warning than
+/// unknown words get, since a user's ~/.ssh/config is full of them.
+const OPENSSH_KEYWORDS: &[&str] = &[
+    "addkeystoagent",
+    "addressfamily",
+    "bindaddress",
+    "bindinterface",
+    "canonicaldomains",
+    "canonicalizefallbacklocal",
+    "canonicalizehostname",
+    "canonicalizemaxdots",
+    "canonicalizepermittedcnames",
+    "casignaturealgorithms",
+    "certificatefile",
+    "channeltimeout",
+    "checkhostip",
+    "clearallforwardings",
+    "compression",
+    "connectionattempts",
+    "controlmaster",
+    "controlpath",
+    "controlpersist",
+    "enableescapecommandline",
+    "enablesshkeysign",
+    "escapechar",
+    "fingerprinthash",
+    "forkafterauthentication",
+    "forwardagent",
+    "forwardx11",
+    "forwardx11timeout",
+    "forwardx11trusted",
+    "globalknownhostsfile",
+    "gssapiauthentication",
+    "gssapidelegatecredentials",
+    "hashknownhosts",
+    "hostbasedacceptedalgorithms",
+    "hostbasedauthentication",
+    "hostkeyalgorithms",
+    "hostkeyalias",
+    "identityagent",
+    "ignoreunknown",
+    "ipqos",
+    "kbdinteractiveauthentication",
+    "kbdinteractivedevices",
+    "knownhostscommand",
+    "localcommand",
+    "logverbose",
+    "nohostauthenticationforlocalhost",
+    "numberofpasswordprompts",
+    "obscurekeystroketiming",
+    "passwordauthentication",
+    "permitlocalcommand",
+    "permitremoteopen",
+    "pkcs11provider",
+    "preferredauthentications",
+    "proxycommand",
+    "proxyusefdpass",
+    "pubkeyacceptedalgorithms",
+    "pubkeyacceptedkeytypes",
+    "pubkeyauthentication",
+    "remotecommand",
+    "requesttty",
+    "requiredrsasize",
+    "revokedhostkeys",
+    "securitykeyprovider",
+    "sendenv",
+    "sessiontype",
+    "setenv",
+    "stdinnull",
+    "streamlocalbindmask",
+    "streamlocalbindunlink",
+    "syslogfacility",
+    "tag",
+    "tcpkeepalive",
+    "tunnel",
+    "tunneldevice",
+    "updatehostkeys",
+    "verifyhostkeydns",
+    "versionaddendum",
+    "visualhostkey",
+    "warnweakcrypto",
+    "xauthlocation",
+];
+
+#[cfg(test)]
+#[path = "ssh_config_tests.rs"]
+mod tests;

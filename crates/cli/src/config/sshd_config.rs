@@ -1,0 +1,506 @@
+//! The sshd_config(5) subset `burrowd` reads: a pure parser over strings. Unknown keywords are
+//! errors naming the file and line, as in sshd.
+
+use burrow_transport::{RekeyLimit, TransportConfig};
+
+use super::lexer::{Directive, LexError, split_line};
+use super::value::{LogLevel, parse_count, parse_flag, parse_port, parse_time};
+use crate::CliError;
+
+/// How many entries a repeatable option (HostKey, ListenAddress, AllowUsers...) may collect.
+pub const MAX_REPEATED: usize = 256;
+
+/// `AllowTcpForwarding` / `AllowStreamLocalForwarding` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowForwarding {
+    /// Both directions (`yes`, `all`).
+    Yes,
+    /// Neither.
+    No,
+    /// Only client-requested (direct) connections: `-L`, `-D`.
+    Local,
+    /// Only server listeners: `-R`.
+    Remote,
+}
+
+impl AllowForwarding {
+    fn parse(v: &str) -> Option<Self> {
+        match v.to_ascii_lowercase().as_str() {
+            "yes" | "all" | "true" => Some(Self::Yes),
+            "no" | "false" => Some(Self::No),
+            "local" => Some(Self::Local),
+            "remote" => Some(Self::Remote),
+            _ => None,
+        }
+    }
+}
+
+/// Server `GatewayPorts` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayPorts {
+    /// Remote forwards bind loopback only.
+    No,
+    /// Remote forwards bind the wildcard address.
+    Yes,
+    /// The client chooses.
+    ClientSpecified,
+}
+
+impl GatewayPorts {
+    fn parse(v: &str) -> Option<Self> {
+        match v.to_ascii_lowercase().as_str() {
+            "no" | "false" => Some(Self::No),
+            "yes" | "true" => Some(Self::Yes),
+            "clientspecified" => Some(Self::ClientSpecified),
+            _ => None,
+        }
+    }
+}
+
+/// `PermitRootLogin` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PermitRootLogin {
+    /// Any method.
+    Yes,
+    /// Never.
+    No,
+    /// Not with a password (`prohibit-password`, `without-password`): the default.
+    ProhibitPassword,
+    /// Only keys with a forced command; burrowd runs no commands, so this denies root.
+    ForcedCommandsOnly,
+}
+
+impl PermitRootLogin {
+    fn parse(v: &str) -> Option<Self> {
+        match v.to_ascii_lowercase().as_str() {
+            "yes" | "true" => Some(Self::Yes),
+            "no" | "false" => Some(Self::No),
+            "prohibit-password" | "without-password" => Some(Self::ProhibitPassword),
+            "forced-commands-only" => Some(Self::ForcedCommandsOnly),
+            _ => None,
+        }
+    }
+}
+
+/// `MaxStartups start:rate:full` (random early drop of unauthenticated connections).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxStartups {
+    /// Unauthenticated connections accepted without dropping.
+    pub start: u32,
+    /// Drop probability in percent once `start` is reached.
+    pub rate: u32,
+    /// Every new connection is dropped at this many.
+    pub full: u32,
+}
+
+impl MaxStartups {
+    fn parse(v: &str) -> Option<Self> {
+        let mut parts = v.split(':');
+        let start = parse_count(parts.next()?)?;
+        let (rate, full) = match (parts.next(), parts.next(), parts.next()) {
+            (None, None, None) => (100, start),
+            (Some(r), Some(f), None) => (parse_count(r)?, parse_count(f)?),
+            _ => return None,
+        };
+        (rate <= 100 && start <= full && start > 0).then_some(Self { start, rate, full })
+    }
+}
+
+/// The options read, each as first set (`None` or empty: not set; defaults live in the getters).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SshdOptions {
+    /// `ListenAddress`, every one (`host`, `host:port`, `[v6]:port`).
+    pub listen_addresses: Vec<String>,
+    /// `Port`, every one.
+    pub ports: Vec<u16>,
+    /// `HostKey`, every one.
+    pub host_keys: Vec<String>,
+    /// `AuthorizedKeysFile` (several per line; tokens not yet expanded).
+    pub authorized_keys_files: Option<Vec<String>>,
+    /// `PubkeyAuthentication`.
+    pub pubkey_authentication: Option<bool>,
+    /// `PasswordAuthentication`.
+    pub password_authentication: Option<bool>,
+    /// `AllowTcpForwarding`.
+    pub allow_tcp_forwarding: Option<AllowForwarding>,
+    /// `AllowStreamLocalForwarding`.
+    pub allow_stream_local_forwarding: Option<AllowForwarding>,
+    /// `GatewayPorts`.
+    pub gateway_ports: Option<GatewayPorts>,
+    /// `PermitOpen` entries as written (`host:port`, `any`, `none`).
+    pub permit_open: Option<Vec<String>>,
+    /// `PermitListen` entries as written.
+    pub permit_listen: Option<Vec<String>>,
+    /// `MaxAuthTries`.
+    pub max_auth_tries: Option<u32>,
+    /// `MaxStartups`.
+    pub max_startups: Option<MaxStartups>,
+    /// `MaxSessions` (channels per connection, for burrowd).
+    pub max_sessions: Option<u32>,
+    /// `LoginGraceTime`, seconds (0: none).
+    pub login_grace_time: Option<u64>,
+    /// `ClientAliveInterval`, seconds.
+    pub client_alive_interval: Option<u64>,
+    /// `ClientAliveCountMax`.
+    pub client_alive_count_max: Option<u32>,
+    /// `Ciphers`, checked.
+    pub ciphers: Option<String>,
+    /// `MACs`, checked.
+    pub macs: Option<String>,
+    /// `KexAlgorithms`, checked.
+    pub kex_algorithms: Option<String>,
+    /// `RekeyLimit`.
+    pub rekey_limit: Option<RekeyLimit>,
+    /// `AllowUsers` patterns, every line's.
+    pub allow_users: Vec<String>,
+    /// `DenyUsers` patterns, every line's.
+    pub deny_users: Vec<String>,
+    /// `PermitRootLogin`.
+    pub permit_root_login: Option<PermitRootLogin>,
+    /// `StrictModes`.
+    pub strict_modes: Option<bool>,
+    /// `PidFile` (`none` kept as written).
+    pub pid_file: Option<String>,
+    /// `LogLevel`.
+    pub log_level: Option<LogLevel>,
+    /// `Banner` (`none` kept as written).
+    pub banner: Option<String>,
+}
+
+/// A harmless sshd keyword that burrowd accepts and ignores, for the caller to report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    /// The file.
+    pub file: String,
+    /// The line.
+    pub line: usize,
+    /// The keyword as written.
+    pub keyword: String,
+}
+
+/// Reads sshd_config text named `file` into `opts`. Returns the ignored keywords; every other
+/// unknown keyword, bad value or `Match` block is an error naming the file and line.
+pub fn read_config(
+    opts: &mut SshdOptions,
+    file: &str,
+    text: &str,
+) -> Result<Vec<Ignored>, CliError> {
+    let mut ignored = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let at = At {
+            file,
+            line: index.saturating_add(1),
+        };
+        if let Some(d) = split_line(line).map_err(|e| at.lex_error(e))? {
+            apply_keyword(opts, &d, &at, &mut ignored)?;
+        }
+    }
+    Ok(ignored)
+}
+
+/// Applies one `-o Key=Value` option; apply them before the file so that they win.
+pub fn apply_option(opts: &mut SshdOptions, option: &str) -> Result<Vec<Ignored>, CliError> {
+    let at = At {
+        file: "command-line",
+        line: 0,
+    };
+    let Some(d) = split_line(option).map_err(|e| at.lex_error(e))? else {
+        return Err(CliError::Usage(format!("bad -o option: \"{option}\"")));
+    };
+    let mut ignored = Vec::new();
+    apply_keyword(opts, &d, &at, &mut ignored)?;
+    Ok(ignored)
+}
+
+struct At<'a> {
+    file: &'a str,
+    line: usize,
+}
+
+impl At<'_> {
+    fn lex_error(&self, (keyword, e): (String, LexError)) -> CliError {
+        match e {
+            LexError::MissingArgument => CliError::MissingArgument {
+                file: self.file.to_owned(),
+                line: self.line,
+                keyword,
+            },
+            LexError::InvalidQuotes => CliError::InvalidQuotes {
+                file: self.file.to_owned(),
+                line: self.line,
+            },
+        }
+    }
+    fn err_value(&self, d: &Directive, value: &str) -> CliError {
+        CliError::BadValue {
+            file: self.file.to_owned(),
+            line: self.line,
+            keyword: d.keyword.clone(),
+            value: value.to_owned(),
+        }
+    }
+    fn one<'d>(&self, d: &'d Directive) -> Result<&'d str, CliError> {
+        match d.args.as_slice() {
+            [one] => Ok(one.as_str()),
+            [] => Err(self.lex_error((d.keyword.clone(), LexError::MissingArgument))),
+            _ => Err(CliError::TrailingArguments {
+                file: self.file.to_owned(),
+                line: self.line,
+                keyword: d.keyword.clone(),
+            }),
+        }
+    }
+    fn parsed<T>(&self, d: &Directive, f: impl Fn(&str) -> Option<T>) -> Result<T, CliError> {
+        let v = self.one(d)?;
+        f(v).ok_or_else(|| self.err_value(d, v))
+    }
+    fn list(&self, d: &Directive) -> Result<Vec<String>, CliError> {
+        if d.args.is_empty() {
+            return Err(self.lex_error((d.keyword.clone(), LexError::MissingArgument)));
+        }
+        Ok(d.args.clone())
+    }
+}
+
+fn first<T>(slot: &mut Option<T>, value: T) {
+    if slot.is_none() {
+        *slot = Some(value);
+    }
+}
+
+fn extend(
+    list: &mut Vec<String>,
+    values: &[String],
+    at: &At<'_>,
+    d: &Directive,
+) -> Result<(), CliError> {
+    if list.len().saturating_add(values.len()) > MAX_REPEATED {
+        return Err(at.err_value(d, &format!("more than {MAX_REPEATED} entries")));
+    }
+    list.extend_from_slice(values);
+    Ok(())
+}
+
+fn algorithms(
+    at: &At<'_>,
+    d: &Directive,
+    set: fn(&mut TransportConfig, &str) -> Result<(), burrow_transport::TransportError>,
+) -> Result<String, CliError> {
+    let v = at.one(d)?;
+    set(&mut TransportConfig::default(), v).map_err(|_| at.err_value(d, v))?;
+    Ok(v.to_owned())
+}
+
+fn apply_keyword(
+    o: &mut SshdOptions,
+    d: &Directive,
+    at: &At<'_>,
+    ignored: &mut Vec<Ignored>,
+) -> Result<(), CliError> {
+    match d.key.as_str() {
+        "listenaddress" => extend(&mut o.listen_addresses, &[at.one(d)?.to_owned()], at, d)?,
+        "port" => {
+            let p = at.parsed(d, parse_port)?;
+            if o.ports.len() >= MAX_REPEATED {
+                return Err(at.err_value(d, &p.to_string()));
+            }
+            o.ports.push(p);
+        }
+        "hostkey" => extend(&mut o.host_keys, &[at.one(d)?.to_owned()], at, d)?,
+        "authorizedkeysfile" => first(&mut o.authorized_keys_files, at.list(d)?),
+        "pubkeyauthentication" => first(&mut o.pubkey_authentication, at.parsed(d, parse_flag)?),
+        "passwordauthentication" => {
+            first(&mut o.password_authentication, at.parsed(d, parse_flag)?);
+        }
+        "allowtcpforwarding" => {
+            first(
+                &mut o.allow_tcp_forwarding,
+                at.parsed(d, AllowForwarding::parse)?,
+            );
+        }
+        "allowstreamlocalforwarding" => {
+            let v = at.parsed(d, AllowForwarding::parse)?;
+            first(&mut o.allow_stream_local_forwarding, v);
+        }
+        "gatewayports" => first(&mut o.gateway_ports, at.parsed(d, GatewayPorts::parse)?),
+        "permitopen" => first(&mut o.permit_open, at.list(d)?),
+        "permitlisten" => first(&mut o.permit_listen, at.list(d)?),
+        "maxauthtries" => first(&mut o.max_auth_tries, at.parsed(d, parse_count)?),
+        "maxstartups" => first(&mut o.max_startups, at.parsed(d, MaxStartups::parse)?),
+        "maxsessions" => first(&mut o.max_sessions, at.parsed(d, parse_count)?),
+        "logingracetime" => first(&mut o.login_grace_time, at.parsed(d, parse_time)?),
+        "clientaliveinterval" => first(&mut o.client_alive_interval, at.parsed(d, parse_time)?),
+        "clientalivecountmax" => first(&mut o.client_alive_count_max, at.parsed(d, parse_count)?),
+        "ciphers" => first(
+            &mut o.ciphers,
+            algorithms(at, d, TransportConfig::set_ciphers)?,
+        ),
+        "macs" => first(&mut o.macs, algorithms(at, d, TransportConfig::set_macs)?),
+        "kexalgorithms" => {
+            first(
+                &mut o.kex_algorithms,
+                algorithms(at, d, TransportConfig::set_kex_algorithms)?,
+            );
+        }
+        "rekeylimit" => {
+            let joined = d.args.join(" ");
+            let v = RekeyLimit::parse(&joined).map_err(|_| at.err_value(d, &joined))?;
+            first(&mut o.rekey_limit, v);
+        }
+        "allowusers" => extend(&mut o.allow_users, &at.list(d)?, at, d)?,
+        "denyusers" => extend(&mut o.deny_users, &at.list(d)?, at, d)?,
+        "permitrootlogin" => first(
+            &mut o.permit_root_login,
+            at.parsed(d, PermitRootLogin::parse)?,
+        ),
+        "strictmodes" => first(&mut o.strict_modes, at.parsed(d, parse_flag)?),
+        "pidfile" => first(&mut o.pid_file, at.one(d)?.to_owned()),
+        "loglevel" => first(&mut o.log_level, at.parsed(d, LogLevel::parse)?),
+        "banner" => first(&mut o.banner, at.one(d)?.to_owned()),
+        key if IGNORED_KEYWORDS.contains(&key) => ignored.push(Ignored {
+            file: at.file.to_owned(),
+            line: at.line,
+            keyword: d.keyword.clone(),
+        }),
+        _ => {
+            return Err(CliError::BadOption {
+                file: at.file.to_owned(),
+                line: at.line,
+                keyword: d.keyword.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// sshd keywords that mean nothing to a forwarding-only server without PAM, X11 or sessions;
+/// accepted so that test and distribution configs work, and reported as ignored.
+const IGNORED_KEYWORDS: &[&str] = &[
+    "acceptenv",
+    "challengeresponseauthentication",
+    "compression",
+    "kbdinteractiveauthentication",
+    "permittty",
+    "permituserenvironment",
+    "printlastlog",
+    "printmotd",
+    "subsystem",
+    "tcpkeepalive",
+    "usedns",
+    "usepam",
+    "x11forwarding",
+    "x11displayoffset",
+    "x11uselocalhost",
+];
+
+impl SshdOptions {
+    /// The host keys: `-h`/`HostKey` ones, else none (the caller picks its default).
+    pub fn host_key_paths(&self) -> &[String] {
+        &self.host_keys
+    }
+
+    /// `PasswordAuthentication`, off unless set (burrowd's default, unlike sshd's).
+    pub fn password_authentication(&self) -> bool {
+        self.password_authentication.unwrap_or(false)
+    }
+
+    /// `PubkeyAuthentication`, on unless set.
+    pub fn pubkey_authentication(&self) -> bool {
+        self.pubkey_authentication.unwrap_or(true)
+    }
+
+    /// `PermitRootLogin`, `prohibit-password` unless set.
+    pub fn permit_root_login(&self) -> PermitRootLogin {
+        self.permit_root_login
+            .unwrap_or(PermitRootLogin::ProhibitPassword)
+    }
+
+    /// `StrictModes`, on unless set.
+    pub fn strict_modes(&self) -> bool {
+        self.strict_modes.unwrap_or(true)
+    }
+
+    /// `MaxAuthTries`, 6 unless set.
+    pub fn max_auth_tries(&self) -> u32 {
+        self.max_auth_tries.unwrap_or(6)
+    }
+
+    /// `MaxStartups`, 10:30:100 unless set.
+    pub fn max_startups(&self) -> MaxStartups {
+        self.max_startups.unwrap_or(MaxStartups {
+            start: 10,
+            rate: 30,
+            full: 100,
+        })
+    }
+
+    /// `LoginGraceTime` in seconds, 120 unless set (0: no limit).
+    pub fn login_grace_time(&self) -> u64 {
+        self.login_grace_time.unwrap_or(120)
+    }
+
+    /// `ClientAliveCountMax`, 3 unless set.
+    pub fn client_alive_count_max(&self) -> u32 {
+        self.client_alive_count_max.unwrap_or(3)
+    }
+
+    /// The `AuthorizedKeysFile` paths for `user` with home `home`: `%u`, `%h`, `%%` expanded,
+    /// relative paths taken from the home directory; `.ssh/authorized_keys` unless set;
+    /// `none` gives no file.
+    pub fn authorized_keys_paths(&self, user: &str, home: &str) -> Vec<String> {
+        let default = [".ssh/authorized_keys".to_owned()];
+        let files = self.authorized_keys_files.as_deref().unwrap_or(&default);
+        files
+            .iter()
+            .filter(|f| !f.eq_ignore_ascii_case("none"))
+            .map(|f| {
+                let expanded = expand_user_tokens(f, user, home);
+                if expanded.starts_with('/') {
+                    expanded
+                } else {
+                    format!("{}/{expanded}", home.trim_end_matches('/'))
+                }
+            })
+            .collect()
+    }
+
+    /// Whether `user` passes `AllowUsers` and `DenyUsers` (patterns with `*`/`?`; a
+    /// `user@host` pattern is matched on its user part only).
+    pub fn user_allowed(&self, user: &str) -> bool {
+        let matches = |p: &String| {
+            let user_part = p.split_once('@').map_or(p.as_str(), |(u, _)| u);
+            burrow_keys::match_pattern(user_part, user)
+        };
+        if self.deny_users.iter().any(matches) {
+            return false;
+        }
+        self.allow_users.is_empty() || self.allow_users.iter().any(matches)
+    }
+}
+
+/// Expands `%u` (user), `%h` (home) and `%%`; other `%` sequences are kept as written.
+pub fn expand_user_tokens(s: &str, user: &str, home: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('u') => out.push_str(user),
+            Some('h') => out.push_str(home),
+            Some('%') => out.push('%'),
+            Some(other) => {
+                out.push('%');
+                out.push(other);
+            }
+            None => out.push('%'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "sshd_config_tests.rs"]
+mod tests;
