@@ -1,5 +1,7 @@
 //! Configuration files: pure parsers over strings (ssh_config, sshd_config) and their values.
 
+pub mod client;
+pub mod jump;
 pub mod lexer;
 pub mod ssh_config;
 pub mod sshd_config;

@@ -18,6 +18,10 @@ pub const MAX_TOTAL_LINES: usize = 200_000;
 /// How many entries a repeatable option (IdentityFile, the forwards) may collect.
 pub const MAX_REPEATED: usize = 100;
 
+/// How many warnings one parse records; later ones are dropped (a hostile file of unknown
+/// keywords included many times must not grow memory).
+pub const MAX_WARNINGS: usize = 64;
+
 /// The name used in messages for `-o` options.
 pub const COMMAND_LINE: &str = "command-line";
 
@@ -342,6 +346,13 @@ impl Location<'_> {
     }
 }
 
+/// Records a warning unless [`MAX_WARNINGS`] are recorded already.
+fn warn(warnings: &mut Vec<Warning>, w: Warning) {
+    if warnings.len() < MAX_WARNINGS {
+        warnings.push(w);
+    }
+}
+
 /// Stores `value` in `slot` when the line is active and nothing was set before.
 fn first<T>(slot: &mut Option<T>, active: bool, value: T) {
     if active && slot.is_none() {
@@ -450,9 +461,9 @@ fn apply_keyword(
         "proxyjump" => first(&mut o.proxy_jump, on, at.one(d)?.to_owned()),
         "loglevel" => first(&mut o.log_level, on, at.parsed(d, LogLevel::parse)?),
         key if OPENSSH_KEYWORDS.contains(&key) => {
-            warnings.push(at.warning(d, WarningKind::Unsupported));
+            warn(warnings, at.warning(d, WarningKind::Unsupported));
         }
-        _ => warnings.push(at.warning(d, WarningKind::BadOption)),
+        _ => warn(warnings, at.warning(d, WarningKind::BadOption)),
     }
     Ok(())
 }

@@ -389,3 +389,10 @@ fn repeatable_options_are_bounded() {
     let text = "IdentityFile x\n".repeat(MAX_REPEATED + 1);
     assert!(matches!(read_err(&text), CliError::BadValue { .. }));
 }
+
+#[test]
+fn warnings_are_capped() {
+    let text = "Frobnicate 1\n".repeat(MAX_WARNINGS + 10);
+    let (_, w) = read("h", &text);
+    assert_eq!(w.len(), MAX_WARNINGS);
+}
