@@ -142,7 +142,8 @@ fn transport_config(opts: &SshOptions) -> Result<TransportConfig, CliError> {
         t.set_macs(v).map_err(|_| bad("MACs", v))?;
     }
     if let Some(v) = &opts.kex_algorithms {
-        t.set_kex_algorithms(v).map_err(|_| bad("KexAlgorithms", v))?;
+        t.set_kex_algorithms(v)
+            .map_err(|_| bad("KexAlgorithms", v))?;
     }
     if let Some(r) = opts.rekey_limit {
         t.rekey_limit = r;
@@ -151,7 +152,9 @@ fn transport_config(opts: &SshOptions) -> Result<TransportConfig, CliError> {
 }
 
 fn forwards(opts: &SshOptions) -> Result<Vec<ForwardSpec>, CliError> {
-    let bad = |flag: &str, spec: &str| CliError::Usage(format!("Bad {flag} forwarding specification '{spec}'"));
+    let bad = |flag: &str, spec: &str| {
+        CliError::Usage(format!("Bad {flag} forwarding specification '{spec}'"))
+    };
     let mut out = Vec::new();
     for s in &opts.local_forwards {
         out.push(ForwardSpec::parse_local(s).map_err(|_| bad("local", s))?);
@@ -223,7 +226,10 @@ mod tests {
     #[test]
     fn defaults_as_ssh() {
         let s = ClientSettings::resolve("box", &SshOptions::default(), &env()).unwrap();
-        assert_eq!((s.host_name.as_str(), s.port, s.user.as_str()), ("box", 22, "me"));
+        assert_eq!(
+            (s.host_name.as_str(), s.port, s.user.as_str()),
+            ("box", 22, "me")
+        );
         assert_eq!(s.identity_files, ["/home/me/.ssh/id_ed25519"]);
         assert!(!s.identity_files_given);
         assert_eq!(s.known_hosts_files, ["/home/me/.ssh/known_hosts"]);
@@ -248,7 +254,10 @@ mod tests {
         assert_eq!(s.host_name, "web.example.com");
         assert_eq!(
             s.identity_files,
-            ["/home/me/.ssh/bob@web.example.com:2200", "/home/me/k_me_web_%_%x"]
+            [
+                "/home/me/.ssh/bob@web.example.com:2200",
+                "/home/me/k_me_web_%_%x"
+            ]
         );
         assert!(s.identity_files_given);
         assert_eq!(s.known_hosts_files, ["/home/me/kh"]);
@@ -270,7 +279,11 @@ mod tests {
         assert_eq!(s.jumps.len(), 2);
         let bad = opts(&["LocalForward nonsense x"]);
         let e = ClientSettings::resolve("h", &bad, &env()).unwrap_err();
-        assert!(e.to_string().starts_with("Bad local forwarding specification"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("Bad local forwarding specification"),
+            "{e}"
+        );
     }
 
     #[test]

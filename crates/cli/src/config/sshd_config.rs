@@ -1,6 +1,8 @@
 //! The sshd_config(5) subset `burrowd` reads: a pure parser over strings. Unknown keywords are
 //! errors naming the file and line, as in sshd.
 
+use burrow_forward::bind::GatewayPorts;
+use burrow_forward::policy::{AllowForwarding, ForwardPolicy, PermitList};
 use burrow_transport::{RekeyLimit, TransportConfig};
 
 use super::lexer::{Directive, LexError, split_line};
@@ -9,53 +11,6 @@ use crate::CliError;
 
 /// How many entries a repeatable option (HostKey, ListenAddress, AllowUsers...) may collect.
 pub const MAX_REPEATED: usize = 256;
-
-/// `AllowTcpForwarding` / `AllowStreamLocalForwarding` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AllowForwarding {
-    /// Both directions (`yes`, `all`).
-    Yes,
-    /// Neither.
-    No,
-    /// Only client-requested (direct) connections: `-L`, `-D`.
-    Local,
-    /// Only server listeners: `-R`.
-    Remote,
-}
-
-impl AllowForwarding {
-    fn parse(v: &str) -> Option<Self> {
-        match v.to_ascii_lowercase().as_str() {
-            "yes" | "all" | "true" => Some(Self::Yes),
-            "no" | "false" => Some(Self::No),
-            "local" => Some(Self::Local),
-            "remote" => Some(Self::Remote),
-            _ => None,
-        }
-    }
-}
-
-/// Server `GatewayPorts` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GatewayPorts {
-    /// Remote forwards bind loopback only.
-    No,
-    /// Remote forwards bind the wildcard address.
-    Yes,
-    /// The client chooses.
-    ClientSpecified,
-}
-
-impl GatewayPorts {
-    fn parse(v: &str) -> Option<Self> {
-        match v.to_ascii_lowercase().as_str() {
-            "no" | "false" => Some(Self::No),
-            "yes" | "true" => Some(Self::Yes),
-            "clientspecified" => Some(Self::ClientSpecified),
-            _ => None,
-        }
-    }
-}
 
 /// `PermitRootLogin` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,10 +82,14 @@ pub struct SshdOptions {
     pub allow_stream_local_forwarding: Option<AllowForwarding>,
     /// `GatewayPorts`.
     pub gateway_ports: Option<GatewayPorts>,
-    /// `PermitOpen` entries as written (`host:port`, `any`, `none`).
-    pub permit_open: Option<Vec<String>>,
-    /// `PermitListen` entries as written.
-    pub permit_listen: Option<Vec<String>>,
+    /// `DisableForwarding`.
+    pub disable_forwarding: Option<bool>,
+    /// `StreamLocalBindUnlink`.
+    pub stream_local_bind_unlink: Option<bool>,
+    /// `PermitOpen`.
+    pub permit_open: Option<PermitList>,
+    /// `PermitListen`.
+    pub permit_listen: Option<PermitList>,
     /// `MaxAuthTries`.
     pub max_auth_tries: Option<u32>,
     /// `MaxStartups`.
@@ -291,6 +250,16 @@ fn algorithms(
     Ok(v.to_owned())
 }
 
+fn permit(
+    at: &At<'_>,
+    d: &Directive,
+    parse: fn(&[&str]) -> Result<PermitList, burrow_forward::ForwardError>,
+) -> Result<PermitList, CliError> {
+    at.list(d)?;
+    let words: Vec<&str> = d.args.iter().map(String::as_str).collect();
+    parse(&words).map_err(|_| at.err_value(d, &d.args.join(" ")))
+}
+
 fn apply_keyword(
     o: &mut SshdOptions,
     d: &Directive,
@@ -323,8 +292,20 @@ fn apply_keyword(
             first(&mut o.allow_stream_local_forwarding, v);
         }
         "gatewayports" => first(&mut o.gateway_ports, at.parsed(d, GatewayPorts::parse)?),
-        "permitopen" => first(&mut o.permit_open, at.list(d)?),
-        "permitlisten" => first(&mut o.permit_listen, at.list(d)?),
+        "disableforwarding" => first(&mut o.disable_forwarding, at.parsed(d, parse_flag)?),
+        "streamlocalbindunlink" => {
+            first(&mut o.stream_local_bind_unlink, at.parsed(d, parse_flag)?);
+        }
+        "permitopen" => first(
+            &mut o.permit_open,
+            permit(at, d, PermitList::parse_permit_open)?,
+        ),
+        "permitlisten" => {
+            first(
+                &mut o.permit_listen,
+                permit(at, d, PermitList::parse_permit_listen)?,
+            );
+        }
         "maxauthtries" => first(&mut o.max_auth_tries, at.parsed(d, parse_count)?),
         "maxstartups" => first(&mut o.max_startups, at.parsed(d, MaxStartups::parse)?),
         "maxsessions" => first(&mut o.max_sessions, at.parsed(d, parse_count)?),
@@ -437,6 +418,21 @@ impl SshdOptions {
     /// `LoginGraceTime` in seconds, 120 unless set (0: no limit).
     pub fn login_grace_time(&self) -> u64 {
         self.login_grace_time.unwrap_or(120)
+    }
+
+    /// The forwarding policy: AllowTcpForwarding, AllowStreamLocalForwarding,
+    /// DisableForwarding, GatewayPorts, PermitOpen, PermitListen, StreamLocalBindUnlink,
+    /// sshd's defaults where unset.
+    pub fn forward_policy(&self) -> ForwardPolicy {
+        ForwardPolicy {
+            allow_tcp: self.allow_tcp_forwarding.unwrap_or_default(),
+            allow_streamlocal: self.allow_stream_local_forwarding.unwrap_or_default(),
+            disable_forwarding: self.disable_forwarding.unwrap_or(false),
+            gateway_ports: self.gateway_ports.unwrap_or_default(),
+            permit_open: self.permit_open.clone().unwrap_or_default(),
+            permit_listen: self.permit_listen.clone().unwrap_or_default(),
+            stream_local_bind_unlink: self.stream_local_bind_unlink.unwrap_or(false),
+        }
     }
 
     /// `ClientAliveCountMax`, 3 unless set.

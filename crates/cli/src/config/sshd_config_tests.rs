@@ -29,6 +29,8 @@ fn every_keyword_is_read() {
          GatewayPorts clientspecified\n\
          PermitOpen localhost:80 db:5432\n\
          PermitListen 8080\n\
+         DisableForwarding yes\n\
+         StreamLocalBindUnlink yes\n\
          MaxAuthTries 3\n\
          MaxStartups 10:30:60\n\
          MaxSessions 20\n\
@@ -60,11 +62,14 @@ fn every_keyword_is_read() {
     assert_eq!(o.allow_tcp_forwarding, Some(AllowForwarding::Local));
     assert_eq!(o.allow_stream_local_forwarding, Some(AllowForwarding::No));
     assert_eq!(o.gateway_ports, Some(GatewayPorts::ClientSpecified));
-    assert_eq!(
-        o.permit_open,
-        Some(vec!["localhost:80".into(), "db:5432".into()])
-    );
-    assert_eq!(o.permit_listen, Some(vec!["8080".into()]));
+    let policy = o.forward_policy();
+    assert_eq!(policy.allow_tcp, AllowForwarding::Local);
+    assert_eq!(policy.allow_streamlocal, AllowForwarding::No);
+    assert_eq!(policy.gateway_ports, GatewayPorts::ClientSpecified);
+    assert!(matches!(&policy.permit_open, PermitList::Entries(e) if e.len() == 2));
+    assert!(matches!(&policy.permit_listen, PermitList::Entries(e) if e.len() == 1));
+    assert!(policy.disable_forwarding);
+    assert!(policy.stream_local_bind_unlink);
     assert_eq!(o.max_auth_tries, Some(3));
     assert_eq!(
         o.max_startups,
@@ -109,6 +114,7 @@ fn defaults_follow_sshd_except_password_authentication() {
     );
     assert_eq!(o.login_grace_time(), 120);
     assert_eq!(o.client_alive_count_max(), 3);
+    assert_eq!(o.forward_policy(), ForwardPolicy::default());
     assert_eq!(
         o.authorized_keys_paths("al", "/home/al"),
         ["/home/al/.ssh/authorized_keys"]
@@ -184,6 +190,8 @@ fn bad_values_are_errors() {
         "RekeyLimit 1",
         "PermitRootLogin sometimes",
         "LogLevel LOUD",
+        "PermitOpen nocolon",
+        "PermitListen x:y",
     ] {
         assert!(
             matches!(read_err(text), CliError::BadValue { .. }),
