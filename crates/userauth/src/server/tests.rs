@@ -464,3 +464,24 @@ fn held_replies_keep_their_order_behind_a_delay() {
     let numbers: Vec<u8> = drain(&mut s, at).iter().map(|p| p[0]).collect();
     assert_eq!(numbers, [51, 52]);
 }
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_client_payloads_never_panic_nor_authenticate(
+        payloads in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..48), 0..12)
+    ) {
+        let t0 = Instant::now();
+        let mut policy = MapPolicy::with_key("alice", keypair(1).public_key());
+        let mut s = ready(server_config(), t0);
+        let mut now = t0;
+        for p in payloads {
+            now += Duration::from_millis(150);
+            if s.handle_payload(&p, &mut policy, now).is_err() {
+                proptest::prop_assert!(s.is_closed());
+            }
+            while s.poll_payload(now).is_some() {}
+            // Random bytes never carry a valid signature: no token, ever.
+            proptest::prop_assert!(!matches!(s.poll_event(), Some(ServerEvent::Authenticated(_))));
+        }
+    }
+}
