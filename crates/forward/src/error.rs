@@ -67,6 +67,24 @@ pub enum ForwardError {
     },
     /// More input was fed after the SOCKS request was complete.
     SocksAlreadyComplete,
+    /// A local listener could not be bound.
+    Bind {
+        /// The listen address or path as given.
+        listen: String,
+        /// The socket error.
+        source: std::io::Error,
+    },
+    /// The server refused a remote forward (ssh: `remote port forwarding failed`).
+    RemoteForwardRefused {
+        /// The listen address or path as requested.
+        listen: String,
+    },
+    /// The SSH session failed or refused something (a channel open, a request).
+    Session(burrow::Error),
+    /// The SSH connection ended; every listener and forwarded socket was closed.
+    SessionClosed(std::sync::Arc<burrow::Error>),
+    /// A local socket failed.
+    Io(std::io::Error),
     /// A PermitOpen / PermitListen / Allow* value sshd would refuse.
     BadPolicy {
         /// The keyword.
@@ -105,6 +123,15 @@ impl std::fmt::Display for ForwardError {
             ForwardError::SocksAlreadyComplete => {
                 f.write_str("socks negotiation fed after its request was complete")
             }
+            ForwardError::Bind { listen, source } => {
+                write!(f, "cannot listen on {listen}: {source}")
+            }
+            ForwardError::RemoteForwardRefused { listen } => {
+                write!(f, "remote port forwarding failed for listen {listen}")
+            }
+            ForwardError::Session(e) => write!(f, "ssh: {e}"),
+            ForwardError::SessionClosed(e) => write!(f, "ssh connection ended: {e}"),
+            ForwardError::Io(e) => write!(f, "{e}"),
             ForwardError::BadPolicy {
                 keyword,
                 value,
@@ -114,4 +141,26 @@ impl std::fmt::Display for ForwardError {
     }
 }
 
-impl std::error::Error for ForwardError {}
+impl std::error::Error for ForwardError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ForwardError::Bind { source, .. } => Some(source),
+            ForwardError::Session(e) => Some(e),
+            ForwardError::SessionClosed(e) => Some(&**e),
+            ForwardError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<burrow::Error> for ForwardError {
+    fn from(e: burrow::Error) -> Self {
+        ForwardError::Session(e)
+    }
+}
+
+impl From<std::io::Error> for ForwardError {
+    fn from(e: std::io::Error) -> Self {
+        ForwardError::Io(e)
+    }
+}

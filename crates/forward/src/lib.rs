@@ -1,14 +1,37 @@
 //! burrow-forward: local (-L), remote (-R), dynamic (-D, SOCKS) and stdio (-W)
 //! forwarding, unix-socket forwarding, and the server-side forwarding policy.
+//!
+//! Pure parts (no I/O, fuzzable): [`spec`] (ssh's option syntax), [`bind`] (GatewayPorts),
+//! [`socks`] (SOCKS4/4a/5 negotiation), [`policy`] (sshd's forwarding policy).
+//! Client: [`open_direct`], [`LocalForward`], [`RemoteListener`] / [`RemoteForward`] with the
+//! [`RemoteForwards`] handler, [`stdio_forward`], and [`start_forwards`] for a whole set.
+//! Server: [`ForwardServer`] with per-connection [`SessionForwards`], or the ready-made
+//! [`ForwardHandler`].
 #![forbid(unsafe_code)]
 
 pub mod bind;
 mod error;
+mod handler;
+mod local;
+mod net;
 pub mod policy;
+mod remote;
+mod run;
+mod server;
 pub mod socks;
 pub mod spec;
+mod stats;
+mod stdio;
 
 pub use bind::{BindAddr, GatewayPorts};
 pub use error::{ForwardError, SpecKind};
+pub use handler::{ForwardHandler, ForwardPermissions, KeyAuth};
+pub use local::{ForwardOptions, LocalForward, open_direct};
+pub use net::{LocalListener, LocalStream, Originator};
 pub use policy::{Decision, Denial, ForwardPolicy};
+pub use remote::{ForwardedConnection, RemoteForward, RemoteForwards, RemoteListener};
+pub use run::{RunningForwards, start_forwards};
+pub use server::{ForwardServer, Requester, SessionForwards};
 pub use spec::{Connect, Forward, ForwardSpec, Listen, parse_stdio};
+pub use stats::{ForwardStats, StatsSnapshot, join};
+pub use stdio::stdio_forward;

@@ -1,0 +1,318 @@
+//! Client forwards that listen locally: `-L` (each connection opens a direct-tcpip or
+//! direct-streamlocal channel) and `-D` (each connection speaks SOCKS first).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use burrow::{Channel, ErrorKind, OpenFailureReason, Session};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinSet;
+
+use crate::bind::client_bind_addr;
+use crate::error::ForwardError;
+use crate::net::{LocalListener, LocalStream, Originator};
+use crate::socks::{SocksReply, SocksServer, Step};
+use crate::spec::{Connect, Listen};
+use crate::stats::{ForwardStats, join};
+
+/// How long a SOCKS client may take to send its request.
+const SOCKS_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Options shared by the client's forwards (ssh_config names).
+#[derive(Debug, Clone)]
+pub struct ForwardOptions {
+    /// GatewayPorts: listeners without an address bind every interface.
+    pub gateway_ports: bool,
+    /// StreamLocalBindUnlink: remove a stale unix socket before binding.
+    pub stream_local_bind_unlink: bool,
+    /// How long connecting to a local target (for `-R`) may take.
+    pub connect_timeout: Duration,
+}
+
+impl Default for ForwardOptions {
+    fn default() -> Self {
+        Self {
+            gateway_ports: false,
+            stream_local_bind_unlink: false,
+            connect_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Opens a channel on which the server connects to `target` (direct-tcpip for host:port,
+/// direct-streamlocal@openssh.com for a path), naming `originator` as the source.
+///
+/// ```no_run
+/// # async fn f(session: burrow::Session) -> Result<(), Box<dyn std::error::Error>> {
+/// use burrow_forward::{Connect, open_direct};
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// let target = Connect::Tcp { host: "localhost".into(), port: 80 };
+/// let mut stream = open_direct(&session, &target, None).await?;
+/// stream.write_all(b"GET / HTTP/1.0\r\n\r\n").await?;
+/// let mut page = Vec::new();
+/// stream.read_to_end(&mut page).await?;
+/// # Ok(()) }
+/// ```
+pub async fn open_direct(
+    session: &Session,
+    target: &Connect,
+    originator: Option<&Originator>,
+) -> Result<Channel, ForwardError> {
+    let (addr, port) = originator.map_or(("127.0.0.1", 0), |o| (o.address.as_str(), o.port));
+    let channel = match target {
+        Connect::Tcp { host, port: p } => session.open_direct_tcpip(host, *p, addr, port).await?,
+        Connect::Unix(path) => session.open_direct_streamlocal(path).await?,
+    };
+    Ok(channel)
+}
+
+/// What each accepted connection does.
+#[derive(Debug, Clone)]
+enum Mode {
+    /// `-L`: a channel to this target.
+    Direct(Connect),
+    /// `-D`: SOCKS decides the target.
+    Socks,
+}
+
+/// A running local listener (`-L` or `-D`). Dropping it closes the listener and every
+/// connection it forwards.
+#[derive(Debug)]
+pub struct LocalForward {
+    listener: LocalListener,
+    session: Session,
+    mode: Mode,
+    stats: Arc<ForwardStats>,
+    describe: String,
+}
+
+fn describe_listen(listen: &Listen) -> String {
+    match listen {
+        Listen::Tcp {
+            bind: Some(b),
+            port,
+        } => format!("{b}:{port}"),
+        Listen::Tcp { bind: None, port } => format!("port {port}"),
+        Listen::Unix(p) => p.clone(),
+    }
+}
+
+async fn bind_listen(
+    listen: &Listen,
+    opts: &ForwardOptions,
+) -> Result<LocalListener, ForwardError> {
+    let r = match listen {
+        Listen::Tcp { bind, port } => {
+            let addr = client_bind_addr(bind.as_deref(), opts.gateway_ports);
+            LocalListener::bind_tcp(&addr, *port).await
+        }
+        Listen::Unix(path) => {
+            LocalListener::bind_unix(path.as_ref(), opts.stream_local_bind_unlink)
+        }
+    };
+    r.map_err(|source| ForwardError::Bind {
+        listen: describe_listen(listen),
+        source,
+    })
+}
+
+impl LocalForward {
+    /// Binds a `-L` listener: each connection is forwarded to `connect` through `session`.
+    pub async fn local(
+        session: &Session,
+        listen: &Listen,
+        connect: Connect,
+        opts: &ForwardOptions,
+    ) -> Result<Self, ForwardError> {
+        let listener = bind_listen(listen, opts).await?;
+        Ok(Self {
+            describe: format!("{} -> {connect}", describe_listen(listen)),
+            listener,
+            session: session.clone(),
+            mode: Mode::Direct(connect),
+            stats: ForwardStats::new(),
+        })
+    }
+
+    /// Binds a `-D` listener: a SOCKS4/4a/5 server whose CONNECTs go through `session`.
+    pub async fn dynamic(
+        session: &Session,
+        listen: &Listen,
+        opts: &ForwardOptions,
+    ) -> Result<Self, ForwardError> {
+        let listener = bind_listen(listen, opts).await?;
+        Ok(Self {
+            describe: format!("{} (socks)", describe_listen(listen)),
+            listener,
+            session: session.clone(),
+            mode: Mode::Socks,
+            stats: ForwardStats::new(),
+        })
+    }
+
+    /// The bound TCP port (useful after binding port 0); 0 for unix sockets.
+    pub fn port(&self) -> u16 {
+        self.listener.port()
+    }
+
+    /// The bound TCP addresses.
+    pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
+        self.listener.local_addrs()
+    }
+
+    /// The counters of this forward.
+    pub fn stats(&self) -> Arc<ForwardStats> {
+        self.stats.clone()
+    }
+
+    /// Serves connections until the SSH connection ends, then closes the listener and every
+    /// forwarded socket and returns why ([`ForwardError::SessionClosed`]), or returns an
+    /// accept error.
+    pub async fn run(self) -> ForwardError {
+        let mut tasks = JoinSet::new();
+        let closed = self.session.closed();
+        tokio::pin!(closed);
+        loop {
+            while tasks.try_join_next().is_some() {}
+            let accepted = tokio::select! {
+                e = &mut closed => return ForwardError::SessionClosed(e),
+                a = self.listener.accept() => a,
+            };
+            let (stream, originator) = match accepted {
+                Ok(x) => x,
+                Err(e) if is_transient(&e) => {
+                    tracing::warn!(forward = %self.describe, error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                Err(e) => return ForwardError::Io(e),
+            };
+            let (session, mode, stats) =
+                (self.session.clone(), self.mode.clone(), self.stats.clone());
+            tasks.spawn(async move {
+                let _active = stats.connection_started();
+                let r = match mode {
+                    Mode::Direct(target) => {
+                        forward_direct(&session, stream, &originator, &target, &stats).await
+                    }
+                    Mode::Socks => forward_socks(&session, stream, &originator, &stats).await,
+                };
+                if let Err(e) = r {
+                    tracing::info!(from = %originator.address, port = originator.port, error = %e, "forwarded connection ended");
+                }
+            });
+        }
+    }
+}
+
+fn is_transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::ConnectionAborted | K::ConnectionReset | K::Interrupted | K::WouldBlock
+    ) || e.raw_os_error().is_some_and(|c| c == 24 || c == 23) // EMFILE, ENFILE
+}
+
+/// `-L`: open the channel, then join; if the open fails the socket is closed at once.
+async fn forward_direct(
+    session: &Session,
+    stream: LocalStream,
+    originator: &Originator,
+    target: &Connect,
+    stats: &Arc<ForwardStats>,
+) -> Result<(), ForwardError> {
+    let channel = match open_direct(session, target, Some(originator)).await {
+        Ok(c) => c,
+        Err(e) => {
+            stats.failed();
+            tracing::info!(target = %target, error = %e, "channel open failed; closing the local connection");
+            return Err(e);
+        }
+    };
+    join(stream, channel, stats).await?;
+    Ok(())
+}
+
+/// The SOCKS reply for a failed channel open.
+pub(crate) fn socks_reply_for(e: &ForwardError) -> SocksReply {
+    match e {
+        ForwardError::Session(err) => match &*err.kind {
+            ErrorKind::ChannelOpenFailed { reason, .. } => match reason {
+                OpenFailureReason::AdministrativelyProhibited => SocksReply::NotAllowed,
+                OpenFailureReason::ConnectFailed => SocksReply::ConnectionRefused,
+                _ => SocksReply::GeneralFailure,
+            },
+            _ => SocksReply::GeneralFailure,
+        },
+        ForwardError::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => SocksReply::ConnectionRefused,
+            std::io::ErrorKind::TimedOut => SocksReply::TtlExpired,
+            _ => SocksReply::HostUnreachable,
+        },
+        _ => SocksReply::GeneralFailure,
+    }
+}
+
+/// Reads a SOCKS request from `stream`, sending the negotiation replies; returns the request
+/// and any bytes that followed it.
+pub(crate) async fn negotiate<S>(
+    stream: &mut S,
+) -> Result<(crate::socks::SocksRequest, Vec<u8>), ForwardError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let work = async {
+        let mut socks = SocksServer::new();
+        let mut buf = [0u8; 512];
+        loop {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Err(ForwardError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            let mut out = Vec::new();
+            let step = socks.feed(buf.get(..n).unwrap_or_default(), &mut out);
+            if !out.is_empty() {
+                stream.write_all(&out).await?;
+            }
+            if let Step::Request { request, leftover } = step? {
+                return Ok((request, leftover));
+            }
+        }
+    };
+    match tokio::time::timeout(SOCKS_TIMEOUT, work).await {
+        Ok(r) => r,
+        Err(_) => Err(ForwardError::Io(std::io::ErrorKind::TimedOut.into())),
+    }
+}
+
+/// `-D`: SOCKS, then a direct-tcpip channel to the requested target.
+async fn forward_socks(
+    session: &Session,
+    mut stream: LocalStream,
+    originator: &Originator,
+    stats: &Arc<ForwardStats>,
+) -> Result<(), ForwardError> {
+    let (request, leftover) = negotiate(&mut stream).await?;
+    let target = Connect::Tcp {
+        host: request.host(),
+        port: request.port,
+    };
+    let mut channel = match open_direct(session, &target, Some(originator)).await {
+        Ok(c) => c,
+        Err(e) => {
+            stats.failed();
+            stream
+                .write_all(&request.reply(socks_reply_for(&e)))
+                .await?;
+            return Err(e);
+        }
+    };
+    stream
+        .write_all(&request.reply(SocksReply::Succeeded))
+        .await?;
+    if !leftover.is_empty() {
+        channel.write_all(&leftover).await?;
+    }
+    join(stream, channel, stats).await?;
+    Ok(())
+}

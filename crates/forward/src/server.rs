@@ -1,0 +1,432 @@
+//! Server-side forwarding for burrowd: direct-tcpip / direct-streamlocal opens (connect with
+//! a timeout), tcpip-forward / streamlocal-forward listeners (GatewayPorts, port 0, cancel,
+//! cleanup when the connection ends), all behind the [`ForwardPolicy`] with denial logs.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use burrow::{
+    ChannelOpenType, GlobalRequestKind, IncomingChannel, IncomingGlobalRequest, OpenFailureReason,
+    WeakSession,
+};
+use burrow_keys::KeyOptions;
+use tokio::task::{AbortHandle, JoinSet};
+
+use crate::net::{LocalListener, connect};
+use crate::policy::{Decision, ForwardPolicy, ForwardRequest, denial_log_line};
+use crate::spec::Connect;
+use crate::stats::{ForwardStats, join};
+
+/// Who asked, for policy decisions and log lines.
+#[derive(Debug, Clone, Copy)]
+pub struct Requester<'a> {
+    /// The authenticated user.
+    pub user: &'a str,
+    /// The fingerprint of the key they logged in with (`SHA256:...`), or a method name.
+    pub key_fingerprint: &'a str,
+    /// The key's authorized_keys options (`KeyOptions::unrestricted()` for other methods).
+    pub key: &'a KeyOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ListenKey {
+    Tcp(String, u32),
+    Unix(String),
+}
+
+#[derive(Debug)]
+struct ListenerEntry {
+    task: AbortHandle,
+    unlink: Option<PathBuf>,
+}
+
+impl ListenerEntry {
+    fn close(self) {
+        self.task.abort();
+        if let Some(path) = self.unlink {
+            if let Err(e) = std::fs::remove_file(&path) {
+                tracing::debug!(path = %path.display(), error = %e, "socket not removed");
+            }
+        }
+    }
+}
+
+/// The remote-forward listeners of one connection. Keep it in the connection's permissions:
+/// when it is dropped (the connection ended), every listener and forwarded socket closes.
+#[derive(Debug, Default)]
+pub struct SessionForwards {
+    listeners: Mutex<HashMap<ListenKey, ListenerEntry>>,
+}
+
+impl SessionForwards {
+    /// No listeners yet.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Listeners currently open.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// True when no listener is open.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ListenKey, ListenerEntry>> {
+        self.listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for SessionForwards {
+    fn drop(&mut self) {
+        for (_, entry) in self.lock().drain() {
+            entry.close();
+        }
+    }
+}
+
+/// The forwarding side of a server: answers channel opens and global requests.
+#[derive(Debug, Clone)]
+pub struct ForwardServer {
+    policy: Arc<ForwardPolicy>,
+    connect_timeout: Duration,
+    stats: Arc<ForwardStats>,
+}
+
+/// The io error text without Rust's " (os error N)" suffix, as sshd's strerror.
+fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s.get(..i).unwrap_or(&s).to_owned(),
+        None => s,
+    }
+}
+
+impl ForwardServer {
+    /// A server applying `policy`, giving target connects `connect_timeout`.
+    pub fn new(policy: ForwardPolicy, connect_timeout: Duration) -> Self {
+        Self {
+            policy: Arc::new(policy),
+            connect_timeout,
+            stats: ForwardStats::new(),
+        }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &ForwardPolicy {
+        &self.policy
+    }
+
+    /// Counters over every forwarded connection of this server.
+    pub fn stats(&self) -> Arc<ForwardStats> {
+        self.stats.clone()
+    }
+
+    fn decide(&self, who: &Requester<'_>, request: &ForwardRequest<'_>) -> bool {
+        match self.policy.check(who.key, request) {
+            Decision::Allow => true,
+            Decision::Deny(denial) => {
+                let line = denial_log_line(who.user, who.key_fingerprint, request, denial);
+                tracing::info!("{line}");
+                false
+            }
+        }
+    }
+
+    /// Answers a channel open: direct-tcpip and direct-streamlocal are checked, connected
+    /// (in a spawned task) and joined; anything else is refused as an unknown channel type.
+    pub fn channel_open(&self, who: &Requester<'_>, channel: IncomingChannel) {
+        let target = match channel.channel_type() {
+            ChannelOpenType::DirectTcpip {
+                host_to_connect,
+                port_to_connect,
+                ..
+            } => {
+                let request = ForwardRequest::DirectTcpip {
+                    host: host_to_connect,
+                    port: *port_to_connect,
+                };
+                if !self.decide(who, &request) {
+                    channel.reject(OpenFailureReason::AdministrativelyProhibited, "open failed");
+                    return;
+                }
+                let Ok(port) = u16::try_from(*port_to_connect) else {
+                    channel.reject(OpenFailureReason::AdministrativelyProhibited, "open failed");
+                    return;
+                };
+                Connect::Tcp {
+                    host: host_to_connect.to_string(),
+                    port,
+                }
+            }
+            ChannelOpenType::DirectStreamlocal { socket_path, .. } => {
+                let request = ForwardRequest::DirectStreamlocal { path: socket_path };
+                if !self.decide(who, &request) {
+                    channel.reject(OpenFailureReason::AdministrativelyProhibited, "open failed");
+                    return;
+                }
+                Connect::Unix(socket_path.to_string())
+            }
+            other => {
+                tracing::info!(user = who.user, channel_type = ?other, "refused channel open");
+                channel.reject(
+                    OpenFailureReason::UnknownChannelType,
+                    "unknown channel type",
+                );
+                return;
+            }
+        };
+        let (timeout, stats) = (self.connect_timeout, self.stats.clone());
+        tokio::spawn(async move {
+            let stream = match connect(&target, timeout).await {
+                Ok(s) => s,
+                Err(e) => {
+                    stats.failed();
+                    tracing::info!(target = %target, error = %e, "connect failed");
+                    channel.reject(OpenFailureReason::ConnectFailed, &strerror(&e));
+                    return;
+                }
+            };
+            let _active = stats.connection_started();
+            match channel.accept() {
+                Ok(ch) => {
+                    if let Err(e) = join(ch, stream, &stats).await {
+                        tracing::debug!(target = %target, error = %e, "forwarded connection ended");
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "channel accept failed"),
+            }
+        });
+    }
+
+    /// Answers a global request: tcpip-forward and streamlocal-forward (and their cancels)
+    /// open and close listeners recorded in `forwards`; anything else is refused.
+    pub fn global_request(
+        &self,
+        who: &Requester<'_>,
+        forwards: &Arc<SessionForwards>,
+        session: WeakSession,
+        request: IncomingGlobalRequest,
+    ) {
+        match request.request().clone() {
+            GlobalRequestKind::TcpipForward {
+                address_to_bind,
+                port_to_bind,
+            } => {
+                let check = ForwardRequest::TcpipForward {
+                    host: &address_to_bind,
+                    port: port_to_bind,
+                    want_reply: true,
+                };
+                if !self.decide(who, &check) {
+                    request.reject();
+                    return;
+                }
+                self.spawn_tcp_listener(
+                    forwards,
+                    session,
+                    request,
+                    address_to_bind.to_string(),
+                    port_to_bind,
+                );
+            }
+            GlobalRequestKind::CancelTcpipForward {
+                address_to_bind,
+                port_to_bind,
+            } => {
+                let key = ListenKey::Tcp(address_to_bind.to_string(), port_to_bind);
+                answer_cancel(forwards, &key, request);
+            }
+            GlobalRequestKind::StreamlocalForward { socket_path } => {
+                let check = ForwardRequest::StreamlocalForward { path: &socket_path };
+                if !self.decide(who, &check) {
+                    request.reject();
+                    return;
+                }
+                self.spawn_unix_listener(forwards, session, request, socket_path.to_string());
+            }
+            GlobalRequestKind::CancelStreamlocalForward { socket_path } => {
+                answer_cancel(forwards, &ListenKey::Unix(socket_path.to_string()), request);
+            }
+            _ => request.reject(),
+        }
+    }
+
+    fn spawn_tcp_listener(
+        &self,
+        forwards: &Arc<SessionForwards>,
+        session: WeakSession,
+        request: IncomingGlobalRequest,
+        address: String,
+        port: u32,
+    ) {
+        let bind = self.policy.bind_for(&address);
+        let (forwards, stats) = (Arc::downgrade(forwards), self.stats.clone());
+        tokio::spawn(async move {
+            let Ok(port16) = u16::try_from(port) else {
+                request.reject();
+                return;
+            };
+            let listener = match LocalListener::bind_tcp(&bind.addr, port16).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::info!(address = %address, port, error = %e, "remote forward bind failed");
+                    request.reject();
+                    return;
+                }
+            };
+            if let Some(msg) = &bind.overridden {
+                tracing::debug!("{msg}");
+            }
+            let bound = u32::from(listener.port());
+            // Keyed by the bound port: cancels name the allocated port (as sshd matches them).
+            let key = ListenKey::Tcp(address.clone(), bound);
+            let open = OpenKind::Tcp {
+                address,
+                port: bound,
+            };
+            if register(&forwards, key, listener, session, open, stats, None) {
+                request.accept((port == 0).then_some(bound));
+            } else {
+                request.reject();
+            }
+        });
+    }
+
+    fn spawn_unix_listener(
+        &self,
+        forwards: &Arc<SessionForwards>,
+        session: WeakSession,
+        request: IncomingGlobalRequest,
+        path: String,
+    ) {
+        let unlink = self.policy.stream_local_bind_unlink;
+        let (forwards, stats) = (Arc::downgrade(forwards), self.stats.clone());
+        tokio::spawn(async move {
+            let listener = match LocalListener::bind_unix(path.as_ref(), unlink) {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::info!(path = %path, error = %e, "remote streamlocal bind failed");
+                    request.reject();
+                    return;
+                }
+            };
+            let key = ListenKey::Unix(path.clone());
+            let unlink_path = Some(PathBuf::from(&path));
+            if register(
+                &forwards,
+                key,
+                listener,
+                session,
+                OpenKind::Unix(path),
+                stats,
+                unlink_path,
+            ) {
+                request.accept(None);
+            } else {
+                request.reject();
+            }
+        });
+    }
+}
+
+fn answer_cancel(forwards: &SessionForwards, key: &ListenKey, request: IncomingGlobalRequest) {
+    let removed = forwards.lock().remove(key);
+    match removed {
+        Some(entry) => {
+            entry.close();
+            request.accept(None);
+        }
+        None => request.reject(),
+    }
+}
+
+/// Which forwarded channel type a listener opens.
+#[derive(Debug, Clone)]
+enum OpenKind {
+    Tcp { address: String, port: u32 },
+    Unix(String),
+}
+
+/// Starts the accept loop and records it; false when the connection is gone or the
+/// address is already forwarded.
+fn register(
+    forwards: &Weak<SessionForwards>,
+    key: ListenKey,
+    listener: LocalListener,
+    session: WeakSession,
+    open: OpenKind,
+    stats: Arc<ForwardStats>,
+    unlink: Option<PathBuf>,
+) -> bool {
+    let Some(forwards) = forwards.upgrade() else {
+        return false;
+    };
+    let mut map = forwards.lock();
+    if map.contains_key(&key) {
+        return false;
+    }
+    let task = tokio::spawn(accept_loop(listener, session, open, stats)).abort_handle();
+    map.insert(key, ListenerEntry { task, unlink });
+    true
+}
+
+/// Accepts connections and opens a forwarded channel for each until the session is gone.
+async fn accept_loop(
+    listener: LocalListener,
+    session: WeakSession,
+    open: OpenKind,
+    stats: Arc<ForwardStats>,
+) {
+    let mut tasks = JoinSet::new();
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let (stream, from) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::debug!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        if !session.is_alive() {
+            return;
+        }
+        let (session, open, stats) = (session.clone(), open.clone(), stats.clone());
+        tasks.spawn(async move {
+            let channel = match &open {
+                OpenKind::Tcp { address, port } => {
+                    session
+                        .open_forwarded_tcpip(address, *port, &from.address, from.port)
+                        .await
+                }
+                OpenKind::Unix(path) => {
+                    session
+                        .open_channel(ChannelOpenType::ForwardedStreamlocal {
+                            socket_path: path.as_str().into(),
+                            reserved: "".into(),
+                        })
+                        .await
+                }
+            };
+            let channel = match channel {
+                Ok(c) => c,
+                Err(e) => {
+                    stats.failed();
+                    tracing::info!(error = %e, "forwarded channel open failed");
+                    return;
+                }
+            };
+            let _active = stats.connection_started();
+            if let Err(e) = join(stream, channel, &stats).await {
+                tracing::debug!(error = %e, "forwarded connection ended");
+            }
+        });
+    }
+}

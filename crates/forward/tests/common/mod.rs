@@ -1,0 +1,143 @@
+//! Fixtures for the in-process forwarding tests: a burrow server running `ForwardHandler`
+//! on loopback, a client session with `RemoteForwards` installed, and local echo targets.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use burrow::{
+    Client, ClientConfig, Ed25519KeyPair, Ed25519PublicKey, Server, ServerConfig, Session,
+};
+use burrow_forward::{ForwardHandler, ForwardPolicy, ForwardServer, RemoteForwards};
+use burrow_keys::KeyOptions;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub struct Pair {
+    pub session: Session,
+    pub routes: Arc<RemoteForwards>,
+    pub stop: burrow::ServerStop,
+    pub server_port: u16,
+}
+
+pub fn keys() -> (Ed25519KeyPair, Ed25519KeyPair) {
+    (
+        Ed25519KeyPair::from_seed(&[0x31; 32]),
+        Ed25519KeyPair::from_seed(&[0x42; 32]),
+    )
+}
+
+/// A burrow server applying `policy` with `key` as the user's authorized_keys options, and a
+/// client session to it.
+pub async fn pair(policy: ForwardPolicy, key: KeyOptions) -> Pair {
+    let (host, user) = keys();
+    let user_pub = user.public_key();
+    let auth =
+        move |_peer: &str, _user: &str, k: &Ed25519PublicKey| (*k == user_pub).then(|| key.clone());
+    let handler = ForwardHandler::new(ForwardServer::new(policy, Duration::from_secs(5)), auth);
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new(host), handler)
+        .await
+        .unwrap();
+    let server_port = server.local_addr().unwrap().port();
+    let stop = server.stopper();
+    tokio::spawn(server.run());
+    let (session, routes) = connect(server_port).await;
+    Pair {
+        session,
+        routes,
+        stop,
+        server_port,
+    }
+}
+
+pub async fn connect(port: u16) -> (Session, Arc<RemoteForwards>) {
+    let (host, user) = keys();
+    let expected = host.public_key();
+    let check = move |_: &str, _: u16, k: &Ed25519PublicKey| *k == expected;
+    let mut config = ClientConfig::new("tester", Arc::new(check));
+    config.keys.push(user);
+    let routes = RemoteForwards::new();
+    config.handler = routes.clone();
+    let session = Client::connect("127.0.0.1", port, config).await.unwrap();
+    (session, routes)
+}
+
+/// A TCP echo server: echoes until EOF, then half-closes.
+pub async fn echo_server() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((s, _)) = l.accept().await else { return };
+            tokio::spawn(echo(s));
+        }
+    });
+    addr
+}
+
+pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(s: S) {
+    let (mut r, mut w) = tokio::io::split(s);
+    if tokio::io::copy(&mut r, &mut w).await.is_ok() {
+        w.shutdown().await.unwrap_or_default();
+    }
+}
+
+/// A unix-socket echo server at `path`.
+pub fn unix_echo_server(path: &std::path::Path) {
+    let l = tokio::net::UnixListener::bind(path).unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((s, _)) = l.accept().await else { return };
+            tokio::spawn(echo(s));
+        }
+    });
+}
+
+pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ ((i >> 8) as u8))
+        .collect()
+}
+
+/// Writes `data`, half-closes, reads everything back, and checks it came back intact.
+pub async fn round_trip<S: AsyncRead + AsyncWrite + Unpin>(s: S, data: &[u8]) {
+    let (mut r, mut w) = tokio::io::split(s);
+    let send = async {
+        w.write_all(data).await.unwrap();
+        w.shutdown().await.unwrap();
+    };
+    let recv = async {
+        let mut back = Vec::new();
+        r.read_to_end(&mut back).await.unwrap();
+        back
+    };
+    let ((), back) = tokio::join!(send, recv);
+    assert_eq!(back.len(), data.len());
+    assert!(back == data, "data corrupted");
+}
+
+pub async fn tcp(port: u16) -> TcpStream {
+    TcpStream::connect(("127.0.0.1", port)).await.unwrap()
+}
+
+/// A port with nothing listening on it.
+pub async fn dead_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    l.local_addr().unwrap().port()
+}
+
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("burrow-fwd-{name}-{}", std::process::id()));
+    if d.exists() {
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
