@@ -11,6 +11,7 @@
 pub mod agent;
 pub mod auth;
 pub mod conn;
+pub mod forward;
 pub mod matrix;
 pub mod pam_sshd;
 pub mod ssh;
