@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 
 use crate::error::{Error, ErrorKind, Phase};
 use crate::keepalive::Keepalive;
-use crate::slot::Slot;
+use crate::slot::{Slot, Slots};
 
 /// Bytes of ciphertext (written or not) plus channel data not yet sealed above which channel
 /// writes wait: the bound on what one connection buffers for sending.
@@ -62,7 +62,7 @@ pub(crate) struct SessionCore {
     /// packets of one read buffer, since the handshake drains it after every read.
     pub(crate) auth_inbox: VecDeque<Bytes>,
     /// Per open channel with a handle: wakers and session-channel extras.
-    pub(crate) slots: HashMap<LocalChannelId, Slot>,
+    pub(crate) slots: Slots,
     /// Our channel opens waiting for the peer. Bound: the channel limit.
     pub(crate) opens: HashMap<LocalChannelId, oneshot::Sender<Result<(), Error>>>,
     /// Our global requests waiting for a reply. Bound: `max_pending_requests`.
@@ -105,7 +105,7 @@ impl SessionCore {
             host_key_check,
             host_key: None,
             auth_inbox: VecDeque::new(),
-            slots: HashMap::new(),
+            slots: Slots::default(),
             opens: HashMap::new(),
             globals: HashMap::new(),
             chan_requests: HashMap::new(),

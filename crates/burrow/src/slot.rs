@@ -3,6 +3,7 @@
 
 use std::task::Waker;
 
+use burrow_connection::LocalChannelId;
 use bytes::BytesMut;
 
 /// Most stderr bytes kept per channel until read; more is counted and dropped.
@@ -94,6 +95,54 @@ impl Slot {
     }
 }
 
+/// Slots indexed by local channel id (the connection hands out small, reused ids), so an
+/// idle channel costs one `Option<Slot>` and no hash table overhead.
+#[derive(Debug, Default)]
+pub(crate) struct Slots {
+    slots: Vec<Option<Slot>>,
+}
+
+fn index(id: &LocalChannelId) -> usize {
+    usize::try_from(id.0).unwrap_or(usize::MAX)
+}
+
+impl Slots {
+    pub(crate) fn get(&self, id: &LocalChannelId) -> Option<&Slot> {
+        self.slots.get(index(id)).and_then(Option::as_ref)
+    }
+
+    pub(crate) fn get_mut(&mut self, id: &LocalChannelId) -> Option<&mut Slot> {
+        self.slots.get_mut(index(id)).and_then(Option::as_mut)
+    }
+
+    /// Stores the slot of channel `id` (ids are bounded by the channel limit).
+    pub(crate) fn insert(&mut self, id: LocalChannelId, slot: Slot) {
+        let i = index(&id);
+        if i >= self.slots.len() {
+            self.slots.resize_with(i.saturating_add(1), || None);
+        }
+        if let Some(entry) = self.slots.get_mut(i) {
+            *entry = Some(slot);
+        }
+    }
+
+    /// Removes the slot of `id`; trailing free entries are dropped and spare capacity freed.
+    pub(crate) fn remove(&mut self, id: &LocalChannelId) -> Option<Slot> {
+        let out = self.slots.get_mut(index(id)).and_then(Option::take);
+        while matches!(self.slots.last(), Some(None)) {
+            self.slots.pop();
+        }
+        if self.slots.capacity() > 64 && self.slots.len() < self.slots.capacity() / 4 {
+            self.slots.shrink_to(self.slots.len().saturating_mul(2));
+        }
+        out
+    }
+
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
+        self.slots.iter_mut().flatten()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +155,22 @@ mod tests {
         let e = s.extras.as_ref().unwrap();
         assert_eq!(e.stderr.len(), MAX_STDERR);
         assert_eq!(e.stderr_dropped, 20);
+    }
+
+    #[test]
+    fn slots_by_id_insert_find_remove_and_shrink() {
+        let mut s = Slots::default();
+        for i in 0..1000 {
+            s.insert(LocalChannelId(i), Slot::default());
+        }
+        assert!(s.get(&LocalChannelId(999)).is_some());
+        assert!(s.get(&LocalChannelId(1000)).is_none());
+        for i in (0..1000).rev() {
+            assert!(s.remove(&LocalChannelId(i)).is_some());
+        }
+        assert!(s.remove(&LocalChannelId(3)).is_none());
+        assert_eq!(s.values_mut().count(), 0);
+        assert!(s.slots.capacity() <= 64);
     }
 
     #[test]
