@@ -11,9 +11,10 @@ use tokio::task::JoinSet;
 use crate::bind::client_bind_addr;
 use crate::error::ForwardError;
 use crate::net::{LocalListener, LocalStream, Originator};
+use crate::pump::{Origin, join};
 use crate::socks::{SocksReply, SocksServer, Step};
 use crate::spec::{Connect, Listen};
-use crate::stats::{ForwardStats, join};
+use crate::stats::ForwardStats;
 
 /// How long a SOCKS client may take to send its request.
 const SOCKS_TIMEOUT: Duration = Duration::from_secs(30);
@@ -118,6 +119,19 @@ async fn bind_listen(
 
 impl LocalForward {
     /// Binds a `-L` listener: each connection is forwarded to `connect` through `session`.
+    ///
+    /// ```no_run
+    /// # async fn f(session: burrow::Session) -> Result<(), burrow_forward::ForwardError> {
+    /// use burrow_forward::{ForwardOptions, ForwardSpec, LocalForward};
+    /// let ForwardSpec::Local(spec) = ForwardSpec::parse_local("8080:intranet:80")? else {
+    ///     unreachable!()
+    /// };
+    /// let fwd = LocalForward::local(&session, &spec.listen, spec.connect, &ForwardOptions::default()).await?;
+    /// let stats = fwd.stats();
+    /// let why = fwd.run().await; // serves until the SSH connection ends
+    /// eprintln!("{why}; {} connections", stats.snapshot().connections);
+    /// # Ok(()) }
+    /// ```
     pub async fn local(
         session: &Session,
         listen: &Listen,
@@ -229,7 +243,7 @@ async fn forward_direct(
             return Err(e);
         }
     };
-    join(stream, channel, stats).await?;
+    join(stream, channel, stats, Origin::Stream).await?;
     Ok(())
 }
 
@@ -313,6 +327,6 @@ async fn forward_socks(
     if !leftover.is_empty() {
         channel.write_all(&leftover).await?;
     }
-    join(stream, channel, stats).await?;
+    join(stream, channel, stats, Origin::Stream).await?;
     Ok(())
 }

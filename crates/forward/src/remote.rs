@@ -14,9 +14,10 @@ use crate::bind::remote_request_host;
 use crate::error::ForwardError;
 use crate::local::{ForwardOptions, negotiate, socks_reply_for};
 use crate::net::{Originator, connect};
+use crate::pump::{Origin, join};
 use crate::socks::SocksReply;
 use crate::spec::{Connect, Listen};
-use crate::stats::{ForwardStats, join};
+use crate::stats::ForwardStats;
 
 /// Forwarded connections waiting for their listener's `accept` (per listener).
 const QUEUE: usize = 64;
@@ -393,7 +394,7 @@ async fn serve_fixed(
         }
     };
     let channel = conn.accept()?;
-    join(channel, stream, stats).await?;
+    join(stream, channel, stats, Origin::Channel).await?;
     Ok(())
 }
 
@@ -426,6 +427,6 @@ async fn serve_socks(
     if !leftover.is_empty() {
         stream.write_all(&leftover).await?;
     }
-    join(channel, stream, stats).await?;
+    join(stream, channel, stats, Origin::Channel).await?;
     Ok(())
 }

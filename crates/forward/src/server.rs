@@ -16,8 +16,9 @@ use tokio::task::{AbortHandle, JoinSet};
 
 use crate::net::{LocalListener, connect};
 use crate::policy::{Decision, ForwardPolicy, ForwardRequest, denial_log_line};
+use crate::pump::{Origin, join};
 use crate::spec::Connect;
-use crate::stats::{ForwardStats, join};
+use crate::stats::ForwardStats;
 
 /// Who asked, for policy decisions and log lines.
 #[derive(Debug, Clone, Copy)]
@@ -196,7 +197,7 @@ impl ForwardServer {
             let _active = stats.connection_started();
             match channel.accept() {
                 Ok(ch) => {
-                    if let Err(e) = join(ch, stream, &stats).await {
+                    if let Err(e) = join(stream, ch, &stats, Origin::Channel).await {
                         tracing::debug!(target = %target, error = %e, "forwarded connection ended");
                     }
                 }
@@ -424,7 +425,7 @@ async fn accept_loop(
                 }
             };
             let _active = stats.connection_started();
-            if let Err(e) = join(stream, channel, &stats).await {
+            if let Err(e) = join(stream, channel, &stats, Origin::Stream).await {
                 tracing::debug!(error = %e, "forwarded connection ended");
             }
         });

@@ -8,8 +8,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::error::ForwardError;
 use crate::local::open_direct;
+use crate::pump::{Origin, join};
 use crate::spec::Connect;
-use crate::stats::{ForwardStats, join};
+use crate::stats::ForwardStats;
 
 /// Opens a channel to `target` and copies `input` into it and its data to `output` until
 /// both directions are done (EOF on `input` sends EOF on the channel; EOF from the channel
@@ -36,5 +37,5 @@ where
     let stats: Arc<ForwardStats> = ForwardStats::new();
     let _active = stats.connection_started();
     let local = tokio::io::join(input, output);
-    Ok(join(local, channel, &stats).await?)
+    Ok(join(local, channel, &stats, Origin::Stream).await?)
 }

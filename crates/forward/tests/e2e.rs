@@ -536,3 +536,100 @@ async fn key_restrict_option_denies_forwarding() {
             .is_err()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_reset_while_the_open_is_pending_leave_no_channel() {
+    // A target that accepts and holds its connections open forever.
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    let p = pair(ForwardPolicy::default(), KeyOptions::unrestricted()).await;
+    let fwd = LocalForward::local(
+        &p.session,
+        &loopback(0),
+        to(target),
+        &ForwardOptions::default(),
+    )
+    .await
+    .unwrap();
+    let port = fwd.port();
+    tokio::spawn(fwd.run());
+    for _ in 0..10 {
+        let s = tcp(port).await;
+        #[allow(deprecated)] // linger 0 sends RST at once and does not block
+        s.set_linger(Some(Duration::ZERO)).unwrap();
+        drop(s);
+    }
+    let mut open = u32::MAX;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        open = p.session.channel_count();
+        if open == 0 {
+            break;
+        }
+    }
+    assert_eq!(open, 0, "channels left behind");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_gateway_ports_decides_the_bind_address() {
+    use burrow_forward::GatewayPorts;
+    // no: a request for 127.0.0.2 still binds loopback 127.0.0.1.
+    let p = pair(ForwardPolicy::default(), KeyOptions::unrestricted()).await;
+    let l = RemoteListener::tcp(&p.session, &p.routes, "127.0.0.2", 0)
+        .await
+        .unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", l.port()))
+            .await
+            .is_ok()
+    );
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.2", l.port()))
+            .await
+            .is_err()
+    );
+    // clientspecified: 127.0.0.2 is bound as asked, and only it.
+    let policy = ForwardPolicy {
+        gateway_ports: GatewayPorts::ClientSpecified,
+        ..Default::default()
+    };
+    let p = pair(policy, KeyOptions::unrestricted()).await;
+    let l = RemoteListener::tcp(&p.session, &p.routes, "127.0.0.2", 0)
+        .await
+        .unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.2", l.port()))
+            .await
+            .is_ok()
+    );
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", l.port()))
+            .await
+            .is_err()
+    );
+    // yes: every interface, whatever was asked.
+    let policy = ForwardPolicy {
+        gateway_ports: GatewayPorts::Yes,
+        ..Default::default()
+    };
+    let p = pair(policy, KeyOptions::unrestricted()).await;
+    let l = RemoteListener::tcp(&p.session, &p.routes, "127.0.0.2", 0)
+        .await
+        .unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", l.port()))
+            .await
+            .is_ok()
+    );
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.3", l.port()))
+            .await
+            .is_ok()
+    );
+}
