@@ -263,3 +263,29 @@ async fn sshd_policy_denials_reach_the_burrow_client() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reverse_dynamic_forward_through_sshd_serves_curl() {
+    let Some(sshd) = Sshd::start(&[]) else { return };
+    if require_binary("curl").is_none() {
+        return;
+    }
+    let web = http_server("reverse socks").await;
+    let (session, routes) = burrow_to_sshd(&sshd).await;
+    let fwd = RemoteForward::start(
+        &session,
+        &routes,
+        &loopback(0),
+        None,
+        &ForwardOptions::default(),
+    )
+    .await
+    .unwrap();
+    let socks = format!("127.0.0.1:{}", fwd.port());
+    tokio::spawn(fwd.run());
+    for flag in ["--socks5-hostname", "--socks4a"] {
+        let (ok, out) = curl(&[flag, &socks], &format!("http://localhost:{web}/")).await;
+        assert!(ok, "{flag}: {out}");
+        assert_eq!(out, "reverse socks", "{flag}");
+    }
+}

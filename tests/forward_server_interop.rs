@@ -354,3 +354,43 @@ async fn key_permitopen_restricts_ssh_local_forward() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(255));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_reverse_dynamic_forward_through_burrow_server_serves_curl() {
+    let Some(s) = setup(ForwardPolicy::default(), KeyOptions::unrestricted()).await else {
+        return;
+    };
+    let Some(curl) = require_binary("curl") else {
+        return;
+    };
+    let web = http_server("reverse socks via burrowd").await;
+    let rport = free_port();
+    let _ssh = s.spawn(&[
+        "-N",
+        "-o",
+        "LogLevel=ERROR",
+        "-o",
+        "ExitOnForwardFailure=yes",
+        "-R",
+        &rport.to_string(),
+    ]);
+    wait_port(rport).await;
+    let out = Command::new(&curl)
+        .args([
+            "-sS",
+            "--max-time",
+            "20",
+            "--socks5-hostname",
+            &format!("127.0.0.1:{rport}"),
+        ])
+        .arg(format!("http://localhost:{web}/"))
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"reverse socks via burrowd");
+}
