@@ -280,3 +280,69 @@ fn port_parser_accepts_leading_zeros_and_rejects_signs() {
     assert_eq!(parse_port("ssh"), Some(22));
     assert_eq!(parse_port(""), None);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn host() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z][a-z0-9.-]{0,20}",
+            Just("::1".to_owned()),
+            Just("2001:db8::7".to_owned()),
+            "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}",
+        ]
+    }
+
+    /// How ssh users write a host: brackets when it has a colon.
+    fn render_host(h: &str) -> String {
+        if h.contains(':') {
+            format!("[{h}]")
+        } else {
+            h.to_owned()
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC{0,64}") {
+            let _local = ForwardSpec::parse_local(&s).is_ok();
+            let _remote = ForwardSpec::parse_remote(&s).is_ok();
+            let _dynamic = ForwardSpec::parse_dynamic(&s).is_ok();
+            let _stdio = parse_stdio(&s).is_ok();
+        }
+
+        #[test]
+        fn rendered_local_specs_parse_back(
+            bind in proptest::option::of(host()),
+            lport in 1u16..,
+            chost in host(),
+            cport in 1u16..,
+        ) {
+            let mut text = String::new();
+            if let Some(b) = &bind {
+                text.push_str(&render_host(b));
+                text.push(':');
+            }
+            text.push_str(&format!("{lport}:{}:{cport}", render_host(&chost)));
+            let parsed = ForwardSpec::parse_local(&text).unwrap();
+            prop_assert_eq!(
+                parsed,
+                local(Listen::Tcp { bind, port: lport }, to(&chost, cport))
+            );
+        }
+
+        #[test]
+        fn rendered_remote_specs_with_any_port_parse_back(
+            lport in any::<u16>(),
+            chost in host(),
+            cport in 1u16..,
+        ) {
+            let text = format!("{lport}:{}:{cport}", render_host(&chost));
+            prop_assert_eq!(
+                ForwardSpec::parse_remote(&text).unwrap(),
+                remote(tcp(None, lport), to(&chost, cport))
+            );
+        }
+    }
+}
