@@ -247,3 +247,33 @@ fn ssh_dash_l_forwards_through_the_example_server() {
         .unwrap()
         .unwrap();
 }
+
+#[test]
+fn library_client_logs_in_to_sshd_with_a_key_held_by_ssh_agent() {
+    let Some(sshd) = Sshd::start(&[]) else { return };
+    let dir = TempDir::new("burrow-agent");
+    let Some(agent) = common::agent::SshAgent::start(&dir) else {
+        return;
+    };
+    let key = write_key_file(&sshd);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    agent.add(&key);
+    let user = common::auth::local_user();
+    let expected = burrow_keys::Ed25519PublicKey::from_blob(&sshd.host_key_blob).unwrap();
+    runtime().block_on(async {
+        let check = move |_: &str, _: u16, k: &burrow::Ed25519PublicKey| *k == expected;
+        let mut config = burrow::ClientConfig::new(user, std::sync::Arc::new(check));
+        config.agent = Some(dir.join("agent.sock"));
+        let session = burrow::Client::connect("127.0.0.1", sshd.port, config)
+            .await
+            .unwrap_or_else(|e| panic!("connect: {e}\n{}", sshd.log()));
+        let (stdout, exit) = example_client::exec(&session, "echo agent").await.unwrap();
+        assert_eq!(stdout, b"agent\n");
+        assert_eq!(exit, Some(ExitInfo::Status(0)));
+        session.disconnect().await;
+    });
+    drop(agent);
+}

@@ -410,3 +410,76 @@ async fn unknown_client_key_fails_authentication() {
     );
     assert_eq!(err.phase, burrow::Phase::Authentication);
 }
+
+struct Answers(&'static str);
+
+impl burrow::AuthPrompt for Answers {
+    fn password(&self, _prompt: &str) -> Option<String> {
+        Some(self.0.to_owned())
+    }
+}
+
+async fn password_login(password: &'static str) -> Result<burrow::Session, burrow::Error> {
+    let (c, s) = tokio::io::duplex(64 << 10);
+    let mut scfg = server_config(8);
+    scfg.userauth.password = true;
+    scfg.userauth.failure_delay = Duration::ZERO;
+    scfg.userauth.failure_jitter = Duration::ZERO;
+    let h = test_server();
+    tokio::spawn(async move { Server::serve_stream(s, "c", Arc::new(scfg), h).await });
+    let mut cfg = client_config(8);
+    cfg.keys.clear();
+    cfg.prompt = Some(Arc::new(Answers(password)));
+    Client::connect_stream(c, "srv", 22, cfg).await
+}
+
+#[tokio::test]
+async fn password_callback_logs_in_and_a_wrong_one_is_refused() {
+    let session = password_login(PASSWORD).await.unwrap();
+    assert!(session.open_direct_tcpip("echo", 7, "", 0).await.is_ok());
+    let err = password_login("guess").await.unwrap_err();
+    assert!(
+        matches!(*err.kind, ErrorKind::AuthenticationFailed { .. }),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_startups_drops_connections_beyond_full() {
+    let mut cfg = server_config(8);
+    cfg.max_startups = burrow::MaxStartups::parse("1").unwrap();
+    let (port, _h, stop, _run) = tcp_server(cfg).await;
+    // One unauthenticated connection that says nothing.
+    let idle = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let err = Client::connect("127.0.0.1", port, client_config(8))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(*err.kind, ErrorKind::PeerClosedSocket | ErrorKind::Io(_)),
+        "{err}"
+    );
+    // Once it is gone, logins work again.
+    drop(idle);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let session = Client::connect("127.0.0.1", port, client_config(8))
+        .await
+        .unwrap();
+    session.disconnect().await;
+    stop.stop(Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn exec_is_refused_by_a_forwarding_only_server() {
+    let (session, _h, _t) = duplex_pair(client_config(8), server_config(8)).await;
+    let err = session.exec("echo hi").await.unwrap_err();
+    assert!(
+        matches!(
+            *err.kind,
+            ErrorKind::ChannelOpenFailed { .. } | ErrorKind::RequestRefused { .. }
+        ),
+        "{err}"
+    );
+}

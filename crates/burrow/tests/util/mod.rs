@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const PORT_GIVEN: u32 = 4242;
+pub const PASSWORD: &str = "open sesame";
 
 /// Server side of the tests. `direct-tcpip` to host `echo` echoes, `hash` replies with the
 /// SHA-256 of everything received, `hold` keeps the channel unread, anything else is refused.
@@ -29,6 +30,10 @@ impl ServerHandler for TestServer {
 
     fn auth_publickey(&self, _peer: &str, _user: &str, key: &Ed25519PublicKey) -> Option<()> {
         (*key == self.client_key).then_some(())
+    }
+
+    fn auth_password(&self, _peer: &str, user: &str, password: &str) -> Option<()> {
+        (user == "tester" && password == PASSWORD).then_some(())
     }
 
     fn channel_open(&self, conn: &ConnectionInfo<()>, channel: IncomingChannel) {
@@ -184,6 +189,10 @@ impl ServerHandler for Shared {
 
     fn auth_publickey(&self, peer: &str, user: &str, key: &Ed25519PublicKey) -> Option<()> {
         self.0.auth_publickey(peer, user, key)
+    }
+
+    fn auth_password(&self, peer: &str, user: &str, password: &str) -> Option<()> {
+        self.0.auth_password(peer, user, password)
     }
 
     fn channel_open(&self, conn: &ConnectionInfo<()>, channel: IncomingChannel) {
