@@ -13,7 +13,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::stats::ForwardStats;
 
-/// Bytes copied per read, per direction (one buffer each way while a connection lives).
+/// Bytes copied per read, per direction. The buffer exists only while data flows: it is
+/// freed whenever the reader has nothing (an idle connection holds no buffer).
 const BUF: usize = 16 * 1024;
 
 /// Which side of a join started the connection: its bytes count as `bytes_out`.
@@ -27,7 +28,7 @@ pub enum Origin {
 
 /// One direction: a buffer between a reader and a writer.
 struct Half {
-    buf: Box<[u8]>,
+    buf: Option<Box<[u8]>>,
     start: usize,
     end: usize,
     eof: bool,
@@ -40,7 +41,7 @@ struct Half {
 impl Half {
     fn new(outward: bool) -> Self {
         Self {
-            buf: vec![0u8; BUF].into_boxed_slice(),
+            buf: None,
             start: 0,
             end: 0,
             eof: false,
@@ -64,9 +65,19 @@ impl Half {
     {
         loop {
             if self.start == self.end && !self.eof {
-                let mut rb = ReadBuf::new(&mut self.buf);
-                ready!(Pin::new(&mut *r).poll_read(cx, &mut rb))?;
+                let buf = self
+                    .buf
+                    .get_or_insert_with(|| vec![0u8; BUF].into_boxed_slice());
+                let mut rb = ReadBuf::new(buf);
+                let polled = Pin::new(&mut *r).poll_read(cx, &mut rb);
                 let n = rb.filled().len();
+                match polled {
+                    Poll::Pending => {
+                        self.buf = None;
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(r) => r?,
+                }
                 if n == 0 {
                     self.eof = true;
                 } else {
@@ -80,7 +91,11 @@ impl Half {
                 }
             }
             while self.start < self.end {
-                let pending = self.buf.get(self.start..self.end).unwrap_or_default();
+                let pending = self
+                    .buf
+                    .as_deref()
+                    .and_then(|b| b.get(self.start..self.end))
+                    .unwrap_or_default();
                 let n = ready!(Pin::new(&mut *w).poll_write(cx, pending))?;
                 if n == 0 {
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
@@ -91,6 +106,7 @@ impl Half {
                     .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
             }
             if self.eof {
+                self.buf = None;
                 ready!(Pin::new(&mut *w).poll_flush(cx))?;
                 ready!(Pin::new(&mut *w).poll_shutdown(cx))?;
                 self.done = true;
