@@ -8,7 +8,8 @@ use burrow::{
 };
 use burrow_keys::KeyOptions;
 
-use crate::server::{ForwardServer, Requester, SessionForwards};
+use crate::server::{ForwardServer, Requester};
+use crate::server_listen::SessionForwards;
 
 /// Decides public key logins: the key's authorized_keys options, or `None` to refuse.
 pub trait KeyAuth: Send + Sync + 'static {

@@ -1,23 +1,14 @@
-//! Client remote forwards (`-R`): asking the server to listen, routing its forwarded-tcpip
-//! and forwarded-streamlocal channels to the right listener, and serving them (to a fixed
-//! target, or as SOCKS for reverse dynamic forwarding).
+//! Client remote listeners (`-R`): asking the server to listen and routing its forwarded-tcpip
+//! and forwarded-streamlocal channels to the right listener.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use burrow::{Channel, ChannelOpenType, Handler, IncomingChannel, OpenFailureReason, Session};
-use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 
-use crate::bind::remote_request_host;
 use crate::error::ForwardError;
-use crate::local::{ForwardOptions, negotiate, socks_reply_for};
-use crate::net::{Originator, connect};
-use crate::pump::{Origin, join};
-use crate::socks::SocksReply;
-use crate::spec::{Connect, Listen};
-use crate::stats::ForwardStats;
+use crate::net::Originator;
 
 /// Forwarded connections waiting for their listener's `accept` (per listener).
 const QUEUE: usize = 64;
@@ -227,6 +218,11 @@ impl RemoteListener {
         })
     }
 
+    /// The session the listener belongs to.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// The port the server listens on (the allocated one after asking for 0).
     pub fn port(&self) -> u16 {
         self.port
@@ -281,152 +277,4 @@ impl Drop for RemoteListener {
             }
         });
     }
-}
-
-/// A running `-R` forward: the server's listener plus where its connections go (`None`:
-/// reverse dynamic, answer SOCKS on each channel).
-#[derive(Debug)]
-pub struct RemoteForward {
-    listener: RemoteListener,
-    connect: Option<Connect>,
-    requested_port: Option<u16>,
-    stats: Arc<ForwardStats>,
-    opts: ForwardOptions,
-}
-
-impl RemoteForward {
-    /// Asks the server for the listener of a `-R` spec; `connect` is `None` for reverse
-    /// dynamic forwarding.
-    pub async fn start(
-        session: &Session,
-        routes: &Arc<RemoteForwards>,
-        listen: &Listen,
-        connect: Option<Connect>,
-        opts: &ForwardOptions,
-    ) -> Result<Self, ForwardError> {
-        let (listener, requested_port) = match listen {
-            Listen::Tcp { bind, port } => {
-                let host = remote_request_host(bind.as_deref());
-                (
-                    RemoteListener::tcp(session, routes, host, *port).await?,
-                    Some(*port),
-                )
-            }
-            Listen::Unix(path) => (RemoteListener::unix(session, routes, path).await?, None),
-        };
-        Ok(Self {
-            listener,
-            connect,
-            requested_port,
-            stats: ForwardStats::new(),
-            opts: opts.clone(),
-        })
-    }
-
-    /// The port the server listens on.
-    pub fn port(&self) -> u16 {
-        self.listener.port()
-    }
-
-    /// ssh's line for a forward that asked for port 0:
-    /// `Allocated port N for remote forward to host:hostport`.
-    pub fn allocated_message(&self) -> Option<String> {
-        if self.requested_port != Some(0) {
-            return None;
-        }
-        let to = match &self.connect {
-            Some(Connect::Tcp { host, port }) => format!("{host}:{port}"),
-            Some(Connect::Unix(path)) => format!("{path}:0"),
-            None => "socks:0".to_owned(),
-        };
-        Some(format!(
-            "Allocated port {} for remote forward to {to}",
-            self.port()
-        ))
-    }
-
-    /// The counters of this forward.
-    pub fn stats(&self) -> Arc<ForwardStats> {
-        self.stats.clone()
-    }
-
-    /// Serves forwarded connections until the SSH connection ends (then every forwarded
-    /// socket is closed and [`ForwardError::SessionClosed`] returned).
-    pub async fn run(mut self) -> ForwardError {
-        let mut tasks = JoinSet::new();
-        while let Some(conn) = self.listener.accept().await {
-            while tasks.try_join_next().is_some() {}
-            let (connect, stats, opts) =
-                (self.connect.clone(), self.stats.clone(), self.opts.clone());
-            tasks.spawn(async move {
-                let _active = stats.connection_started();
-                let from = conn.originator.clone();
-                let r = match connect {
-                    Some(target) => serve_fixed(conn, &target, &stats, &opts).await,
-                    None => serve_socks(conn, &stats, &opts).await,
-                };
-                if let Err(e) = r {
-                    tracing::info!(from = %from.address, port = from.port, error = %e, "forwarded connection ended");
-                }
-            });
-        }
-        ForwardError::SessionClosed(self.listener.session.closed().await)
-    }
-}
-
-/// Connects to the target first; only then confirms the channel (as ssh does).
-async fn serve_fixed(
-    conn: ForwardedConnection,
-    target: &Connect,
-    stats: &Arc<ForwardStats>,
-    opts: &ForwardOptions,
-) -> Result<(), ForwardError> {
-    let stream = match connect(target, opts.connect_timeout).await {
-        Ok(s) => s,
-        Err(e) => {
-            stats.failed();
-            tracing::info!(target = %target, error = %e, "connect failed");
-            conn.reject(
-                OpenFailureReason::ConnectFailed,
-                &format!("connect failed: {e}"),
-            );
-            return Err(ForwardError::Io(e));
-        }
-    };
-    let channel = conn.accept()?;
-    join(stream, channel, stats, Origin::Channel).await?;
-    Ok(())
-}
-
-/// Reverse dynamic: confirm, read SOCKS from the channel, connect here, reply, join.
-async fn serve_socks(
-    conn: ForwardedConnection,
-    stats: &Arc<ForwardStats>,
-    opts: &ForwardOptions,
-) -> Result<(), ForwardError> {
-    let mut channel = conn.accept()?;
-    let (request, leftover) = negotiate(&mut channel).await?;
-    let target = Connect::Tcp {
-        host: request.host(),
-        port: request.port,
-    };
-    let mut stream = match connect(&target, opts.connect_timeout).await {
-        Ok(s) => s,
-        Err(e) => {
-            stats.failed();
-            let e = ForwardError::Io(e);
-            channel
-                .write_all(&request.reply(socks_reply_for(&e)))
-                .await?;
-            return Err(e);
-        }
-    };
-    channel
-        .write_all(&request.reply(SocksReply::Succeeded))
-        .await?;
-    if !leftover.is_empty() {
-        stream.write_all(&leftover).await?;
-    }
-    join(stream, channel, stats, Origin::Channel).await?;
-    Ok(())
 }

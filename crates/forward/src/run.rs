@@ -7,7 +7,8 @@ use tokio::task::JoinSet;
 
 use crate::error::ForwardError;
 use crate::local::{ForwardOptions, LocalForward};
-use crate::remote::{RemoteForward, RemoteForwards};
+use crate::remote::RemoteForwards;
+use crate::remote_forward::RemoteForward;
 use crate::spec::ForwardSpec;
 use crate::stats::{ForwardStats, StatsSnapshot};
 

@@ -1,0 +1,174 @@
+//! The remote-forward listeners a server runs for one connection: their table (closed with
+//! the connection), the accept loops, and cancellation.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use burrow::{ChannelOpenType, IncomingGlobalRequest, WeakSession};
+use tokio::task::{AbortHandle, JoinSet};
+
+use crate::net::LocalListener;
+use crate::pump::{Origin, join};
+use crate::stats::ForwardStats;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum ListenKey {
+    Tcp(String, u32),
+    Unix(String),
+}
+
+#[derive(Debug)]
+struct ListenerEntry {
+    task: AbortHandle,
+    unlink: Option<PathBuf>,
+}
+
+impl ListenerEntry {
+    fn close(self) {
+        self.task.abort();
+        if let Some(path) = self.unlink {
+            if let Err(e) = std::fs::remove_file(&path) {
+                tracing::debug!(path = %path.display(), error = %e, "socket not removed");
+            }
+        }
+    }
+}
+
+/// The remote-forward listeners of one connection. Keep it in the connection's permissions:
+/// when it is dropped (the connection ended), every listener and forwarded socket closes.
+#[derive(Debug, Default)]
+pub struct SessionForwards {
+    listeners: Mutex<HashMap<ListenKey, ListenerEntry>>,
+}
+
+impl SessionForwards {
+    /// No listeners yet.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Listeners currently open.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// True when no listener is open.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ListenKey, ListenerEntry>> {
+        self.listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for SessionForwards {
+    fn drop(&mut self) {
+        for (_, entry) in self.lock().drain() {
+            entry.close();
+        }
+    }
+}
+
+pub(crate) fn answer_cancel(
+    forwards: &SessionForwards,
+    key: &ListenKey,
+    request: IncomingGlobalRequest,
+) {
+    let removed = forwards.lock().remove(key);
+    match removed {
+        Some(entry) => {
+            entry.close();
+            request.accept(None);
+        }
+        None => request.reject(),
+    }
+}
+
+/// Which forwarded channel type a listener opens.
+#[derive(Debug, Clone)]
+pub(crate) enum OpenKind {
+    Tcp { address: String, port: u32 },
+    Unix(String),
+}
+
+/// Starts the accept loop and records it; false when the connection is gone or the
+/// address is already forwarded.
+pub(crate) fn register(
+    forwards: &Weak<SessionForwards>,
+    key: ListenKey,
+    listener: LocalListener,
+    session: WeakSession,
+    open: OpenKind,
+    stats: Arc<ForwardStats>,
+    unlink: Option<PathBuf>,
+) -> bool {
+    let Some(forwards) = forwards.upgrade() else {
+        return false;
+    };
+    let mut map = forwards.lock();
+    if map.contains_key(&key) {
+        return false;
+    }
+    let task = tokio::spawn(accept_loop(listener, session, open, stats)).abort_handle();
+    map.insert(key, ListenerEntry { task, unlink });
+    true
+}
+
+/// Accepts connections and opens a forwarded channel for each until the session is gone.
+async fn accept_loop(
+    listener: LocalListener,
+    session: WeakSession,
+    open: OpenKind,
+    stats: Arc<ForwardStats>,
+) {
+    let mut tasks = JoinSet::new();
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let (stream, from) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::debug!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        if !session.is_alive() {
+            return;
+        }
+        let (session, open, stats) = (session.clone(), open.clone(), stats.clone());
+        tasks.spawn(async move {
+            let channel = match &open {
+                OpenKind::Tcp { address, port } => {
+                    session
+                        .open_forwarded_tcpip(address, *port, &from.address, from.port)
+                        .await
+                }
+                OpenKind::Unix(path) => {
+                    session
+                        .open_channel(ChannelOpenType::ForwardedStreamlocal {
+                            socket_path: path.as_str().into(),
+                            reserved: "".into(),
+                        })
+                        .await
+                }
+            };
+            let channel = match channel {
+                Ok(c) => c,
+                Err(e) => {
+                    stats.failed();
+                    tracing::info!(error = %e, "forwarded channel open failed");
+                    return;
+                }
+            };
+            let _active = stats.connection_started();
+            if let Err(e) = join(stream, channel, &stats, Origin::Stream).await {
+                tracing::debug!(error = %e, "forwarded connection ended");
+            }
+        });
+    }
+}
