@@ -235,6 +235,14 @@ impl WeakSession {
         }
     }
 
+    /// Waits until the session ends (at once if it is gone already), for listeners that
+    /// must close with it.
+    pub async fn closed(&self) {
+        if let Some(shared) = self.0.upgrade() {
+            drop(Session::borrowed(shared).closed().await);
+        }
+    }
+
     /// True while the session is up.
     pub fn is_alive(&self) -> bool {
         self.0.upgrade().is_some_and(|s| s.lock().closed.is_none())

@@ -483,3 +483,49 @@ async fn exec_is_refused_by_a_forwarding_only_server() {
         "{err}"
     );
 }
+
+#[test]
+fn handles_can_move_between_tasks() {
+    fn check<T: Send + Sync + 'static>() {}
+    check::<burrow::Session>();
+    check::<burrow::Channel>();
+    check::<burrow::IncomingChannel>();
+    check::<burrow::IncomingGlobalRequest>();
+    check::<burrow::WeakSession>();
+    check::<burrow::Error>();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rekeys_every_64_kib_during_a_transfer_keep_data_intact() {
+    let mut ccfg = client_config(8);
+    let mut t = burrow::TransportConfig::default();
+    t.set_rekey_limit("64K").unwrap();
+    ccfg.transport = Arc::new(t.clone());
+    let mut scfg = server_config(8);
+    scfg.transport = Arc::new(t);
+    let (session, _h, _t) = duplex_pair(ccfg, scfg).await;
+    let ch = session.open_direct_tcpip("echo", 7, "", 0).await.unwrap();
+    let data = pattern(4 << 20, 77);
+    let (mut r, mut w) = tokio::io::split(ch);
+    let expect = data.clone();
+    let writer = tokio::spawn(async move {
+        w.write_all(&data).await.unwrap();
+        w.shutdown().await.unwrap();
+    });
+    let mut back = Vec::new();
+    with_timeout(120, r.read_to_end(&mut back)).await.unwrap();
+    writer.await.unwrap();
+    assert_eq!(back.len(), expect.len());
+    assert!(back == expect);
+}
+
+#[tokio::test]
+async fn weak_session_reports_the_end_of_its_session() {
+    let (session, handler, _t) = duplex_pair(client_config(8), server_config(8)).await;
+    session.request_remote_forward("", 0).await.unwrap();
+    let weak = handler.sessions.lock().unwrap().last().cloned().unwrap();
+    assert!(weak.is_alive());
+    session.disconnect().await;
+    with_timeout(10, weak.closed()).await;
+    assert!(!weak.is_alive());
+}
