@@ -8,7 +8,6 @@ use std::time::Duration;
 use burrow_connection::ConnectionConfig;
 use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
 use burrow_transport::{Transport, TransportConfig};
-use burrow_userauth::{AuthPolicy, ServerEvent};
 use rand_core::RngCore;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, ToSocketAddrs};
@@ -247,24 +246,6 @@ impl<H: ServerHandler> Server<H> {
     }
 }
 
-/// Adapts the handler to userauth's policy trait for one connection.
-struct Policy<'a, H> {
-    handler: &'a H,
-    peer: &'a str,
-}
-
-impl<H: ServerHandler> AuthPolicy for Policy<'_, H> {
-    type Permissions = H::Permissions;
-
-    fn public_key(&mut self, user: &str, key: &Ed25519PublicKey) -> Option<H::Permissions> {
-        self.handler.auth_publickey(self.peer, user, key)
-    }
-
-    fn password(&mut self, user: &str, password: &str) -> Option<H::Permissions> {
-        self.handler.auth_password(self.peer, user, password)
-    }
-}
-
 async fn serve_connection<S, H>(
     stream: S,
     peer: String,
@@ -297,7 +278,7 @@ where
     }
     let mut driver = Driver::new(shared.clone(), stream);
     let grace = config.userauth.login_grace_time;
-    let handshake = authenticate(&mut driver, &config, &*handler, &peer);
+    let handshake = crate::server_auth::authenticate(&mut driver, &config, &*handler, &peer);
     let outcome = match tokio::time::timeout(grace, in_span(span.clone(), handshake)).await {
         Ok(r) => r,
         Err(_) => Err(shared.lock().error(ErrorKind::LoginGraceTimeExpired {
@@ -349,77 +330,5 @@ fn ends_cleanly(e: &Error) -> bool {
             *reason == burrow_wire::DisconnectReason::ByApplication
         }
         _ => false,
-    }
-}
-
-/// Runs the key exchange and userauth; returns the user and the handler's permissions.
-async fn authenticate<S, H>(
-    driver: &mut Driver<S>,
-    config: &ServerConfig,
-    handler: &H,
-    peer: &str,
-) -> Result<(String, H::Permissions), Error>
-where
-    S: AsyncRead + AsyncWrite + Send + 'static,
-    H: ServerHandler,
-{
-    driver
-        .run_until(|core| Ok(core.phase != Phase::KeyExchange))
-        .await?;
-    let mut auth = {
-        let core = driver.shared.lock();
-        let Some(session_id) = core.transport.session_id().cloned() else {
-            return Err(core.error(ErrorKind::LocallyClosed));
-        };
-        burrow_userauth::Server::new(
-            Arc::new(config.userauth.clone()),
-            session_id,
-            Box::new(rand_core::OsRng),
-            now(),
-        )
-    };
-    let mut policy = Policy {
-        handler,
-        peer: crate::authorized_keys::peer_ip(peer),
-    };
-    loop {
-        let wake = {
-            let mut core = driver.shared.lock();
-            if let Some(done) = step_auth(&mut core, &mut auth, &mut policy)? {
-                return Ok(done);
-            }
-            auth.poll_timeout()
-        };
-        driver.turn_until(wake).await?;
-    }
-}
-
-/// Feeds userauth payloads to the server machine and releases its replies; `Some` once the
-/// client authenticated (the connection layer is started from the proof token).
-fn step_auth<H: ServerHandler>(
-    core: &mut SessionCore,
-    auth: &mut burrow_userauth::Server<H::Permissions>,
-    policy: &mut Policy<'_, H>,
-) -> Result<Option<(String, H::Permissions)>, Error> {
-    let now = now();
-    auth.handle_timeout(now);
-    while !auth.is_authenticated() && !auth.is_closed() {
-        let Some(p) = core.auth_inbox.pop_front() else {
-            break;
-        };
-        auth.handle_payload(&p, policy, now)
-            .map_err(|e| core.error(ErrorKind::Userauth(e)))?;
-    }
-    while let Some(p) = auth.poll_payload(now) {
-        core.send_auth_payload(&p)?;
-    }
-    match auth.poll_event() {
-        Some(ServerEvent::Authenticated(token)) => {
-            core.start_server_connection(&token);
-            core.replay_inbox()?;
-            Ok(Some(token.into_parts()))
-        }
-        Some(ServerEvent::Closed(e)) => Err(core.error(ErrorKind::Userauth(e))),
-        None => Ok(None),
     }
 }
