@@ -50,6 +50,10 @@ fn echo_server() -> u16 {
     port
 }
 
+async fn exit_of(ch: &burrow::Channel) -> Option<ExitInfo> {
+    ch.exit_status().await
+}
+
 fn write_key_file(sshd: &Sshd) -> std::path::PathBuf {
     let path = sshd.dir.join("client_key");
     let text = burrow_keys::encode_unencrypted(&sshd.client_key, "burrow-test-client", 7);
@@ -80,6 +84,22 @@ fn example_client_runs_echo_hi_on_sshd_and_reads_exit_status_zero() {
         assert_eq!(exit, Some(ExitInfo::Status(0)));
         let (_, exit) = example_client::exec(&session, "exit 3").await.unwrap();
         assert_eq!(exit, Some(ExitInfo::Status(3)));
+        // stderr arrives as extended data, apart from stdout.
+        let mut ch = session.exec("echo out; echo err >&2").await.unwrap();
+        let mut out = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut ch, &mut out)
+            .await
+            .unwrap();
+        assert_eq!(exit_of(&ch).await, Some(ExitInfo::Status(0)));
+        assert_eq!(out, b"out\n");
+        // sshd at LogLevel DEBUG3 also sends its debug lines to the client's stderr.
+        let stderr = ch.take_stderr();
+        assert!(
+            stderr.ends_with(b"err\n"),
+            "{}",
+            String::from_utf8_lossy(&stderr)
+        );
+        assert!(!stderr.windows(4).any(|w| w == b"out\n"));
         session.disconnect().await;
     });
     // accept-new wrote sshd's key; a second connection checks against it.
@@ -128,27 +148,116 @@ fn example_client_direct_tcpip_through_sshd_carries_data_both_ways() {
     });
 }
 
+/// Client handler: echoes on every forwarded channel (tcpip and streamlocal).
+struct EchoForwarded;
+
+impl burrow::Handler for EchoForwarded {
+    fn channel_open(&self, channel: burrow::IncomingChannel) {
+        let Ok(ch) = channel.accept() else { return };
+        tokio::spawn(async move {
+            let (mut r, mut w) = tokio::io::split(ch);
+            if tokio::io::copy(&mut r, &mut w).await.is_ok() {
+                tokio::io::AsyncWriteExt::shutdown(&mut w)
+                    .await
+                    .unwrap_or_default();
+            }
+        });
+    }
+}
+
+async fn connect_with_echo_handler(sshd: &Sshd) -> burrow::Session {
+    let expected = burrow_keys::Ed25519PublicKey::from_blob(&sshd.host_key_blob).unwrap();
+    let check = move |_: &str, _: u16, k: &burrow::Ed25519PublicKey| *k == expected;
+    let mut config =
+        burrow::ClientConfig::new(common::auth::local_user(), std::sync::Arc::new(check));
+    config.keys.push(sshd.client_key.clone());
+    config.handler = std::sync::Arc::new(EchoForwarded);
+    burrow::Client::connect("127.0.0.1", sshd.port, config)
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}\n{}", sshd.log()))
+}
+
+async fn round_trip<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut s: S,
+    data: &[u8],
+) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    s.write_all(data).await.unwrap();
+    let mut got = vec![0u8; data.len()];
+    tokio::time::timeout(Duration::from_secs(20), s.read_exact(&mut got))
+        .await
+        .unwrap()
+        .unwrap();
+    got
+}
+
 #[test]
-fn remote_forward_on_sshd_returns_the_allocated_port() {
+fn remote_forward_on_sshd_allocates_a_port_and_carries_data_back_to_the_client() {
     let Some(sshd) = Sshd::start(&[]) else { return };
-    let key = write_key_file(&sshd);
-    let kh = sshd.dir.join("known_hosts");
-    let user = common::auth::local_user();
     runtime().block_on(async {
-        let session = example_client::connect(&user, "127.0.0.1", sshd.port, &key, &kh)
-            .await
-            .unwrap();
+        let session = connect_with_echo_handler(&sshd).await;
         let port = session
             .request_remote_forward("127.0.0.1", 0)
             .await
             .unwrap();
         assert!(port > 0 && port < 65536);
-        // sshd listens there now.
-        let probe = tokio::net::TcpStream::connect(("127.0.0.1", port as u16)).await;
-        assert!(probe.is_ok(), "sshd is not listening on {port}");
-        drop(probe);
+        let s = tokio::net::TcpStream::connect(("127.0.0.1", port as u16))
+            .await
+            .unwrap();
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+        assert_eq!(round_trip(s, &data).await, data);
         session
             .cancel_remote_forward("127.0.0.1", port)
+            .await
+            .unwrap();
+        session.disconnect().await;
+    });
+}
+
+#[test]
+fn streamlocal_both_ways_through_sshd() {
+    let Some(sshd) = Sshd::start(&[
+        "AllowStreamLocalForwarding yes",
+        "StreamLocalBindUnlink yes",
+    ]) else {
+        return;
+    };
+    let dir = TempDir::new("burrow-streamlocal");
+    // A unix socket echo server for direct-streamlocal.
+    let target = dir.join("target.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&target).unwrap();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { break };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 || s.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let remote = dir.join("remote.sock");
+    runtime().block_on(async {
+        let session = connect_with_echo_handler(&sshd).await;
+        let ch = session
+            .open_direct_streamlocal(target.to_str().unwrap())
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()));
+        assert_eq!(
+            round_trip(ch, b"over a unix socket").await,
+            b"over a unix socket"
+        );
+        session
+            .request_remote_streamlocal_forward(remote.to_str().unwrap())
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()));
+        let s = tokio::net::UnixStream::connect(&remote).await.unwrap();
+        assert_eq!(round_trip(s, b"and back").await, b"and back");
+        session
+            .cancel_remote_streamlocal_forward(remote.to_str().unwrap())
             .await
             .unwrap();
         session.disconnect().await;
