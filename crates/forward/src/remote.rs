@@ -12,6 +12,9 @@ use crate::net::Originator;
 
 /// Forwarded connections waiting for their listener's `accept` (per listener).
 const QUEUE: usize = 64;
+/// Connections for a port not known yet, kept while a port-0 request awaits its reply (the
+/// server may deliver one before we learn the allocated port).
+const MAX_PARKED: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Route {
@@ -24,7 +27,16 @@ enum Route {
 /// for are refused.
 #[derive(Debug, Default)]
 pub struct RemoteForwards {
-    routes: Mutex<HashMap<Route, mpsc::Sender<ForwardedConnection>>>,
+    table: Mutex<Table>,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    routes: HashMap<Route, mpsc::Sender<ForwardedConnection>>,
+    /// Port-0 requests sent and not answered yet.
+    allocating: usize,
+    /// Connections that arrived for an unknown port while `allocating > 0` (≤ MAX_PARKED).
+    parked: Vec<(u32, ForwardedConnection)>,
 }
 
 impl RemoteForwards {
@@ -33,10 +45,53 @@ impl RemoteForwards {
         Arc::new(Self::default())
     }
 
-    fn routes(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<Route, mpsc::Sender<ForwardedConnection>>> {
-        self.routes.lock().unwrap_or_else(PoisonError::into_inner)
+    fn table(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn insert(&self, route: Route, tx: mpsc::Sender<ForwardedConnection>) {
+        self.table().routes.insert(route, tx);
+    }
+
+    fn remove(&self, route: &Route) -> bool {
+        self.table().routes.remove(route).is_some()
+    }
+
+    /// Ends one port-0 request: routes `bound` to `tx` (with any connection parked for it)
+    /// and, once no request is outstanding, refuses what is still parked.
+    fn allocation_done(&self, bound: Option<(u32, mpsc::Sender<ForwardedConnection>)>) {
+        let mut refused = Vec::new();
+        {
+            let mut t = self.table();
+            t.allocating = t.allocating.saturating_sub(1);
+            if let Some((port, tx)) = bound {
+                let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut t.parked)
+                    .into_iter()
+                    .partition(|(p, _)| *p == port);
+                t.parked = rest;
+                for (_, conn) in mine {
+                    if let Err(e) = tx.try_send(conn) {
+                        refused.push(unsent(e));
+                    }
+                }
+                t.routes.insert(Route::Tcp(port), tx);
+            }
+            if t.allocating == 0 {
+                refused.extend(std::mem::take(&mut t.parked).into_iter().map(|(_, c)| c));
+            }
+        }
+        for conn in refused {
+            conn.reject(
+                OpenFailureReason::AdministrativelyProhibited,
+                "no such remote forward",
+            );
+        }
+    }
+}
+
+fn unsent(e: mpsc::error::TrySendError<ForwardedConnection>) -> ForwardedConnection {
+    match e {
+        mpsc::error::TrySendError::Full(c) | mpsc::error::TrySendError::Closed(c) => c,
     }
 }
 
@@ -71,23 +126,31 @@ impl Handler for RemoteForwards {
                 return;
             }
         };
-        let sender = self.routes().get(&route).cloned();
-        let Some(sender) = sender else {
-            tracing::info!(?route, "forwarded connection for a port we did not ask for");
-            channel.reject(
-                OpenFailureReason::AdministrativelyProhibited,
-                "no such remote forward",
-            );
-            return;
-        };
-        if let Err(e) = sender.try_send(ForwardedConnection {
+        let conn = ForwardedConnection {
             channel,
             originator,
-        }) {
-            let conn = match e {
-                mpsc::error::TrySendError::Full(c) | mpsc::error::TrySendError::Closed(c) => c,
-            };
-            conn.reject(
+        };
+        let sender = {
+            let mut t = self.table();
+            match (t.routes.get(&route).cloned(), &route) {
+                (Some(s), _) => s,
+                (None, Route::Tcp(port)) if t.allocating > 0 && t.parked.len() < MAX_PARKED => {
+                    t.parked.push((*port, conn));
+                    return;
+                }
+                (None, _) => {
+                    drop(t);
+                    tracing::info!(?route, "forwarded connection for a port we did not ask for");
+                    conn.reject(
+                        OpenFailureReason::AdministrativelyProhibited,
+                        "no such remote forward",
+                    );
+                    return;
+                }
+            }
+        };
+        if let Err(e) = sender.try_send(conn) {
+            unsent(e).reject(
                 OpenFailureReason::ResourceShortage,
                 "too many pending connections",
             );
@@ -112,6 +175,27 @@ impl ForwardedConnection {
     /// Refuses it with a reason and description for the server.
     pub fn reject(self, reason: OpenFailureReason, description: &str) {
         self.channel.reject(reason, description);
+    }
+}
+
+/// A refused global request is `refused`; anything else is a session error.
+fn remote_error(e: burrow::Error, refused: ForwardError) -> ForwardError {
+    match *e.kind {
+        burrow::ErrorKind::RequestRefused { .. } => refused,
+        _ => ForwardError::Session(e),
+    }
+}
+
+/// One outstanding port-0 request; ends it (routing the allocated port, if any) on drop,
+/// also when the request's future is cancelled.
+struct Allocation<'a> {
+    routes: &'a RemoteForwards,
+    outcome: Option<(u32, mpsc::Sender<ForwardedConnection>)>,
+}
+
+impl Drop for Allocation<'_> {
+    fn drop(&mut self) {
+        self.routes.allocation_done(self.outcome.take());
     }
 }
 
@@ -150,43 +234,43 @@ impl RemoteListener {
         port: u16,
     ) -> Result<Self, ForwardError> {
         let (tx, rx) = mpsc::channel(QUEUE);
-        if port != 0 {
-            routes
-                .routes()
-                .insert(Route::Tcp(u32::from(port)), tx.clone());
-        }
         let refused = || ForwardError::RemoteForwardRefused {
             listen: format!("port {port}"),
         };
-        let bound = match session
-            .request_remote_forward(bind_host, u32::from(port))
-            .await
-        {
-            Ok(b) => b,
-            Err(e) => {
-                if port != 0 {
-                    routes.routes().remove(&Route::Tcp(u32::from(port)));
-                }
-                return Err(match *e.kind {
-                    burrow::ErrorKind::RequestRefused { .. } => refused(),
-                    _ => ForwardError::Session(e),
-                });
+        let bound = if port == 0 {
+            // Connections may arrive before the reply is processed: park them meanwhile.
+            routes.table().allocating += 1;
+            let mut pending = Allocation {
+                routes,
+                outcome: None,
+            };
+            let bound = session
+                .request_remote_forward(bind_host, 0)
+                .await
+                .map_err(|e| remote_error(e, refused()))?;
+            let Ok(bound16) = u16::try_from(bound) else {
+                return Err(refused());
+            };
+            pending.outcome = Some((bound, tx));
+            bound16
+        } else {
+            routes.insert(Route::Tcp(u32::from(port)), tx);
+            if let Err(e) = session
+                .request_remote_forward(bind_host, u32::from(port))
+                .await
+            {
+                routes.remove(&Route::Tcp(u32::from(port)));
+                return Err(remote_error(e, refused()));
             }
+            port
         };
-        let bound = if port == 0 { bound } else { u32::from(port) };
-        let Ok(bound_port) = u16::try_from(bound) else {
-            return Err(refused());
-        };
-        if port == 0 {
-            routes.routes().insert(Route::Tcp(bound), tx);
-        }
         Ok(Self {
             routes: routes.clone(),
-            route: Route::Tcp(bound),
+            route: Route::Tcp(u32::from(bound)),
             rx,
             session: session.clone(),
             request_host: bind_host.to_owned(),
-            port: bound_port,
+            port: bound,
         })
     }
 
@@ -198,15 +282,13 @@ impl RemoteListener {
     ) -> Result<Self, ForwardError> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let route = Route::Unix(path.to_owned());
-        routes.routes().insert(route.clone(), tx);
+        routes.insert(route.clone(), tx);
         if let Err(e) = session.request_remote_streamlocal_forward(path).await {
-            routes.routes().remove(&route);
-            return Err(match *e.kind {
-                burrow::ErrorKind::RequestRefused { .. } => ForwardError::RemoteForwardRefused {
-                    listen: format!("path {path}"),
-                },
-                _ => ForwardError::Session(e),
-            });
+            routes.remove(&route);
+            let refused = ForwardError::RemoteForwardRefused {
+                listen: format!("path {path}"),
+            };
+            return Err(remote_error(e, refused));
         }
         Ok(Self {
             routes: routes.clone(),
@@ -238,7 +320,7 @@ impl RemoteListener {
 
     /// Cancels the listener on the server and waits for its answer.
     pub async fn cancel(self) -> Result<(), ForwardError> {
-        self.routes.routes().remove(&self.route);
+        self.routes.remove(&self.route);
         match &self.route {
             Route::Tcp(port) => {
                 self.session
@@ -253,12 +335,10 @@ impl RemoteListener {
 
 impl Drop for RemoteListener {
     fn drop(&mut self) {
-        let mut routes = self.routes.routes();
         // `cancel` removed the route already; otherwise cancel on the server in the background.
-        if routes.remove(&self.route).is_none() || self.session.is_closed() {
+        if !self.routes.remove(&self.route) || self.session.is_closed() {
             return;
         }
-        drop(routes);
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             return;
         };

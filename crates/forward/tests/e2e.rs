@@ -639,3 +639,66 @@ async fn server_gateway_ports_decides_the_bind_address() {
             .is_ok()
     );
 }
+
+/// A server that, for a port-0 tcpip-forward, opens a forwarded-tcpip channel on the
+/// allocated port *before* it replies with that port.
+struct EagerServer;
+
+impl burrow::ServerHandler for EagerServer {
+    type Permissions = ();
+
+    fn auth_publickey(&self, _: &str, _: &str, key: &burrow::Ed25519PublicKey) -> Option<()> {
+        (*key == keys().1.public_key()).then_some(())
+    }
+
+    fn channel_open(&self, _: &burrow::ConnectionInfo<()>, channel: burrow::IncomingChannel) {
+        drop(channel);
+    }
+
+    fn global_request(
+        &self,
+        _: &burrow::ConnectionInfo<()>,
+        request: burrow::IncomingGlobalRequest,
+    ) {
+        let session = request.session();
+        tokio::spawn(async move {
+            let mut ch = session
+                .open_forwarded_tcpip("localhost", 5555, "192.0.2.9", 4321)
+                .await
+                .unwrap();
+            ch.write_all(b"early").await.unwrap();
+            ch.shutdown().await.unwrap();
+            let mut rest = Vec::new();
+            ch.read_to_end(&mut rest).await.unwrap();
+        });
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            request.accept(Some(5555));
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_arriving_before_the_port_zero_reply_is_delivered() {
+    let (host, _) = keys();
+    let server = burrow::Server::bind("127.0.0.1:0", burrow::ServerConfig::new(host), EagerServer)
+        .await
+        .unwrap();
+    let port = server.local_addr().unwrap().port();
+    tokio::spawn(server.run());
+    let (session, routes) = connect(port).await;
+    let mut listener = RemoteListener::tcp(&session, &routes, "localhost", 0)
+        .await
+        .unwrap();
+    assert_eq!(listener.port(), 5555);
+    let conn = tokio::time::timeout(Duration::from_secs(10), listener.accept())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(conn.originator.address, "192.0.2.9");
+    assert_eq!(conn.originator.port, 4321);
+    let mut ch = conn.accept().unwrap();
+    let mut got = Vec::new();
+    ch.read_to_end(&mut got).await.unwrap();
+    assert_eq!(got, b"early");
+}
