@@ -87,17 +87,6 @@ pub struct LocalForward {
     describe: String,
 }
 
-fn describe_listen(listen: &Listen) -> String {
-    match listen {
-        Listen::Tcp {
-            bind: Some(b),
-            port,
-        } => format!("{b}:{port}"),
-        Listen::Tcp { bind: None, port } => format!("port {port}"),
-        Listen::Unix(p) => p.clone(),
-    }
-}
-
 async fn bind_listen(
     listen: &Listen,
     opts: &ForwardOptions,
@@ -112,7 +101,7 @@ async fn bind_listen(
         }
     };
     r.map_err(|source| ForwardError::Bind {
-        listen: describe_listen(listen),
+        listen: listen.to_string(),
         source,
     })
 }
@@ -140,7 +129,7 @@ impl LocalForward {
     ) -> Result<Self, ForwardError> {
         let listener = bind_listen(listen, opts).await?;
         Ok(Self {
-            describe: format!("{} -> {connect}", describe_listen(listen)),
+            describe: format!("{listen} -> {connect}"),
             listener,
             session: session.clone(),
             mode: Mode::Direct(connect),
@@ -156,7 +145,7 @@ impl LocalForward {
     ) -> Result<Self, ForwardError> {
         let listener = bind_listen(listen, opts).await?;
         Ok(Self {
-            describe: format!("{} (socks)", describe_listen(listen)),
+            describe: format!("{listen} (socks)"),
             listener,
             session: session.clone(),
             mode: Mode::Socks,

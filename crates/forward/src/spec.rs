@@ -30,6 +30,24 @@ pub enum Listen {
     Unix(String),
 }
 
+impl std::fmt::Display for Listen {
+    /// As ssh syntax: `port`, `bind:port` (IPv6 in brackets), or the path.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Listen::Tcp { bind: None, port } => write!(f, "{port}"),
+            Listen::Tcp {
+                bind: Some(b),
+                port,
+            } if b.contains(':') => write!(f, "[{b}]:{port}"),
+            Listen::Tcp {
+                bind: Some(b),
+                port,
+            } => write!(f, "{b}:{port}"),
+            Listen::Unix(path) => f.write_str(path),
+        }
+    }
+}
+
 /// Where forwarded connections go.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Connect {

@@ -270,6 +270,14 @@ fn listen_accessor_and_connect_display() {
 }
 
 #[test]
+fn listen_displays_in_ssh_syntax() {
+    assert_eq!(tcp(None, 80).to_string(), "80");
+    assert_eq!(tcp(Some("::1"), 80).to_string(), "[::1]:80");
+    assert_eq!(tcp(Some("*"), 80).to_string(), "*:80");
+    assert_eq!(Listen::Unix("/s".into()).to_string(), "/s");
+}
+
+#[test]
 fn port_parser_accepts_leading_zeros_and_rejects_signs() {
     assert_eq!(parse_port("0080"), Some(80));
     assert_eq!(parse_port("0"), Some(0));
