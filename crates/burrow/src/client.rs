@@ -12,6 +12,7 @@ use burrow_userauth::{Method, PromptLine};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
+use crate::agent::Agent;
 use crate::core::{Incoming, SessionCore};
 use crate::driver::{Driver, Shared, in_span, now};
 use crate::error::{Error, ErrorKind, Phase};
@@ -108,6 +109,11 @@ impl ClientConfig {
             server_alive_count_max: 3,
             connect_timeout: None,
         }
+    }
+
+    /// Offers the keys of the ssh-agent named by `SSH_AUTH_SOCK` (if set), as ssh does.
+    pub fn use_env_agent(&mut self) {
+        self.agent = Agent::env_path();
     }
 
     /// Loads an OpenSSH private key file (decrypting it with `passphrase` if it is encrypted)

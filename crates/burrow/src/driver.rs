@@ -169,7 +169,7 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
             }
             let (incoming, stop) = {
                 let mut core = self.shared.lock();
-                let stop = if core.disconnect_requested || core.drained() {
+                let stop = if core.drained() {
                     Some(core.error(ErrorKind::LocallyClosed))
                 } else {
                     None
@@ -227,7 +227,7 @@ fn collect(output: &mut BytesMut, core: &mut SessionCore) -> Result<(), Error> {
     core.flush()?;
     let _appended: usize = core.transport.poll_transmit(output);
     core.backlog = output.len();
-    if core.transport.is_closed() && core.closed.is_none() {
+    if (core.transport.is_closed() || core.disconnect_requested) && core.closed.is_none() {
         return Err(core.error(ErrorKind::LocallyClosed));
     }
     Ok(())

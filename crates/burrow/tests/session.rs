@@ -529,3 +529,21 @@ async fn weak_session_reports_the_end_of_its_session() {
     with_timeout(10, weak.closed()).await;
     assert!(!weak.is_alive());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_stop_ends_connections_still_authenticating_at_once() {
+    let (port, _h, stop, run) = tcp_server(server_config(8)).await;
+    let mut raw = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    raw.write_all(b"SSH-2.0-slow\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.stop(Duration::from_secs(60));
+    // The server returns long before LoginGraceTime or the grace period.
+    with_timeout(10, run).await.unwrap().unwrap();
+    let mut rest = Vec::new();
+    with_timeout(10, raw.read_to_end(&mut rest))
+        .await
+        .unwrap_or_default();
+    assert!(rest.starts_with(b"SSH-2.0-"));
+}
