@@ -547,3 +547,35 @@ async fn server_stop_ends_connections_still_authenticating_at_once() {
         .unwrap_or_default();
     assert!(rest.starts_with(b"SSH-2.0-"));
 }
+
+#[tokio::test]
+async fn dropping_the_last_session_handle_disconnects() {
+    let (session, _h, server) = duplex_pair(client_config(8), server_config(8)).await;
+    let clone = session.clone();
+    drop(session);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!clone.is_closed(), "a clone keeps the session up");
+    drop(clone);
+    assert!(with_timeout(10, server).await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn channel_eof_then_peer_close_ends_reads_and_refuses_writes() {
+    let (session, handler, _t) = duplex_pair(client_config(8), server_config(8)).await;
+    let mut ch = session.open_direct_tcpip("hold", 7, "", 0).await.unwrap();
+    let server_ch = handler.held.lock().unwrap().pop().unwrap();
+    // The server side sends data, EOF, then drops its handle (CLOSE).
+    let mut s = server_ch;
+    s.write_all(b"last words").await.unwrap();
+    s.shutdown().await.unwrap();
+    drop(s);
+    let mut got = Vec::new();
+    with_timeout(10, ch.read_to_end(&mut got)).await.unwrap();
+    assert_eq!(got, b"last words");
+    let err = ch.write_all(b"too late").await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+    drop(ch);
+    // The id is free again once CLOSE went both ways.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(session.channel_count(), 0);
+}
