@@ -386,3 +386,56 @@ fn library_client_logs_in_to_sshd_with_a_key_held_by_ssh_agent() {
     });
     drop(agent);
 }
+
+/// Answers sshd's password and keyboard-interactive prompts with one password, counting them.
+struct Pw(&'static str, std::sync::atomic::AtomicU32);
+
+impl burrow::AuthPrompt for Pw {
+    fn password(&self, _prompt: &str) -> Option<String> {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(self.0.to_owned())
+    }
+
+    fn keyboard_interactive(
+        &self,
+        _name: &str,
+        _instruction: &str,
+        prompts: &[burrow::PromptLine],
+    ) -> Option<Vec<String>> {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(prompts.iter().map(|_| self.0.to_owned()).collect())
+    }
+}
+
+fn pam_login(method: burrow::Method) {
+    let Some(sshd) = common::pam_sshd::PamSshd::start("s3cret-pw", &[]) else {
+        return;
+    };
+    let expected = burrow_keys::Ed25519PublicKey::from_blob(&sshd.host_key_blob).unwrap();
+    runtime().block_on(async {
+        let check = move |_: &str, _: u16, k: &burrow::Ed25519PublicKey| *k == expected;
+        let prompt = std::sync::Arc::new(Pw("s3cret-pw", std::sync::atomic::AtomicU32::new(0)));
+        let mut config =
+            burrow::ClientConfig::new(common::auth::local_user(), std::sync::Arc::new(check));
+        config.methods = vec![method];
+        config.prompt = Some(prompt.clone());
+        let session = burrow::Client::connect("127.0.0.1", sshd.port, config)
+            .await
+            .unwrap_or_else(|e| panic!("connect: {e}\n{}", sshd.log()));
+        assert!(prompt.1.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+        let (stdout, exit) = example_client::exec(&session, "echo pam").await.unwrap();
+        assert_eq!(stdout, b"pam\n");
+        assert_eq!(exit, Some(ExitInfo::Status(0)));
+        session.disconnect().await;
+    });
+}
+
+#[test]
+fn password_callback_logs_in_to_a_pam_sshd() {
+    pam_login(burrow::Method::Password);
+}
+
+#[test]
+fn keyboard_interactive_callback_logs_in_to_a_pam_sshd() {
+    pam_login(burrow::Method::KeyboardInteractive);
+}
