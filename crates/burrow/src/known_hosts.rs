@@ -28,6 +28,14 @@ impl KnownHostsFile {
         }
     }
 
+    /// `~/.ssh/known_hosts` (from `HOME`) with `accept-new`, as ssh uses by default.
+    pub fn user_default() -> Option<Self> {
+        let home = std::env::var_os("HOME")?;
+        Some(Self::new(
+            PathBuf::from(home).join(".ssh").join("known_hosts"),
+        ))
+    }
+
     /// The same file with another policy.
     pub fn with_policy(mut self, policy: StrictHostKeyChecking) -> Self {
         self.policy = policy;

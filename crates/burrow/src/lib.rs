@@ -66,7 +66,9 @@ pub use slot::ExitInfo;
 pub use startups::MaxStartups;
 
 pub use burrow_connection::ConnectionConfig;
-pub use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey, PrivateKeyFile, parse_public_key_line};
+pub use burrow_keys::{
+    Ed25519KeyPair, Ed25519PublicKey, KeyOptions, PrivateKeyFile, parse_public_key_line,
+};
 pub use burrow_transport::TransportConfig;
 pub use burrow_userauth::host_key::StrictHostKeyChecking;
 pub use burrow_userauth::{Method, PromptLine};

@@ -144,6 +144,36 @@ impl ServerStop {
 }
 
 /// An SSH server on a TCP listener.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use burrow::{AuthorizedKeysFile, ConnectionInfo, IncomingChannel, KeyOptions, Server,
+///     ServerConfig, ServerHandler, Ed25519KeyPair, Ed25519PublicKey};
+///
+/// struct Keys(AuthorizedKeysFile);
+///
+/// impl ServerHandler for Keys {
+///     type Permissions = KeyOptions;
+///     fn auth_publickey(&self, peer: &str, _user: &str, key: &Ed25519PublicKey) -> Option<KeyOptions> {
+///         self.0.lookup(key, peer)
+///     }
+///     fn channel_open(&self, _conn: &ConnectionInfo<KeyOptions>, channel: IncomingChannel) {
+///         // Decide from channel.channel_type() and conn.permissions; dropping refuses.
+///         drop(channel);
+///     }
+/// }
+///
+/// let host_key = Ed25519KeyPair::from_seed(&[7; 32]);
+/// let handler = Keys(AuthorizedKeysFile::new("/etc/burrow/authorized_keys".into()));
+/// let server = Server::bind("127.0.0.1:2222", ServerConfig::new(host_key), handler).await?;
+/// let stop = server.stopper();
+/// tokio::spawn(async move {
+///     tokio::signal::ctrl_c().await.ok();
+///     stop.stop(std::time::Duration::from_secs(10));
+/// });
+/// server.run().await?;
+/// # Ok(()) }
+/// ```
 pub struct Server<H: ServerHandler> {
     listener: TcpListener,
     config: Arc<ServerConfig>,
