@@ -94,7 +94,7 @@ impl ClientConfig {
         Self {
             user: user.into(),
             transport: Arc::new(TransportConfig::default()),
-            connection: ConnectionConfig::default(),
+            connection: crate::core::default_connection_config(),
             host_key_check,
             keys: Vec::new(),
             agent: None,

@@ -26,6 +26,18 @@ pub(crate) const SEND_HIGH_WATER: usize = 1 << 20;
 /// Most bytes one `poll_write` takes, so that a single writer cannot fill the whole budget.
 pub(crate) const MAX_WRITE_CHUNK: usize = 256 << 10;
 
+/// Channels per connection by default: room for 10,000 idle channels (an idle channel costs
+/// a few hundred bytes; the connection crate's own default is 1,024).
+pub const DEFAULT_MAX_CHANNELS: u32 = 16_384;
+
+/// The connection limits burrow's configs start from.
+pub(crate) fn default_connection_config() -> ConnectionConfig {
+    ConnectionConfig {
+        max_channels: DEFAULT_MAX_CHANNELS,
+        ..ConnectionConfig::default()
+    }
+}
+
 /// The host-key check the core calls when the server proved its key.
 pub(crate) type HostKeyFn = dyn Fn(&Ed25519PublicKey) -> bool + Send + Sync;
 

@@ -52,6 +52,7 @@ mod session;
 mod slot;
 mod startups;
 
+pub use crate::core::DEFAULT_MAX_CHANNELS;
 pub use agent::{Agent, AgentError};
 pub use authorized_keys::AuthorizedKeysFile;
 pub use channel::Channel;

@@ -93,7 +93,7 @@ impl ServerConfig {
         Self {
             host_key: Arc::new(host_key),
             transport: Arc::new(TransportConfig::default()),
-            connection: ConnectionConfig::default(),
+            connection: crate::core::default_connection_config(),
             userauth: burrow_userauth::ServerConfig::default(),
             max_startups: MaxStartups::default(),
             client_alive_interval: None,
