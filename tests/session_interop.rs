@@ -439,3 +439,45 @@ fn password_callback_logs_in_to_a_pam_sshd() {
 fn keyboard_interactive_callback_logs_in_to_a_pam_sshd() {
     pam_login(burrow::Method::KeyboardInteractive);
 }
+
+#[test]
+fn direct_tcpip_through_sshd_survives_rekeys_every_64_kib() {
+    let Some(sshd) = Sshd::start(&["RekeyLimit 64K"]) else {
+        return;
+    };
+    let target = echo_server();
+    runtime().block_on(async {
+        let session = connect_with_echo_handler(&sshd).await;
+        let ch = session
+            .open_direct_tcpip("127.0.0.1", target, "127.0.0.1", 0)
+            .await
+            .unwrap();
+        let data: Vec<u8> = (0..2_000_000u32).map(|i| (i * 13 % 256) as u8).collect();
+        let (mut r, mut w) = tokio::io::split(ch);
+        let expect = data.clone();
+        let writer = tokio::spawn(async move {
+            tokio::io::AsyncWriteExt::write_all(&mut w, &data)
+                .await
+                .unwrap();
+            tokio::io::AsyncWriteExt::shutdown(&mut w).await.unwrap();
+        });
+        let mut back = Vec::new();
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            tokio::io::AsyncReadExt::read_to_end(&mut r, &mut back),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        writer.await.unwrap();
+        assert!(
+            back == expect,
+            "{} bytes back of {}",
+            back.len(),
+            expect.len()
+        );
+        session.disconnect().await;
+    });
+    let rekeys = sshd.log().matches("SSH2_MSG_KEXINIT received").count();
+    assert!(rekeys >= 10, "only {rekeys} key exchanges");
+}
