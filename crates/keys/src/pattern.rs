@@ -13,11 +13,23 @@ pub enum ListMatch {
 }
 
 /// Matches `value` against one pattern: `*` is any run of characters (also none), `?` any
-/// single character, everything else itself, ASCII case-insensitively. Runs in
-/// O(len(pattern) × len(value)) at worst, so hostile patterns cannot blow up.
+/// single character, everything else itself, ASCII case-insensitively (as OpenSSH matches host
+/// names and user names). Runs in O(len(pattern) × len(value)) at worst, so hostile patterns
+/// cannot blow up.
 pub fn match_pattern(pattern: &str, value: &str) -> bool {
-    let p = pattern.as_bytes();
-    let v = value.as_bytes();
+    match_bytes(pattern.as_bytes(), value.as_bytes(), |p, v| {
+        p.eq_ignore_ascii_case(&v)
+    })
+}
+
+/// [`match_pattern`], but case-sensitive: OpenSSH's `match_pattern` itself, as it matches
+/// algorithm names in `Ciphers`, `KexAlgorithms` and `MACs` lists.
+pub fn match_pattern_exact(pattern: &str, value: &str) -> bool {
+    match_bytes(pattern.as_bytes(), value.as_bytes(), |p, v| p == v)
+}
+
+/// The wildcard matcher behind both: `same` compares one pattern byte with one value byte.
+fn match_bytes(p: &[u8], v: &[u8], same: impl Fn(u8, u8) -> bool) -> bool {
     let (mut pi, mut vi) = (0usize, 0usize);
     // Where to resume after the last `*`: the pattern index after it, and the value index
     // it currently covers up to.
@@ -28,7 +40,7 @@ pub fn match_pattern(pattern: &str, value: &str) -> bool {
                 star = Some((pi + 1, vi));
                 pi += 1;
             }
-            (Some(&pc), Some(&vc)) if pc == b'?' || pc.eq_ignore_ascii_case(&vc) => {
+            (Some(&pc), Some(&vc)) if pc == b'?' || same(pc, vc) => {
                 pi += 1;
                 vi += 1;
             }
@@ -94,6 +106,13 @@ mod tests {
         assert!(match_pattern("a*b*c", "axxbyyc"));
         assert!(!match_pattern("a*b*c", "axxbyy"));
         assert!(match_pattern("192.168.*", "192.168.1.7"));
+    }
+
+    #[test]
+    fn exact_matching_is_case_sensitive() {
+        assert!(match_pattern_exact("aes*-ctr", "aes128-ctr"));
+        assert!(!match_pattern_exact("AES*", "aes128-ctr"));
+        assert!(match_pattern("AES*", "aes128-ctr"));
     }
 
     #[test]

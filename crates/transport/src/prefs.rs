@@ -1,5 +1,7 @@
 //! Algorithm preference lists written in OpenSSH `Ciphers`/`KexAlgorithms`/`MACs` syntax.
 
+use burrow_keys::pattern::match_pattern_exact;
+
 use crate::TransportError;
 
 /// Builds a preference list from an OpenSSH-style specification (ssh_config(5) `Ciphers`):
@@ -22,7 +24,7 @@ pub fn assemble<T: Copy + PartialEq>(
     if patterns.iter().any(|p| p.is_empty()) {
         return Err(config_error(option, spec));
     }
-    let matches = |alg: T| patterns.iter().any(|p| wildcard_match(p, name(alg)));
+    let matches = |alg: T| patterns.iter().any(|p| match_pattern_exact(p, name(alg)));
     let mut out: Vec<T> = Vec::new();
     match op {
         Some('-') => out.extend(default.iter().copied().filter(|&alg| !matches(alg))),
@@ -31,14 +33,14 @@ pub fn assemble<T: Copy + PartialEq>(
             for pattern in &patterns {
                 let before = expanded.len();
                 for &alg in supported {
-                    if wildcard_match(pattern, name(alg)) && !expanded.contains(&alg) {
+                    if match_pattern_exact(pattern, name(alg)) && !expanded.contains(&alg) {
                         expanded.push(alg);
                     }
                 }
                 let matched_any = expanded.len() > before
                     || supported
                         .iter()
-                        .any(|&alg| wildcard_match(pattern, name(alg)));
+                        .any(|&alg| match_pattern_exact(pattern, name(alg)));
                 if !matched_any {
                     return Err(config_error(option, pattern));
                 }
@@ -67,35 +69,6 @@ fn config_error(option: &'static str, value: &str) -> TransportError {
         option,
         value: value.to_owned(),
     }
-}
-
-/// OpenSSH `match_pattern`: `*` matches any run of characters, `?` exactly one.
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    let (mut pi, mut ti) = (0usize, 0usize);
-    // Where the last `*` was, and the text position it is currently made to cover up to.
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match (p.get(pi), t.get(ti)) {
-            (Some(b'*'), _) => {
-                star = Some((pi, ti));
-                pi = pi.saturating_add(1);
-            }
-            (Some(&pc), Some(&tc)) if pc == b'?' || pc == tc => {
-                pi = pi.saturating_add(1);
-                ti = ti.saturating_add(1);
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp.saturating_add(1);
-                    ti = st.saturating_add(1);
-                    star = Some((sp, ti));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..).unwrap_or_default().iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
@@ -176,16 +149,16 @@ mod tests {
 
     #[test]
     fn wildcard_matcher_cases() {
-        assert!(wildcard_match("*", ""));
-        assert!(wildcard_match("a*b*c", "axxbyyc"));
-        assert!(!wildcard_match("a*b*c", "axxbyy"));
-        assert!(wildcard_match("?", "x"));
-        assert!(!wildcard_match("?", ""));
-        assert!(wildcard_match(
+        assert!(match_pattern_exact("*", ""));
+        assert!(match_pattern_exact("a*b*c", "axxbyyc"));
+        assert!(!match_pattern_exact("a*b*c", "axxbyy"));
+        assert!(match_pattern_exact("?", "x"));
+        assert!(!match_pattern_exact("?", ""));
+        assert!(match_pattern_exact(
             "hmac-sha2-*-etm@openssh.com",
             "hmac-sha2-512-etm@openssh.com"
         ));
-        assert!(!wildcard_match(
+        assert!(!match_pattern_exact(
             "hmac-sha2-256",
             "hmac-sha2-256-etm@openssh.com"
         ));
