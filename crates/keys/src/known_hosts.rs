@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac as _};
 use sha1::Sha1;
 
 use crate::pattern::match_pattern_list;
-use crate::public_key_line::{KeyBlob, next_word, split_key_fields};
+use crate::public_key_line::{KeyBlob, next_word, parse_key_file, split_key_fields};
 use crate::{Ed25519PublicKey, KeyError, LineWarning};
 
 /// Length of the salt and of the hash in a hashed host field (SHA-1).
@@ -113,16 +113,8 @@ impl KnownHosts {
     /// Parses a whole file. Malformed lines become warnings; comments and blank lines are
     /// skipped silently.
     pub fn parse(text: &str) -> Self {
-        let mut out = Self::default();
-        for (index, raw) in text.split('\n').enumerate() {
-            let line = index.saturating_add(1);
-            match parse_line(raw.strip_suffix('\r').unwrap_or(raw), line) {
-                Ok(Some(entry)) => out.entries.push(entry),
-                Ok(None) => {}
-                Err(error) => out.warnings.push(LineWarning { line, error }),
-            }
-        }
-        out
+        let (entries, warnings) = parse_key_file(text, parse_line);
+        Self { entries, warnings }
     }
 
     /// Looks `key` up for `host` on `port` with OpenSSH's rules: a matching `@revoked` line
@@ -215,12 +207,8 @@ fn check_host_name(host: &str) -> Result<(), KeyError> {
     Ok(())
 }
 
-/// Parses one line; `Ok(None)` for blank lines and comments.
-fn parse_line(raw: &str, line: usize) -> Result<Option<KnownHostEntry>, KeyError> {
-    let s = raw.trim_start_matches([' ', '\t']);
-    if s.is_empty() || s.starts_with('#') {
-        return Ok(None);
-    }
+/// Parses one line that is neither blank nor a comment, leading blanks removed.
+fn parse_line(s: &str, line: usize) -> Result<KnownHostEntry, KeyError> {
     let (marker, s) = if s.starts_with('@') {
         let (word, rest) = next_word(s);
         let marker = match word {
@@ -242,13 +230,13 @@ fn parse_line(raw: &str, line: usize) -> Result<Option<KnownHostEntry>, KeyError
     }
     let hosts = parse_host_field(hosts)?;
     let (key, comment) = split_key_fields(rest)?;
-    Ok(Some(KnownHostEntry {
+    Ok(KnownHostEntry {
         line,
         marker,
         hosts,
         key,
         comment: comment.to_owned(),
-    }))
+    })
 }
 
 fn parse_host_field(field: &str) -> Result<HostField, KeyError> {

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use burrow_wire::Reader;
 
-use crate::{ALGORITHM, Ed25519PublicKey, KeyError};
+use crate::{ALGORITHM, Ed25519PublicKey, KeyError, LineWarning};
 
 /// Largest decoded key blob accepted from text (an RSA-16384 blob is about 2 KiB).
 pub const MAX_BLOB_LEN: usize = 16 * 1024;
@@ -161,6 +161,30 @@ pub(crate) fn split_key_fields(s: &str) -> Result<(KeyBlob, &str), KeyError> {
     Ok((KeyBlob::parse(algorithm, b64)?, comment.trim()))
 }
 
+/// Parses a known_hosts or authorized_keys file line by line (LF or CR LF, numbered from 1).
+/// Blank lines and `#` comments are skipped; `parse` gets every other line without its
+/// leading blanks and its number. Lines it refuses become warnings, never fatal for the rest.
+pub(crate) fn parse_key_file<T>(
+    text: &str,
+    parse: impl Fn(&str, usize) -> Result<T, KeyError>,
+) -> (Vec<T>, Vec<LineWarning>) {
+    let mut entries = Vec::new();
+    let mut warnings = Vec::new();
+    for (index, raw) in text.split('\n').enumerate() {
+        let line = index.saturating_add(1);
+        let s = raw.strip_suffix('\r').unwrap_or(raw);
+        let s = s.trim_start_matches([' ', '\t']);
+        if s.is_empty() || s.starts_with('#') {
+            continue;
+        }
+        match parse(s, line) {
+            Ok(entry) => entries.push(entry),
+            Err(error) => warnings.push(LineWarning { line, error }),
+        }
+    }
+    (entries, warnings)
+}
+
 /// Splits off the first space- or tab-separated word; returns it and the rest, trimmed at
 /// its start.
 pub(crate) fn next_word(s: &str) -> (&str, &str) {
@@ -178,6 +202,29 @@ pub(crate) fn next_word(s: &str) -> (&str, &str) {
 mod tests {
     use super::*;
     use crate::Ed25519KeyPair;
+
+    #[test]
+    fn key_file_lines_skip_comments_and_number_from_one() {
+        let text = "# comment\r\n  good one\r\n\n\t# indented comment\nbad\n  good two";
+        let (entries, warnings) = parse_key_file(text, |s, line| {
+            if s.starts_with("good") {
+                Ok((line, s.to_owned()))
+            } else {
+                Err(KeyError::MissingKey)
+            }
+        });
+        assert_eq!(
+            entries,
+            vec![(2, "good one".to_owned()), (6, "good two".to_owned())]
+        );
+        assert_eq!(
+            warnings,
+            vec![LineWarning {
+                line: 5,
+                error: KeyError::MissingKey
+            }]
+        );
+    }
 
     fn key() -> Ed25519PublicKey {
         Ed25519KeyPair::from_seed(&[3; 32]).public_key()

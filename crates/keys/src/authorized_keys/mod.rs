@@ -13,7 +13,9 @@ pub use options::{
     KeyOptions, MAX_OTHER_OPTIONS, MAX_PERMITS, OtherOption, PermitListen, PermitOpen,
 };
 
-use crate::public_key_line::{KeyBlob, is_known_key_type, next_word, split_key_fields};
+use crate::public_key_line::{
+    KeyBlob, is_known_key_type, next_word, parse_key_file, split_key_fields,
+};
 use crate::{KeyError, LineWarning};
 
 /// One usable authorized_keys line.
@@ -75,16 +77,8 @@ pub struct AuthorizedKeys {
 impl AuthorizedKeys {
     /// Parses a whole file; comments and blank lines are skipped silently.
     pub fn parse(text: &str) -> Self {
-        let mut out = Self::default();
-        for (index, raw) in text.split('\n').enumerate() {
-            let line = index.saturating_add(1);
-            match parse_line(raw.strip_suffix('\r').unwrap_or(raw), line) {
-                Ok(Some(entry)) => out.entries.push(entry),
-                Ok(None) => {}
-                Err(error) => out.warnings.push(LineWarning { line, error }),
-            }
-        }
-        out
+        let (entries, warnings) = parse_key_file(text, parse_line);
+        Self { entries, warnings }
     }
 
     /// Finds the first line holding `key_blob` (compared byte for byte) that is not
@@ -123,12 +117,8 @@ pub fn find_key(text: &str, key_blob: &[u8], client_addr: &str, now_unix: u64) -
     lookup
 }
 
-/// Parses one line; `Ok(None)` for blank lines and comments.
-fn parse_line(raw: &str, line: usize) -> Result<Option<AuthorizedKey>, KeyError> {
-    let s = raw.trim_start_matches([' ', '\t']);
-    if s.is_empty() || s.starts_with('#') {
-        return Ok(None);
-    }
+/// Parses one line that is neither blank nor a comment, leading blanks removed.
+fn parse_line(s: &str, line: usize) -> Result<AuthorizedKey, KeyError> {
     let (first, _) = next_word(s);
     let (options, key_text) = if is_known_key_type(first) {
         (KeyOptions::unrestricted(), s)
@@ -136,10 +126,10 @@ fn parse_line(raw: &str, line: usize) -> Result<Option<AuthorizedKey>, KeyError>
         options::parse_options(s)?
     };
     let (key, comment) = split_key_fields(key_text)?;
-    Ok(Some(AuthorizedKey {
+    Ok(AuthorizedKey {
         line,
         key,
         comment: comment.to_owned(),
         options,
-    }))
+    })
 }
