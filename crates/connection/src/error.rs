@@ -172,10 +172,9 @@ impl Error {
             | Self::PacketTooLarge { .. }
             | Self::AdjustOverflow { .. }
             | Self::UnexpectedGlobalReply { .. }
-            | Self::UnexpectedChannelReply { .. } => DisconnectReason::ProtocolError,
-            Self::TooManyGlobalRequests { .. } | Self::TooManyChannelRequests { .. } => {
-                DisconnectReason::ProtocolError
-            }
+            | Self::UnexpectedChannelReply { .. }
+            | Self::TooManyGlobalRequests { .. }
+            | Self::TooManyChannelRequests { .. } => DisconnectReason::ProtocolError,
             Self::NoSuchChannel { .. }
             | Self::ChannelStateMismatch { .. }
             | Self::TooManyChannels { .. }
@@ -185,28 +184,9 @@ impl Error {
     }
 
     /// True when the peer broke the protocol (the connection must end); false for local misuse.
+    /// Read off [`Self::disconnect_reason`]: peer errors are exactly the protocol errors.
     pub fn is_peer_error(&self) -> bool {
-        match self {
-            Self::NoSuchChannel { .. }
-            | Self::ChannelStateMismatch { .. }
-            | Self::TooManyChannels { .. }
-            | Self::TooManyOutstandingRequests { .. }
-            | Self::NoSuchRequest { .. } => false,
-            Self::Decode(_)
-            | Self::UnknownChannel { .. }
-            | Self::UnexpectedMessage { .. }
-            | Self::DataAfterEof { .. }
-            | Self::SecondEof { .. }
-            | Self::SecondClose { .. }
-            | Self::MessageAfterClose { .. }
-            | Self::WindowOverrun { .. }
-            | Self::PacketTooLarge { .. }
-            | Self::AdjustOverflow { .. }
-            | Self::UnexpectedGlobalReply { .. }
-            | Self::UnexpectedChannelReply { .. }
-            | Self::TooManyGlobalRequests { .. }
-            | Self::TooManyChannelRequests { .. } => true,
-        }
+        self.disconnect_reason() == DisconnectReason::ProtocolError
     }
 }
 
@@ -353,6 +333,13 @@ mod tests {
         };
         assert!(!e.is_peer_error());
         assert_eq!(e.disconnect_reason(), DisconnectReason::ByApplication);
+    }
+
+    #[test]
+    fn too_many_requests_from_the_peer_is_a_peer_error() {
+        let e = Error::TooManyGlobalRequests { limit: 4 };
+        assert!(e.is_peer_error());
+        assert_eq!(e.disconnect_reason(), DisconnectReason::ProtocolError);
     }
 
     #[test]
