@@ -119,24 +119,39 @@ impl PacketSealer {
         out: &mut BytesMut,
         rng: &mut (impl CryptoRngCore + ?Sized),
     ) -> Result<(), PacketError> {
+        self.seal_parts(&[payload], out, rng)
+    }
+
+    /// [`Self::seal`] for a payload given in pieces (a CHANNEL_DATA header and the data, say),
+    /// copied once, straight into the packet in `out`.
+    pub fn seal_parts(
+        &mut self,
+        parts: &[&[u8]],
+        out: &mut BytesMut,
+        rng: &mut (impl CryptoRngCore + ?Sized),
+    ) -> Result<(), PacketError> {
+        let payload_len = parts
+            .iter()
+            .try_fold(0usize, |sum, part| sum.checked_add(part.len()))
+            .unwrap_or(usize::MAX);
         let too_large = PacketError::PayloadTooLarge {
-            len: payload.len(),
+            len: payload_len,
             limit: self.max_payload_len(),
         };
-        if payload.len() > self.max_payload_len() {
+        if payload_len > self.max_payload_len() {
             return Err(too_large);
         }
         let block = self.cipher.block_size();
         let aligned = if self.cipher.aligns_length_field() {
-            4 + 1 + payload.len()
+            4 + 1 + payload_len
         } else {
-            1 + payload.len()
+            1 + payload_len
         };
         let mut padding = block - aligned % block;
         if padding < MIN_PADDING {
             padding += block;
         }
-        let packet_length = 1 + payload.len() + padding;
+        let packet_length = 1 + payload_len + padding;
         let (Ok(length_field), Ok(padding_byte)) =
             (u32::try_from(packet_length), u8::try_from(padding))
         else {
@@ -147,7 +162,9 @@ impl PacketSealer {
         out.reserve(total);
         out.put_u32(length_field);
         out.put_u8(padding_byte);
-        out.extend_from_slice(payload);
+        for part in parts {
+            out.extend_from_slice(part);
+        }
         let padding_start = out.len();
         out.resize(start + total, 0);
         if let Some(pad) = out.get_mut(padding_start..padding_start + padding) {

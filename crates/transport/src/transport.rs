@@ -225,32 +225,41 @@ impl Transport {
     /// Sends a service-layer payload (message number first). During a key exchange it is held
     /// and sent, in order, right after our NEWKEYS.
     pub fn send_payload(&mut self, payload: &[u8]) -> Result<(), TransportError> {
+        self.send_payload_parts(&[payload])
+    }
+
+    /// [`Self::send_payload`] for a payload given in pieces, e.g. the 9-byte CHANNEL_DATA
+    /// header and the application's data: the pieces are copied once, straight into the
+    /// packet that is encrypted in place, with no contiguous copy of the payload first.
+    pub fn send_payload_parts(&mut self, parts: &[&[u8]]) -> Result<(), TransportError> {
         if self.closed {
             return Err(TransportError::Closed);
         }
-        let number = payload.first().copied().unwrap_or(0);
+        let number = parts.iter().find_map(|p| p.first().copied()).unwrap_or(0);
         if number == 0 || (20..=49).contains(&number) {
             return Err(TransportError::NotAServicePayload { number });
         }
+        let len = parts
+            .iter()
+            .try_fold(0usize, |sum, p| sum.checked_add(p.len()))
+            .unwrap_or(usize::MAX);
         let limit = self.sealer.max_payload_len();
-        if payload.len() > limit {
-            return Err(TransportError::PayloadTooLarge {
-                len: payload.len(),
-                limit,
-            });
+        if len > limit {
+            return Err(TransportError::PayloadTooLarge { len, limit });
         }
         if self.kex.holds_payloads() {
-            let held = self.held_bytes.saturating_add(payload.len());
+            let held = self.held_bytes.saturating_add(len);
             if held > self.cfg.max_held_bytes {
                 return Err(TransportError::HoldQueueFull {
                     limit: self.cfg.max_held_bytes,
                 });
             }
-            self.held.push_back(Bytes::copy_from_slice(payload));
+            self.held.push_back(Bytes::from(parts.concat()));
             self.held_bytes = held;
             return Ok(());
         }
-        self.seal(payload)?;
+        self.sealer
+            .seal_parts(parts, &mut self.out, &mut *self.rng)?;
         self.check_rekey()
     }
 

@@ -294,3 +294,37 @@ proptest::proptest! {
         assert_in_order(&pair.client_seen.payloads, 2, 30);
     }
 }
+
+#[test]
+fn payload_in_parts_arrives_joined_whether_held_or_sent() {
+    let mut pair = Pair::new(TransportConfig::default(), TransportConfig::default(), 22);
+    let header = [94u8, 0, 0, 0, 1, 0, 0, 0, 3];
+    // Before the first kex finishes the parts are held, joined, then sent after NEWKEYS.
+    pair.client.send_payload_parts(&[&header, b"abc"]).unwrap();
+    pair.run();
+    pair.client
+        .send_payload_parts(&[&[], &header, b"xyz"])
+        .unwrap();
+    pair.run();
+    let got: Vec<Vec<u8>> = pair
+        .server_seen
+        .payloads
+        .iter()
+        .map(|p| p.to_vec())
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            [&header[..], b"abc"].concat(),
+            [&header[..], b"xyz"].concat()
+        ]
+    );
+    assert!(matches!(
+        pair.client.send_payload_parts(&[&[], &[21]]),
+        Err(burrow_transport::TransportError::NotAServicePayload { number: 21 })
+    ));
+    assert!(matches!(
+        pair.client.send_payload_parts(&[]),
+        Err(burrow_transport::TransportError::NotAServicePayload { number: 0 })
+    ));
+}

@@ -513,3 +513,38 @@ fn oversized_and_misaligned_lengths_are_rejected_from_the_prefix_in_every_suite(
         );
     }
 }
+
+#[test]
+fn sealing_in_parts_gives_the_bytes_of_the_joined_payload_in_every_suite() {
+    let header = [94u8, 0, 0, 0, 7, 0, 0, 0, 5];
+    let data = b"hello";
+    let joined = [&header[..], &data[..]].concat();
+    for state in all_states() {
+        let (mut whole, _) = pair_for(state);
+        let (mut parts, mut opener) = pair_for(state);
+        let mut expected = BytesMut::new();
+        whole
+            .seal(&joined, &mut expected, &mut PatternRng(0x40))
+            .unwrap();
+        let mut got = BytesMut::new();
+        parts
+            .seal_parts(&[&[], &header, data], &mut got, &mut PatternRng(0x40))
+            .unwrap();
+        assert_eq!(got, expected, "{state:?}");
+        assert_eq!(parts.sequence_number(), whole.sequence_number());
+        assert_eq!(opener.open(&mut got).unwrap().unwrap(), joined, "{state:?}");
+    }
+}
+
+#[test]
+fn parts_over_the_limit_together_are_refused() {
+    let mut sealer = PacketSealer::new();
+    let half = vec![0u8; sealer.max_payload_len() / 2 + 1];
+    let mut out = BytesMut::new();
+    assert!(matches!(
+        sealer.seal_parts(&[&half, &half], &mut out, &mut OsRng),
+        Err(PacketError::PayloadTooLarge { .. })
+    ));
+    assert!(out.is_empty());
+    assert_eq!(sealer.sequence_number(), 0);
+}
