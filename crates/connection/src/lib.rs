@@ -60,9 +60,9 @@ mod outgoing;
 mod owned;
 mod reply;
 mod request;
-pub mod state;
-pub mod table;
-pub mod window;
+mod state;
+mod table;
+mod window;
 
 pub use buffer::COALESCE_BELOW;
 pub use config::{
@@ -75,5 +75,5 @@ pub use event::Event;
 pub use id::{ChannelRequestId, GlobalRequestId, LocalChannelId, RemoteChannelId};
 pub use outgoing::Outgoing;
 pub use state::ChannelState;
-pub use table::{ChannelTable, DEFAULT_MAX_CHANNELS};
+pub use table::DEFAULT_MAX_CHANNELS;
 pub use window::{ADJUST_DIVISOR, RecvWindow, SendWindow, WindowViolation};

@@ -60,7 +60,7 @@ pub enum ChannelState {
 
 /// What to do with a DATA or EXTENDED_DATA packet that passed the state check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataFate {
+pub(crate) enum DataFate {
     /// Buffer it for the application.
     Buffer,
     /// We sent CLOSE already: count it against the window, then drop it.
@@ -69,7 +69,7 @@ pub enum DataFate {
 
 /// What the peer's CLOSE did to the channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeerCloseFate {
+pub(crate) enum PeerCloseFate {
     /// We had not sent CLOSE: the channel stays until the application calls `close`.
     Keep,
     /// CLOSE has gone both ways: free the id.
@@ -78,7 +78,7 @@ pub enum PeerCloseFate {
 
 /// What the application's `close` does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LocalCloseAction {
+pub(crate) enum LocalCloseAction {
     /// Send CLOSE and keep the channel until the peer's CLOSE.
     SendAndKeep,
     /// Send CLOSE and free the id (the peer closed first).
@@ -162,7 +162,7 @@ impl ChannelState {
 
     /// Checks that the peer may send `message` (a message addressed to an established channel)
     /// now. Ok(true): act on it; Ok(false): we sent CLOSE, ignore it.
-    pub fn check_peer_message(self, id: LocalChannelId, message: u8) -> Result<bool, Error> {
+    pub(crate) fn check_peer_message(self, id: LocalChannelId, message: u8) -> Result<bool, Error> {
         match self {
             Self::Open { .. } => Ok(true),
             Self::Closing {
@@ -178,7 +178,7 @@ impl ChannelState {
 
     /// The peer's OPEN_CONFIRMATION. Returns true when CLOSE must go out at once (the
     /// application abandoned the open).
-    pub fn on_confirmation(&mut self, id: LocalChannelId) -> Result<bool, Error> {
+    pub(crate) fn on_confirmation(&mut self, id: LocalChannelId) -> Result<bool, Error> {
         match *self {
             Self::Opening { abandoned: false } => {
                 *self = Self::Open {
@@ -200,7 +200,7 @@ impl ChannelState {
     }
 
     /// The peer's OPEN_FAILURE: only valid while opening; the caller frees the id.
-    pub fn on_open_failure(self, id: LocalChannelId) -> Result<(), Error> {
+    pub(crate) fn on_open_failure(self, id: LocalChannelId) -> Result<(), Error> {
         match self {
             Self::Opening { .. } => Ok(()),
             other => Err(other.unexpected(id, msg::CHANNEL_OPEN_FAILURE)),
@@ -208,7 +208,7 @@ impl ChannelState {
     }
 
     /// The peer's DATA or EXTENDED_DATA (`message`).
-    pub fn on_peer_data(self, id: LocalChannelId, message: u8) -> Result<DataFate, Error> {
+    pub(crate) fn on_peer_data(self, id: LocalChannelId, message: u8) -> Result<DataFate, Error> {
         match self {
             Self::Open { eof_rcvd: true, .. }
             | Self::Closing {
@@ -224,7 +224,7 @@ impl ChannelState {
     }
 
     /// The peer's EOF.
-    pub fn on_peer_eof(&mut self, id: LocalChannelId) -> Result<(), Error> {
+    pub(crate) fn on_peer_eof(&mut self, id: LocalChannelId) -> Result<(), Error> {
         self.check_peer_message(id, msg::CHANNEL_EOF)?;
         match self {
             Self::Open { eof_rcvd, .. } | Self::Closing { eof_rcvd, .. } => {
@@ -239,7 +239,7 @@ impl ChannelState {
     }
 
     /// The peer's CLOSE.
-    pub fn on_peer_close(&mut self, id: LocalChannelId) -> Result<PeerCloseFate, Error> {
+    pub(crate) fn on_peer_close(&mut self, id: LocalChannelId) -> Result<PeerCloseFate, Error> {
         match *self {
             Self::Open { eof_rcvd, .. } => {
                 *self = Self::Closing {
@@ -265,7 +265,7 @@ impl ChannelState {
     }
 
     /// The application accepts an offered channel.
-    pub fn accept(&mut self, id: LocalChannelId) -> Result<(), Error> {
+    pub(crate) fn accept(&mut self, id: LocalChannelId) -> Result<(), Error> {
         match self {
             Self::Offered => {
                 *self = Self::Open {
@@ -279,7 +279,7 @@ impl ChannelState {
     }
 
     /// The application rejects an offered channel; the caller frees the id.
-    pub fn reject(self, id: LocalChannelId) -> Result<(), Error> {
+    pub(crate) fn reject(self, id: LocalChannelId) -> Result<(), Error> {
         match self {
             Self::Offered => Ok(()),
             other => Err(other.local(id, "reject")),
@@ -287,7 +287,7 @@ impl ChannelState {
     }
 
     /// The application's EOF. Returns true when EOF must be sent (the first time, while open).
-    pub fn on_local_eof(&mut self, id: LocalChannelId) -> Result<bool, Error> {
+    pub(crate) fn on_local_eof(&mut self, id: LocalChannelId) -> Result<bool, Error> {
         match self {
             Self::Open { eof_sent, .. } => Ok(!core::mem::replace(eof_sent, true)),
             Self::Closing { .. } => Ok(false),
@@ -296,7 +296,7 @@ impl ChannelState {
     }
 
     /// The application's `close`.
-    pub fn on_local_close(&mut self, id: LocalChannelId) -> Result<LocalCloseAction, Error> {
+    pub(crate) fn on_local_close(&mut self, id: LocalChannelId) -> Result<LocalCloseAction, Error> {
         match *self {
             Self::Opening { .. } => {
                 *self = Self::Opening { abandoned: true };

@@ -9,7 +9,7 @@ pub const DEFAULT_MAX_CHANNELS: u32 = 1024;
 /// before a new slot is made, so the slot vector never grows past the most channels that
 /// were ever live at once (at most `limit`). A freed slot keeps no data.
 #[derive(Debug)]
-pub struct ChannelTable<T> {
+pub(crate) struct ChannelTable<T> {
     slots: Vec<Option<T>>,
     free: Vec<u32>,
     live: u32,
@@ -18,7 +18,7 @@ pub struct ChannelTable<T> {
 
 /// The table already holds its limit of channels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TableFull {
+pub(crate) struct TableFull {
     /// The limit.
     pub limit: u32,
 }
@@ -40,16 +40,13 @@ impl<T> ChannelTable<T> {
     }
 
     /// True when no channel is live.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.live == 0
     }
 
-    /// The limit on live channels.
-    pub fn limit(&self) -> u32 {
-        self.limit
-    }
-
-    /// Slots allocated so far (live or free): the table's memory, for tests and metrics.
+    /// Slots allocated so far (live or free): the table's memory, for tests.
+    #[cfg(test)]
     pub fn slot_count(&self) -> usize {
         self.slots.len()
     }
