@@ -1,0 +1,82 @@
+//! CPU time and resident memory of processes, read from /proc.
+
+/// CPU time (user + system) of every live thread of `pid`, in nanoseconds, from
+/// `/proc/<pid>/task/*/schedstat` (its first field is time spent on a CPU, in ns).
+pub fn cpu_ns(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|f| f.parse::<u64>().ok())
+        })
+        .sum()
+}
+
+/// Total CPU of several processes.
+pub fn cpu_ns_all(pids: &[u32]) -> u64 {
+    pids.iter().map(|&p| cpu_ns(p)).sum()
+}
+
+/// The parent pid and command name of `pid`.
+fn stat(pid: u32) -> Option<(u32, String)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let open = s.find('(')?;
+    let close = s.rfind(')')?;
+    let comm = s[open + 1..close].to_owned();
+    let ppid = s[close + 2..].split_whitespace().nth(1)?.parse().ok()?;
+    Some((ppid, comm))
+}
+
+/// Every live descendant of `root`.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let all: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter_map(|p| Some((p, stat(p)?.0)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for &(c, pp) in &all {
+            if pp == p {
+                out.push(c);
+                frontier.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The per-connection processes of the sshd this process started: descendants of ours named
+/// `sshd` whose parent is itself an `sshd` (the listener's children and their children).
+pub fn sshd_connection_pids() -> Vec<u32> {
+    descendants(std::process::id())
+        .into_iter()
+        .filter(|&p| {
+            stat(p).is_some_and(|(pp, comm)| {
+                comm == "sshd" && stat(pp).is_some_and(|(_, pcomm)| pcomm == "sshd")
+            })
+        })
+        .collect()
+}
+
+/// VmRSS of `pid` in KiB (`self` for this process).
+pub fn rss_kib(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
