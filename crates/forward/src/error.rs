@@ -1,5 +1,7 @@
 //! The one error type of burrow-forward.
 
+use crate::spec::Listen;
+
 /// Which ssh option a bad specification was given to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpecKind {
@@ -70,14 +72,14 @@ pub enum ForwardError {
     /// A local listener could not be bound.
     Bind {
         /// The listen address or path as given.
-        listen: String,
+        listen: Listen,
         /// The socket error.
         source: std::io::Error,
     },
     /// The server refused a remote forward (ssh: `remote port forwarding failed`).
     RemoteForwardRefused {
-        /// The listen address or path as requested.
-        listen: String,
+        /// The listen port or path as requested.
+        listen: Listen,
     },
     /// The SSH session failed or refused something (a channel open, a request).
     Session(burrow::Error),
@@ -126,9 +128,12 @@ impl std::fmt::Display for ForwardError {
             ForwardError::Bind { listen, source } => {
                 write!(f, "cannot listen on {listen}: {source}")
             }
-            ForwardError::RemoteForwardRefused { listen } => {
-                write!(f, "remote port forwarding failed for listen {listen}")
-            }
+            ForwardError::RemoteForwardRefused {
+                listen: Listen::Tcp { port, .. },
+            } => write!(f, "remote port forwarding failed for listen port {port}"),
+            ForwardError::RemoteForwardRefused {
+                listen: Listen::Unix(path),
+            } => write!(f, "remote port forwarding failed for listen path {path}"),
             ForwardError::Session(e) => write!(f, "ssh: {e}"),
             ForwardError::SessionClosed(e) => write!(f, "ssh connection ended: {e}"),
             ForwardError::Io(e) => write!(f, "{e}"),
@@ -162,5 +167,46 @@ impl From<burrow::Error> for ForwardError {
 impl From<std::io::Error> for ForwardError {
     fn from(e: std::io::Error) -> Self {
         ForwardError::Io(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_remote_forward_reads_as_ssh_says_it() {
+        let tcp = ForwardError::RemoteForwardRefused {
+            listen: Listen::Tcp {
+                bind: Some("localhost".to_owned()),
+                port: 8080,
+            },
+        };
+        assert_eq!(
+            tcp.to_string(),
+            "remote port forwarding failed for listen port 8080"
+        );
+        let unix = ForwardError::RemoteForwardRefused {
+            listen: Listen::Unix("/tmp/s".to_owned()),
+        };
+        assert_eq!(
+            unix.to_string(),
+            "remote port forwarding failed for listen path /tmp/s"
+        );
+    }
+
+    #[test]
+    fn bind_error_names_the_listen_address_in_ssh_syntax() {
+        let e = ForwardError::Bind {
+            listen: Listen::Tcp {
+                bind: Some("::1".to_owned()),
+                port: 22,
+            },
+            source: std::io::ErrorKind::AddrInUse.into(),
+        };
+        assert!(
+            e.to_string().starts_with("cannot listen on [::1]:22: "),
+            "{e}"
+        );
     }
 }

@@ -101,7 +101,7 @@ async fn bind_listen(
         }
     };
     r.map_err(|source| ForwardError::Bind {
-        listen: listen.to_string(),
+        listen: listen.clone(),
         source,
     })
 }

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use crate::error::ForwardError;
 use crate::net::Originator;
+use crate::spec::Listen;
 
 /// Forwarded connections waiting for their listener's `accept` (per listener).
 const QUEUE: usize = 64;
@@ -235,7 +236,10 @@ impl RemoteListener {
     ) -> Result<Self, ForwardError> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let refused = || ForwardError::RemoteForwardRefused {
-            listen: format!("port {port}"),
+            listen: Listen::Tcp {
+                bind: Some(bind_host.to_owned()),
+                port,
+            },
         };
         let bound = if port == 0 {
             // Connections may arrive before the reply is processed: park them meanwhile.
@@ -286,7 +290,7 @@ impl RemoteListener {
         if let Err(e) = session.request_remote_streamlocal_forward(path).await {
             routes.remove(&route);
             let refused = ForwardError::RemoteForwardRefused {
-                listen: format!("path {path}"),
+                listen: Listen::Unix(path.to_owned()),
             };
             return Err(remote_error(e, refused));
         }
