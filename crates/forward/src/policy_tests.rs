@@ -1,3 +1,5 @@
+//! Tests of the server forwarding policy: sshd keywords, authorized_keys options, and the stricter of both.
+
 use super::*;
 use crate::bind::BindAddr;
 use burrow_keys::AuthorizedKeys;

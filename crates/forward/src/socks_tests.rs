@@ -1,3 +1,5 @@
+//! Tests of the SOCKS4/4a/5 negotiation: byte vectors, refusals, and arbitrary cuts of the input.
+
 use super::*;
 use proptest::prelude::*;
 

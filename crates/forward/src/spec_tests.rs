@@ -1,3 +1,5 @@
+//! Tests of the -L/-R/-D/-W specification parser: ssh's accepted and refused forms.
+
 use super::*;
 
 fn tcp(bind: Option<&str>, port: u16) -> Listen {
