@@ -12,6 +12,7 @@ use sha2::{Digest as _, Sha256};
 use zeroize::ZeroizeOnDrop;
 
 use crate::KeyError;
+use crate::error::input_name;
 
 /// The SSH name of the key and signature algorithm (RFC 8709 §4).
 pub const ALGORITHM: &str = "ssh-ed25519";
@@ -35,7 +36,7 @@ impl Ed25519PublicKey {
         let name = r.string("public key blob.algorithm")?;
         if name != ALGORITHM.as_bytes() {
             return Err(KeyError::UnsupportedKeyType {
-                name: String::from_utf8_lossy(name).into_owned(),
+                name: input_name(name),
             });
         }
         let key = r.string("ssh-ed25519 public key")?;
@@ -81,7 +82,7 @@ impl Ed25519PublicKey {
         let name = r.string("signature blob.algorithm")?;
         if name != ALGORITHM.as_bytes() {
             return Err(KeyError::SignatureAlgorithmMismatch {
-                found: String::from_utf8_lossy(name).into_owned(),
+                found: input_name(name),
             });
         }
         let sig = r.string("ssh-ed25519 signature")?;
@@ -282,6 +283,23 @@ mod tests {
             pair1().public_key().verify(b"m", &sig),
             Err(KeyError::SignatureVerificationFailed)
         );
+    }
+
+    #[test]
+    fn huge_algorithm_names_from_the_peer_are_cut_in_errors() {
+        let long = "x".repeat(200_000);
+        let mut buf = BytesMut::new();
+        Writer::new(&mut buf).utf8(&long).string(&[0; 64]);
+        let Err(KeyError::UnsupportedKeyType { name }) = Ed25519PublicKey::from_blob(&buf) else {
+            panic!("expected UnsupportedKeyType");
+        };
+        assert_eq!(name, "x".repeat(64));
+        let Err(KeyError::SignatureAlgorithmMismatch { found }) =
+            pair1().public_key().verify(b"m", &buf)
+        else {
+            panic!("expected SignatureAlgorithmMismatch");
+        };
+        assert_eq!(found.chars().count(), 64);
     }
 
     #[test]

@@ -137,6 +137,20 @@ impl fmt::Display for LineWarning {
     }
 }
 
+/// The most characters of a name from the input (a key type, a marker, an option) that an
+/// error keeps; the rest is cut, so a hostile blob cannot make a huge error message.
+pub(crate) const MAX_INPUT_NAME: usize = 64;
+
+/// A name from the input for an error: lossy UTF-8, at most [`MAX_INPUT_NAME`] characters.
+pub(crate) fn input_name(raw: &[u8]) -> String {
+    // A character is at most 4 bytes: look no further than the characters kept.
+    let head = raw.get(..MAX_INPUT_NAME * 4).unwrap_or(raw);
+    String::from_utf8_lossy(head)
+        .chars()
+        .take(MAX_INPUT_NAME)
+        .collect()
+}
+
 impl KeyError {
     /// True when the error means the passphrase was wrong (or the encrypted key corrupt):
     /// check-ints differ, or the aes256-gcm tag does not verify.
@@ -239,5 +253,18 @@ impl std::error::Error for KeyError {
             Self::Decode(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_names_keep_at_most_64_characters_and_survive_bad_utf8() {
+        assert_eq!(input_name(b"ssh-rsa"), "ssh-rsa");
+        assert_eq!(input_name(&[b'a'; 1000]), "a".repeat(MAX_INPUT_NAME));
+        assert_eq!(input_name("é".repeat(100).as_bytes()).chars().count(), 64);
+        assert_eq!(input_name(b"ab\xffcd"), "ab\u{fffd}cd");
     }
 }

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac as _};
 use sha1::Sha1;
 
+use crate::error::input_name;
 use crate::pattern::match_pattern_list;
 use crate::public_key_line::{KeyBlob, next_word, parse_key_file, split_key_fields};
 use crate::{Ed25519PublicKey, KeyError, LineWarning};
@@ -216,7 +217,7 @@ fn parse_line(s: &str, line: usize) -> Result<KnownHostEntry, KeyError> {
             "@revoked" => Marker::Revoked,
             other => {
                 return Err(KeyError::InvalidMarker {
-                    marker: other.chars().take(64).collect(),
+                    marker: input_name(other.as_bytes()),
                 });
             }
         };

@@ -5,6 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use burrow_wire::Reader;
 
+use crate::error::input_name;
 use crate::{ALGORITHM, Ed25519PublicKey, KeyError, LineWarning};
 
 /// Largest decoded key blob accepted from text (an RSA-16384 blob is about 2 KiB).
@@ -151,7 +152,7 @@ pub(crate) fn split_key_fields(s: &str) -> Result<(KeyBlob, &str), KeyError> {
     }
     if !is_known_key_type(algorithm) {
         return Err(KeyError::UnsupportedKeyType {
-            name: algorithm.to_owned(),
+            name: input_name(algorithm.as_bytes()),
         });
     }
     let (b64, comment) = next_word(rest);

@@ -4,6 +4,7 @@
 use super::expiry::parse_expiry_time;
 use super::from::{from_allows, validate_from};
 use crate::KeyError;
+use crate::error::input_name;
 use crate::pattern::match_pattern;
 
 /// Most `permitopen=` (and, separately, `permitlisten=`) options on one line, as OpenSSH.
@@ -128,7 +129,7 @@ impl KeyOptions {
 
 fn bad(name: &str, reason: &'static str) -> KeyError {
     KeyError::BadOption {
-        name: name.chars().take(64).collect(),
+        name: input_name(name.as_bytes()),
         reason,
     }
 }

@@ -16,6 +16,7 @@ pub use armor::decode as decode_armor;
 use cipher::Kdf;
 pub use cipher::{Cipher, MAX_BCRYPT_ROUNDS, MAX_SALT_LEN};
 
+use crate::error::input_name;
 use crate::{ALGORITHM, Ed25519KeyPair, Ed25519PublicKey, KeyError};
 
 /// The magic bytes that open the binary body, including the terminating NUL.
@@ -156,7 +157,7 @@ fn parse_private_section(
     let key_type = r.string("private key type")?;
     if key_type != ALGORITHM.as_bytes() {
         return Err(KeyError::UnsupportedKeyType {
-            name: String::from_utf8_lossy(key_type).into_owned(),
+            name: input_name(key_type),
         });
     }
     let public = r.string("ssh-ed25519 private key public part")?;
