@@ -20,6 +20,9 @@ use crate::packet::{PacketOpener, PacketSealer};
 use crate::rekey::RekeyBase;
 use crate::version::{VersionExchange, our_version_line};
 
+/// The most bytes of description our DISCONNECT carries (OpenSSH formats its own into 1024).
+const MAX_DISCONNECT_DESCRIPTION: usize = 1024;
+
 /// One side of an SSH-2 transport connection (RFC 4253), with no I/O and no clock.
 ///
 /// Feed received bytes to [`Transport::handle_input`], send service payloads with
@@ -344,15 +347,23 @@ impl Transport {
         e
     }
 
+    /// Queues a DISCONNECT. The description is cut to [`MAX_DISCONNECT_DESCRIPTION`] bytes,
+    /// so an error that quotes a huge peer list still fits in one packet.
     fn send_disconnect(&mut self, reason: DisconnectReason, description: &str) {
+        let mut end = description.len().min(MAX_DISCONNECT_DESCRIPTION);
+        while !description.is_char_boundary(end) {
+            end -= 1;
+        }
         let msg = Disconnect {
             reason_code: reason,
-            description: description.into(),
+            description: description.get(..end).unwrap_or_default().into(),
             language_tag: "".into(),
         };
-        // A DISCONNECT that cannot be sealed is dropped: the connection ends either way.
+        // Sealing appends nothing when it fails (a cipher at the end of its keystream); then
+        // no DISCONNECT goes out, what was queued before still does, and the transport is
+        // closed either way.
         if self.seal(&msg.to_bytes()).is_err() {
-            self.out.clear();
+            self.closed = true;
         }
     }
 

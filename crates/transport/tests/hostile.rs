@@ -161,6 +161,36 @@ fn kexinit_with_no_common_algorithm_fails_with_key_exchange_failed() {
 }
 
 #[test]
+fn largest_algorithm_list_with_nothing_in_common_still_gets_a_disconnect() {
+    // A KEXINIT as large as a packet can be, nearly all of it one list of unknown cipher
+    // names: the error quotes that list, but the DISCONNECT must still fit in one packet.
+    let mut kexinit =
+        our_kexinit(Side::Client, &TransportConfig::default(), [9; 16], false).unwrap();
+    let one = |name: &str| burrow_wire::NameList::from_names(&[name]).unwrap();
+    kexinit.kex_algorithms = one("curve25519-sha256");
+    kexinit.encryption_algorithms_client_to_server = one("x");
+    kexinit.encryption_algorithms_server_to_client = one("x");
+    kexinit.mac_algorithms_client_to_server = one("x");
+    kexinit.mac_algorithms_server_to_client = one("x");
+    let base = kexinit.to_bytes().len() - 1;
+    // The largest payload `clear_packet` fits under the 256 KiB packet_length limit.
+    let list_len = 262_132 - base;
+    let count = (list_len - 20) / 16;
+    let mut names: Vec<String> = (0..count).map(|i| format!("c{i:014}")).collect();
+    names.push("z".repeat(list_len - 16 * count));
+    kexinit.encryption_algorithms_client_to_server =
+        burrow_wire::NameList::from_names(&names).unwrap();
+    let payload = kexinit.to_bytes().to_vec();
+    assert_eq!(payload.len(), 262_132);
+    let (err, reason) = feed_clear(server(), &clear_packet(&payload));
+    assert!(
+        matches!(err, TransportError::NoCommonAlgorithm { .. }),
+        "{err}"
+    );
+    assert_eq!(reason, DisconnectReason::KeyExchangeFailed);
+}
+
+#[test]
 fn ignore_during_strict_initial_kex_is_a_violation() {
     let kexinit = clear_packet(&client_kexinit(&TransportConfig::default()));
     let ignore = clear_packet(&[2, 0, 0, 0, 1, b'x']);

@@ -328,3 +328,17 @@ fn payload_in_parts_arrives_joined_whether_held_or_sent() {
         Err(burrow_transport::TransportError::NotAServicePayload { number: 0 })
     ));
 }
+
+#[test]
+fn long_disconnect_text_is_cut_at_a_character_boundary_within_1024_bytes() {
+    let mut pair = Pair::new(TransportConfig::default(), TransportConfig::default(), 23);
+    pair.run();
+    // 'é' is 2 bytes and "x" shifts it, so byte 1024 falls inside a character.
+    let text = format!("x{}", "é".repeat(600_000));
+    pair.client
+        .disconnect(burrow_wire::DisconnectReason::ByApplication, &text);
+    pair.run();
+    let (reason, got) = pair.server_seen.disconnected.clone().unwrap();
+    assert_eq!(reason, burrow_wire::DisconnectReason::ByApplication);
+    assert_eq!(got, format!("x{}", "é".repeat(511)));
+}
