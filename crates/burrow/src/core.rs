@@ -16,6 +16,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::oneshot;
 
 use crate::error::{Error, ErrorKind, Phase};
+use crate::input_alloc::InputAllocation;
 use crate::keepalive::Keepalive;
 use crate::slot::Slots;
 
@@ -97,6 +98,9 @@ pub(crate) struct SessionCore {
     /// Server stop: disconnect once no channel is left, or at this deadline.
     pub(crate) drain_deadline: Option<Instant>,
     scratch: BytesMut,
+    /// The allocation received payloads share, so the connection layer copies data that
+    /// would pin much more than itself.
+    input_alloc: InputAllocation,
 }
 
 impl SessionCore {
@@ -129,6 +133,7 @@ impl SessionCore {
             keepalive: None,
             drain_deadline: None,
             scratch: BytesMut::new(),
+            input_alloc: InputAllocation::default(),
         }
     }
 
@@ -178,6 +183,7 @@ impl SessionCore {
         if let Some(k) = self.keepalive.as_mut() {
             k.on_input(now);
         }
+        self.input_alloc.observe(input);
         loop {
             self.transport
                 .handle_input(input, now)
@@ -242,7 +248,7 @@ impl SessionCore {
         let number = payload.first().copied().unwrap_or(0);
         match (&mut self.conn, number) {
             (Some(conn), 80..=127) => {
-                if let Err(e) = conn.handle_message(&payload) {
+                if let Err(e) = conn.handle_message_in(&payload, self.input_alloc.size()) {
                     return Err(self.error(ErrorKind::Connection(e)));
                 }
                 self.process_connection_events();

@@ -43,6 +43,7 @@ mod driver;
 mod error;
 mod handler;
 mod incoming;
+mod input_alloc;
 mod keepalive;
 mod known_hosts;
 mod route;

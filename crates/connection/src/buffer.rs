@@ -5,15 +5,24 @@ use std::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 
 /// Chunks shorter than this are copied into one growing buffer instead of being kept as
-/// their own `Bytes`. A `Bytes` slice pins the whole packet buffer it came from, and a peer
-/// sending one-byte packets would otherwise make the queue hold one entry (and one pinned
-/// allocation) per byte of window. Bulk data (OpenSSH sends up to 32 KiB per packet) is kept
-/// as is, without a copy. With this, the queue holds at most `2 * window / COALESCE_BELOW + 1`
-/// entries.
+/// their own `Bytes`. A peer sending one-byte packets would otherwise make the queue hold one
+/// entry per byte of window. With this, the queue holds at most `2 * window / COALESCE_BELOW
+/// + 1` entries.
 pub const COALESCE_BELOW: usize = 4096;
 
+/// A chunk is kept without a copy only if it fills at least `1 / MAX_PIN_RATIO` of the
+/// allocation it shares. A `Bytes` slice keeps its whole allocation alive (for payloads cut
+/// from the driver's read buffer: the whole 64 KiB or more of it), so a peer sending one
+/// 4 KiB packet per read would otherwise make a stalled channel pin 16 times its window.
+/// With this rule, what the zero-copy chunks of a channel pin is at most `MAX_PIN_RATIO`
+/// times the bytes they were received with, and bulk data (OpenSSH's 32 KiB packets read
+/// 64 KiB at a time) still travels without a copy.
+pub const MAX_PIN_RATIO: usize = 2;
+
 /// Received data in arrival order. Bounded by the receive window: the connection checks every
-/// packet against the window before pushing it here.
+/// packet against the window before pushing it here. The memory it keeps alive is bounded by
+/// about twice that: zero-copy chunks pin at most [`MAX_PIN_RATIO`] times their bytes, and
+/// the copied tail grows by doubling.
 #[derive(Debug, Default)]
 pub struct RecvBuffer {
     chunks: VecDeque<Bytes>,
@@ -33,13 +42,16 @@ impl RecvBuffer {
         self.len == 0
     }
 
-    /// Appends `data` after everything already buffered.
-    pub fn push(&mut self, data: Bytes) {
+    /// Appends `data` after everything already buffered. `allocation` is the size of the
+    /// allocation `data` shares (its own length if it owns its memory): small chunks, and
+    /// chunks that would pin much more than themselves, are copied.
+    pub fn push(&mut self, data: Bytes, allocation: usize) {
         if data.is_empty() {
             return;
         }
         self.len = self.len.saturating_add(data.len());
-        if data.len() < COALESCE_BELOW {
+        let pins_too_much = allocation > data.len().saturating_mul(MAX_PIN_RATIO);
+        if data.len() < COALESCE_BELOW || pins_too_much {
             self.tail.extend_from_slice(&data);
         } else {
             if !self.tail.is_empty() {
@@ -94,12 +106,15 @@ impl RecvBuffer {
 mod tests {
     use super::*;
 
+    /// The allocation size of a chunk that owns its memory.
+    const OWNED: usize = 0;
+
     #[test]
     fn data_comes_out_in_order() {
         let mut b = RecvBuffer::default();
-        b.push(Bytes::from_static(b"hello "));
-        b.push(Bytes::from(vec![b'x'; 5000]));
-        b.push(Bytes::from_static(b"world"));
+        b.push(Bytes::from_static(b"hello "), OWNED);
+        b.push(Bytes::from(vec![b'x'; 5000]), OWNED);
+        b.push(Bytes::from_static(b"world"), OWNED);
         assert_eq!(b.len(), 5011);
         let mut got = Vec::new();
         while let Some(chunk) = b.pop(4000) {
@@ -117,14 +132,14 @@ mod tests {
         let mut b = RecvBuffer::default();
         let data = Bytes::from(vec![7u8; 8192]);
         let ptr = data.as_ptr();
-        b.push(data);
+        b.push(data, OWNED);
         assert_eq!(b.pop(100_000).unwrap().as_ptr(), ptr);
     }
 
     #[test]
     fn pop_respects_max() {
         let mut b = RecvBuffer::default();
-        b.push(Bytes::from(vec![1u8; 10_000]));
+        b.push(Bytes::from(vec![1u8; 10_000]), OWNED);
         assert_eq!(b.pop(3).unwrap().len(), 3);
         assert_eq!(b.len(), 9997);
         assert_eq!(b.pop(0), None);
@@ -134,7 +149,7 @@ mod tests {
     fn tiny_packets_are_coalesced() {
         let mut b = RecvBuffer::default();
         for _ in 0..100_000 {
-            b.push(Bytes::from_static(b"a"));
+            b.push(Bytes::from_static(b"a"), OWNED);
         }
         assert_eq!(b.entries(), 1);
         assert_eq!(b.len(), 100_000);
@@ -145,8 +160,8 @@ mod tests {
         let mut b = RecvBuffer::default();
         let mut total = 0;
         while total < (2 << 20) {
-            b.push(Bytes::from_static(b"a"));
-            b.push(Bytes::from(vec![0u8; COALESCE_BELOW]));
+            b.push(Bytes::from_static(b"a"), OWNED);
+            b.push(Bytes::from(vec![0u8; COALESCE_BELOW]), OWNED);
             total += 1 + COALESCE_BELOW;
         }
         assert!(b.entries() <= 2 * total / COALESCE_BELOW + 1);
@@ -155,7 +170,7 @@ mod tests {
     #[test]
     fn clear_returns_count_and_empties() {
         let mut b = RecvBuffer::default();
-        b.push(Bytes::from_static(b"abc"));
+        b.push(Bytes::from_static(b"abc"), OWNED);
         assert_eq!(b.clear(), 3);
         assert_eq!(b.pop(10), None);
     }

@@ -76,7 +76,7 @@ mod tests {
             RecvWindow::new(100, 100),
         );
         c.recv_window.on_data(5).unwrap();
-        c.buffer.push(Bytes::from_static(b"hello"));
+        c.buffer.push(Bytes::from_static(b"hello"), 5);
         c.replies.push_pending(1);
         c.outstanding.push_back(ChannelRequestId(2));
         c.drop_queues();

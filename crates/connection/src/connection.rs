@@ -133,13 +133,22 @@ impl Connection {
 
     // ----- input -----
 
-    /// Handles one connection-layer payload (numbers 80-100) from the transport.
+    /// Handles one connection-layer payload (numbers 80-100) from the transport, a payload
+    /// that owns its memory (see [`Connection::handle_message_in`] for one that shares it).
     ///
     /// Takes the payload as `Bytes` rather than a decoded message so that CHANNEL_DATA is
     /// buffered as a slice of it, without a copy. An `Err` with
     /// [`Error::is_peer_error`] means the connection must end with
     /// [`Error::disconnect_reason`]; nothing is half-applied.
     pub fn handle_message(&mut self, payload: &Bytes) -> Result<(), Error> {
+        self.handle_message_in(payload, payload.len())
+    }
+
+    /// Handles one payload that is a slice of a larger allocation of `allocation` bytes (such
+    /// as the driver's read buffer, which the transport decrypts in place). Received data is
+    /// kept without a copy only where that pins at most [`crate::MAX_PIN_RATIO`] times its
+    /// size, so what a stalled channel keeps alive stays about its window.
+    pub fn handle_message_in(&mut self, payload: &Bytes, allocation: usize) -> Result<(), Error> {
         match ConnectionMessage::decode(payload)? {
             ConnectionMessage::GlobalRequest(m) => self.on_global_request(m),
             ConnectionMessage::RequestSuccess(m) => self.on_request_reply(Some(m)),
@@ -150,11 +159,16 @@ impl Connection {
             ConnectionMessage::ChannelWindowAdjust(m) => self.on_window_adjust(m),
             ConnectionMessage::ChannelData(m) => {
                 let data = tail_of(payload, m.data.len());
-                self.on_data(m.recipient_channel, None, data)
+                self.on_data(m.recipient_channel, None, data, allocation)
             }
             ConnectionMessage::ChannelExtendedData(m) => {
                 let data = tail_of(payload, m.data.len());
-                self.on_data(m.recipient_channel, Some(m.data_type_code), data)
+                self.on_data(
+                    m.recipient_channel,
+                    Some(m.data_type_code),
+                    data,
+                    allocation,
+                )
             }
             ConnectionMessage::ChannelEof(m) => self.on_eof(m.recipient_channel),
             ConnectionMessage::ChannelClose(m) => self.on_close(m.recipient_channel),

@@ -591,6 +591,76 @@ fn large_data_shares_the_payload_memory() {
     assert_eq!(chunk.as_ptr(), payload[9..].as_ptr());
 }
 
+/// Feeds a stalled channel (window 256 KiB) CHANNEL_DATA of `chunk` bytes per packet, each
+/// cut from its own 64 KiB "read buffer", until the window is full. Returns how many bytes
+/// of those buffers the connection still keeps alive (a buffer counts whole if any slice of
+/// it is held) and the data read back afterwards.
+fn pinned_by_stalled_channel(chunk: usize) -> (usize, Vec<u8>) {
+    const WINDOW: u32 = 256 << 10;
+    const READ_BUFFER: usize = 64 << 10;
+    let mut c = Connection::new(
+        Side::Server,
+        ConnectionConfig {
+            window_size: WINDOW,
+            max_packet: 32 << 10,
+            ..ConnectionConfig::default()
+        },
+    );
+    c.handle_message(&peer_open(1, 10, 10)).unwrap();
+    let id = LocalChannelId(0);
+    c.accept_channel(id).unwrap();
+    let mut buffers = Vec::new();
+    let mut want = Vec::new();
+    let mut left = WINDOW as usize;
+    while left > 0 {
+        let n = chunk.min(left);
+        let d: Vec<u8> = (0..n).map(|i| (i + want.len()) as u8).collect();
+        want.extend_from_slice(&d);
+        let packet = data(0, &d);
+        let mut buffer = BytesMut::zeroed(READ_BUFFER);
+        buffer[..packet.len()].copy_from_slice(&packet);
+        let buffer = buffer.freeze();
+        c.handle_message_in(&buffer.slice(..packet.len()), READ_BUFFER)
+            .unwrap();
+        buffers.push(buffer);
+        left -= n;
+    }
+    assert_eq!(c.buffered(id), WINDOW as usize);
+    let pinned = buffers.iter().filter(|b| !b.is_unique()).count() * READ_BUFFER;
+    let mut got = Vec::new();
+    while let Some(d) = c.read(id, usize::MAX).unwrap() {
+        got.extend_from_slice(&d);
+    }
+    assert_eq!(got, want);
+    (pinned, got)
+}
+
+#[test]
+fn stalled_channel_pins_at_most_twice_its_window() {
+    for chunk in [4096, 5000, 8192, 16 << 10, 20 << 10, 32 << 10] {
+        let (pinned, _) = pinned_by_stalled_channel(chunk);
+        // Before MAX_PIN_RATIO, 4 KiB packets pinned 16 times the window (4 MiB here).
+        assert!(
+            pinned <= crate::MAX_PIN_RATIO * (256 << 10),
+            "{chunk}-byte packets pin {pinned} bytes"
+        );
+    }
+}
+
+#[test]
+fn bulk_packets_filling_half_a_read_buffer_are_not_copied() {
+    let (pinned, got) = pinned_by_stalled_channel(32 << 10);
+    // Every 32 KiB packet is still a slice of its read buffer: 8 buffers of 64 KiB.
+    assert_eq!(pinned, 8 * (64 << 10));
+    assert_eq!(got.len(), 256 << 10);
+}
+
+#[test]
+fn small_slices_of_a_big_buffer_are_copied() {
+    let (pinned, _) = pinned_by_stalled_channel(8192);
+    assert_eq!(pinned, 0);
+}
+
 #[test]
 fn reading_half_the_window_sends_an_adjust() {
     let (mut c, id) = server_with_channel();

@@ -5,6 +5,7 @@ use burrow_wire::connection::{ChannelClose, ChannelEof, ChannelWindowAdjust, Con
 use burrow_wire::msg;
 use bytes::Bytes;
 
+use crate::buffer::MAX_PIN_RATIO;
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::event::Event;
@@ -31,12 +32,14 @@ impl Connection {
     }
 
     /// The peer's DATA (`ext` is `None`) or EXTENDED_DATA. Checked against the state, the
-    /// maximum packet size and the window before anything is kept.
+    /// maximum packet size and the window before anything is kept. `allocation` is the size
+    /// of the allocation `data` shares (see [`crate::buffer::RecvBuffer::push`]).
     pub(crate) fn on_data(
         &mut self,
         channel: u32,
         ext: Option<u32>,
         data: Bytes,
+        allocation: usize,
     ) -> Result<(), Error> {
         let message = match ext {
             None => msg::CHANNEL_DATA,
@@ -58,13 +61,18 @@ impl Connection {
         match ext {
             None => {
                 let was_empty = c.buffer.is_empty();
-                c.buffer.push(data);
+                c.buffer.push(data, allocation);
                 if was_empty {
                     self.push_event(Event::Readable { channel: id });
                 }
             }
             Some(data_type_code) => {
                 c.ext_pending = c.ext_pending.saturating_add(len);
+                let data = if allocation > data.len().saturating_mul(MAX_PIN_RATIO) {
+                    Bytes::copy_from_slice(&data)
+                } else {
+                    data
+                };
                 self.push_event(Event::ExtendedData {
                     channel: id,
                     data_type_code,
