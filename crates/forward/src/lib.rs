@@ -36,7 +36,7 @@ pub use pump::{Origin, join};
 pub use remote::{ForwardedConnection, RemoteForwards, RemoteListener};
 pub use remote_forward::RemoteForward;
 pub use run::{RunningForwards, start_forwards};
-pub use server::{ForwardServer, Requester};
+pub use server::{DEFAULT_MAX_LISTENERS, ForwardServer, Requester};
 pub use server_listen::SessionForwards;
 pub use spec::{Connect, Forward, ForwardSpec, Listen, parse_stdio};
 pub use stats::{ForwardStats, StatsSnapshot};

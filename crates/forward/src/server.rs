@@ -30,12 +30,17 @@ pub struct Requester<'a> {
     pub key: &'a KeyOptions,
 }
 
+/// The default bound on remote-forward listeners one connection may hold (OpenSSH counts
+/// them among its channels, at most 16384 per connection).
+pub const DEFAULT_MAX_LISTENERS: usize = 1024;
+
 /// The forwarding side of a server: answers channel opens and global requests.
 #[derive(Debug, Clone)]
 pub struct ForwardServer {
     policy: Arc<ForwardPolicy>,
     connect_timeout: Duration,
     stats: Arc<ForwardStats>,
+    max_listeners: usize,
 }
 
 /// The io error text without Rust's " (os error N)" suffix, as sshd's strerror.
@@ -54,7 +59,17 @@ impl ForwardServer {
             policy: Arc::new(policy),
             connect_timeout,
             stats: ForwardStats::new(),
+            max_listeners: DEFAULT_MAX_LISTENERS,
         }
+    }
+
+    /// Bounds the remote-forward listeners of one connection (default
+    /// [`DEFAULT_MAX_LISTENERS`]); requests past it are refused. Requests still binding are
+    /// not counted yet, so the bound can be passed by the connection's pending global
+    /// requests at most (themselves bounded by the connection layer).
+    pub fn with_max_listeners(mut self, max: usize) -> Self {
+        self.max_listeners = max;
+        self
     }
 
     /// The policy in force.
@@ -163,7 +178,7 @@ impl ForwardServer {
                     port: port_to_bind,
                     want_reply: true,
                 };
-                if !self.decide(who, &check) {
+                if !self.decide(who, &check) || !self.has_room(who, forwards) {
                     request.reject();
                     return;
                 }
@@ -184,7 +199,7 @@ impl ForwardServer {
             }
             GlobalRequestKind::StreamlocalForward { socket_path } => {
                 let check = ForwardRequest::StreamlocalForward { path: &socket_path };
-                if !self.decide(who, &check) {
+                if !self.decide(who, &check) || !self.has_room(who, forwards) {
                     request.reject();
                     return;
                 }
@@ -195,6 +210,21 @@ impl ForwardServer {
             }
             _ => request.reject(),
         }
+    }
+
+    /// True while the connection holds fewer listeners than allowed; logs a refusal.
+    fn has_room(&self, who: &Requester<'_>, forwards: &SessionForwards) -> bool {
+        let open = forwards.len();
+        if open < self.max_listeners {
+            return true;
+        }
+        tracing::info!(
+            user = who.user,
+            open,
+            limit = self.max_listeners,
+            "remote forward refused: too many listeners"
+        );
+        false
     }
 
     fn spawn_tcp_listener(

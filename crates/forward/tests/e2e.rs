@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use burrow_forward::policy::{AllowForwarding, PermitList};
 use burrow_forward::{
-    Connect, ForwardError, ForwardOptions, ForwardPolicy, ForwardSpec, Listen, LocalForward,
-    RemoteForward, RemoteListener, open_direct, start_forwards, stdio_forward,
+    Connect, ForwardError, ForwardOptions, ForwardPolicy, ForwardServer, ForwardSpec, Listen,
+    LocalForward, RemoteForward, RemoteListener, open_direct, start_forwards, stdio_forward,
 };
 use burrow_keys::KeyOptions;
 use common::*;
@@ -255,6 +255,33 @@ async fn remote_forward_refused_by_policy_is_an_error() {
         matches!(err, ForwardError::RemoteForwardRefused { .. }),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_forwards_past_the_listener_limit_are_refused() {
+    let server =
+        ForwardServer::new(ForwardPolicy::default(), Duration::from_secs(5)).with_max_listeners(2);
+    let p = pair_with(server, KeyOptions::unrestricted()).await;
+    let (listen, opts) = (loopback(0), ForwardOptions::default());
+    let start = || RemoteForward::start(&p.session, &p.routes, &listen, Some(to(1)), &opts);
+    let first = start().await.unwrap();
+    let _second = start().await.unwrap();
+    let err = start().await.unwrap_err();
+    assert!(
+        matches!(err, ForwardError::RemoteForwardRefused { .. }),
+        "{err}"
+    );
+    // Cancelling one makes room again.
+    drop(first);
+    let mut again = Err(err);
+    for _ in 0..100 {
+        again = start().await;
+        if again.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(again.is_ok(), "no room after a cancel");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,11 +37,16 @@ pub fn keys() -> (Ed25519KeyPair, Ed25519KeyPair) {
 /// A burrow server applying `policy` with `key` as the user's authorized_keys options, and a
 /// client session to it.
 pub async fn pair(policy: ForwardPolicy, key: KeyOptions) -> Pair {
+    pair_with(ForwardServer::new(policy, Duration::from_secs(5)), key).await
+}
+
+/// [`pair`] with a server configured by the caller.
+pub async fn pair_with(forward_server: ForwardServer, key: KeyOptions) -> Pair {
     let (host, user) = keys();
     let user_pub = user.public_key();
     let auth =
         move |_peer: &str, _user: &str, k: &Ed25519PublicKey| (*k == user_pub).then(|| key.clone());
-    let handler = ForwardHandler::new(ForwardServer::new(policy, Duration::from_secs(5)), auth);
+    let handler = ForwardHandler::new(forward_server, auth);
     let server = Server::bind("127.0.0.1:0", ServerConfig::new(host), handler)
         .await
         .unwrap();
