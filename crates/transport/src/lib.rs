@@ -2,7 +2,7 @@
 //! binary packet protocol, ciphers and MACs, curve25519 key exchange, strict kex and rekeying.
 #![forbid(unsafe_code)]
 
-pub mod admission;
+mod admission;
 pub mod cipher;
 mod client;
 pub mod config;
@@ -13,7 +13,7 @@ mod handshake;
 pub mod kex;
 pub mod negotiate;
 pub mod packet;
-pub mod prefs;
+mod prefs;
 pub mod rekey;
 mod server;
 pub mod service;
