@@ -1,4 +1,5 @@
-//! Test helpers: fixed keys for every algorithm pair and a predictable "random" source.
+//! Test helpers: fixed keys for every algorithm pair, a predictable "random" source, and
+//! hex decoding for test vectors.
 
 use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
@@ -65,4 +66,12 @@ pub(crate) fn all_suites() -> Vec<(CipherAlg, Option<MacAlg>)> {
         }
     }
     suites
+}
+
+/// The bytes of a hex test vector (no separators).
+pub(crate) fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }

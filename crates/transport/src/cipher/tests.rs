@@ -1,6 +1,6 @@
 //! Algorithm tables and known-answer packets computed independently (testdata/README.md).
 
-use super::testing::{PatternRng, all_suites, fixed_keys};
+use super::testing::{PatternRng, all_suites, fixed_keys, hex};
 use super::*;
 use crate::packet::{PacketOpener, PacketSealer};
 use bytes::BytesMut;
@@ -12,13 +12,6 @@ const KAT_PAYLOADS: [&[u8]; 2] = [
     b"\x02\x00\x00\x00\x03abc",
 ];
 const KAT_FIRST_SEQ: u32 = 0xffff_ffff;
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 fn kat_lines() -> Vec<(CipherAlg, Option<MacAlg>, Vec<u8>)> {
     KAT.lines()

@@ -99,13 +99,7 @@ impl SharedSecret {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::cipher::testing::hex;
 
     fn arr(s: &str) -> [u8; 32] {
         hex(s).try_into().unwrap()

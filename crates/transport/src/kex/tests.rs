@@ -3,13 +3,7 @@
 //! the inputs are the RFC 7748 §6.1 X25519 example plus fixed version lines and KEXINITs.
 
 use super::*;
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use crate::cipher::testing::hex;
 
 fn string(b: &[u8]) -> Vec<u8> {
     let mut v = (b.len() as u32).to_be_bytes().to_vec();
