@@ -10,9 +10,10 @@ use crate::id::RemoteChannelId;
 /// One connection-layer payload to send, in order.
 ///
 /// Channel data is not encoded here: the application's `Bytes` travels untouched to the
-/// transport, which copies it once, into the packet buffer it encrypts in place. Use
-/// [`Outgoing::encode`] for a single contiguous payload, or [`Outgoing::Data`]'s parts to
-/// write the 9-byte header and the data separately.
+/// transport, which copies it once, into the packet buffer it encrypts in place. For that,
+/// pass [`Outgoing::Data`]'s 9-byte header (`encode_channel_data_header`) and its data as
+/// two parts to burrow-transport's `Transport::send_payload_parts`; [`Outgoing::encode`]
+/// makes one contiguous payload instead, at the cost of a second copy of the data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outgoing {
     /// SSH_MSG_CHANNEL_DATA to the peer's channel `recipient`; `data` fits its window and
