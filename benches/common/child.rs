@@ -57,7 +57,7 @@ fn ready(what: &str) {
     out.flush().unwrap();
 }
 
-/// A client config for the lab's sshd: its host key only, the lab key file, optional cipher.
+/// A client config for the lab's sshd (or burrow server): its host key only, the lab key file, optional cipher.
 fn client_config() -> ClientConfig {
     let expected = unhex(&var("BB_HOST_KEY"));
     let check = move |_: &str, _: u16, k: &Ed25519PublicKey| k.to_blob() == expected;
@@ -87,13 +87,17 @@ fn target() -> Connect {
     }
 }
 
-/// `burrow -N -L 0:127.0.0.1:<target>`: prints `READY <port>` once the listener is bound.
+/// `burrow -N -L <BB_LISTEN_PORT or 0>:127.0.0.1:<target>`: prints `READY <port>` once the listener is bound.
 async fn client_forward() {
     exit_on_stdin_eof();
     let session = connect().await;
+    let port = std::env::var("BB_LISTEN_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     let listen = Listen::Tcp {
         bind: Some("127.0.0.1".into()),
-        port: 0,
+        port,
     };
     let fwd = LocalForward::local(&session, &listen, target(), &ForwardOptions::default())
         .await
@@ -103,7 +107,8 @@ async fn client_forward() {
     panic!("forward ended: {why}");
 }
 
-/// A burrow server with `ForwardHandler` letting the key `BB_AUTH_BLOB` in.
+/// A burrow server with `ForwardHandler` letting the key `BB_AUTH_BLOB` in;
+/// `BB_AUTH_DELAY_MS=<delay>+<jitter>` overrides the userauth failure (and PK_OK) delay.
 async fn server() {
     exit_on_stdin_eof();
     let blob = unhex(&var("BB_AUTH_BLOB"));
@@ -113,17 +118,30 @@ async fn server() {
     let policy = ForwardPolicy::default();
     let handler = ForwardHandler::new(ForwardServer::new(policy, Duration::from_secs(5)), auth);
     let host = Ed25519KeyPair::from_seed(&[0x5A; 32]);
-    let server = Server::bind("127.0.0.1:0", ServerConfig::new(host), handler)
-        .await
-        .unwrap();
+    let mut config = ServerConfig::new(host);
+    if let Ok(ms) = std::env::var("BB_AUTH_DELAY_MS") {
+        // failure_delay + failure_jitter: also the hold on PK_OK.
+        let (delay, jitter) = ms.split_once('+').unwrap();
+        config.userauth.failure_delay = Duration::from_millis(delay.parse().unwrap());
+        config.userauth.failure_jitter = Duration::from_millis(jitter.parse().unwrap());
+    }
+    let server = Server::bind("127.0.0.1:0", config, handler).await.unwrap();
     ready(&format!("READY {}", server.local_addr().unwrap().port()));
     server.run().await.unwrap();
 }
 
-/// `burrow -W 127.0.0.1:<target>`: stdin and stdout joined to a direct-tcpip channel.
+/// `burrow -W 127.0.0.1:<target>`: stdin and stdout (pipes) joined to a direct-tcpip
+/// channel. Not `tokio::io::stdout()`: that is line-buffered and the forward only flushes at
+/// EOF, so a byte without a newline would never arrive (see benches/README.md).
 async fn stdio() {
+    use std::os::fd::AsFd;
+    use tokio::net::unix::pipe;
     let session = connect().await;
-    burrow_forward::stdio_forward(&session, &target(), tokio::io::stdin(), tokio::io::stdout())
+    let input = std::io::stdin().as_fd().try_clone_to_owned().unwrap();
+    let output = std::io::stdout().as_fd().try_clone_to_owned().unwrap();
+    let input = pipe::Receiver::from_owned_fd(input).unwrap();
+    let output = pipe::Sender::from_owned_fd(output).unwrap();
+    burrow_forward::stdio_forward(&session, &target(), input, output)
         .await
         .unwrap();
     session.disconnect().await;

@@ -90,24 +90,24 @@ pub fn push(port: u16, total: u64) -> u64 {
     u64::from_be_bytes(count)
 }
 
-/// `n` one-byte round trips through `port` after `warmup` unmeasured ones; each in µs.
-/// `mode_byte`: send `E` first (for [`target`]).
-pub fn ping_pong(port: u16, mode_byte: bool, warmup: usize, n: usize) -> Vec<f64> {
+/// A connection to [`target`] in echo mode, for [`ping_pong`].
+pub fn ping_pong_conn(port: u16) -> TcpStream {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_nodelay(true).unwrap();
-    if mode_byte {
-        s.write_all(b"E").unwrap();
-    }
+    s.write_all(b"E").unwrap();
+    s
+}
+
+/// `n` one-byte round trips on `s`; each in µs.
+pub fn ping_pong(s: &mut TcpStream, n: usize) -> Vec<f64> {
     let mut b = [0u8; 1];
     let mut out = Vec::with_capacity(n);
-    for i in 0..warmup + n {
+    for i in 0..n {
         let t = std::time::Instant::now();
         s.write_all(&[i as u8]).unwrap();
         s.read_exact(&mut b).unwrap();
+        out.push(t.elapsed().as_secs_f64() * 1e6);
         assert_eq!(b[0], i as u8);
-        if i >= warmup {
-            out.push(t.elapsed().as_secs_f64() * 1e6);
-        }
     }
     out
 }
