@@ -14,6 +14,10 @@ use crate::error::{Error, ErrorKind};
 
 /// How much free space the input buffer gets before each read: many packets per syscall.
 const READ_CHUNK: usize = 64 << 10;
+/// While this much is queued for a peer that is not reading, stop reading from it: every
+/// reply it provokes (UNIMPLEMENTED, request failures, keepalive answers) would otherwise queue
+/// without bound. Channel data alone never gets here: it stops at `SEND_HIGH_WATER`.
+const READ_PAUSE_OUTPUT: usize = 4 * crate::core::SEND_HIGH_WATER;
 
 /// How long the driver tries to deliver a final DISCONNECT.
 const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -117,7 +121,7 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
         let mut timed_out = false;
         let io_error = |e: std::io::Error, s: &Shared| s.lock().error(ErrorKind::Io(e));
         tokio::select! {
-            r = self.rd.read_buf(&mut self.input) => match r {
+            r = self.rd.read_buf(&mut self.input), if self.output.len() < READ_PAUSE_OUTPUT => match r {
                 Ok(0) => return Err(self.shared.lock().error(ErrorKind::PeerClosedSocket)),
                 Ok(_) => got_input = true,
                 Err(e) => return Err(io_error(e, &self.shared)),
