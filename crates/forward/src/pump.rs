@@ -34,6 +34,9 @@ struct Half {
     eof: bool,
     done: bool,
     total: u64,
+    /// Bytes were written since the last flush. A buffered writer (tokio's `Stdout` for
+    /// `-W`) must be flushed once the reader runs dry, or what follows the last newline waits.
+    unflushed: bool,
     /// Whether this direction's reads count as `bytes_out` (else `bytes_in`).
     outward: bool,
 }
@@ -47,6 +50,7 @@ impl Half {
             eof: false,
             done: false,
             total: 0,
+            unflushed: false,
             outward,
         }
     }
@@ -74,6 +78,10 @@ impl Half {
                 match polled {
                     Poll::Pending => {
                         self.buf = None;
+                        if self.unflushed {
+                            ready!(Pin::new(&mut *w).poll_flush(cx))?;
+                            self.unflushed = false;
+                        }
                         return Poll::Pending;
                     }
                     Poll::Ready(r) => r?,
@@ -101,6 +109,7 @@ impl Half {
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
                 self.start += n;
+                self.unflushed = true;
                 self.total = self
                     .total
                     .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));

@@ -421,6 +421,27 @@ async fn stdio_forward_joins_reader_and_writer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdio_forward_flushes_a_buffered_writer_when_input_runs_dry() {
+    // `-W` writes to tokio's line-buffered Stdout; one byte without a newline must still come
+    // out while the input stays open (request/response protocols such as SSH over -W).
+    let target = echo_server().await;
+    let p = pair(ForwardPolicy::default(), KeyOptions::unrestricted()).await;
+    let (mut in_w, in_r) = tokio::io::duplex(1 << 16);
+    let (out_w, mut out_r) = tokio::io::duplex(1 << 16);
+    let buffered = tokio::io::BufWriter::new(out_w);
+    let session = p.session.clone();
+    let port = target.port();
+    tokio::spawn(async move { stdio_forward(&session, &to(port), in_r, buffered).await });
+    in_w.write_all(b"x").await.unwrap();
+    let mut got = [0u8; 1];
+    tokio::time::timeout(Duration::from_secs(10), out_r.read_exact(&mut got))
+        .await
+        .expect("the echoed byte stayed in the writer's buffer")
+        .unwrap();
+    assert_eq!(&got, b"x");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unix_socket_forwards_both_ways() {
     let dir = temp_dir("unix");
     let target = dir.join("target.sock");
