@@ -20,7 +20,7 @@ pub struct ServerConfig {
     pub max_auth_tries: u32,
     /// LoginGraceTime: time from the start of userauth until the server gives up.
     pub login_grace_time: Duration,
-    /// Every refused (or PK_OK-answered) request is answered no sooner than this after it
+    /// Every refused request is answered no sooner than this after it
     /// arrived...
     pub failure_delay: Duration,
     /// ...plus a random extra of up to this much (from the injected RNG).

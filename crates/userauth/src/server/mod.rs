@@ -271,7 +271,10 @@ impl<P> Server<P> {
         };
         match outcome {
             Outcome::Success(method, permissions) => self.on_success(req, method, permissions),
-            Outcome::PkOk(reply) => self.outbox.push(reply, held, Then::Nothing),
+            // PK_OK answers at once, as sshd does: the reply itself already says the key is
+            // acceptable, so holding it hides nothing and costs OpenSSH clients (which always
+            // query before signing) a full failure delay per login.
+            Outcome::PkOk(reply) => self.outbox.push(reply, None, Then::Nothing),
             Outcome::Fail => self.on_failure(is_none, held),
         }
         Ok(())
