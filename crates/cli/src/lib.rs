@@ -3,7 +3,13 @@
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod client;
 pub mod config;
+pub mod daemon;
+pub mod demo;
 mod error;
+pub mod fsglob;
+pub mod logging;
+pub mod sys;
 
 pub use error::CliError;

@@ -1,0 +1,88 @@
+//! The `burrow` program: arguments, configuration, connection, forwards, `-W`, a remote
+//! command, `-f`, signals, and ssh's messages and exit statuses.
+
+mod background;
+mod connect;
+mod hostkey;
+mod options;
+mod prompt;
+mod run;
+
+pub use connect::{Failure, client_config, connect_chain, failure};
+pub use hostkey::CliHostKeyCheck;
+
+use crate::args::ClientArgs;
+use crate::config::client::LocalEnv;
+use crate::config::value::LogLevel;
+
+/// ssh's exit status for its own failures.
+pub const EXIT_FAILURE: i32 = 255;
+
+/// Runs `burrow` with `argv` and returns the exit status.
+pub fn main(argv: Vec<String>) -> i32 {
+    let args = match ClientArgs::parse_from_argv(&argv) {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_FAILURE } else { 0 };
+            if let Err(io) = e.print() {
+                eprintln!("burrow: {io}");
+            }
+            return code;
+        }
+    };
+    if let Err(e) = args.validate() {
+        eprintln!("burrow: {e}");
+        return EXIT_FAILURE;
+    }
+    if args.version {
+        eprintln!("burrow {} (SSH-2.0, ssh-ed25519 only)", env!("CARGO_PKG_VERSION"));
+        return 0;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("burrow: cannot start the runtime: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    if args.demo {
+        crate::logging::init(LogLevel::Error.raised_by_verbosity(args.verbose));
+        return runtime.block_on(crate::demo::run());
+    }
+    let me = crate::sys::current_user();
+    let env = LocalEnv {
+        home: me.home,
+        user: me.name,
+    };
+    let settings = match options::destination_settings(&args, &env) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("burrow: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let level = if args.quiet {
+        LogLevel::Quiet
+    } else {
+        settings.log_level.raised_by_verbosity(args.verbose)
+    };
+    crate::logging::init(level);
+    if args.background && !background::is_child() {
+        return background::spawn_and_wait(&argv);
+    }
+    let mut jumps = Vec::new();
+    for hop in &settings.jumps {
+        match options::jump_settings(&args, hop, &env) {
+            Ok(s) => jumps.push(s),
+            Err(e) => {
+                eprintln!("burrow: {e}");
+                return EXIT_FAILURE;
+            }
+        }
+    }
+    runtime.block_on(run::run(&args, settings, jumps, level))
+}

@@ -1,0 +1,130 @@
+//! Reads the command line and the configuration files into `ClientSettings` for the
+//! destination and for each jump host.
+
+use std::path::Path;
+
+use crate::CliError;
+use crate::args::{ClientArgs, Destination};
+use crate::config::client::{ClientSettings, LocalEnv, expand_tilde};
+use crate::config::jump::JumpHost;
+use crate::config::ssh_config::{SourceFile, SshOptions, Warning, WarningKind, read_config};
+use crate::fsglob;
+
+/// The system-wide client configuration, read after the user's (as ssh).
+pub const SYSTEM_CONFIG: &str = "/etc/ssh/ssh_config";
+
+/// Settings for the destination of `args`.
+pub fn destination_settings(args: &ClientArgs, env: &LocalEnv) -> Result<ClientSettings, CliError> {
+    let dest = Destination::parse(args.destination.as_deref().unwrap_or_default())?;
+    let mut opts = SshOptions::default();
+    let mut warnings = Vec::new();
+    args.apply_to(&mut opts, &mut warnings)?;
+    read_files(args.config_file.as_deref(), &dest.host, env, &mut opts, &mut warnings)?;
+    report(&warnings);
+    ClientSettings::resolve(&dest.host, &opts, env)
+}
+
+/// Settings for one jump host: its own user and port, then the configuration files, as
+/// ssh does for the `-W` connection it runs for each hop. `-o` options apply too.
+pub fn jump_settings(
+    args: &ClientArgs,
+    hop: &JumpHost,
+    env: &LocalEnv,
+) -> Result<ClientSettings, CliError> {
+    let mut opts = SshOptions {
+        port: hop.port,
+        user: hop.user.clone(),
+        ..SshOptions::default()
+    };
+    let mut warnings = Vec::new();
+    for o in &args.options {
+        crate::config::ssh_config::apply_option(&mut opts, o, &mut warnings)?;
+    }
+    read_files(args.config_file.as_deref(), &hop.host, env, &mut opts, &mut warnings)?;
+    // Forwards and jumps of a hop's own configuration are not used: the chain is flat.
+    opts.local_forwards.clear();
+    opts.remote_forwards.clear();
+    opts.dynamic_forwards.clear();
+    opts.proxy_jump = None;
+    ClientSettings::resolve(&hop.host, &opts, env)
+}
+
+fn read_files(
+    config_file: Option<&str>,
+    host: &str,
+    env: &LocalEnv,
+    opts: &mut SshOptions,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), CliError> {
+    let user_dir = format!("{}/.ssh", env.home.trim_end_matches('/'));
+    match config_file {
+        Some(f) if f.eq_ignore_ascii_case("none") => Ok(()),
+        Some(f) => {
+            let path = expand_tilde(f, &env.home);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                CliError::Usage(format!("Can't open user config file {path}: {}", crate::sys::strerror(&e)))
+            })?;
+            read_one(opts, host, &path, text, &user_dir, env, warnings)
+        }
+        None => {
+            let user = format!("{user_dir}/config");
+            if let Ok(text) = std::fs::read_to_string(&user) {
+                read_one(opts, host, &user, text, &user_dir, env, warnings)?;
+            }
+            if let Ok(text) = std::fs::read_to_string(SYSTEM_CONFIG) {
+                read_one(opts, host, SYSTEM_CONFIG, text, "/etc/ssh", env, warnings)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read_one(
+    opts: &mut SshOptions,
+    host: &str,
+    name: &str,
+    text: String,
+    include_base: &str,
+    env: &LocalEnv,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), CliError> {
+    let file = SourceFile {
+        name: name.to_owned(),
+        text,
+    };
+    let mut include = |pattern: &str| include_files(pattern, include_base, &env.home);
+    read_config(opts, host, &file, &mut include, warnings)
+}
+
+/// The files an `Include` argument names: `~` expanded, relative to `base`, globbed.
+fn include_files(pattern: &str, base: &str, home: &str) -> Vec<SourceFile> {
+    let expanded = expand_tilde(pattern, home);
+    let absolute = if Path::new(&expanded).is_absolute() {
+        expanded
+    } else {
+        format!("{}/{expanded}", base.trim_end_matches('/'))
+    };
+    fsglob::expand(&absolute)
+        .into_iter()
+        .filter_map(|p| match std::fs::read_to_string(&p) {
+            Ok(text) => Some(SourceFile {
+                name: p.display().to_string(),
+                text,
+            }),
+            Err(e) => {
+                tracing::debug!("Include {}: {}", p.display(), crate::sys::strerror(&e));
+                None
+            }
+        })
+        .collect()
+}
+
+/// Prints ignored configuration lines: unknown keywords always (as ssh), the rest with -v.
+fn report(warnings: &[Warning]) {
+    for w in warnings {
+        match w.kind {
+            WarningKind::BadOption => eprintln!("{w}"),
+            WarningKind::Unsupported | WarningKind::MatchSkipped => tracing::debug!("{w}"),
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! After the connection is up: forwards, `-W`, a remote command, `-f`, and shutdown on
+//! SIGINT/SIGTERM or when the connection ends.
+
+use std::time::Duration;
+
+use burrow::{Channel, ExitInfo, Session};
+use burrow_forward::{ForwardOptions, RemoteForwards, parse_stdio, start_forwards, stdio_forward};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::{EXIT_FAILURE, background, connect};
+use crate::args::ClientArgs;
+use crate::config::client::ClientSettings;
+use crate::config::value::LogLevel;
+
+/// Connects and does what the command line asks; returns the exit status.
+pub async fn run(
+    args: &ClientArgs,
+    settings: ClientSettings,
+    jumps: Vec<ClientSettings>,
+    level: LogLevel,
+) -> i32 {
+    let routes = RemoteForwards::new();
+    let (session, _jump_sessions) =
+        match connect::connect_chain(&settings, &jumps, routes.clone()).await {
+            Ok(s) => s,
+            Err(f) => {
+                for line in f.lines {
+                    eprintln!("{line}");
+                }
+                return EXIT_FAILURE;
+            }
+        };
+    if let Some(target) = &args.stdio {
+        return stdio(&session, target).await;
+    }
+    let opts = ForwardOptions {
+        gateway_ports: settings.gateway_ports,
+        ..ForwardOptions::default()
+    };
+    let running = match start_forwards(
+        &session,
+        &routes,
+        &settings.forwards,
+        &opts,
+        settings.exit_on_forward_failure,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("burrow: {e}");
+            session.disconnect().await;
+            return EXIT_FAILURE;
+        }
+    };
+    if level >= LogLevel::Info {
+        for line in &running.allocated {
+            eprintln!("{line}");
+        }
+    }
+    background::report_ready();
+    let command = (!args.no_command && !args.command.is_empty()).then(|| args.command.join(" "));
+    let status = match command {
+        Some(cmd) => tokio::select! {
+            code = exec(&session, &cmd, args.null_stdin || args.background) => code,
+            sig = shutdown_signal() => { tracing::debug!("received {sig}"); EXIT_FAILURE }
+        },
+        None => tokio::select! {
+            why = running.wait() => {
+                tracing::debug!("forwards ended: {why}");
+                let e = session.closed().await;
+                if !matches!(*e.kind, burrow::ErrorKind::LocallyClosed) {
+                    eprintln!("Connection to {} closed by remote host.", settings.host_name);
+                }
+                EXIT_FAILURE
+            }
+            sig = shutdown_signal() => { tracing::debug!("received {sig}, disconnecting"); EXIT_FAILURE }
+        },
+    };
+    session.disconnect().await;
+    status
+}
+
+/// `-W host:port`: stdin and stdout joined to a direct-tcpip channel.
+async fn stdio(session: &Session, target: &str) -> i32 {
+    let target = match parse_stdio(target) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("burrow: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let result = stdio_forward(session, &target, tokio::io::stdin(), tokio::io::stdout()).await;
+    session.disconnect().await;
+    match result {
+        Ok(_) => 0,
+        Err(e) => {
+            eprintln!("channel 0: open failed: {e}");
+            eprintln!("stdio forwarding failed");
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// Runs `cmd` on the server: stdin to it (unless `-n`), its stdout and stderr to ours; its
+/// exit status becomes ours (255 for a signal or no status, as ssh).
+async fn exec(session: &Session, cmd: &str, null_stdin: bool) -> i32 {
+    let mut channel = match session.exec(cmd).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("burrow: exec request failed: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let mut stdin = if null_stdin {
+        send_eof(&channel);
+        None
+    } else {
+        Some(tokio::io::stdin())
+    };
+    let mut stdout = tokio::io::stdout();
+    let mut stderr = tokio::io::stderr();
+    let (mut buf, mut inbuf) = (vec![0u8; 32 << 10], vec![0u8; 32 << 10]);
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    loop {
+        tokio::select! {
+            n = channel.read(&mut buf) => {
+                let Some(chunk) = n.ok().filter(|&n| n > 0).and_then(|n| buf.get(..n)) else {
+                    break;
+                };
+                if stdout.write_all(chunk).await.is_err() || stdout.flush().await.is_err() {
+                    break;
+                }
+            }
+            n = read_opt(&mut stdin, &mut inbuf) => {
+                match n.ok().filter(|&n| n > 0).and_then(|n| inbuf.get(..n)) {
+                    Some(chunk) => {
+                        if channel.write_all(chunk).await.is_err() {
+                            stdin = None;
+                        }
+                    }
+                    None => {
+                        stdin = None;
+                        send_eof(&channel);
+                    }
+                }
+            }
+            _ = tick.tick() => copy_stderr(&channel, &mut stderr).await,
+        }
+    }
+    copy_stderr(&channel, &mut stderr).await;
+    let exit = channel.exit_status().await;
+    copy_stderr(&channel, &mut stderr).await;
+    match exit {
+        Some(ExitInfo::Status(code)) => i32::try_from(code & 0xff).unwrap_or(EXIT_FAILURE),
+        Some(ExitInfo::Signal(sig)) => {
+            eprintln!("burrow: remote command killed by signal {sig}");
+            EXIT_FAILURE
+        }
+        None => EXIT_FAILURE,
+    }
+}
+
+fn send_eof(channel: &Channel) {
+    if let Err(e) = channel.send_eof() {
+        tracing::debug!("eof to the command: {e}");
+    }
+}
+
+/// Reads stdin while it is open; never completes once it is closed.
+async fn read_opt(stdin: &mut Option<tokio::io::Stdin>, buf: &mut [u8]) -> std::io::Result<usize> {
+    match stdin {
+        Some(s) => s.read(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn copy_stderr(channel: &Channel, stderr: &mut tokio::io::Stderr) {
+    let data = channel.take_stderr();
+    if !data.is_empty() && stderr.write_all(&data).await.is_err() {
+        tracing::debug!("stderr closed");
+    }
+}
+
+/// Waits for SIGINT or SIGTERM; names the one that came.
+async fn shutdown_signal() -> &'static str {
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}

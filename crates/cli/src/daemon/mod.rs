@@ -1,0 +1,1 @@
+//! The `burrowd` program.
