@@ -1,1 +1,192 @@
-//! The `burrowd` program.
+//! The `burrowd` program: a forwarding-only SSH server with sshd's flags, configuration
+//! subset, log lines and signals (SIGTERM drains and exits 0, SIGHUP reloads).
+
+mod auth;
+mod handler;
+pub mod hostkey;
+mod settings;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use burrow::{Server, ServerStop};
+use tokio::signal::unix::{SignalKind, signal};
+
+pub use handler::{DaemonHandler, SESSION_REFUSED};
+
+use crate::args::ServerArgs;
+use crate::sys::PasswdEntry;
+
+/// sshd's exit status for fatal errors.
+pub const EXIT_FAILURE: i32 = 255;
+/// How long live connections may drain after SIGTERM.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
+
+/// Runs `burrowd` with `argv` and returns the exit status.
+pub fn main(argv: Vec<String>) -> i32 {
+    let args = match ServerArgs::parse_from_argv(&argv) {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            if let Err(io) = e.print() {
+                eprintln!("burrowd: {io}");
+            }
+            return code;
+        }
+    };
+    if let Some(path) = &args.generate_host_key {
+        return match hostkey::generate(path.as_ref()) {
+            Ok(key) => {
+                println!(
+                    "Generated ed25519 host key {path} ({}); public key in {}",
+                    key.public_key().fingerprint(),
+                    hostkey::pub_path(path.as_ref()).display()
+                );
+                0
+            }
+            Err(e) => {
+                eprintln!("burrowd: {e}");
+                1
+            }
+        };
+    }
+    let opts = match settings::read_options(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_FAILURE;
+        }
+    };
+    crate::logging::init(settings::log_level(&args, &opts));
+    let me = crate::sys::current_user();
+    let prepared = settings::listen_addresses(&args, &opts).and_then(|addrs| {
+        let (key_path, key) = settings::host_key(&args, &opts, &me)?;
+        let config = settings::server_config(&opts, key)?;
+        Ok((addrs, key_path, config))
+    });
+    let (addrs, key_path, config) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("burrowd: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    if args.test {
+        return 0;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("burrowd: cannot start the runtime: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    tracing::debug!("host key {} ({})", key_path.display(), config.host_key.public_key().fingerprint());
+    let handler = DaemonHandler::new(settings::current(&opts, &me));
+    let pid_file = opts.pid_file.clone().filter(|p| !p.eq_ignore_ascii_case("none"));
+    let code = runtime.block_on(serve(&args, addrs, config, handler, &me, pid_file.as_deref()));
+    if let Some(p) = pid_file {
+        if let Err(e) = std::fs::remove_file(&p) {
+            tracing::debug!("{p}: {e}");
+        }
+    }
+    code
+}
+
+async fn serve(
+    args: &ServerArgs,
+    addrs: Vec<(String, u16)>,
+    config: burrow::ServerConfig,
+    handler: DaemonHandler,
+    me: &PasswdEntry,
+    pid_file: Option<&str>,
+) -> i32 {
+    let mut servers = Vec::new();
+    for (host, port) in &addrs {
+        match Server::bind((host.as_str(), *port), config.clone(), handler.clone()).await {
+            Ok(s) => {
+                let shown = s.local_addr().map_or(*port, |a| a.port());
+                tracing::info!("Server listening on {host} port {shown}.");
+                servers.push(s);
+            }
+            Err(e) => {
+                eprintln!("burrowd: Bind to port {port} on {host} failed: {}.", crate::sys::strerror(&e));
+            }
+        }
+    }
+    if servers.is_empty() {
+        eprintln!("burrowd: Cannot bind any address.");
+        return EXIT_FAILURE;
+    }
+    if let Some(p) = pid_file {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            tracing::error!("Couldn't create pid file \"{p}\": {}", crate::sys::strerror(&e));
+        }
+    }
+    let stops: Vec<ServerStop> = servers.iter().map(Server::stopper).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for s in servers {
+        tasks.spawn(s.run());
+    }
+    let signals = async {
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+        ) else {
+            return std::future::pending().await;
+        };
+        loop {
+            tokio::select! {
+                _ = term.recv() => return 15,
+                _ = int.recv() => return 2,
+                _ = hup.recv() => reload(args, &handler, me),
+            }
+        }
+    };
+    let mut code = 0;
+    tokio::select! {
+        sig = signals => {
+            tracing::info!("Received signal {sig}; terminating.");
+            for s in &stops {
+                s.stop(DRAIN_GRACE);
+            }
+        }
+        _ = tasks.join_next() => {
+            tracing::error!("a listener stopped");
+            code = EXIT_FAILURE;
+            for s in &stops {
+                s.stop(DRAIN_GRACE);
+            }
+        }
+    }
+    while let Some(r) = tasks.join_next().await {
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!("listener: {e}"),
+            Err(e) => tracing::error!("listener task: {e}"),
+        }
+    }
+    code
+}
+
+/// SIGHUP: reads the configuration again; new logins and forwards follow it. Addresses,
+/// host keys and algorithms stay as they were until a restart.
+fn reload(args: &ServerArgs, handler: &DaemonHandler, me: &PasswdEntry) {
+    match settings::read_options(args) {
+        Ok(opts) => {
+            handler.replace(settings::current(&opts, me));
+            tracing::info!("Received SIGHUP; configuration reloaded (logins and forwarding; addresses, host keys and algorithms need a restart).");
+        }
+        Err(e) => tracing::error!("Received SIGHUP; configuration not reloaded: {e}"),
+    }
+}
+
+/// The default host key path for the running user (for messages and docs).
+pub fn default_host_key_path() -> PathBuf {
+    hostkey::default_path(&crate::sys::current_user().home)
+}

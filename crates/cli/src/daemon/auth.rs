@@ -1,0 +1,139 @@
+//! Who may log in to burrowd: AllowUsers/DenyUsers, PermitRootLogin, the user's
+//! AuthorizedKeysFile lines, and StrictModes checks on those files, with sshd-style log lines.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use burrow::{AuthorizedKeysFile, Ed25519PublicKey};
+use burrow_keys::KeyOptions;
+
+use crate::config::sshd_config::{PermitRootLogin, SshdOptions};
+use crate::sys::{PasswdEntry, lookup_user};
+
+/// The part of the configuration that decides logins.
+#[derive(Debug, Clone)]
+pub struct LoginPolicy {
+    /// The options read.
+    pub options: SshdOptions,
+    /// For the user running burrowd when it is not root: logins as any other user are
+    /// refused, since their files are not ours to judge (sshd runs as root).
+    pub me: PasswdEntry,
+}
+
+impl LoginPolicy {
+    /// The authorized_keys options for `key` logging in as `user` from `peer` (an IP).
+    pub fn authorize(&self, peer: &str, user: &str, key: &Ed25519PublicKey) -> Option<KeyOptions> {
+        let (ip, port) = split_peer(peer);
+        let fail = |why: &str| {
+            tracing::info!(
+                "Failed publickey for {user} from {ip} port {port} ssh2: ED25519 {}{why}",
+                key.fingerprint()
+            );
+            None
+        };
+        let o = &self.options;
+        if !o.pubkey_authentication() {
+            return fail(" (PubkeyAuthentication no)");
+        }
+        if !o.user_allowed(user) {
+            return fail(" (not allowed by AllowUsers/DenyUsers)");
+        }
+        let Some(account) = lookup_user(user) else {
+            return fail(" (invalid user)");
+        };
+        if account.uid == 0
+            && matches!(
+                o.permit_root_login(),
+                PermitRootLogin::No | PermitRootLogin::ForcedCommandsOnly
+            )
+        {
+            return fail(" (PermitRootLogin)");
+        }
+        if self.me.uid != 0 && account.uid != self.me.uid {
+            return fail(" (burrowd runs as another user)");
+        }
+        for path in o.authorized_keys_paths(&account.name, &account.home) {
+            if o.strict_modes() {
+                if let Err(why) = secure_path(Path::new(&path), &account) {
+                    tracing::info!("Authentication refused: {why}");
+                    continue;
+                }
+            }
+            let ip_only = ip.trim_start_matches('[').trim_end_matches(']');
+            if let Some(opts) = AuthorizedKeysFile::new(path.clone().into()).lookup(key, ip_only) {
+                tracing::info!(
+                    "Accepted publickey for {user} from {ip} port {port} ssh2: ED25519 {}",
+                    key.fingerprint()
+                );
+                return Some(opts);
+            }
+        }
+        fail("")
+    }
+}
+
+/// `ip:port` (or `[v6]:port`) split for log lines.
+fn split_peer(peer: &str) -> (&str, &str) {
+    peer.rsplit_once(':').unwrap_or((peer, "0"))
+}
+
+/// sshd's StrictModes: the file and each directory up to the home (or `/`) must be owned by
+/// the user or root and not writable by group or others.
+pub fn secure_path(path: &Path, account: &PasswdEntry) -> Result<(), String> {
+    let mut current = Some(path);
+    let home = Path::new(&account.home);
+    while let Some(p) = current {
+        let meta = match std::fs::metadata(p) {
+            Ok(m) => m,
+            Err(_) if p == path => return Ok(()),
+            Err(e) => return Err(format!("{}: {}", p.display(), crate::sys::strerror(&e))),
+        };
+        if meta.uid() != 0 && meta.uid() != account.uid {
+            return Err(format!("bad ownership or modes for {} {}", kind(p, path), p.display()));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(format!("bad ownership or modes for {} {}", kind(p, path), p.display()));
+        }
+        if p == home {
+            break;
+        }
+        current = p.parent();
+    }
+    Ok(())
+}
+
+fn kind(p: &Path, file: &Path) -> &'static str {
+    if p == file { "file" } else { "directory" }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn strict_modes_refuse_group_or_world_writable_files_and_dirs() {
+        let dir = std::env::temp_dir().join(format!("burrowd-sm-{}", std::process::id()));
+        let ssh = dir.join(".ssh");
+        std::fs::create_dir_all(&ssh).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let file = ssh.join("authorized_keys");
+        std::fs::write(&file, "").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let me = crate::sys::current_user();
+        let account = PasswdEntry {
+            home: dir.display().to_string(),
+            ..me
+        };
+        assert_eq!(secure_path(&file, &account), Ok(()));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(secure_path(&file, &account).unwrap_err().contains("file"));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(secure_path(&file, &account).unwrap_err().contains("directory"));
+        assert_eq!(secure_path(&ssh.join("missing"), &account), Ok(()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,120 @@
+//! burrowd's `ServerHandler`: logins through the current `LoginPolicy`, forwards through the
+//! current `ForwardServer`, session channels refused with a clear message. SIGHUP swaps in a
+//! new policy for what happens next.
+
+use std::sync::{Arc, RwLock};
+
+use burrow::{
+    ChannelOpenType, ConnectionInfo, Ed25519PublicKey, IncomingChannel, IncomingGlobalRequest,
+    OpenFailureReason, ServerHandler,
+};
+use burrow_forward::{ForwardPermissions, ForwardServer, Requester, SessionForwards};
+
+use super::auth::LoginPolicy;
+
+/// What a reload replaces.
+#[derive(Debug)]
+pub struct Current {
+    /// Who may log in.
+    pub login: LoginPolicy,
+    /// Forwarding policy and counters.
+    pub forwards: ForwardServer,
+}
+
+/// The message a client gets for a shell, command or subsystem.
+pub const SESSION_REFUSED: &str =
+    "burrowd only forwards ports: no shell, command or subsystem (use ssh -N)";
+
+/// The handler; clones share the current policy.
+#[derive(Debug, Clone)]
+pub struct DaemonHandler {
+    current: Arc<RwLock<Arc<Current>>>,
+}
+
+impl DaemonHandler {
+    /// A handler with `current` in force.
+    pub fn new(current: Current) -> Self {
+        Self {
+            current: Arc::new(RwLock::new(Arc::new(current))),
+        }
+    }
+
+    /// Puts `next` in force for what happens from now on.
+    pub fn replace(&self, next: Current) {
+        let mut slot = self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *slot = Arc::new(next);
+    }
+
+    fn now(&self) -> Arc<Current> {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+fn requester(conn: &ConnectionInfo<ForwardPermissions>) -> Requester<'_> {
+    Requester {
+        user: &conn.user,
+        key_fingerprint: &conn.permissions.fingerprint,
+        key: &conn.permissions.key,
+    }
+}
+
+impl ServerHandler for DaemonHandler {
+    type Permissions = ForwardPermissions;
+
+    fn auth_publickey(
+        &self,
+        peer: &str,
+        user: &str,
+        key: &Ed25519PublicKey,
+    ) -> Option<ForwardPermissions> {
+        let options = self.now().login.authorize(peer, user, key)?;
+        Some(ForwardPermissions {
+            key: options,
+            fingerprint: key.fingerprint(),
+            forwards: SessionForwards::new(),
+        })
+    }
+
+    fn channel_open(&self, conn: &ConnectionInfo<ForwardPermissions>, channel: IncomingChannel) {
+        if matches!(channel.channel_type(), ChannelOpenType::Session) {
+            tracing::info!(
+                "refused session channel for {} from {}: burrowd only forwards",
+                conn.user,
+                conn.peer
+            );
+            channel.reject(OpenFailureReason::AdministrativelyProhibited, SESSION_REFUSED);
+            return;
+        }
+        if let ChannelOpenType::DirectTcpip {
+            host_to_connect,
+            port_to_connect,
+            ..
+        } = channel.channel_type()
+        {
+            tracing::debug!(
+                "direct-tcpip for {} to {host_to_connect}:{port_to_connect}",
+                conn.user
+            );
+        }
+        self.now().forwards.channel_open(&requester(conn), channel);
+    }
+
+    fn global_request(
+        &self,
+        conn: &ConnectionInfo<ForwardPermissions>,
+        request: IncomingGlobalRequest,
+    ) {
+        self.now().forwards.global_request(
+            &requester(conn),
+            &conn.permissions.forwards,
+            conn.session.clone(),
+            request,
+        );
+    }
+}
