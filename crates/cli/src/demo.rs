@@ -16,6 +16,19 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// Bytes sent through each forward (and echoed back).
 pub const DEMO_BYTES: usize = 16 << 20;
+/// Environment variable that sets the bytes per forward (tests use a small amount).
+pub const DEMO_BYTES_ENV: &str = "BURROW_DEMO_BYTES";
+/// Most bytes per forward the variable may ask for.
+const MAX_DEMO_BYTES: usize = 1 << 30;
+
+fn demo_bytes() -> usize {
+    std::env::var(DEMO_BYTES_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0 && n <= MAX_DEMO_BYTES)
+        .unwrap_or(DEMO_BYTES)
+}
+
 /// Longest one transfer may take.
 const TRANSFER_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -88,20 +101,30 @@ async fn demo() -> Result<bool, Box<dyn std::error::Error>> {
     tokio::spawn(remote.run());
     tokio::spawn(dynamic.run());
 
+    let total = demo_bytes();
     let mut all_ok = true;
     let runs = [
         (format!("-L {lport}:127.0.0.1:{echo_port}"), lport, false),
-        (format!("-R 0:127.0.0.1:{echo_port} ({allocated})"), rport, false),
-        (format!("-D {dport} (SOCKS5 to 127.0.0.1:{echo_port})"), dport, true),
+        (
+            format!("-R 0:127.0.0.1:{echo_port} ({allocated})"),
+            rport,
+            false,
+        ),
+        (
+            format!("-D {dport} (SOCKS5 to 127.0.0.1:{echo_port})"),
+            dport,
+            true,
+        ),
     ];
     for (name, port, socks) in runs {
-        let result = tokio::time::timeout(TRANSFER_TIMEOUT, transfer(port, socks, echo_port)).await;
+        let result =
+            tokio::time::timeout(TRANSFER_TIMEOUT, transfer(port, socks, echo_port, total)).await;
         match result {
             Ok(Ok(secs)) => {
-                let mb = DEMO_BYTES as f64 / 1e6;
+                let mb = total as f64 / 1e6;
                 println!(
                     "{name}: ok, {:.1} MiB each way, integrity checked, {secs:.2} s, {:.1} MB/s",
-                    DEMO_BYTES as f64 / f64::from(1u32 << 20),
+                    total as f64 / f64::from(1u32 << 20),
                     mb / secs
                 );
             }
@@ -111,7 +134,10 @@ async fn demo() -> Result<bool, Box<dyn std::error::Error>> {
             }
             Err(_) => {
                 all_ok = false;
-                println!("{name}: FAILED: no echo within {} s", TRANSFER_TIMEOUT.as_secs());
+                println!(
+                    "{name}: FAILED: no echo within {} s",
+                    TRANSFER_TIMEOUT.as_secs()
+                );
             }
         }
     }
@@ -160,8 +186,13 @@ impl Pattern {
     }
 }
 
-/// Sends DEMO_BYTES through the forward on `port` and checks the echo; returns the seconds.
-async fn transfer(port: u16, socks: bool, echo_port: u16) -> Result<f64, Box<dyn std::error::Error>> {
+/// Sends `total` bytes through the forward on `port` and checks the echo; returns the seconds.
+async fn transfer(
+    port: u16,
+    socks: bool,
+    echo_port: u16,
+    total: usize,
+) -> Result<f64, Box<dyn std::error::Error>> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
     stream.set_nodelay(true)?;
     if socks {
@@ -172,7 +203,7 @@ async fn transfer(port: u16, socks: bool, echo_port: u16) -> Result<f64, Box<dyn
     let writer = tokio::spawn(async move {
         let mut pattern = Pattern(0x9e37_79b9_7f4a_7c15);
         let mut buf = vec![0u8; 64 << 10];
-        let mut left = DEMO_BYTES;
+        let mut left = total;
         while left > 0 {
             let n = left.min(buf.len());
             let chunk = buf.get_mut(..n).ok_or("chunk")?;
@@ -194,26 +225,33 @@ async fn transfer(port: u16, socks: bool, echo_port: u16) -> Result<f64, Box<dyn
             break;
         }
         pending.extend_from_slice(got.get(..n).ok_or("read")?);
-        while pending.len() >= want.len() || (received + pending.len() == DEMO_BYTES && !pending.is_empty()) {
+        while pending.len() >= want.len()
+            || (received + pending.len() == total && !pending.is_empty())
+        {
             let take = pending.len().min(want.len());
             let w = want.get_mut(..take).ok_or("chunk")?;
             expected.fill(w);
             if pending.get(..take) != Some(&*w) {
-                return Err(format!("data differs within bytes {received}..{}", received + take).into());
+                return Err(
+                    format!("data differs within bytes {received}..{}", received + take).into(),
+                );
             }
             pending.drain(..take);
             received += take;
         }
     }
     writer.await?.map_err(|e| e.to_string())?;
-    if received != DEMO_BYTES {
-        return Err(format!("{received} of {DEMO_BYTES} bytes came back").into());
+    if received != total {
+        return Err(format!("{received} of {total} bytes came back").into());
     }
     Ok(started.elapsed().as_secs_f64())
 }
 
 /// SOCKS5, no authentication, CONNECT to 127.0.0.1:`port`.
-async fn socks5_connect(stream: &mut TcpStream, port: u16) -> Result<(), Box<dyn std::error::Error>> {
+async fn socks5_connect(
+    stream: &mut TcpStream,
+    port: u16,
+) -> Result<(), Box<dyn std::error::Error>> {
     stream.write_all(&[5, 1, 0]).await?;
     let mut reply = [0u8; 2];
     stream.read_exact(&mut reply).await?;
@@ -221,7 +259,9 @@ async fn socks5_connect(stream: &mut TcpStream, port: u16) -> Result<(), Box<dyn
         return Err(format!("SOCKS method reply {reply:?}").into());
     }
     let [hi, lo] = port.to_be_bytes();
-    stream.write_all(&[5, 1, 0, 1, 127, 0, 0, 1, hi, lo]).await?;
+    stream
+        .write_all(&[5, 1, 0, 1, 127, 0, 0, 1, hi, lo])
+        .await?;
     let mut reply = [0u8; 10];
     stream.read_exact(&mut reply).await?;
     if reply.get(1) != Some(&0) {

@@ -72,10 +72,14 @@ mod tests {
 
     #[test]
     fn passwd_lines_give_name_uid_home() {
-        let t = "root:x:0:0:root:/root:/bin/bash\nbad line\nal:x:1000:1000:Al,,,:/home/al:/bin/sh\n";
+        let t =
+            "root:x:0:0:root:/root:/bin/bash\nbad line\nal:x:1000:1000:Al,,,:/home/al:/bin/sh\n";
         let e = parse_passwd(t);
         assert_eq!(e.len(), 2);
-        assert_eq!((e[1].name.as_str(), e[1].uid, e[1].home.as_str()), ("al", 1000, "/home/al"));
+        assert_eq!(
+            (e[1].name.as_str(), e[1].uid, e[1].home.as_str()),
+            ("al", 1000, "/home/al")
+        );
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub fn spawn_and_wait(argv: &[String]) -> i32 {
             return super::EXIT_FAILURE;
         }
     };
+    tracing::debug!("going to the background as pid {}", child.id());
     loop {
         if ready.exists() {
             if let Err(e) = std::fs::remove_file(&ready) {

@@ -64,7 +64,10 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
         Ok(t) => t,
         Err(e) => {
             if s.identity_files_given {
-                eprintln!("Warning: Identity file {file} not accessible: {}.", strerror(&e));
+                eprintln!(
+                    "Warning: Identity file {file} not accessible: {}.",
+                    strerror(&e)
+                );
             }
             return;
         }
@@ -124,10 +127,17 @@ pub async fn connect_chain(
                     .map_err(|e| failure(&e, hop))?
             }
         };
-        tracing::debug!("Authenticated to {} ([{}]:{}).", hop.host_name, hop.host_name, hop.port);
+        tracing::debug!(
+            "Authenticated to {} ([{}]:{}).",
+            hop.host_name,
+            hop.host_name,
+            hop.port
+        );
         hops.push(session);
     }
-    let session = hops.pop().ok_or_else(|| Failure::line("no session".to_owned()))?;
+    let session = hops
+        .pop()
+        .ok_or_else(|| Failure::line("no session".to_owned()))?;
     Ok((session, hops))
 }
 
@@ -136,7 +146,10 @@ fn jump_failure(e: &Error, hop: &ClientSettings) -> Failure {
         ErrorKind::ChannelOpenFailed { description, .. } => Failure {
             lines: vec![
                 format!("channel 0: open failed: {description}"),
-                format!("burrow: stdio forwarding to {} port {} failed", hop.host_name, hop.port),
+                format!(
+                    "burrow: stdio forwarding to {} port {} failed",
+                    hop.host_name, hop.port
+                ),
             ],
         },
         _ => failure(e, hop),
@@ -150,11 +163,15 @@ pub fn failure(e: &Error, s: &ClientSettings) -> Failure {
         ErrorKind::Io(io) if e.phase == Phase::Connect => {
             let text = strerror(io);
             match text.strip_prefix("failed to lookup address information: ") {
-                Some(rest) => Failure::line(format!("burrow: Could not resolve hostname {host}: {rest}")),
+                Some(rest) => {
+                    Failure::line(format!("burrow: Could not resolve hostname {host}: {rest}"))
+                }
                 None if io.kind() == std::io::ErrorKind::TimedOut => Failure::line(format!(
                     "burrow: connect to host {host} port {port}: Connection timed out"
                 )),
-                None => Failure::line(format!("burrow: connect to host {host} port {port}: {text}")),
+                None => Failure::line(format!(
+                    "burrow: connect to host {host} port {port}: {text}"
+                )),
             }
         }
         ErrorKind::HostKeyRejected { .. } => {

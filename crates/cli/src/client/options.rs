@@ -19,7 +19,13 @@ pub fn destination_settings(args: &ClientArgs, env: &LocalEnv) -> Result<ClientS
     let mut opts = SshOptions::default();
     let mut warnings = Vec::new();
     args.apply_to(&mut opts, &mut warnings)?;
-    read_files(args.config_file.as_deref(), &dest.host, env, &mut opts, &mut warnings)?;
+    read_files(
+        args.config_file.as_deref(),
+        &dest.host,
+        env,
+        &mut opts,
+        &mut warnings,
+    )?;
     report(&warnings);
     ClientSettings::resolve(&dest.host, &opts, env)
 }
@@ -40,7 +46,13 @@ pub fn jump_settings(
     for o in &args.options {
         crate::config::ssh_config::apply_option(&mut opts, o, &mut warnings)?;
     }
-    read_files(args.config_file.as_deref(), &hop.host, env, &mut opts, &mut warnings)?;
+    read_files(
+        args.config_file.as_deref(),
+        &hop.host,
+        env,
+        &mut opts,
+        &mut warnings,
+    )?;
     // Forwards and jumps of a hop's own configuration are not used: the chain is flat.
     opts.local_forwards.clear();
     opts.remote_forwards.clear();
@@ -62,7 +74,10 @@ fn read_files(
         Some(f) => {
             let path = expand_tilde(f, &env.home);
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                CliError::Usage(format!("Can't open user config file {path}: {}", crate::sys::strerror(&e)))
+                CliError::Usage(format!(
+                    "Can't open user config file {path}: {}",
+                    crate::sys::strerror(&e)
+                ))
             })?;
             read_one(opts, host, &path, text, &user_dir, env, warnings)
         }

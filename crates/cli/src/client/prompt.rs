@@ -12,7 +12,11 @@ use burrow_userauth::PromptLine;
 const MAX_ANSWER: u64 = 4096;
 
 fn tty() -> Option<File> {
-    OpenOptions::new().read(true).write(true).open("/dev/tty").ok()
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()
 }
 
 fn stty(tty: &File, arg: &str) -> bool {

@@ -185,8 +185,10 @@ async fn copy_stderr(channel: &Channel, stderr: &mut tokio::io::Stderr) {
 
 /// Waits for SIGINT or SIGTERM; names the one that came.
 async fn shutdown_signal() -> &'static str {
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-    else {
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
         return std::future::pending().await;
     };
     tokio::select! {

@@ -89,10 +89,18 @@ pub fn secure_path(path: &Path, account: &PasswdEntry) -> Result<(), String> {
             Err(e) => return Err(format!("{}: {}", p.display(), crate::sys::strerror(&e))),
         };
         if meta.uid() != 0 && meta.uid() != account.uid {
-            return Err(format!("bad ownership or modes for {} {}", kind(p, path), p.display()));
+            return Err(format!(
+                "bad ownership or modes for {} {}",
+                kind(p, path),
+                p.display()
+            ));
         }
         if meta.mode() & 0o022 != 0 {
-            return Err(format!("bad ownership or modes for {} {}", kind(p, path), p.display()));
+            return Err(format!(
+                "bad ownership or modes for {} {}",
+                kind(p, path),
+                p.display()
+            ));
         }
         if p == home {
             break;
@@ -132,7 +140,11 @@ mod tests {
         assert!(secure_path(&file, &account).unwrap_err().contains("file"));
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
         std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o777)).unwrap();
-        assert!(secure_path(&file, &account).unwrap_err().contains("directory"));
+        assert!(
+            secure_path(&file, &account)
+                .unwrap_err()
+                .contains("directory")
+        );
         assert_eq!(secure_path(&ssh.join("missing"), &account), Ok(()));
         std::fs::remove_dir_all(&dir).unwrap();
     }

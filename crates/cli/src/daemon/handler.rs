@@ -88,7 +88,10 @@ impl ServerHandler for DaemonHandler {
                 conn.user,
                 conn.peer
             );
-            channel.reject(OpenFailureReason::AdministrativelyProhibited, SESSION_REFUSED);
+            channel.reject(
+                OpenFailureReason::AdministrativelyProhibited,
+                SESSION_REFUSED,
+            );
             return;
         }
         if let ChannelOpenType::DirectTcpip {

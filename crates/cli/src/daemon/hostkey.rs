@@ -17,7 +17,8 @@ pub fn generate(path: &Path) -> Result<Ed25519KeyPair, String> {
     let private = encode_unencrypted(&key, &comment, rng.next_u32());
     let public = key.public_key().to_openssh_line(&comment) + "\n";
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {}", dir.display(), crate::sys::strerror(&e)))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("{}: {}", dir.display(), crate::sys::strerror(&e)))?;
     }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -43,7 +44,11 @@ pub fn pub_path(path: &Path) -> PathBuf {
 /// Loads an unencrypted OpenSSH ed25519 private key; the message says what is wrong.
 pub fn load(path: &Path) -> Result<Ed25519KeyPair, String> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        format!("Could not load host key {}: {}", path.display(), crate::sys::strerror(&e))
+        format!(
+            "Could not load host key {}: {}",
+            path.display(),
+            crate::sys::strerror(&e)
+        )
     })?;
     let bad = |e: burrow_keys::KeyError| format!("Could not load host key {}: {e}", path.display());
     let file = PrivateKeyFile::parse(&text).map_err(bad)?;
@@ -66,7 +71,11 @@ pub fn load_or_create_default(home: &str) -> Result<(PathBuf, Ed25519KeyPair), S
         return load(&path).map(|k| (path, k));
     }
     let key = generate(&path)?;
-    tracing::info!("generated host key {} ({})", path.display(), key.public_key().fingerprint());
+    tracing::info!(
+        "generated host key {} ({})",
+        path.display(),
+        key.public_key().fingerprint()
+    );
     Ok((path, key))
 }
 

@@ -85,10 +85,24 @@ pub fn main(argv: Vec<String>) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    tracing::debug!("host key {} ({})", key_path.display(), config.host_key.public_key().fingerprint());
+    tracing::debug!(
+        "host key {} ({})",
+        key_path.display(),
+        config.host_key.public_key().fingerprint()
+    );
     let handler = DaemonHandler::new(settings::current(&opts, &me));
-    let pid_file = opts.pid_file.clone().filter(|p| !p.eq_ignore_ascii_case("none"));
-    let code = runtime.block_on(serve(&args, addrs, config, handler, &me, pid_file.as_deref()));
+    let pid_file = opts
+        .pid_file
+        .clone()
+        .filter(|p| !p.eq_ignore_ascii_case("none"));
+    let code = runtime.block_on(serve(
+        &args,
+        addrs,
+        config,
+        handler,
+        &me,
+        pid_file.as_deref(),
+    ));
     if let Some(p) = pid_file {
         if let Err(e) = std::fs::remove_file(&p) {
             tracing::debug!("{p}: {e}");
@@ -114,7 +128,10 @@ async fn serve(
                 servers.push(s);
             }
             Err(e) => {
-                eprintln!("burrowd: Bind to port {port} on {host} failed: {}.", crate::sys::strerror(&e));
+                eprintln!(
+                    "burrowd: Bind to port {port} on {host} failed: {}.",
+                    crate::sys::strerror(&e)
+                );
             }
         }
     }
@@ -124,7 +141,10 @@ async fn serve(
     }
     if let Some(p) = pid_file {
         if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
-            tracing::error!("Couldn't create pid file \"{p}\": {}", crate::sys::strerror(&e));
+            tracing::error!(
+                "Couldn't create pid file \"{p}\": {}",
+                crate::sys::strerror(&e)
+            );
         }
     }
     let stops: Vec<ServerStop> = servers.iter().map(Server::stopper).collect();
@@ -180,7 +200,9 @@ fn reload(args: &ServerArgs, handler: &DaemonHandler, me: &PasswdEntry) {
     match settings::read_options(args) {
         Ok(opts) => {
             handler.replace(settings::current(&opts, me));
-            tracing::info!("Received SIGHUP; configuration reloaded (logins and forwarding; addresses, host keys and algorithms need a restart).");
+            tracing::info!(
+                "Received SIGHUP; configuration reloaded (logins and forwarding; addresses, host keys and algorithms need a restart)."
+            );
         }
         Err(e) => tracing::error!("Received SIGHUP; configuration not reloaded: {e}"),
     }

@@ -33,24 +33,35 @@ pub fn read_options(args: &ServerArgs) -> Result<SshdOptions, String> {
     if let Some(path) = &args.config_file {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{path}: {}", crate::sys::strerror(&e)))?;
-        ignored.extend(read_config(&mut opts, path, &text).map_err(|e| {
-            format!("{e}\n{path}: terminating, 1 bad configuration options")
-        })?);
+        ignored.extend(
+            read_config(&mut opts, path, &text)
+                .map_err(|e| format!("{e}\n{path}: terminating, 1 bad configuration options"))?,
+        );
     }
     for i in ignored {
-        tracing::debug!("{}: line {}: {} ignored (no meaning for burrowd)", i.file, i.line, i.keyword);
+        tracing::debug!(
+            "{}: line {}: {} ignored (no meaning for burrowd)",
+            i.file,
+            i.line,
+            i.keyword
+        );
     }
     Ok(opts)
 }
 
 /// The log level: LogLevel, raised by each `-d`.
 pub fn log_level(args: &ServerArgs, opts: &SshdOptions) -> LogLevel {
-    opts.log_level.unwrap_or(LogLevel::Info).raised_by_verbosity(args.debug)
+    opts.log_level
+        .unwrap_or(LogLevel::Info)
+        .raised_by_verbosity(args.debug)
 }
 
 /// The addresses to listen on: each ListenAddress (with its own port, or each port), by
 /// default 127.0.0.1; ports from `-p`, else Port, else 2222.
-pub fn listen_addresses(args: &ServerArgs, opts: &SshdOptions) -> Result<Vec<(String, u16)>, String> {
+pub fn listen_addresses(
+    args: &ServerArgs,
+    opts: &SshdOptions,
+) -> Result<Vec<(String, u16)>, String> {
     let ports: Vec<u16> = if !args.ports.is_empty() {
         args.ports.clone()
     } else if !opts.ports.is_empty() {
@@ -80,7 +91,10 @@ fn split_listen(a: &str) -> Option<(String, Option<u16>)> {
         let (host, after) = rest.split_once(']')?;
         return match after {
             "" => Some((host.to_owned(), None)),
-            p => Some((host.to_owned(), Some(crate::config::value::parse_port(p.strip_prefix(':')?)?))),
+            p => Some((
+                host.to_owned(),
+                Some(crate::config::value::parse_port(p.strip_prefix(':')?)?),
+            )),
         };
     }
     match a.split_once(':') {
@@ -92,7 +106,11 @@ fn split_listen(a: &str) -> Option<(String, Option<u16>)> {
 }
 
 /// The host key: the first of `-h` and HostKey, else the default one (created if missing).
-pub fn host_key(args: &ServerArgs, opts: &SshdOptions, me: &PasswdEntry) -> Result<(PathBuf, Ed25519KeyPair), String> {
+pub fn host_key(
+    args: &ServerArgs,
+    opts: &SshdOptions,
+    me: &PasswdEntry,
+) -> Result<(PathBuf, Ed25519KeyPair), String> {
     let mut paths = args.host_keys.iter().chain(opts.host_key_paths());
     match paths.next() {
         Some(p) => {
@@ -115,7 +133,8 @@ pub fn server_config(opts: &SshdOptions, key: Ed25519KeyPair) -> Result<ServerCo
         t.set_macs(v).map_err(|_| bad("MACs", v))?;
     }
     if let Some(v) = &opts.kex_algorithms {
-        t.set_kex_algorithms(v).map_err(|_| bad("KexAlgorithms", v))?;
+        t.set_kex_algorithms(v)
+            .map_err(|_| bad("KexAlgorithms", v))?;
     }
     if let Some(r) = opts.rekey_limit {
         t.rekey_limit = r;
@@ -123,7 +142,9 @@ pub fn server_config(opts: &SshdOptions, key: Ed25519KeyPair) -> Result<ServerCo
     config.transport = Arc::new(t);
     config.userauth.publickey = opts.pubkey_authentication();
     if opts.password_authentication() {
-        tracing::warn!("PasswordAuthentication yes: burrowd has no password database; only keys are accepted");
+        tracing::warn!(
+            "PasswordAuthentication yes: burrowd has no password database; only keys are accepted"
+        );
     }
     config.userauth.password = false;
     config.userauth.max_auth_tries = opts.max_auth_tries();

@@ -1,0 +1,358 @@
+//! End to end: the built `burrow` against a real OpenSSH sshd (forwards, exec, messages and
+//! exit statuses), and `burrow --demo`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::net::{Ipv4Addr, TcpStream};
+
+use common::*;
+
+fn s(v: &str) -> String {
+    v.to_owned()
+}
+
+/// The client options with StrictHostKeyChecking=yes instead of accept-new (the first
+/// value wins, so it cannot be overridden by a later -o).
+fn strict_opts(dir: &TempDir, key: &std::path::Path, port: u16) -> Vec<String> {
+    client_opts(dir, key, port)
+        .into_iter()
+        .map(|a| {
+            if a == "StrictHostKeyChecking=accept-new" {
+                s("StrictHostKeyChecking=yes")
+            } else {
+                a
+            }
+        })
+        .collect()
+}
+
+fn args(mut base: Vec<String>, extra: &[&str]) -> Vec<String> {
+    base.extend(extra.iter().map(|e| s(e)));
+    base
+}
+
+#[test]
+fn local_forward_through_sshd_carries_data() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-l");
+    let echo = echo_server();
+    let lport = free_port();
+    let spec = format!("{lport}:127.0.0.1:{echo}");
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &["-N", "-L", &spec, "root@127.0.0.1"],
+    );
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    assert!(
+        wait_port(lport, 20),
+        "no -L listener; stderr:\n{}",
+        burrow.stderr()
+    );
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+        &pattern(300_000),
+    );
+    burrow.signal("-INT");
+    assert_eq!(burrow.wait_exit(10), Some(255));
+    let known = std::fs::read_to_string(dir.join("known_hosts")).unwrap();
+    assert!(known.contains(sshd.host_pub.split_whitespace().nth(1).unwrap()));
+}
+
+#[test]
+fn remote_forward_port_0_prints_the_allocated_port() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-r");
+    let echo = echo_server();
+    let spec = format!("0:127.0.0.1:{echo}");
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &["-N", "-R", &spec, "root@127.0.0.1"],
+    );
+    let burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    let line = burrow.wait_stderr("Allocated port", 20);
+    let want_tail = format!(" for remote forward to 127.0.0.1:{echo}");
+    assert!(
+        line.starts_with("Allocated port ") && line.ends_with(&want_tail),
+        "{line}"
+    );
+    let port: u16 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap(),
+        &pattern(100_000),
+    );
+}
+
+#[test]
+fn log_level_error_hides_the_allocated_port_line() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-r-quiet");
+    let echo = echo_server();
+    let lport = free_port();
+    let r = format!("0:127.0.0.1:{echo}");
+    let l = format!("{lport}:127.0.0.1:{echo}");
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &[
+            "-N",
+            "-o",
+            "LogLevel=ERROR",
+            "-R",
+            &r,
+            "-L",
+            &l,
+            "root@127.0.0.1",
+        ],
+    );
+    let burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    assert!(wait_port(lport, 20));
+    assert!(
+        !burrow.stderr().contains("Allocated port"),
+        "{}",
+        burrow.stderr()
+    );
+}
+
+#[test]
+fn dynamic_forward_speaks_socks5() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-d");
+    let echo = echo_server();
+    let dport = free_port();
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &["-N", "-D", &dport.to_string(), "root@127.0.0.1"],
+    );
+    let burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    assert!(wait_port(dport, 20), "{}", burrow.stderr());
+    let mut st = TcpStream::connect((Ipv4Addr::LOCALHOST, dport)).unwrap();
+    use std::io::{Read, Write};
+    st.write_all(&[5, 1, 0]).unwrap();
+    let mut r = [0u8; 2];
+    st.read_exact(&mut r).unwrap();
+    assert_eq!(r, [5, 0]);
+    let [hi, lo] = echo.to_be_bytes();
+    st.write_all(&[5, 1, 0, 1, 127, 0, 0, 1, hi, lo]).unwrap();
+    let mut r = [0u8; 10];
+    st.read_exact(&mut r).unwrap();
+    assert_eq!(r[1], 0, "SOCKS reply {r:?}");
+    check_echo(st, &pattern(50_000));
+}
+
+#[test]
+fn remote_command_output_and_exit_status() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-exec");
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &[
+            "-n",
+            "root@127.0.0.1",
+            "echo",
+            "out;",
+            "echo",
+            "err",
+            ">&2;",
+            "exit",
+            "3",
+        ],
+    );
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("err"));
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn wrong_key_is_permission_denied_with_exit_255() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-deny");
+    keygen(&dir.join("other"));
+    let a = args(
+        client_opts(&dir, &dir.join("other"), sshd.port),
+        &["-N", "root@127.0.0.1"],
+    );
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(out.status.code(), Some(255));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("root@127.0.0.1: Permission denied (publickey)."),
+        "{err}"
+    );
+}
+
+#[test]
+fn changed_host_key_fails_verification_with_exit_255() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-hk");
+    keygen(&dir.join("fake"));
+    let fake = std::fs::read_to_string(dir.join("fake.pub")).unwrap();
+    std::fs::write(
+        dir.join("known_hosts"),
+        format!("[127.0.0.1]:{} {fake}", sshd.port),
+    )
+    .unwrap();
+    let a = args(
+        strict_opts(&dir, &sshd.client_key, sshd.port),
+        &["-N", "root@127.0.0.1"],
+    );
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(out.status.code(), Some(255));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Host key verification failed."), "{err}");
+}
+
+#[test]
+fn unknown_host_key_with_strict_yes_fails() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-hk2");
+    let a = args(
+        strict_opts(&dir, &sshd.client_key, sshd.port),
+        &["-N", "root@127.0.0.1"],
+    );
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Host key verification failed."));
+}
+
+#[test]
+fn refused_connection_message_and_exit_255() {
+    let dir = TempDir::new("c-refused");
+    let port = free_port();
+    let a = vec![
+        s("-F"),
+        s("none"),
+        s("-p"),
+        port.to_string(),
+        s("-N"),
+        s("127.0.0.1"),
+    ];
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(out.status.code(), Some(255));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim(),
+        format!("burrow: connect to host 127.0.0.1 port {port}: Connection refused")
+    );
+}
+
+#[test]
+fn config_alias_works_like_ssh() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-alias");
+    std::fs::create_dir_all(dir.join(".ssh/conf.d")).unwrap();
+    std::fs::write(
+        dir.join(".ssh/config"),
+        "Include conf.d/*.conf\nHost *\n  BatchMode yes\n  SomethingNew yes\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(".ssh/conf.d/box.conf"),
+        format!(
+            "Host mybox !other\n  HostName 127.0.0.1\n  Port {}\n  User root\n  IdentityFile {}\n  UserKnownHostsFile {}\n  StrictHostKeyChecking accept-new\n",
+            sshd.port,
+            sshd.client_key.display(),
+            dir.s("known_hosts")
+        ),
+    )
+    .unwrap();
+    let out = run(BURROW, &[s("mybox"), s("echo"), s("aliased")], &dir);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "aliased\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 4: Bad configuration option: SomethingNew"),
+        "{err}"
+    );
+}
+
+#[test]
+fn compression_flag_is_refused() {
+    let dir = TempDir::new("c-C");
+    let out = run(BURROW, &[s("-C"), s("host")], &dir);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("compression (-C) is not supported"));
+}
+
+#[test]
+fn version_and_help() {
+    let dir = TempDir::new("c-V");
+    let out = run(BURROW, &[s("-V")], &dir);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("burrow "));
+    let out = run(BURROW, &[s("--help")], &dir);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no interactive shell"));
+}
+
+#[test]
+fn background_after_forwards_are_up() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-f");
+    let echo = echo_server();
+    let lport = free_port();
+    let spec = format!("{lport}:127.0.0.1:{echo}");
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &["-v", "-fN", "-L", &spec, "root@127.0.0.1"],
+    );
+    // stderr goes to a file: the background child keeps it open, as ssh -f does.
+    let mut parent = spawn(BURROW, &a, &dir, "burrow.log");
+    assert_eq!(parent.wait_exit(30), Some(0), "{}", parent.stderr());
+    // The parent returned only once the listener was up: connect at once, no waiting.
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+        &pattern(10_000),
+    );
+    // Stop the background child by the pid the parent reported.
+    let err = parent.stderr();
+    let pid = err
+        .lines()
+        .find_map(|l| l.split("going to the background as pid ").nth(1))
+        .expect("pid line");
+    let st = std::process::Command::new("kill")
+        .arg(pid.trim())
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+#[test]
+fn demo_runs_every_forward_and_exits_0() {
+    let dir = TempDir::new("c-demo");
+    let mut cmd = std::process::Command::new(BURROW);
+    let out = cmd
+        .arg("--demo")
+        .env("BURROW_DEMO_BYTES", "262144")
+        .env("HOME", &dir.0)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for needle in [
+        "handshake",
+        "-L ",
+        "-R 0:",
+        "Allocated port",
+        "-D ",
+        "all 3 forwards worked",
+    ] {
+        assert!(text.contains(needle), "{needle} missing in:\n{text}");
+    }
+    assert_eq!(text.matches(": ok,").count(), 3, "{text}");
+}

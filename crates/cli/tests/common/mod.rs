@@ -1,0 +1,416 @@
+//! Fixture for the end-to-end tests: temp dirs, keys from ssh-keygen, a throwaway sshd, a
+//! burrowd from this package, an echo service, and running the built binaries.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+pub const BURROW: &str = env!("CARGO_BIN_EXE_burrow");
+pub const BURROWD: &str = env!("CARGO_BIN_EXE_burrowd");
+
+/// The path of an OpenSSH binary, or `None` (test skipped) when it is missing; with `CI` set
+/// a missing binary fails the test.
+pub fn require_binary(path: &str) -> Option<PathBuf> {
+    let found = if path.contains('/') {
+        Path::new(path).is_file().then(|| PathBuf::from(path))
+    } else {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(path))
+                .find(|p| p.is_file())
+        })
+    };
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{path} is required (CI is set)"
+        );
+        eprintln!("skipping: {path} not found (set CI to make this a failure)");
+    }
+    found
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A temp directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "burrow-cli-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+    pub fn s(&self, name: &str) -> String {
+        self.join(name).display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::fs::remove_dir_all(&self.0).is_err() {
+            eprintln!("could not remove {}", self.0.display());
+        }
+    }
+}
+
+/// `ssh-keygen -t ed25519` at `path`.
+pub fn keygen(path: &Path) {
+    let keygen = require_binary("ssh-keygen").unwrap();
+    let st = Command::new(keygen)
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "t", "-f"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+/// A child process killed (SIGTERM, then SIGKILL) on drop.
+pub struct Proc {
+    pub child: Child,
+    pub stderr_path: PathBuf,
+}
+
+impl Proc {
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+    pub fn signal(&self, sig: &str) {
+        let st = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    /// Waits up to `secs` for the exit status.
+    pub fn wait_exit(&mut self, secs: u64) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return st.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+    /// Waits until stderr holds a line containing `needle`; returns that line.
+    pub fn wait_stderr(&self, needle: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if let Some(l) = self.stderr().lines().find(|l| l.contains(needle)) {
+                return l.to_owned();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("no \"{needle}\" on stderr:\n{}", self.stderr());
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.signal("-TERM");
+            if self.wait_exit(3).is_none() {
+                self.child.kill().ok();
+                self.child.wait().ok();
+            }
+        }
+    }
+}
+
+/// Starts `program` with `args`, stdin null, stdout null, stderr to `dir/<log>`.
+pub fn spawn(program: &str, args: &[String], dir: &TempDir, log: &str) -> Proc {
+    let stderr_path = dir.join(log);
+    let err = std::fs::File::create(&stderr_path).unwrap();
+    let child = Command::new(program)
+        .args(args)
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("XDG_STATE_HOME")
+        .env("HOME", &dir.0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    Proc { child, stderr_path }
+}
+
+/// Runs `program` to completion with `HOME` in `dir` and no agent.
+pub fn run(program: &str, args: &[String], dir: &TempDir) -> Output {
+    let mut child = Command::new(program)
+        .args(args)
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("XDG_STATE_HOME")
+        .env("HOME", &dir.0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{program} {args:?} hung; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until 127.0.0.1:`port` accepts connections.
+pub fn wait_port(port: u16, secs: u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// An echo service on 127.0.0.1 (threads), returning its port.
+pub fn echo_server() -> u16 {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut w = s.try_clone().unwrap();
+                let mut r = s;
+                std::io::copy(&mut r, &mut w).ok();
+                w.shutdown(std::net::Shutdown::Write).ok();
+            });
+        }
+    });
+    port
+}
+
+/// Sends `data` to `stream` and checks that the same bytes come back.
+pub fn check_echo(mut stream: TcpStream, data: &[u8]) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut w = stream.try_clone().unwrap();
+    let d = data.to_vec();
+    let writer = std::thread::spawn(move || {
+        w.write_all(&d).unwrap();
+        w.shutdown(std::net::Shutdown::Write).unwrap();
+    });
+    let mut got = Vec::new();
+    stream.read_to_end(&mut got).unwrap();
+    writer.join().unwrap();
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "echoed data differs");
+}
+
+/// Deterministic test bytes.
+pub fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+/// A throwaway sshd with one authorized client key (`client_key`).
+pub struct Sshd {
+    pub proc: Proc,
+    pub port: u16,
+    pub dir: TempDir,
+    pub client_key: PathBuf,
+    pub host_pub: String,
+}
+
+/// Starts sshd, or `None` when it is missing (and CI unset).
+pub fn start_sshd() -> Option<Sshd> {
+    let sshd = require_binary("/usr/sbin/sshd")?;
+    require_binary("ssh-keygen")?;
+    let dir = TempDir::new("sshd");
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    keygen(&dir.join("host"));
+    keygen(&dir.join("client"));
+    std::fs::copy(dir.join("client.pub"), dir.join("authorized_keys")).unwrap();
+    let config = format!(
+        "ListenAddress 127.0.0.1\nPidFile none\nStrictModes no\nUsePAM no\nUseDNS no\n\
+         PermitRootLogin prohibit-password\nPubkeyAuthentication yes\nPasswordAuthentication no\n\
+         KbdInteractiveAuthentication no\nAuthorizedKeysFile {}\nAllowTcpForwarding yes\n\
+         GatewayPorts no\nMaxStartups 1000:30:1000\nLogLevel DEBUG1\n",
+        dir.s("authorized_keys")
+    );
+    std::fs::write(dir.join("sshd_config"), config).unwrap();
+    for _ in 0..5 {
+        let port = free_port();
+        let args = vec![
+            "-D".into(),
+            "-e".into(),
+            "-f".into(),
+            dir.s("sshd_config"),
+            "-p".into(),
+            port.to_string(),
+            "-h".into(),
+            dir.s("host"),
+        ];
+        let mut proc = spawn(sshd.to_str().unwrap(), &args, &dir, "sshd.log");
+        if wait_banner(port) {
+            let host_pub = std::fs::read_to_string(dir.join("host.pub")).unwrap();
+            return Some(Sshd {
+                proc,
+                port,
+                client_key: dir.join("client"),
+                host_pub,
+                dir,
+            });
+        }
+        proc.wait_exit(1);
+    }
+    panic!("sshd did not start");
+}
+
+/// True once a connection to `port` reads `SSH-2.0-`.
+pub fn wait_banner(port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(mut s) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) {
+            s.set_read_timeout(Some(Duration::from_secs(2))).ok();
+            let mut buf = [0u8; 8];
+            if s.read_exact(&mut buf).is_ok() && &buf == b"SSH-2.0-" {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// A burrowd from this package with a config file in its own dir, one authorized key.
+pub struct Burrowd {
+    pub proc: Proc,
+    pub port: u16,
+    pub dir: TempDir,
+    pub client_key: PathBuf,
+}
+
+/// Starts burrowd with `extra` config lines; the client key is `client_key` if given (its
+/// `.pub` is authorized), else a new one.
+pub fn start_burrowd(extra: &[&str], client_key: Option<&Path>) -> Option<Burrowd> {
+    require_binary("ssh-keygen")?;
+    let dir = TempDir::new("burrowd");
+    let key = match client_key {
+        Some(k) => k.to_path_buf(),
+        None => {
+            keygen(&dir.join("client"));
+            dir.join("client")
+        }
+    };
+    let mut pub_path = key.clone().into_os_string();
+    pub_path.push(".pub");
+    std::fs::copy(PathBuf::from(pub_path), dir.join("authorized_keys")).unwrap();
+    let out = run(
+        BURROWD,
+        &["--generate-host-key".into(), dir.s("host")],
+        &dir,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for _ in 0..5 {
+        let port = free_port();
+        let mut config = format!(
+            "ListenAddress 127.0.0.1\nPort {port}\nHostKey {}\nAuthorizedKeysFile {}\nStrictModes no\nLogLevel DEBUG1\n",
+            dir.s("host"),
+            dir.s("authorized_keys")
+        );
+        for l in extra {
+            config.push_str(l);
+            config.push('\n');
+        }
+        std::fs::write(dir.join("burrowd_config"), config).unwrap();
+        let mut proc = spawn(
+            BURROWD,
+            &[
+                "-D".into(),
+                "-e".into(),
+                "-f".into(),
+                dir.s("burrowd_config"),
+            ],
+            &dir,
+            "burrowd.log",
+        );
+        if wait_banner(port) {
+            return Some(Burrowd {
+                proc,
+                port,
+                dir,
+                client_key: key,
+            });
+        }
+        proc.wait_exit(1);
+    }
+    panic!("burrowd did not start");
+}
+
+/// Options every client run uses: no user config, a private known_hosts, batch mode.
+pub fn client_opts(dir: &TempDir, key: &Path, port: u16) -> Vec<String> {
+    vec![
+        "-F".into(),
+        "/dev/null".into(),
+        "-i".into(),
+        key.display().to_string(),
+        "-p".into(),
+        port.to_string(),
+        "-o".into(),
+        format!("UserKnownHostsFile={}", dir.s("known_hosts")),
+        "-o".into(),
+        "StrictHostKeyChecking=accept-new".into(),
+        "-o".into(),
+        "BatchMode=yes".into(),
+        "-o".into(),
+        "IdentitiesOnly=yes".into(),
+    ]
+}
+
+/// Reads lines of a child's stderr until one contains `needle`.
+pub fn read_until(reader: &mut BufReader<impl Read>, needle: &str) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "EOF before {needle}"
+        );
+        if line.contains(needle) {
+            return line;
+        }
+    }
+}
