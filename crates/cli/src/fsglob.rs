@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use burrow_transport::prefs::wildcard_match;
+use burrow_keys::pattern::match_pattern_exact;
 
 /// Most paths one pattern may expand to.
 pub const MAX_MATCHES: usize = 1024;
@@ -46,7 +46,7 @@ fn matching_entries(dir: &Path, component: &str) -> Vec<PathBuf> {
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
             let hidden_ok = !name.starts_with('.') || component.starts_with('.');
-            (hidden_ok && wildcard_match(component, &name)).then(|| dir.join(name))
+            (hidden_ok && match_pattern_exact(component, &name)).then(|| dir.join(name))
         })
         .collect()
 }

@@ -60,6 +60,7 @@ pub async fn run(
         }
     }
     background::report_ready();
+    let _serving = running;
     let command = (!args.no_command && !args.command.is_empty()).then(|| args.command.join(" "));
     let status = match command {
         Some(cmd) => tokio::select! {
@@ -67,9 +68,9 @@ pub async fn run(
             sig = shutdown_signal() => { tracing::debug!("received {sig}"); EXIT_FAILURE }
         },
         None => tokio::select! {
-            why = running.wait() => {
-                tracing::debug!("forwards ended: {why}");
-                let e = session.closed().await;
+            // The forwards serve in the background and end with the connection.
+            e = session.closed() => {
+                tracing::debug!("connection ended: {e}");
                 if !matches!(*e.kind, burrow::ErrorKind::LocallyClosed) {
                     eprintln!("Connection to {} closed by remote host.", settings.host_name);
                 }
