@@ -54,7 +54,9 @@ pub fn main(argv: Vec<String>) -> i32 {
     };
     if args.demo {
         crate::logging::init(LogLevel::Error.raised_by_verbosity(args.verbose));
-        return runtime.block_on(crate::demo::run());
+        let code = runtime.block_on(crate::demo::run());
+        runtime.shutdown_background();
+        return code;
     }
     let me = crate::sys::current_user();
     let env = LocalEnv {
@@ -87,5 +89,8 @@ pub fn main(argv: Vec<String>) -> i32 {
             }
         }
     }
-    runtime.block_on(run::run(&args, settings, jumps, level))
+    let code = runtime.block_on(run::run(&args, settings, jumps, level));
+    // Do not wait for the blocking thread that may still sit in a read of stdin.
+    runtime.shutdown_background();
+    code
 }

@@ -96,6 +96,12 @@ async fn stdio(session: &Session, target: &str) -> i32 {
     session.disconnect().await;
     match result {
         Ok(_) => 0,
+        // The program on the other side of our stdio (ssh with a ProxyCommand) went away.
+        Err(burrow_forward::ForwardError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(burrow_forward::ForwardError::Io(e)) => {
+            eprintln!("burrow: stdio forwarding: {}", crate::sys::strerror(&e));
+            EXIT_FAILURE
+        }
         Err(e) => {
             eprintln!("channel 0: open failed: {e}");
             eprintln!("stdio forwarding failed");
