@@ -103,6 +103,7 @@ pub fn main(argv: Vec<String>) -> i32 {
         &me,
         pid_file.as_deref(),
     ));
+    runtime.shutdown_background();
     if let Some(p) = pid_file {
         if let Err(e) = std::fs::remove_file(&p) {
             tracing::debug!("{p}: {e}");
