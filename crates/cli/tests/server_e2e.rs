@@ -299,3 +299,58 @@ fn burrowd_creates_its_default_host_key_on_first_run() {
         "the key is kept, not regenerated"
     );
 }
+
+#[test]
+fn burrowd_sighup_reloads_logins_for_new_connections() {
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    let Some(d) = start_burrowd(&["DenyUsers root"], None) else {
+        return;
+    };
+    let dir = TempDir::new("s-hup");
+    let echo = echo_server();
+    let try_forward = || {
+        let lport = free_port();
+        let spec = format!("{lport}:127.0.0.1:{echo}");
+        let a = with(
+            ssh_opts(&dir, &d.client_key, d.port),
+            &[
+                "-o",
+                "ExitOnForwardFailure=yes",
+                "-N",
+                "-L",
+                &spec,
+                "root@127.0.0.1",
+            ],
+        );
+        let mut client = spawn(ssh.to_str().unwrap(), &a, &dir, "ssh.log");
+        // Up once the listener accepts; refused once ssh exits (ExitOnForwardFailure).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if client.child.try_wait().unwrap().is_some() {
+                return false;
+            }
+            if TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).is_ok() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        false
+    };
+    assert!(!try_forward(), "root is denied before the reload");
+    let config = std::fs::read_to_string(d.dir.join("burrowd_config")).unwrap();
+    std::fs::write(
+        d.dir.join("burrowd_config"),
+        config.replace("DenyUsers root\n", ""),
+    )
+    .unwrap();
+    d.proc.signal("-HUP");
+    d.proc
+        .wait_stderr("Received SIGHUP; configuration reloaded", 5);
+    assert!(
+        try_forward(),
+        "root may log in after the reload:\n{}",
+        d.proc.stderr()
+    );
+}
