@@ -356,3 +356,29 @@ fn demo_runs_every_forward_and_exits_0() {
     }
     assert_eq!(text.matches(": ok,").count(), 3, "{text}");
 }
+
+#[test]
+fn exit_on_forward_failure_exits_255_when_a_listener_cannot_bind() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-eoff");
+    let taken = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = taken.local_addr().unwrap().port();
+    // An explicit address: with the default (localhost) ssh and burrow succeed if ::1 binds.
+    let spec = format!("127.0.0.1:{port}:127.0.0.1:9");
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &[
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-N",
+            "-L",
+            &spec,
+            "root@127.0.0.1",
+        ],
+    );
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(out.status.code(), Some(255));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("burrow: cannot listen on 127.0.0.1:"), "{err}");
+    assert!(err.contains("Address already in use"), "{err}");
+}
