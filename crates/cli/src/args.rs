@@ -46,10 +46,10 @@ pub struct ClientArgs {
     /// Print the version and exit.
     #[arg(short = 'V')]
     pub version: bool,
-    /// IPv4 addresses only.
+    /// IPv4 only: accepted for ssh habits, not enforced yet (the first resolved address is used).
     #[arg(short = '4', conflicts_with = "ipv6")]
     pub ipv4: bool,
-    /// IPv6 addresses only.
+    /// IPv6 only: accepted for ssh habits, not enforced yet.
     #[arg(short = '6')]
     pub ipv6: bool,
     /// Compression: refused (burrow does not compress).
