@@ -115,7 +115,13 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
             (a, b) => a.or(b),
         };
         if self.input.capacity() - self.input.len() < READ_CHUNK / 4 {
-            self.input.reserve(READ_CHUNK);
+            // A new allocation of READ_CHUNK (or the partial packet plus a quarter of it): a
+            // bulk packet of half of it is then kept without a copy by the connection layer
+            // (`MAX_PIN_RATIO`), where `reserve(READ_CHUNK)` would make it up to 96 KiB.
+            let want = READ_CHUNK
+                .saturating_sub(self.input.len())
+                .max(READ_CHUNK / 4);
+            self.input.reserve(want);
         }
         let mut got_input = false;
         let mut timed_out = false;
