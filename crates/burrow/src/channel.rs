@@ -184,12 +184,10 @@ impl AsyncWrite for Channel {
             }
             return Poll::Pending;
         }
-        let mut data = bytes::Bytes::copy_from_slice(buf.get(..n).unwrap_or_default());
-        let taken = match conn.write(this.id, &mut data) {
+        let taken = match core.write_channel(this.id, buf.get(..n).unwrap_or_default()) {
             Ok(t) => t,
             Err(e) => return Poll::Ready(Err(io::Error::new(io::ErrorKind::BrokenPipe, e))),
         };
-        core.unsent = core.unsent.saturating_add(taken);
         this.shared.notify.notify_one();
         Poll::Ready(Ok(taken))
     }

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use burrow_connection::{
     ChannelRequestId, Connection, ConnectionConfig, GlobalRequestId, LocalChannelId, Outgoing,
+    channel_data_header,
 };
 use burrow_keys::Ed25519PublicKey;
 use burrow_transport::{HostKeyVerdict, Transport, TransportEvent};
@@ -97,7 +98,6 @@ pub(crate) struct SessionCore {
     pub(crate) keepalive: Option<Keepalive>,
     /// Server stop: disconnect once no channel is left, or at this deadline.
     pub(crate) drain_deadline: Option<Instant>,
-    scratch: BytesMut,
     /// The allocation received payloads share, so the connection layer copies data that
     /// would pin much more than itself.
     input_alloc: InputAllocation,
@@ -132,7 +132,6 @@ impl SessionCore {
             disconnect_requested: false,
             keepalive: None,
             drain_deadline: None,
-            scratch: BytesMut::new(),
             input_alloc: InputAllocation::default(),
         }
     }
@@ -298,16 +297,21 @@ impl SessionCore {
             let Some(out) = conn.poll_message() else {
                 break;
             };
-            if let Outgoing::Data { data, .. } = &out {
-                self.unsent = self.unsent.saturating_sub(data.len());
-            }
-            self.scratch.clear();
-            out.encode(&mut self.scratch);
-            if let Err(e) = self.transport.send_payload(&self.scratch) {
+            // Channel data goes in two pieces, copied once, into the packet sealed in place.
+            let sent = match &out {
+                Outgoing::Data { recipient, data } => {
+                    self.unsent = self.unsent.saturating_sub(data.len());
+                    let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+                    let header = channel_data_header(*recipient, len);
+                    self.transport.send_payload_parts(&[&header, data])
+                }
+                Outgoing::Message(m) => self.transport.send_payload(m),
+            };
+            if let Err(e) = sent {
                 return Err(Error::new(&self.peer, self.phase, ErrorKind::Transport(e)));
             }
             // Sealed bytes count against the budget until the driver writes them.
-            self.backlog = self.backlog.saturating_add(self.scratch.len());
+            self.backlog = self.backlog.saturating_add(out.len());
         }
         if self.send_budget() > 0 && !self.budget_waiters.is_empty() {
             for id in std::mem::take(&mut self.budget_waiters) {

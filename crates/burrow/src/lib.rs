@@ -47,6 +47,7 @@ mod input_alloc;
 mod keepalive;
 mod known_hosts;
 mod route;
+mod send;
 mod server;
 mod server_auth;
 mod session;

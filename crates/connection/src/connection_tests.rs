@@ -478,6 +478,38 @@ fn write_does_not_copy() {
 }
 
 #[test]
+fn claims_take_one_packet_of_window_each() {
+    let (mut c, id) = client_with_channel();
+    let mut lens = Vec::new();
+    while let Some(claim) = c.claim_data(id, 1000).unwrap() {
+        assert_eq!(claim.header()[..5], [msg::CHANNEL_DATA, 0, 0, 0, 9]);
+        lens.push(claim.len());
+    }
+    assert_eq!(lens, vec![64, 64, 64, 64, 44]);
+    assert_eq!(c.writable(id), 0);
+    assert!(!c.has_messages(), "claimed data is the caller's to send");
+}
+
+#[test]
+fn no_claim_while_payloads_are_queued() {
+    let (mut c, id) = client_with_channel();
+    c.write(id, &mut Bytes::from(vec![0u8; 10])).unwrap();
+    assert_eq!(c.claim_data(id, 10).unwrap(), None);
+    sent(&mut c);
+    assert_eq!(c.claim_data(id, 10).unwrap().map(|d| d.len()), Some(10));
+}
+
+#[test]
+fn no_claim_after_eof() {
+    let (mut c, id) = client_with_channel();
+    c.eof(id).unwrap();
+    assert!(matches!(
+        c.claim_data(id, 10),
+        Err(Error::ChannelStateMismatch { .. })
+    ));
+}
+
+#[test]
 fn window_adjust_makes_the_channel_writable() {
     let (mut c, id) = client_with_channel();
     c.write(id, &mut Bytes::from(vec![0u8; 300])).unwrap();

@@ -10,7 +10,7 @@ use crate::connection::Connection;
 use crate::error::Error;
 use crate::event::Event;
 use crate::id::LocalChannelId;
-use crate::outgoing::Outgoing;
+use crate::outgoing::{DataClaim, Outgoing};
 use crate::state::{ChannelState, DataFate, LocalCloseAction, PeerCloseFate};
 use crate::window::{RecvWindow, WindowViolation};
 
@@ -164,6 +164,39 @@ impl Connection {
             taken = taken.saturating_add(n);
         }
         Ok(taken)
+    }
+
+    /// For a caller that seals channel data itself, straight from the application's buffer
+    /// (no copy and no allocation here): takes send window for one CHANNEL_DATA of up to
+    /// `want` bytes (and at most the peer's maximum packet size) and returns its header and
+    /// length. The caller must send exactly that packet before any later `poll_message`
+    /// output. `None` when the window is empty or payloads are still queued (they must go
+    /// first; `write` queues behind them).
+    pub fn claim_data(
+        &mut self,
+        id: LocalChannelId,
+        want: usize,
+    ) -> Result<Option<DataClaim>, Error> {
+        let queued = !self.out.is_empty();
+        let c = self
+            .channels
+            .get_mut(id)
+            .ok_or(Error::NoSuchChannel { channel: id })?;
+        if !c.state.can_send_data() {
+            return Err(Error::ChannelStateMismatch {
+                channel: id,
+                action: "write",
+                state: c.state.name(),
+            });
+        }
+        if queued || want == 0 {
+            return Ok(None);
+        }
+        let n = c.send_window.take(u32::try_from(want).unwrap_or(u32::MAX));
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(Some(DataClaim::new(c.remote, n)))
     }
 
     /// Takes up to `max` received bytes from the front of the channel's buffer; `None` when

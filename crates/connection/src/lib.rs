@@ -73,7 +73,7 @@ pub use connection::Connection;
 pub use error::Error;
 pub use event::Event;
 pub use id::{ChannelRequestId, GlobalRequestId, LocalChannelId, RemoteChannelId};
-pub use outgoing::Outgoing;
+pub use outgoing::{DataClaim, Outgoing, channel_data_header};
 pub use state::ChannelState;
 pub use table::DEFAULT_MAX_CHANNELS;
 pub use window::{ADJUST_DIVISOR, RecvWindow, SendWindow, WindowViolation};

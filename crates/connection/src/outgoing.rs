@@ -1,8 +1,8 @@
 //! Payloads for the transport (`Connection::poll_message`): channel data kept as `Bytes`, every
 //! other message already encoded.
 
-use burrow_wire::Writer;
 use burrow_wire::connection::encode_channel_data_header;
+use burrow_wire::{Writer, msg};
 use bytes::{Bytes, BytesMut};
 
 use crate::id::RemoteChannelId;
@@ -55,6 +55,49 @@ impl Outgoing {
     }
 }
 
+/// The first 9 bytes of a CHANNEL_DATA payload carrying `len` bytes to `recipient`, for a
+/// transport that takes the header and the data as separate pieces.
+pub fn channel_data_header(recipient: RemoteChannelId, len: u32) -> [u8; 9] {
+    let mut header = [msg::CHANNEL_DATA, 0, 0, 0, 0, 0, 0, 0, 0];
+    let (_, fields) = header.split_at_mut(1);
+    let (channel, length) = fields.split_at_mut(4);
+    channel.copy_from_slice(&recipient.0.to_be_bytes());
+    length.copy_from_slice(&len.to_be_bytes());
+    header
+}
+
+/// One CHANNEL_DATA packet the caller sends itself ([`crate::Connection::claim_data`]): the
+/// 9-byte payload header, then `len` bytes of data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataClaim {
+    header: [u8; 9],
+    len: usize,
+}
+
+impl DataClaim {
+    pub(crate) fn new(recipient: RemoteChannelId, len: u32) -> Self {
+        Self {
+            header: channel_data_header(recipient, len),
+            len: len as usize,
+        }
+    }
+
+    /// The payload's first 9 bytes: message number, recipient channel, data length.
+    pub fn header(&self) -> &[u8; 9] {
+        &self.header
+    }
+
+    /// Data bytes the packet must carry (taken from the send window already).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Never true: a claim is for at least one byte.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use burrow_wire::connection::{ChannelData, ConnectionMessage};
@@ -75,6 +118,19 @@ mod tests {
             ConnectionMessage::decode(&out).unwrap(),
             ConnectionMessage::ChannelData(ChannelData { recipient_channel: 3, ref data }) if &data[..] == b"hi"
         ));
+    }
+
+    #[test]
+    fn claim_header_matches_the_encoded_data_message() {
+        let claim = DataClaim::new(RemoteChannelId(0x0102_0304), 5);
+        let mut out = BytesMut::new();
+        Outgoing::Data {
+            recipient: RemoteChannelId(0x0102_0304),
+            data: Bytes::from_static(b"hello"),
+        }
+        .encode(&mut out);
+        assert_eq!(&out[..9], claim.header());
+        assert_eq!(claim.len(), 5);
     }
 
     #[test]

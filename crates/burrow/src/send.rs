@@ -1,0 +1,54 @@
+//! The channel-data send path: `Channel::poll_write` seals the application's bytes straight
+//! into the transport's output buffer (one copy, no allocation) whenever nothing is queued
+//! ahead of them.
+
+use burrow_connection::LocalChannelId;
+use bytes::Bytes;
+
+use crate::core::SessionCore;
+use crate::error::{Error, ErrorKind};
+
+impl SessionCore {
+    /// Sends up to `buf.len()` bytes on channel `id` (the caller has already cut `buf` to the
+    /// window and the send budget) and returns how many were taken.
+    ///
+    /// Queued payloads go first (`flush`); then, if the transport takes payloads and nothing
+    /// is left queued, each packet's data is copied once, from `buf` into the packet the
+    /// transport encrypts in place. Otherwise (a key exchange holds payloads, or the budget
+    /// stopped the flush) the data is queued in the connection layer behind the rest.
+    pub(crate) fn write_channel(&mut self, id: LocalChannelId, buf: &[u8]) -> Result<usize, Error> {
+        self.flush()?;
+        let accepting = self.transport.is_accepting_payloads();
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(self.closed_error());
+        };
+        let mut taken = 0usize;
+        if accepting {
+            while let Some(rest) = buf.get(taken..).filter(|r| !r.is_empty()) {
+                let claim = match conn.claim_data(id, rest.len()) {
+                    Ok(Some(c)) => c,
+                    Ok(None) => break,
+                    Err(e) => return Err(self.error(ErrorKind::Connection(e))),
+                };
+                let data = rest.get(..claim.len()).unwrap_or_default();
+                if let Err(e) = self.transport.send_payload_parts(&[claim.header(), data]) {
+                    return Err(self.error(ErrorKind::Transport(e)));
+                }
+                // Sealed bytes count against the budget until the driver writes them.
+                self.backlog = self
+                    .backlog
+                    .saturating_add(claim.header().len() + data.len());
+                taken = taken.saturating_add(data.len());
+            }
+            if taken > 0 || !conn.has_messages() {
+                return Ok(taken);
+            }
+        }
+        let mut data = Bytes::copy_from_slice(buf);
+        let queued = conn
+            .write(id, &mut data)
+            .map_err(|e| self.error(ErrorKind::Connection(e)))?;
+        self.unsent = self.unsent.saturating_add(queued);
+        Ok(queued)
+    }
+}
