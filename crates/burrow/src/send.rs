@@ -8,6 +8,10 @@ use bytes::Bytes;
 use crate::core::SessionCore;
 use crate::error::{Error, ErrorKind};
 
+/// Most bytes one call seals itself, so that the lock (which the driver needs to take the
+/// sealed output) is held for a short while only.
+const DIRECT_MAX: usize = 64 << 10;
+
 impl SessionCore {
     /// Sends up to `buf.len()` bytes on channel `id` (the caller has already cut `buf` to the
     /// window and the send budget) and returns how many were taken.
@@ -24,6 +28,7 @@ impl SessionCore {
         };
         let mut taken = 0usize;
         if accepting {
+            let buf = buf.get(..DIRECT_MAX).unwrap_or(buf);
             while let Some(rest) = buf.get(taken..).filter(|r| !r.is_empty()) {
                 let claim = match conn.claim_data(id, rest.len()) {
                     Ok(Some(c)) => c,
