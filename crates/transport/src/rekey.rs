@@ -101,8 +101,9 @@ fn parse_bytes(v: &str) -> Option<u64> {
     digits.parse::<u64>().ok()?.checked_mul(1u64 << shift)
 }
 
-/// sshd_config(5) TIME FORMATS: a sequence of `<digits>[s|m|h|d|w]`; bare digits are seconds.
-fn parse_time(v: &str) -> Option<u64> {
+/// sshd_config(5) TIME FORMATS: a sequence of `<digits>[s|m|h|d|w]` (`1h30m`); bare digits
+/// are seconds. `None` on anything else or on overflow. Shared with the config parsers.
+pub fn parse_time(v: &str) -> Option<u64> {
     let mut total: u64 = 0;
     let mut digits: Option<u64> = None;
     for c in v.chars() {

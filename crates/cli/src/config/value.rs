@@ -9,38 +9,8 @@ pub fn parse_flag(v: &str) -> Option<bool> {
     }
 }
 
-/// sshd_config(5) TIME FORMATS: `<digits>[s|m|h|d|w]` repeated (`1h30m`); bare digits are
-/// seconds. `None` on anything else or on overflow.
-pub fn parse_time(v: &str) -> Option<u64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut total: u64 = 0;
-    let mut digits: Option<u64> = None;
-    for c in v.chars() {
-        if let Some(d) = c.to_digit(10) {
-            let n = digits
-                .unwrap_or(0)
-                .checked_mul(10)?
-                .checked_add(u64::from(d))?;
-            digits = Some(n);
-            continue;
-        }
-        let unit: u64 = match c.to_ascii_lowercase() {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => return None,
-        };
-        total = total.checked_add(digits.take()?.checked_mul(unit)?)?;
-    }
-    match digits {
-        Some(n) => total.checked_add(n),
-        None => Some(total),
-    }
-}
+/// sshd_config(5) TIME FORMATS (`1h30m`): the transport's parser, which `RekeyLimit` uses too.
+pub use burrow_transport::rekey::parse_time;
 
 /// A TCP port, 1 to 65535.
 pub fn parse_port(v: &str) -> Option<u16> {
