@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use burrow::{Client, ClientConfig, Ed25519KeyPair, Ed25519PublicKey};
+use burrow::{Client, ClientConfig, KeyPair, PublicKey};
 use common::fixtures::free_port;
 use common::servers::echo;
 use common::{Lab, Proc, child_cmd, hex, median, wait_port};
@@ -71,7 +71,7 @@ fn time_local(mut cmd: std::process::Command, lport: u16) -> f64 {
 async fn time_library(lab: &Lab, peer: &Peer, echo_port: u16) -> f64 {
     let t0 = Instant::now();
     let expected = peer.host_key.clone();
-    let check = move |_: &str, _: u16, k: &Ed25519PublicKey| k.to_blob() == expected;
+    let check = move |_: &str, _: u16, k: &PublicKey| k.to_blob() == expected;
     let mut config = ClientConfig::new(lab.user.clone(), Arc::new(check));
     config.add_key_file(&lab.key, None).unwrap();
     let session = Client::connect("127.0.0.1", peer.port, config)
@@ -113,7 +113,7 @@ fn main() {
     // Defaults (PK_OK held 100 ms + up to 200 ms jitter), and sshd-like (5 + 4 ms).
     let (srv, srv_port) = server(None);
     let (srv_fast, fast_port) = server(Some("5+4"));
-    let burrow_host = Ed25519KeyPair::from_seed(&[0x5A; 32])
+    let burrow_host = KeyPair::from_ed25519_seed(&[0x5A; 32])
         .public_key()
         .to_blob();
     let peers = [

@@ -13,7 +13,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use burrow::Ed25519KeyPair;
+use burrow::KeyPair;
 use common::procfs::{rss_kib, sshd_connection_pids};
 use common::servers::echo;
 use common::{Lab, Proc, child_cmd, hex, median, wait_port};
@@ -75,7 +75,7 @@ fn main() {
         .unwrap_or(3);
     let lab = Lab::start();
     let echo_port = echo();
-    let burrow_host = Ed25519KeyPair::from_seed(&[0x5A; 32])
+    let burrow_host = KeyPair::from_ed25519_seed(&[0x5A; 32])
         .public_key()
         .to_blob();
     let started = Instant::now();

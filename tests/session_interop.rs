@@ -56,7 +56,7 @@ async fn exit_of(ch: &burrow::Channel) -> Option<ExitInfo> {
 
 fn write_key_file(sshd: &Sshd) -> std::path::PathBuf {
     let path = sshd.dir.join("client_key");
-    let text = burrow_keys::encode_unencrypted(&sshd.client_key, "burrow-test-client", 7);
+    let text = burrow_keys::encode_unencrypted(&sshd.client_key, "burrow-test-client", 7).unwrap();
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -166,8 +166,8 @@ impl burrow::Handler for EchoForwarded {
 }
 
 async fn connect_with_echo_handler(sshd: &Sshd) -> burrow::Session {
-    let expected = burrow_keys::Ed25519PublicKey::from_blob(&sshd.host_key_blob).unwrap();
-    let check = move |_: &str, _: u16, k: &burrow::Ed25519PublicKey| *k == expected;
+    let expected = burrow_keys::PublicKey::from_blob(&sshd.host_key_blob).unwrap();
+    let check = move |_: &str, _: u16, k: &burrow::PublicKey| *k == expected;
     let mut config =
         burrow::ClientConfig::new(common::auth::local_user(), std::sync::Arc::new(check));
     config.keys.push(sshd.client_key.clone());
@@ -284,14 +284,14 @@ fn connect_retry(port: u16, until: Instant) -> TcpStream {
     }
 }
 
-fn keygen(path: &Path) -> (burrow::Ed25519KeyPair, burrow::Ed25519PublicKey) {
+fn keygen(path: &Path) -> (burrow::KeyPair, burrow::PublicKey) {
     common::keygen_ed25519(path);
     let private = burrow::PrivateKeyFile::parse(&std::fs::read_to_string(path).unwrap())
         .unwrap()
         .decrypt(b"")
         .unwrap()
         .into_keypair();
-    let public = private.public_key();
+    let public = private.public_key().clone();
     (private, public)
 }
 
@@ -371,9 +371,9 @@ fn library_client_logs_in_to_sshd_with_a_key_held_by_ssh_agent() {
     }
     agent.add(&key);
     let user = common::auth::local_user();
-    let expected = burrow_keys::Ed25519PublicKey::from_blob(&sshd.host_key_blob).unwrap();
+    let expected = burrow_keys::PublicKey::from_blob(&sshd.host_key_blob).unwrap();
     runtime().block_on(async {
-        let check = move |_: &str, _: u16, k: &burrow::Ed25519PublicKey| *k == expected;
+        let check = move |_: &str, _: u16, k: &burrow::PublicKey| *k == expected;
         let mut config = burrow::ClientConfig::new(user, std::sync::Arc::new(check));
         config.agent = Some(dir.join("agent.sock"));
         let session = burrow::Client::connect("127.0.0.1", sshd.port, config)
@@ -411,9 +411,9 @@ fn pam_login(method: burrow::Method) {
     let Some(sshd) = common::pam_sshd::PamSshd::start("s3cret-pw", &[]) else {
         return;
     };
-    let expected = burrow_keys::Ed25519PublicKey::from_blob(&sshd.host_key_blob).unwrap();
+    let expected = burrow_keys::PublicKey::from_blob(&sshd.host_key_blob).unwrap();
     runtime().block_on(async {
-        let check = move |_: &str, _: u16, k: &burrow::Ed25519PublicKey| *k == expected;
+        let check = move |_: &str, _: u16, k: &burrow::PublicKey| *k == expected;
         let prompt = std::sync::Arc::new(Pw("s3cret-pw", std::sync::atomic::AtomicU32::new(0)));
         let mut config =
             burrow::ClientConfig::new(common::auth::local_user(), std::sync::Arc::new(check));

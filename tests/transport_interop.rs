@@ -14,7 +14,7 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use burrow_keys::Ed25519KeyPair;
+use burrow_keys::KeyPair;
 use burrow_transport::service::{
     USERAUTH, accepted_service, requested_service, service_accept, service_request,
 };
@@ -69,7 +69,7 @@ fn burrow_client_completes_kex_and_service_request_with_sshd_for_every_cipher() 
 
 /// Accepts one connection and serves it: kex, SERVICE_ACCEPT for ssh-userauth, then a
 /// USERAUTH_FAILURE with no methods to every request. Returns the services requested.
-fn serve_one(listener: TcpListener, host_key: Arc<Ed25519KeyPair>) -> (usize, Vec<String>) {
+fn serve_one(listener: TcpListener, host_key: Arc<[KeyPair]>) -> (usize, Vec<String>) {
     let (stream, _) = listener.accept().expect("accept");
     let mut conn = Conn::server(stream, TransportConfig::default(), host_key);
     let mut services = Vec::new();
@@ -97,7 +97,7 @@ fn openssh_client_completes_kex_and_service_request_with_burrow_server_for_every
         return;
     };
     let dir = TempDir::new("ssh-client");
-    let host_key = Arc::new(Ed25519KeyPair::from_seed(&[0x17; 32]));
+    let host_key = Arc::new([KeyPair::from_ed25519_seed(&[0x17; 32])]);
     for (cipher, mac) in MATRIX {
         for kex in KEX {
             let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();

@@ -15,7 +15,7 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use burrow_keys::Ed25519KeyPair;
+use burrow_keys::KeyPair;
 use burrow_transport::service::{USERAUTH, service_accept};
 use burrow_transport::{TransportConfig, TransportEvent};
 use common::auth::{authenticate, local_user};
@@ -105,7 +105,7 @@ fn burrow_client_rekeys_on_its_own_limit_and_on_command_with_sshd() {
 /// ssh's time limit has started `ssh_rekeys` more, and disconnects. Returns the number of finished key exchanges.
 fn serve_with_rekeys(listener: TcpListener, ssh_rekeys: usize) -> usize {
     let (stream, _) = listener.accept().expect("accept");
-    let host_key = Arc::new(Ed25519KeyPair::from_seed(&[0x18; 32]));
+    let host_key = Arc::new([KeyPair::from_ed25519_seed(&[0x18; 32])]);
     let mut conn = Conn::server(stream, TransportConfig::default(), host_key);
     let mut authenticated = false;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

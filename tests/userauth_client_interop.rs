@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use burrow_keys::{Ed25519KeyPair, PrivateKeyFile};
+use burrow_keys::{KeyPair, PrivateKeyFile};
 use burrow_transport::{TransportConfig, TransportEvent};
 use burrow_userauth::agent::{self, AgentReply, AgentRequestKind};
 use burrow_userauth::{Client, ClientConfig, ClientEvent, Identity, Method, UserauthError};
@@ -43,10 +43,14 @@ fn drive_client(
         while let Some(ev) = client.poll_event() {
             match ev {
                 ClientEvent::Success => return Ok(()),
-                ClientEvent::SignRequest { key_blob, data } => {
+                ClientEvent::SignRequest {
+                    key_blob,
+                    algorithm,
+                    data,
+                } => {
                     let agent = agent.as_deref_mut().expect("agent for sign request");
                     match agent.call(
-                        &agent::sign_request(&key_blob, &data),
+                        &agent::sign_request(&key_blob, &data, agent::sign_flags(algorithm)),
                         AgentRequestKind::Sign,
                     ) {
                         Ok(AgentReply::Signature(sig)) => client.provide_signature(&sig)?,
@@ -100,6 +104,7 @@ fn client_for(conn: &Conn, user: &str, methods: Vec<Method>, ids: Vec<Identity>)
         config,
         conn.t.session_id().expect("session id").clone(),
         ids,
+        Box::new(rand_core::OsRng),
     )
 }
 
@@ -158,7 +163,7 @@ fn burrow_client_logs_in_to_sshd_through_a_real_ssh_agent() {
     };
     assert_eq!(ids.len(), 1);
     assert_eq!(ids[0].comment, "burrow-test");
-    let identities = agent::ed25519_identities(&ids);
+    let identities = agent::identities(&ids);
     assert_eq!(identities.len(), 1);
     let mut conn = connect(&sshd);
     let mut client = client_for(&conn, &local_user(), vec![Method::Publickey], identities);
@@ -173,7 +178,7 @@ fn burrow_client_logs_in_to_sshd_through_a_real_ssh_agent() {
 fn sshd_refuses_a_wrong_key_with_permission_denied() {
     let Some(sshd) = Sshd::start(&[]) else { return };
     let mut conn = connect(&sshd);
-    let stranger = Ed25519KeyPair::from_seed(&[0x99; 32]);
+    let stranger = KeyPair::from_ed25519_seed(&[0x99; 32]);
     let user = local_user();
     let mut client = client_for(
         &conn,
@@ -299,7 +304,7 @@ fn burrow_client_does_publickey_then_password_when_sshd_requires_both() {
     ) else {
         return;
     };
-    let key = Ed25519KeyPair::from_seed(&[0x44; 32]);
+    let key = KeyPair::from_ed25519_seed(&[0x44; 32]);
     std::fs::write(
         sshd.dir.join("authorized_keys"),
         key.public_key().to_openssh_line("two-factor") + "\n",
@@ -316,6 +321,7 @@ fn burrow_client_does_publickey_then_password_when_sshd_requires_both() {
         config,
         conn.t.session_id().unwrap().clone(),
         vec![Identity::KeyPair(key)],
+        Box::new(rand_core::OsRng),
     );
     drive_client(&mut conn, &mut client, None, Some("correct horse")).unwrap();
     assert!(client.is_authenticated());

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey, KeyOptions, find_key};
+use burrow_keys::{KeyOptions, KeyPair, PublicKey, find_key};
 use burrow_transport::{TransportConfig, TransportEvent};
 use burrow_userauth::host_key::{
     HostKeyCheck, HostKeyDecision, KnownHostLookup, StrictHostKeyChecking, decide,
@@ -35,7 +35,7 @@ struct AuthorizedKeysPolicy {
 impl AuthPolicy for AuthorizedKeysPolicy {
     type Permissions = KeyOptions;
 
-    fn public_key(&mut self, user: &str, key: &Ed25519PublicKey) -> Option<KeyOptions> {
+    fn public_key(&mut self, user: &str, key: &PublicKey) -> Option<KeyOptions> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -69,7 +69,7 @@ fn serve_userauth(
     mut policy: AuthorizedKeysPolicy,
 ) -> Served {
     let (stream, _) = listener.accept().expect("accept");
-    let host_key = Arc::new(Ed25519KeyPair::from_seed(&[0x17; 32]));
+    let host_key = Arc::new([KeyPair::from_ed25519_seed(&[0x17; 32])]);
     let mut conn = Conn::server(stream, TransportConfig::default(), host_key);
     let deadline = Instant::now() + TIMEOUT;
     // The client's SERVICE_REQUEST can arrive with its NEWKEYS: keep it for the server.
@@ -171,7 +171,7 @@ fn ssh_to_burrow_with(
     let known_hosts = dir.join("known_hosts");
     let mut strict = "StrictHostKeyChecking=no";
     if let Some(hash_salt) = accept_new_salt {
-        let host_key = Ed25519KeyPair::from_seed(&[0x17; 32]).public_key();
+        let host_key = KeyPair::from_ed25519_seed(&[0x17; 32]).public_key().clone();
         let decision = decide(&HostKeyCheck {
             policy: StrictHostKeyChecking::AcceptNew,
             host: "127.0.0.1",

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use burrow::{Client, ClientConfig, Ed25519KeyPair, Ed25519PublicKey, Server, ServerConfig};
+use burrow::{Client, ClientConfig, KeyPair, PublicKey, Server, ServerConfig};
 use burrow_forward::{
     Connect, ForwardHandler, ForwardOptions, ForwardPolicy, ForwardServer, Listen, LocalForward,
 };
@@ -60,7 +60,7 @@ fn ready(what: &str) {
 /// A client config for the lab's sshd (or burrow server): its host key only, the lab key file, optional cipher.
 fn client_config() -> ClientConfig {
     let expected = unhex(&var("BB_HOST_KEY"));
-    let check = move |_: &str, _: u16, k: &Ed25519PublicKey| k.to_blob() == expected;
+    let check = move |_: &str, _: u16, k: &PublicKey| k.to_blob() == expected;
     let mut config = ClientConfig::new(var("BB_USER"), Arc::new(check));
     config
         .add_key_file(var("BB_KEY_FILE").as_ref(), None)
@@ -112,12 +112,11 @@ async fn client_forward() {
 async fn server() {
     exit_on_stdin_eof();
     let blob = unhex(&var("BB_AUTH_BLOB"));
-    let auth = move |_: &str, _: &str, k: &Ed25519PublicKey| {
-        (k.to_blob() == blob).then(KeyOptions::unrestricted)
-    };
+    let auth =
+        move |_: &str, _: &str, k: &PublicKey| (k.to_blob() == blob).then(KeyOptions::unrestricted);
     let policy = ForwardPolicy::default();
     let handler = ForwardHandler::new(ForwardServer::new(policy, Duration::from_secs(5)), auth);
-    let host = Ed25519KeyPair::from_seed(&[0x5A; 32]);
+    let host = KeyPair::from_ed25519_seed(&[0x5A; 32]);
     let mut config = ServerConfig::new(host);
     if let Ok(ms) = std::env::var("BB_AUTH_DELAY_MS") {
         // failure_delay + failure_jitter: also the hold on PK_OK.

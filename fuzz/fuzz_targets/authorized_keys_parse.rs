@@ -2,7 +2,7 @@
 //! panic, every line is either an entry or a warning or blank, and what is found holds the key.
 #![no_main]
 
-use burrow_keys::{AuthorizedKeys, Ed25519KeyPair};
+use burrow_keys::{AuthorizedKeys, KeyPair};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let ak = AuthorizedKeys::parse(text);
     let lines = text.split('\n').count();
     assert!(ak.entries.len() + ak.warnings.len() <= lines);
-    let probe = Ed25519KeyPair::from_seed(&[1; 32]).public_key().to_blob();
+    let probe = KeyPair::from_ed25519_seed(&[1; 32]).public_key().clone().to_blob();
     let mut blobs = vec![probe];
     blobs.extend(ak.entries.iter().take(4).map(|e| e.key.blob().to_vec()));
     for blob in &blobs {

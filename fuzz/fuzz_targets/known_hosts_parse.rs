@@ -3,7 +3,7 @@
 #![no_main]
 
 use burrow_keys::known_hosts::{HostKeyStatus, Marker, host_name};
-use burrow_keys::{Ed25519KeyPair, KeyBlob, KnownHosts};
+use burrow_keys::{KeyPair, KeyBlob, KnownHosts};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let kh = KnownHosts::parse(text);
-    let probe = KeyBlob::from(&Ed25519KeyPair::from_seed(&[1; 32]).public_key());
+    let probe = KeyBlob::from(&KeyPair::from_ed25519_seed(&[1; 32]).public_key().clone());
     let mut keys = vec![probe];
     keys.extend(kh.entries.iter().take(4).map(|e| e.key.clone()));
     for key in &keys {

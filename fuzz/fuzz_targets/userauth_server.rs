@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
+use burrow_keys::{KeyPair, PublicKey};
 use burrow_userauth::{AuthPolicy, Method, Server, ServerConfig, ServerEvent};
 use burrow_wire::SessionId;
 use burrow_wire::userauth::{AuthMethod, UserauthRequest, publickey_signed_data};
@@ -19,13 +19,13 @@ use rand_core::SeedableRng;
 const SESSION_ID: [u8; 32] = [0x5a; 32];
 
 struct Policy {
-    key: Ed25519PublicKey,
+    key: PublicKey,
 }
 
 impl AuthPolicy for Policy {
     type Permissions = ();
 
-    fn public_key(&mut self, user: &str, key: &Ed25519PublicKey) -> Option<()> {
+    fn public_key(&mut self, user: &str, key: &PublicKey) -> Option<()> {
         (user == "alice" && *key == self.key).then_some(())
     }
 
@@ -34,7 +34,7 @@ impl AuthPolicy for Policy {
     }
 }
 
-fn signed_request(key: &Ed25519KeyPair, user: &str) -> Vec<u8> {
+fn signed_request(key: &KeyPair, user: &str) -> Vec<u8> {
     let blob = key.public_key().to_blob();
     let data = publickey_signed_data(&SESSION_ID, user, "ssh-connection", "ssh-ed25519", &blob);
     UserauthRequest {
@@ -58,18 +58,18 @@ const MAX_RECORDS: usize = 64;
 fn canned() -> &'static [Vec<u8>; 3] {
     static CANNED: OnceLock<[Vec<u8>; 3]> = OnceLock::new();
     CANNED.get_or_init(|| {
-        let key = Ed25519KeyPair::from_seed(&[1; 32]);
+        let key = KeyPair::from_ed25519_seed(&[1; 32]);
         [
             signed_request(&key, "alice"),
-            signed_request(&Ed25519KeyPair::from_seed(&[2; 32]), "alice"),
+            signed_request(&KeyPair::from_ed25519_seed(&[2; 32]), "alice"),
             signed_request(&key, "bob"),
         ]
     })
 }
 
-fn alice_key() -> &'static Ed25519PublicKey {
-    static KEY: OnceLock<Ed25519PublicKey> = OnceLock::new();
-    KEY.get_or_init(|| Ed25519KeyPair::from_seed(&[1; 32]).public_key())
+fn alice_key() -> &'static PublicKey {
+    static KEY: OnceLock<PublicKey> = OnceLock::new();
+    KEY.get_or_init(|| KeyPair::from_ed25519_seed(&[1; 32]).public_key().clone())
 }
 
 fuzz_target!(|data: &[u8]| {

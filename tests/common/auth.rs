@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use burrow_keys::Ed25519KeyPair;
+use burrow_keys::KeyPair;
 use burrow_transport::TransportEvent;
 use burrow_transport::service::{USERAUTH, accepted_service, service_request};
 use burrow_wire::Writer;
@@ -26,7 +26,7 @@ pub fn local_user() -> String {
 
 /// SERVICE_REQUEST ssh-userauth, then a signed publickey USERAUTH_REQUEST for `user` with
 /// `key`; panics unless the server answers SERVICE_ACCEPT and USERAUTH_SUCCESS.
-pub fn authenticate(conn: &mut Conn, user: &str, key: &Ed25519KeyPair) {
+pub fn authenticate(conn: &mut Conn, user: &str, key: &KeyPair) {
     conn.t
         .send_payload(&service_request(USERAUTH))
         .expect("send SERVICE_REQUEST");
@@ -39,7 +39,9 @@ pub fn authenticate(conn: &mut Conn, user: &str, key: &Ed25519KeyPair) {
     let session_id = conn.t.session_id().expect("session id").as_bytes().to_vec();
     let blob = key.public_key().to_blob();
     let signed = publickey_signed_data(&session_id, user, "ssh-connection", "ssh-ed25519", &blob);
-    let signature = key.sign(&signed);
+    let signature = key
+        .sign(burrow_keys::SigAlg::Ed25519, &signed, &mut rand_core::OsRng)
+        .expect("sign");
     let mut request = BytesMut::new();
     Writer::new(&mut request)
         .byte(50)

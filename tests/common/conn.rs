@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use burrow_keys::Ed25519KeyPair;
+use burrow_keys::KeyPair;
 use burrow_transport::{HostKeyVerdict, Transport, TransportConfig, TransportEvent};
 use bytes::BytesMut;
 
@@ -29,7 +29,7 @@ impl Conn {
     }
 
     /// A burrow server on an accepted socket.
-    pub fn server(stream: TcpStream, cfg: TransportConfig, host_key: Arc<Ed25519KeyPair>) -> Conn {
+    pub fn server(stream: TcpStream, cfg: TransportConfig, host_key: Arc<[KeyPair]>) -> Conn {
         let t = Transport::server(
             Arc::new(cfg),
             host_key,

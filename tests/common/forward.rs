@@ -4,9 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use burrow::{
-    Client, ClientConfig, Ed25519KeyPair, Ed25519PublicKey, Server, ServerConfig, Session,
-};
+use burrow::{Client, ClientConfig, KeyPair, PublicKey, Server, ServerConfig, Session};
 use burrow_forward::{ForwardHandler, ForwardPolicy, ForwardServer, RemoteForwards};
 use burrow_keys::KeyOptions;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -100,9 +98,9 @@ pub async fn round_trip<S: AsyncRead + AsyncWrite + Unpin>(s: S, data: &[u8]) {
 /// A burrow client session to `sshd` as the local user, with `RemoteForwards` installed.
 pub async fn burrow_to_sshd(sshd: &Sshd) -> (Session, Arc<RemoteForwards>) {
     let expected = sshd.host_key_blob.clone();
-    let check = move |_: &str, _: u16, k: &Ed25519PublicKey| k.to_blob() == expected;
+    let check = move |_: &str, _: u16, k: &PublicKey| k.to_blob() == expected;
     let mut config = ClientConfig::new(super::auth::local_user(), Arc::new(check));
-    config.keys.push(Ed25519KeyPair::from_seed(&[0x33; 32]));
+    config.keys.push(KeyPair::from_ed25519_seed(&[0x33; 32]));
     let routes = RemoteForwards::new();
     config.handler = routes.clone();
     let session = Client::connect("127.0.0.1", sshd.port, config)
@@ -118,11 +116,10 @@ pub async fn burrow_server(
     blob: Vec<u8>,
     options: KeyOptions,
 ) -> (u16, burrow::ServerStop) {
-    let auth = move |_: &str, _: &str, k: &Ed25519PublicKey| {
-        (k.to_blob() == blob).then(|| options.clone())
-    };
+    let auth =
+        move |_: &str, _: &str, k: &PublicKey| (k.to_blob() == blob).then(|| options.clone());
     let handler = ForwardHandler::new(ForwardServer::new(policy, Duration::from_secs(5)), auth);
-    let host = Ed25519KeyPair::from_seed(&[0x5A; 32]);
+    let host = KeyPair::from_ed25519_seed(&[0x5A; 32]);
     let server = Server::bind("127.0.0.1:0", ServerConfig::new(host), handler)
         .await
         .unwrap();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use burrow_keys::Ed25519KeyPair;
+use burrow_keys::KeyPair;
 
 use super::{TempDir, free_port, keygen_ed25519, public_key_blob, require_binary};
 
@@ -18,7 +18,7 @@ pub struct Sshd {
     /// The host key blob sshd presents.
     pub host_key_blob: Vec<u8>,
     /// A client key that sshd's authorized_keys accepts.
-    pub client_key: Ed25519KeyPair,
+    pub client_key: KeyPair,
 }
 
 impl Sshd {
@@ -33,7 +33,7 @@ impl Sshd {
         let host_key = dir.join("host_ed25519");
         keygen_ed25519(&host_key);
         let host_key_blob = public_key_blob(&dir.join("host_ed25519.pub"));
-        let client_key = Ed25519KeyPair::from_seed(&[0x33; 32]);
+        let client_key = KeyPair::from_ed25519_seed(&[0x33; 32]);
         let line = client_key
             .public_key()
             .to_openssh_line("burrow-test-client")

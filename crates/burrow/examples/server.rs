@@ -10,21 +10,21 @@
 use std::path::Path;
 
 use burrow::{
-    ChannelOpenType, ConnectionInfo, Ed25519KeyPair, Ed25519PublicKey, IncomingChannel,
-    OpenFailureReason, Server, ServerConfig, ServerHandler,
+    ChannelOpenType, ConnectionInfo, IncomingChannel, KeyPair, OpenFailureReason, PublicKey,
+    Server, ServerConfig, ServerHandler,
 };
 use tokio::net::TcpStream;
 
 /// Lets exactly one key in, as any user, and forwards `direct-tcpip` channels.
 pub struct OneKey {
     /// The only key allowed.
-    pub key: Ed25519PublicKey,
+    pub key: PublicKey,
 }
 
 impl ServerHandler for OneKey {
     type Permissions = ();
 
-    fn auth_publickey(&self, _peer: &str, _user: &str, key: &Ed25519PublicKey) -> Option<()> {
+    fn auth_publickey(&self, _peer: &str, _user: &str, key: &PublicKey) -> Option<()> {
         (*key == self.key).then_some(())
     }
 
@@ -81,8 +81,8 @@ pub async fn bind(
 /// Same as `bind` with keys in memory.
 pub async fn bind_with_keys(
     addr: &str,
-    host_key: Ed25519KeyPair,
-    client_key: Ed25519PublicKey,
+    host_key: KeyPair,
+    client_key: PublicKey,
 ) -> std::io::Result<Server<OneKey>> {
     Server::bind(
         addr,

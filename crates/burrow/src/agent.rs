@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use burrow_keys::Ed25519PublicKey;
+use burrow_keys::{PublicKey, SigAlg};
 use burrow_userauth::UserauthError;
 use burrow_userauth::agent::{
-    AgentReply, AgentRequestKind, decode_reply, request_identities, sign_request, take_frame,
+    AgentReply, AgentRequestKind, decode_reply, request_identities, sign_flags, sign_request,
+    take_frame,
 };
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -96,15 +97,15 @@ impl Agent {
             .unwrap_or(Err(AgentError::Timeout))
     }
 
-    /// The agent's ssh-ed25519 keys (others are skipped).
-    pub async fn ed25519_keys(&mut self) -> Result<Vec<Ed25519PublicKey>, AgentError> {
+    /// The agent's keys of the types burrow implements (others are skipped).
+    pub async fn keys(&mut self) -> Result<Vec<PublicKey>, AgentError> {
         match self
             .exchange(&request_identities(), AgentRequestKind::Identities)
             .await?
         {
             AgentReply::Identities(ids) => Ok(ids
                 .iter()
-                .filter_map(|i| Ed25519PublicKey::from_blob(&i.key_blob).ok())
+                .filter_map(|i| PublicKey::from_blob(&i.key_blob).ok())
                 .collect()),
             AgentReply::Signature(_) => {
                 Err(AgentError::Protocol(UserauthError::AgentUnexpectedReply {
@@ -114,12 +115,16 @@ impl Agent {
         }
     }
 
-    /// Asks the agent to sign `data` with the key `key_blob`; returns the signature blob.
-    pub async fn sign(&mut self, key_blob: &[u8], data: &[u8]) -> Result<Vec<u8>, AgentError> {
-        match self
-            .exchange(&sign_request(key_blob, data), AgentRequestKind::Sign)
-            .await?
-        {
+    /// Asks the agent to sign `data` with the key `key_blob` and `algorithm` (the SHA-2 flags
+    /// for RSA); returns the signature blob.
+    pub async fn sign(
+        &mut self,
+        key_blob: &[u8],
+        algorithm: SigAlg,
+        data: &[u8],
+    ) -> Result<Vec<u8>, AgentError> {
+        let request = sign_request(key_blob, data, sign_flags(algorithm));
+        match self.exchange(&request, AgentRequestKind::Sign).await? {
             AgentReply::Signature(sig) => Ok(sig),
             AgentReply::Identities(_) => {
                 Err(AgentError::Protocol(UserauthError::AgentUnexpectedReply {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use burrow_keys::{AuthorizedKeys, Ed25519PublicKey, KeyOptions};
+use burrow_keys::{AuthorizedKeys, KeyOptions, PublicKey};
 
 /// An authorized_keys file. Lookups honour `from=`, `expiry-time=` and `cert-authority`;
 /// the matching line's options (permitopen, permitlisten, ...) are returned for the caller's
@@ -22,7 +22,7 @@ impl AuthorizedKeysFile {
 
     /// The options of the first line authorizing `key` for a client at `client_addr` (an IP
     /// address), or `None` when no line does (or the file cannot be read).
-    pub fn lookup(&self, key: &Ed25519PublicKey, client_addr: &str) -> Option<KeyOptions> {
+    pub fn lookup(&self, key: &PublicKey, client_addr: &str) -> Option<KeyOptions> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) => {
@@ -55,15 +55,17 @@ mod tests {
     fn finds_the_key_and_honours_from() {
         let dir = std::env::temp_dir().join(format!("burrow-ak-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let key = burrow_keys::Ed25519KeyPair::from_seed(&[7; 32]).public_key();
-        let other = burrow_keys::Ed25519KeyPair::from_seed(&[8; 32]).public_key();
+        let key = burrow_keys::KeyPair::from_ed25519_seed(&[7; 32]);
+        let key = key.public_key();
+        let other = burrow_keys::KeyPair::from_ed25519_seed(&[8; 32]);
+        let other = other.public_key();
         let path = dir.join("authorized_keys");
         let line = format!("from=\"10.0.0.0/8\" {}\n", key.to_openssh_line("k"));
         std::fs::write(&path, line).unwrap();
         let f = AuthorizedKeysFile::new(path);
-        assert!(f.lookup(&key, "10.1.2.3").is_some());
-        assert!(f.lookup(&key, "192.168.0.1").is_none());
-        assert!(f.lookup(&other, "10.1.2.3").is_none());
+        assert!(f.lookup(key, "10.1.2.3").is_some());
+        assert!(f.lookup(key, "192.168.0.1").is_none());
+        assert!(f.lookup(other, "10.1.2.3").is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

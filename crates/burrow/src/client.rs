@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burrow_connection::ConnectionConfig;
-use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
+use burrow_keys::{KeyPair, PublicKey, SigAlg};
 use burrow_transport::{Transport, TransportConfig};
 use burrow_userauth::{Method, PromptLine};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -24,11 +24,18 @@ use crate::session::Session;
 /// Decides whether to trust a server's host key (after its signature verified).
 pub trait HostKeyCheck: Send + Sync {
     /// True to go on with `key` for `host:port`.
-    fn check(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> bool;
+    fn check(&self, host: &str, port: u16, key: &PublicKey) -> bool;
+
+    /// The key types already trusted for `host:port` (known_hosts): their host key
+    /// algorithms are asked for first, as OpenSSH does. None by default.
+    fn known_key_types(&self, host: &str, port: u16) -> Vec<String> {
+        let _unused = (host, port);
+        Vec::new()
+    }
 }
 
-impl<F: Fn(&str, u16, &Ed25519PublicKey) -> bool + Send + Sync> HostKeyCheck for F {
-    fn check(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> bool {
+impl<F: Fn(&str, u16, &PublicKey) -> bool + Send + Sync> HostKeyCheck for F {
+    fn check(&self, host: &str, port: u16, key: &PublicKey) -> bool {
         self(host, port, key)
     }
 }
@@ -70,9 +77,11 @@ pub struct ClientConfig {
     /// The host key check (see [`crate::KnownHostsFile`]).
     pub host_key_check: Arc<dyn HostKeyCheck>,
     /// Private keys to offer, in order.
-    pub keys: Vec<Ed25519KeyPair>,
-    /// ssh-agent socket whose ed25519 keys are offered after `keys`.
+    pub keys: Vec<KeyPair>,
+    /// ssh-agent socket whose keys are offered after `keys`.
     pub agent: Option<PathBuf>,
+    /// PubkeyAcceptedAlgorithms: the signature algorithms our keys may use, in order.
+    pub pubkey_algorithms: Vec<SigAlg>,
     /// Password and keyboard-interactive answers.
     pub prompt: Option<Arc<dyn AuthPrompt>>,
     /// Methods to try, in order (PreferredAuthentications).
@@ -98,6 +107,7 @@ impl ClientConfig {
             host_key_check,
             keys: Vec::new(),
             agent: None,
+            pubkey_algorithms: SigAlg::DEFAULT_PUBKEY.to_vec(),
             prompt: None,
             methods: vec![
                 Method::Publickey,
@@ -195,10 +205,15 @@ impl Client {
         let peer = format!("{host}:{port}");
         let span = tracing::info_span!("ssh", side = "client", peer = %peer);
         let rng = Box::new(rand_core::OsRng);
-        let transport = Transport::client(config.transport.clone(), rng, now());
+        let known_types = config.host_key_check.known_key_types(host, port);
+        let mut transport_config = config.transport.clone();
+        if !known_types.is_empty() {
+            Arc::make_mut(&mut transport_config).prefer_host_key_types(&known_types);
+        }
+        let transport = Transport::client(transport_config, rng, now());
         let check = config.host_key_check.clone();
         let (h, p) = (host.to_owned(), port);
-        let host_key_fn = Arc::new(move |k: &Ed25519PublicKey| check.check(&h, p, k));
+        let host_key_fn = Arc::new(move |k: &PublicKey| check.check(&h, p, k));
         let core = SessionCore::new(
             peer,
             transport,

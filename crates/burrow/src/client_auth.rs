@@ -35,13 +35,14 @@ where
         None => None,
     };
     if let Some(a) = agent.as_mut() {
-        match a.ed25519_keys().await {
+        match a.keys().await {
             Ok(keys) => identities.extend(keys.into_iter().map(Identity::External)),
             Err(e) => tracing::debug!(error = %e, "ssh-agent listed no keys"),
         }
     }
     let mut ua_config = burrow_userauth::ClientConfig::new(config.user.clone(), host);
     ua_config.methods = config.methods.clone();
+    ua_config.pubkey_algorithms = config.pubkey_algorithms.clone();
     if config.prompt.is_none() {
         ua_config
             .methods
@@ -52,7 +53,12 @@ where
         let Some(session_id) = core.transport.session_id().cloned() else {
             return Err(core.error(ErrorKind::LocallyClosed));
         };
-        let mut auth = burrow_userauth::Client::new(ua_config, session_id, identities);
+        let mut auth = burrow_userauth::Client::new(
+            ua_config,
+            session_id,
+            identities,
+            Box::new(rand_core::OsRng),
+        );
         if let Some(algs) = core.transport.server_sig_algs() {
             auth.set_server_sig_algs(algs.to_vec());
         }
@@ -129,9 +135,13 @@ async fn answer(
             }
             Ok(())
         }
-        ClientEvent::SignRequest { key_blob, data } => {
+        ClientEvent::SignRequest {
+            key_blob,
+            algorithm,
+            data,
+        } => {
             let sig = match agent {
-                Some(a) => a.sign(&key_blob, &data).await.ok(),
+                Some(a) => a.sign(&key_blob, algorithm, &data).await.ok(),
                 None => None,
             };
             match sig {

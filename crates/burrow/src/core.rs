@@ -9,7 +9,7 @@ use burrow_connection::{
     ChannelRequestId, Connection, ConnectionConfig, GlobalRequestId, LocalChannelId, Outgoing,
     channel_data_header,
 };
-use burrow_keys::Ed25519PublicKey;
+use burrow_keys::PublicKey;
 use burrow_transport::{HostKeyVerdict, Transport, TransportEvent};
 use burrow_wire::connection::{ChannelOpenType, GlobalRequestKind};
 use burrow_wire::{DisconnectReason, Side};
@@ -41,7 +41,7 @@ pub(crate) fn default_connection_config() -> ConnectionConfig {
 }
 
 /// The host-key check the core calls when the server proved its key.
-pub(crate) type HostKeyFn = dyn Fn(&Ed25519PublicKey) -> bool + Send + Sync;
+pub(crate) type HostKeyFn = dyn Fn(&PublicKey) -> bool + Send + Sync;
 
 /// The answer to one of our global requests.
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +70,7 @@ pub(crate) struct SessionCore {
     conn_config: ConnectionConfig,
     /// Client: the host key check; taken when used.
     host_key_check: Option<Arc<HostKeyFn>>,
-    pub(crate) host_key: Option<Ed25519PublicKey>,
+    pub(crate) host_key: Option<PublicKey>,
     /// Userauth payloads (numbers 5, 6, 50-79) for the handshake code. Bound: at most the
     /// packets of one read buffer, since the handshake drains it after every read.
     pub(crate) auth_inbox: VecDeque<Bytes>,
@@ -226,7 +226,7 @@ impl SessionCore {
     }
 
     fn on_verify_host_key(&mut self, blob: &[u8]) -> Result<(), Error> {
-        let key = Ed25519PublicKey::from_blob(blob).map_err(|_| {
+        let key = PublicKey::from_blob(blob).map_err(|_| {
             self.error(ErrorKind::Transport(
                 burrow_transport::TransportError::BadHostKey,
             ))

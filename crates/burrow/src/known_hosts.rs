@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use burrow_keys::{Ed25519PublicKey, KnownHosts};
+use burrow_keys::{KnownHosts, PublicKey};
 use burrow_userauth::host_key::{
     HostKeyCheck as Check, HostKeyDecision, KnownHostLookup, StrictHostKeyChecking, decide,
 };
@@ -55,15 +55,19 @@ impl KnownHostsFile {
 }
 
 impl HostKeyCheck for KnownHostsFile {
-    fn check(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> bool {
+    fn known_key_types(&self, host: &str, port: u16) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+        KnownHosts::parse(&text).key_types(host, port)
+    }
+
+    fn check(&self, host: &str, port: u16, key: &PublicKey) -> bool {
         let text = std::fs::read_to_string(&self.path).unwrap_or_default();
         let hosts = KnownHosts::parse(&text);
         let file = self.path.display().to_string();
-        let lookup =
-            KnownHostLookup::from_status(hosts.check_ed25519(host, port, key), &hosts, &file);
+        let lookup = KnownHostLookup::from_status(hosts.check_key(host, port, key), &hosts, &file);
         let known_without_port = port != 22
             && matches!(
-                hosts.check_ed25519(host, 22, key),
+                hosts.check_key(host, 22, key),
                 burrow_keys::HostKeyStatus::Known { .. }
             );
         let check = Check {
@@ -105,8 +109,12 @@ mod tests {
     fn accept_new_appends_then_refuses_a_changed_key() {
         let dir = std::env::temp_dir().join(format!("burrow-kh-{}", std::process::id()));
         let path = dir.join("known_hosts");
-        let k1 = burrow_keys::Ed25519KeyPair::from_seed(&[1; 32]).public_key();
-        let k2 = burrow_keys::Ed25519KeyPair::from_seed(&[2; 32]).public_key();
+        let k1 = burrow_keys::KeyPair::from_ed25519_seed(&[1; 32])
+            .public_key()
+            .clone();
+        let k2 = burrow_keys::KeyPair::from_ed25519_seed(&[2; 32])
+            .public_key()
+            .clone();
         let f = KnownHostsFile::new(path.clone());
         assert!(f.check("example.org", 2222, &k1));
         assert!(

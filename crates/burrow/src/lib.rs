@@ -70,7 +70,7 @@ pub use startups::MaxStartups;
 
 pub use burrow_connection::ConnectionConfig;
 pub use burrow_keys::{
-    Ed25519KeyPair, Ed25519PublicKey, KeyOptions, PrivateKeyFile, parse_public_key_line,
+    KeyOptions, KeyPair, PrivateKeyFile, PublicKey, SigAlg, parse_public_key_line,
 };
 pub use burrow_transport::TransportConfig;
 pub use burrow_userauth::host_key::StrictHostKeyChecking;

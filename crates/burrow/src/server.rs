@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use burrow_connection::ConnectionConfig;
-use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
+use burrow_keys::{KeyPair, PublicKey};
 use burrow_transport::{Transport, TransportConfig};
 use rand_core::RngCore;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -41,12 +41,7 @@ pub trait ServerHandler: Send + Sync + 'static {
     type Permissions: Send + Sync + 'static;
 
     /// Whether `key` may log in as `user` from `peer` (see [`crate::AuthorizedKeysFile`]).
-    fn auth_publickey(
-        &self,
-        peer: &str,
-        user: &str,
-        key: &Ed25519PublicKey,
-    ) -> Option<Self::Permissions>;
+    fn auth_publickey(&self, peer: &str, user: &str, key: &PublicKey) -> Option<Self::Permissions>;
 
     /// Whether `password` is right (only asked when the userauth config enables passwords).
     fn auth_password(&self, peer: &str, user: &str, password: &str) -> Option<Self::Permissions> {
@@ -71,8 +66,8 @@ pub trait ServerHandler: Send + Sync + 'static {
 /// Everything a server needs.
 #[derive(Clone)]
 pub struct ServerConfig {
-    /// The host key.
-    pub host_key: Arc<Ed25519KeyPair>,
+    /// The host keys (at most one per key type is used: the first).
+    pub host_keys: Arc<[KeyPair]>,
     /// Algorithms and rekey limits.
     pub transport: Arc<TransportConfig>,
     /// Channel limits and window sizes.
@@ -89,9 +84,15 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// Defaults (OpenSSH's) with this host key.
-    pub fn new(host_key: Ed25519KeyPair) -> Self {
+    pub fn new(host_key: KeyPair) -> Self {
+        Self::with_host_keys(vec![host_key])
+    }
+
+    /// Defaults (OpenSSH's) with several host keys, offered in the transport's
+    /// HostKeyAlgorithms order.
+    pub fn with_host_keys(host_keys: Vec<KeyPair>) -> Self {
         Self {
-            host_key: Arc::new(host_key),
+            host_keys: host_keys.into(),
             transport: Arc::new(TransportConfig::default()),
             connection: crate::core::default_connection_config(),
             userauth: burrow_userauth::ServerConfig::default(),
@@ -148,13 +149,13 @@ impl ServerStop {
 /// ```no_run
 /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
 /// use burrow::{AuthorizedKeysFile, ConnectionInfo, IncomingChannel, KeyOptions, Server,
-///     ServerConfig, ServerHandler, Ed25519KeyPair, Ed25519PublicKey};
+///     ServerConfig, ServerHandler, KeyPair, PublicKey};
 ///
 /// struct Keys(AuthorizedKeysFile);
 ///
 /// impl ServerHandler for Keys {
 ///     type Permissions = KeyOptions;
-///     fn auth_publickey(&self, peer: &str, _user: &str, key: &Ed25519PublicKey) -> Option<KeyOptions> {
+///     fn auth_publickey(&self, peer: &str, _user: &str, key: &PublicKey) -> Option<KeyOptions> {
 ///         self.0.lookup(key, peer)
 ///     }
 ///     fn channel_open(&self, _conn: &ConnectionInfo<KeyOptions>, channel: IncomingChannel) {
@@ -163,7 +164,7 @@ impl ServerStop {
 ///     }
 /// }
 ///
-/// let host_key = Ed25519KeyPair::from_seed(&[7; 32]);
+/// let host_key = KeyPair::from_ed25519_seed(&[7; 32]);
 /// let handler = Keys(AuthorizedKeysFile::new("/etc/burrow/authorized_keys".into()));
 /// let server = Server::bind("127.0.0.1:2222", ServerConfig::new(host_key), handler).await?;
 /// let stop = server.stopper();
@@ -292,7 +293,7 @@ where
     let rng = Box::new(rand_core::OsRng);
     let transport = Transport::server(
         config.transport.clone(),
-        config.host_key.clone(),
+        config.host_keys.clone(),
         rng,
         now(),
     );

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use burrow_keys::Ed25519PublicKey;
+use burrow_keys::PublicKey;
 use burrow_userauth::{AuthPolicy, ServerEvent};
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -21,7 +21,7 @@ struct Policy<'a, H> {
 impl<H: ServerHandler> AuthPolicy for Policy<'_, H> {
     type Permissions = H::Permissions;
 
-    fn public_key(&mut self, user: &str, key: &Ed25519PublicKey) -> Option<H::Permissions> {
+    fn public_key(&mut self, user: &str, key: &PublicKey) -> Option<H::Permissions> {
         self.handler.auth_publickey(self.peer, user, key)
     }
 

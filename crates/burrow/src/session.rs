@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use burrow_connection::LocalChannelId;
-use burrow_keys::Ed25519PublicKey;
+use burrow_keys::PublicKey;
 use burrow_wire::connection::{ChannelOpenType, ChannelRequestKind, GlobalRequestKind};
 use tokio::sync::oneshot;
 
@@ -73,7 +73,7 @@ impl Session {
     }
 
     /// Client: the server's host key.
-    pub fn host_key(&self) -> Option<Ed25519PublicKey> {
+    pub fn host_key(&self) -> Option<PublicKey> {
         self.shared().lock().host_key.clone()
     }
 

@@ -20,7 +20,7 @@ async fn wrong_host_key_is_rejected_with_context() {
     let h = test_server();
     tokio::spawn(async move { Server::serve_stream(s, "c", Arc::new(server_config(8)), h).await });
     let mut cfg = client_config(8);
-    cfg.host_key_check = Arc::new(|_: &str, _: u16, _: &burrow::Ed25519PublicKey| false);
+    cfg.host_key_check = Arc::new(|_: &str, _: u16, _: &burrow::PublicKey| false);
     let err = Client::connect_stream(c, "srv", 2222, cfg)
         .await
         .unwrap_err();
@@ -42,7 +42,7 @@ async fn unknown_client_key_fails_authentication() {
     let h = test_server();
     tokio::spawn(async move { Server::serve_stream(s, "c", Arc::new(server_config(8)), h).await });
     let mut cfg = client_config(8);
-    cfg.keys = vec![burrow::Ed25519KeyPair::from_seed(&[0x99; 32])];
+    cfg.keys = vec![burrow::KeyPair::from_ed25519_seed(&[0x99; 32])];
     let err = Client::connect_stream(c, "srv", 22, cfg).await.unwrap_err();
     assert!(
         matches!(*err.kind, ErrorKind::AuthenticationFailed { .. }),

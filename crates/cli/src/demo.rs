@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use burrow::{Client, ClientConfig, Ed25519KeyPair, Ed25519PublicKey, Server, ServerConfig};
+use burrow::{Client, ClientConfig, KeyPair, PublicKey, Server, ServerConfig};
 use burrow_forward::{
     Connect, ForwardHandler, ForwardOptions, ForwardPolicy, ForwardServer, Listen, LocalForward,
     RemoteForward, RemoteForwards,
@@ -46,15 +46,18 @@ pub async fn run() -> i32 {
 
 async fn demo() -> Result<bool, Box<dyn std::error::Error>> {
     let mut rng = rand_core::OsRng;
-    let host_key = Ed25519KeyPair::generate(&mut rng);
-    let client_key = Ed25519KeyPair::generate(&mut rng);
-    let (host_pub, client_pub) = (host_key.public_key(), client_key.public_key());
+    let host_key = KeyPair::generate_ed25519(&mut rng);
+    let client_key = KeyPair::generate_ed25519(&mut rng);
+    let (host_pub, client_pub) = (
+        host_key.public_key().clone(),
+        client_key.public_key().clone(),
+    );
 
     let echo = TcpListener::bind("127.0.0.1:0").await?;
     let echo_port = echo.local_addr()?.port();
     tokio::spawn(echo_service(echo));
 
-    let auth = move |_peer: &str, _user: &str, key: &Ed25519PublicKey| {
+    let auth = move |_peer: &str, _user: &str, key: &PublicKey| {
         (*key == client_pub).then(KeyOptions::unrestricted)
     };
     let forwards = ForwardServer::new(ForwardPolicy::default(), Duration::from_secs(10));
@@ -72,7 +75,7 @@ async fn demo() -> Result<bool, Box<dyn std::error::Error>> {
     );
 
     let routes = RemoteForwards::new();
-    let check = move |_: &str, _: u16, k: &Ed25519PublicKey| *k == host_pub;
+    let check = move |_: &str, _: u16, k: &PublicKey| k == &host_pub;
     let mut config = ClientConfig::new("demo", Arc::new(check));
     config.keys.push(client_key);
     config.handler = routes.clone();

@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use burrow::{
-    ConnectionInfo, Ed25519PublicKey, IncomingChannel, IncomingGlobalRequest, ServerHandler,
-};
+use burrow::{ConnectionInfo, IncomingChannel, IncomingGlobalRequest, PublicKey, ServerHandler};
 use burrow_keys::KeyOptions;
 
 use crate::server::{ForwardServer, Requester};
@@ -14,14 +12,14 @@ use crate::server_listen::SessionForwards;
 /// Decides public key logins: the key's authorized_keys options, or `None` to refuse.
 pub trait KeyAuth: Send + Sync + 'static {
     /// Options of the line authorizing `key` for `user` connecting from `peer` (an IP).
-    fn authorize(&self, peer: &str, user: &str, key: &Ed25519PublicKey) -> Option<KeyOptions>;
+    fn authorize(&self, peer: &str, user: &str, key: &PublicKey) -> Option<KeyOptions>;
 }
 
 impl<F> KeyAuth for F
 where
-    F: Fn(&str, &str, &Ed25519PublicKey) -> Option<KeyOptions> + Send + Sync + 'static,
+    F: Fn(&str, &str, &PublicKey) -> Option<KeyOptions> + Send + Sync + 'static,
 {
-    fn authorize(&self, peer: &str, user: &str, key: &Ed25519PublicKey) -> Option<KeyOptions> {
+    fn authorize(&self, peer: &str, user: &str, key: &PublicKey) -> Option<KeyOptions> {
         self(peer, user, key)
     }
 }
@@ -41,15 +39,15 @@ pub struct ForwardPermissions {
 /// A server handler that only forwards.
 ///
 /// ```no_run
-/// # fn load_host_key() -> burrow::Ed25519KeyPair { burrow::Ed25519KeyPair::from_seed(&[7; 32]) }
+/// # fn load_host_key() -> burrow::KeyPair { burrow::KeyPair::from_ed25519_seed(&[7; 32]) }
 /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
-/// use burrow::{AuthorizedKeysFile, Server, ServerConfig, Ed25519KeyPair};
+/// use burrow::{AuthorizedKeysFile, Server, ServerConfig, KeyPair};
 /// use burrow_forward::{ForwardHandler, ForwardPolicy, ForwardServer};
 /// let keys = AuthorizedKeysFile::new("/etc/burrow/authorized_keys".into());
-/// let auth = move |peer: &str, _user: &str, key: &burrow::Ed25519PublicKey| keys.lookup(key, peer);
+/// let auth = move |peer: &str, _user: &str, key: &burrow::PublicKey| keys.lookup(key, peer);
 /// let forwards = ForwardServer::new(ForwardPolicy::default(), Duration::from_secs(10));
-/// let host_key: Ed25519KeyPair = load_host_key();
+/// let host_key: KeyPair = load_host_key();
 /// let server = Server::bind("127.0.0.1:2222", ServerConfig::new(host_key), ForwardHandler::new(forwards, auth)).await?;
 /// server.run().await?;
 /// # Ok(()) }
@@ -87,7 +85,7 @@ impl<A: KeyAuth> ServerHandler for ForwardHandler<A> {
         &self,
         peer: &str,
         user: &str,
-        key: &Ed25519PublicKey,
+        key: &PublicKey,
     ) -> Option<ForwardPermissions> {
         let options = self.auth.authorize(peer, user, key)?;
         Some(ForwardPermissions {

@@ -695,8 +695,8 @@ struct EagerServer;
 impl burrow::ServerHandler for EagerServer {
     type Permissions = ();
 
-    fn auth_publickey(&self, _: &str, _: &str, key: &burrow::Ed25519PublicKey) -> Option<()> {
-        (*key == keys().1.public_key()).then_some(())
+    fn auth_publickey(&self, _: &str, _: &str, key: &burrow::PublicKey) -> Option<()> {
+        (key == keys().1.public_key()).then_some(())
     }
 
     fn channel_open(&self, _: &burrow::ConnectionInfo<()>, channel: burrow::IncomingChannel) {

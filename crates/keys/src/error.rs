@@ -16,11 +16,25 @@ pub enum KeyError {
         /// The algorithm name as it appeared in the input.
         name: String,
     },
-    /// A signature blob names a different algorithm than the key.
+    /// A signature blob names another algorithm than expected, or the algorithm does not
+    /// belong to the key's type.
     SignatureAlgorithmMismatch {
-        /// The algorithm name found in the signature blob.
+        /// The algorithm name found (in the blob, or asked for).
         found: String,
+        /// The algorithm (or key type) expected.
+        expected: &'static str,
     },
+    /// An RSA modulus is shorter than the minimum (OpenSSH's `RequiredRSASize`).
+    RsaKeyTooSmall {
+        /// The modulus length in bits.
+        bits: usize,
+        /// The minimum in bits.
+        min: usize,
+    },
+    /// A security key signature lacks the user-presence flag (PROTOCOL.u2f).
+    UserPresenceMissing,
+    /// The private key operation failed.
+    SigningFailed,
     /// A field has the wrong length (`what` names it).
     WrongLength {
         /// The field.
@@ -30,7 +44,7 @@ pub enum KeyError {
         /// The length found.
         found: usize,
     },
-    /// The 32 bytes are not a valid Ed25519 point.
+    /// The key material is not a valid key (not a curve point, bad RSA parameters).
     InvalidPublicKey,
     /// The signature does not verify under the key.
     SignatureVerificationFailed,
@@ -172,16 +186,26 @@ impl fmt::Display for KeyError {
             Self::UnsupportedKeyType { name } => {
                 write!(f, "unsupported key type {:?}", name)
             }
-            Self::SignatureAlgorithmMismatch { found } => write!(
+            Self::SignatureAlgorithmMismatch { found, expected } => {
+                write!(
+                    f,
+                    "signature algorithm {found:?} where {expected:?} was expected"
+                )
+            }
+            Self::RsaKeyTooSmall { bits, min } => write!(
                 f,
-                "signature algorithm {found:?} does not match key type \"ssh-ed25519\""
+                "Invalid key length: RSA key of {bits} bits is under RequiredRSASize {min}"
             ),
+            Self::UserPresenceMissing => {
+                write!(f, "security key signature without user presence")
+            }
+            Self::SigningFailed => write!(f, "signing failed"),
             Self::WrongLength {
                 what,
                 expected,
                 found,
             } => write!(f, "{what}: expected {expected} bytes, found {found}"),
-            Self::InvalidPublicKey => write!(f, "ed25519 public key is not a valid point"),
+            Self::InvalidPublicKey => write!(f, "public key is not a valid key of its type"),
             Self::SignatureVerificationFailed => write!(f, "signature verification failed"),
             Self::WrongPassphrase => {
                 write!(f, "wrong passphrase or corrupt key (check-ints differ)")

@@ -9,7 +9,7 @@ use sha1::Sha1;
 use crate::error::input_name;
 use crate::pattern::match_pattern_list;
 use crate::public_key_line::{KeyBlob, next_word, parse_key_file, split_key_fields};
-use crate::{Ed25519PublicKey, KeyError, LineWarning};
+use crate::{KeyError, LineWarning, PublicKey};
 
 /// Length of the salt and of the hash in a hashed host field (SHA-1).
 const HASH_LEN: usize = 20;
@@ -119,7 +119,8 @@ impl KnownHosts {
     }
 
     /// Looks `key` up for `host` on `port` with OpenSSH's rules: a matching `@revoked` line
-    /// wins; then a line holding the key; then any other key for the host means it changed.
+    /// wins; then a line holding the key; then another key of the same type for the host
+    /// means it changed (keys of other types only make it new).
     /// A line whose host field has a matching `!pattern` is not for this host.
     pub fn check(&self, host: &str, port: u16, key: &KeyBlob) -> HostKeyStatus {
         let name = host_name(host, port);
@@ -141,8 +142,11 @@ impl KnownHosts {
         if let Some(line) = first(Marker::None, Some(true)) {
             return HostKeyStatus::Known { line };
         }
-        if let Some(line) = first(Marker::None, None) {
-            return HostKeyStatus::Changed { line };
+        let same_type = for_host
+            .iter()
+            .find(|e| e.marker == Marker::None && e.key.algorithm() == key.algorithm());
+        if let Some(e) = same_type {
+            return HostKeyStatus::Changed { line: e.line };
         }
         if let Some(line) = first(Marker::CertAuthority, None) {
             return HostKeyStatus::CertAuthorityUnsupported { line };
@@ -150,9 +154,25 @@ impl KnownHosts {
         HostKeyStatus::Unknown
     }
 
-    /// [`KnownHosts::check`] for an ssh-ed25519 key.
-    pub fn check_ed25519(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> HostKeyStatus {
+    /// [`KnownHosts::check`] for a parsed key.
+    pub fn check_key(&self, host: &str, port: u16, key: &PublicKey) -> HostKeyStatus {
         self.check(host, port, &KeyBlob::from(key))
+    }
+
+    /// The key types of the plain lines for `host` on `port`, in file order without
+    /// repeats: the client puts these host key algorithms first, as OpenSSH does.
+    pub fn key_types(&self, host: &str, port: u16) -> Vec<String> {
+        let name = host_name(host, port);
+        let mut types: Vec<String> = Vec::new();
+        for e in &self.entries {
+            if e.marker == Marker::None
+                && !types.iter().any(|t| t == e.key.algorithm())
+                && e.hosts.matches(&name)
+            {
+                types.push(e.key.algorithm().to_owned());
+            }
+        }
+        types
     }
 }
 
@@ -169,7 +189,7 @@ pub fn host_name(host: &str, port: u16) -> String {
 /// A line (without newline) `ssh` reads as this host's key: `host ssh-ed25519 AAAA...`, or
 /// `[host]:port ...` for ports other than 22. Host names that would break the line or act
 /// as patterns are refused.
-pub fn format_entry(host: &str, port: u16, key: &Ed25519PublicKey) -> Result<String, KeyError> {
+pub fn format_entry(host: &str, port: u16, key: &PublicKey) -> Result<String, KeyError> {
     check_host_name(host)?;
     Ok(format!(
         "{} {}",
@@ -183,7 +203,7 @@ pub fn format_entry(host: &str, port: u16, key: &Ed25519PublicKey) -> Result<Str
 pub fn format_hashed_entry(
     host: &str,
     port: u16,
-    key: &Ed25519PublicKey,
+    key: &PublicKey,
     salt: &[u8; HASH_LEN],
 ) -> Result<String, KeyError> {
     check_host_name(host)?;

@@ -1,4 +1,4 @@
-//! Public keys as text: `ssh-ed25519 AAAA... comment` lines and the `type base64` pair that
+//! Public keys as text: `type AAAA... comment` lines and the `type base64` pair that
 //! known_hosts and authorized_keys share.
 
 use base64::Engine as _;
@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use burrow_wire::Reader;
 
 use crate::error::input_name;
-use crate::{ALGORITHM, Ed25519PublicKey, KeyError, LineWarning};
+use crate::{KeyError, LineWarning, PublicKey, SigAlg};
 
 /// Largest decoded key blob accepted from text (an RSA-16384 blob is about 2 KiB).
 pub const MAX_BLOB_LEN: usize = 16 * 1024;
@@ -38,7 +38,8 @@ pub fn is_known_key_type(name: &str) -> bool {
 }
 
 /// A public key of any type as it appears in a text file: its algorithm name and blob.
-/// Keys other than ssh-ed25519 are kept as opaque bytes so they can be compared and named.
+/// Types burrow does not implement (ssh-dss, certificates) are kept as opaque bytes so they
+/// can be compared and named.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct KeyBlob {
     algorithm: String,
@@ -46,8 +47,8 @@ pub struct KeyBlob {
 }
 
 impl KeyBlob {
-    /// Decodes the `type base64` pair. The blob must name the same type as the text; an
-    /// ssh-ed25519 blob must also be a valid key.
+    /// Decodes the `type base64` pair. The blob must name the same type as the text; a blob
+    /// of a type burrow implements must also be a valid key.
     pub fn parse(algorithm: &str, base64: &str) -> Result<Self, KeyError> {
         // Four base64 characters make three bytes: refuse oversize text before decoding.
         if base64.len() / 4 * 3 > MAX_BLOB_LEN {
@@ -67,8 +68,8 @@ impl KeyBlob {
                 blob: String::from_utf8_lossy(inner).into_owned(),
             });
         }
-        if algorithm == ALGORITHM {
-            Ed25519PublicKey::from_blob(&blob)?;
+        if SigAlg::ALL.iter().any(|a| a.key_type() == algorithm) {
+            PublicKey::from_blob(&blob)?;
         }
         Ok(Self {
             algorithm: algorithm.to_owned(),
@@ -86,14 +87,9 @@ impl KeyBlob {
         &self.blob
     }
 
-    /// The key as ssh-ed25519, or `UnsupportedKeyType` naming its type.
-    pub fn to_ed25519(&self) -> Result<Ed25519PublicKey, KeyError> {
-        if self.algorithm != ALGORITHM {
-            return Err(KeyError::UnsupportedKeyType {
-                name: self.algorithm.clone(),
-            });
-        }
-        Ed25519PublicKey::from_blob(&self.blob)
+    /// The key, or `UnsupportedKeyType` naming its type.
+    pub fn to_public_key(&self) -> Result<PublicKey, KeyError> {
+        PublicKey::from_blob(&self.blob)
     }
 
     /// `type base64`, as written in key files.
@@ -102,16 +98,16 @@ impl KeyBlob {
     }
 }
 
-impl From<&Ed25519PublicKey> for KeyBlob {
-    fn from(key: &Ed25519PublicKey) -> Self {
+impl From<&PublicKey> for KeyBlob {
+    fn from(key: &PublicKey) -> Self {
         Self {
-            algorithm: ALGORITHM.to_owned(),
+            algorithm: key.key_type().to_owned(),
             blob: key.to_blob(),
         }
     }
 }
 
-/// A parsed public key line (`~/.ssh/id_ed25519.pub`).
+/// A parsed public key line (`~/.ssh/id_*.pub`).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct PublicKeyLine {
     /// The key.
@@ -122,7 +118,7 @@ pub struct PublicKeyLine {
 
 impl PublicKeyLine {
     /// Parses `type base64 [comment]`. Any key type OpenSSH knows parses; use
-    /// [`PublicKeyLine::ed25519`] to get a key burrow can use.
+    /// [`PublicKeyLine::public_key`] to get a key burrow can use.
     pub fn parse(line: &str) -> Result<Self, KeyError> {
         let (key, comment) = split_key_fields(line.trim())?;
         Ok(Self {
@@ -131,17 +127,17 @@ impl PublicKeyLine {
         })
     }
 
-    /// The key as ssh-ed25519, or `UnsupportedKeyType` naming its type.
-    pub fn ed25519(&self) -> Result<Ed25519PublicKey, KeyError> {
-        self.key.to_ed25519()
+    /// The key, or `UnsupportedKeyType` naming its type.
+    pub fn public_key(&self) -> Result<PublicKey, KeyError> {
+        self.key.to_public_key()
     }
 }
 
-/// Parses an ssh-ed25519 public key line and returns the key and its comment; other key
-/// types are an `UnsupportedKeyType` error naming the type.
-pub fn parse_public_key_line(line: &str) -> Result<(Ed25519PublicKey, String), KeyError> {
+/// Parses a public key line and returns the key and its comment; types burrow does not
+/// implement are an `UnsupportedKeyType` error naming the type.
+pub fn parse_public_key_line(line: &str) -> Result<(PublicKey, String), KeyError> {
     let parsed = PublicKeyLine::parse(line)?;
-    Ok((parsed.ed25519()?, parsed.comment))
+    Ok((parsed.public_key()?, parsed.comment))
 }
 
 /// Splits `type base64[ comment]` (the comment keeps its inner spaces) and decodes the key.
@@ -202,7 +198,7 @@ pub(crate) fn next_word(s: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Ed25519KeyPair;
+    use crate::KeyPair;
 
     #[test]
     fn key_file_lines_skip_comments_and_number_from_one() {
@@ -227,8 +223,8 @@ mod tests {
         );
     }
 
-    fn key() -> Ed25519PublicKey {
-        Ed25519KeyPair::from_seed(&[3; 32]).public_key()
+    fn key() -> PublicKey {
+        KeyPair::from_ed25519_seed(&[3; 32]).public_key().clone()
     }
 
     #[test]
@@ -246,15 +242,21 @@ mod tests {
     }
 
     #[test]
-    fn rsa_line_parses_but_is_unsupported_for_use() {
-        // A blob that names ssh-rsa (e=65537, a toy modulus): parsed far enough to name it.
-        let blob = b"\x00\x00\x00\x07ssh-rsa\x00\x00\x00\x03\x01\x00\x01\x00\x00\x00\x01\x05";
-        let line = format!("ssh-rsa {} bob", STANDARD.encode(blob));
+    fn dss_line_parses_but_is_unsupported_for_use_and_toy_rsa_is_too_small() {
+        let blob = b"\x00\x00\x00\x07ssh-dss\x00\x00\x00\x01\x05";
+        let line = format!("ssh-dss {} bob", STANDARD.encode(blob));
         let parsed = PublicKeyLine::parse(&line).unwrap();
-        assert_eq!(parsed.key.algorithm(), "ssh-rsa");
+        assert_eq!(parsed.key.algorithm(), "ssh-dss");
         assert_eq!(
             parse_public_key_line(&line).unwrap_err().to_string(),
-            "unsupported key type \"ssh-rsa\""
+            "unsupported key type \"ssh-dss\""
+        );
+        // e=65537 and a 3-bit modulus.
+        let blob = b"\x00\x00\x00\x07ssh-rsa\x00\x00\x00\x03\x01\x00\x01\x00\x00\x00\x01\x05";
+        let line = format!("ssh-rsa {} bob", STANDARD.encode(blob));
+        assert_eq!(
+            PublicKeyLine::parse(&line).unwrap_err(),
+            KeyError::RsaKeyTooSmall { bits: 3, min: 2048 }
         );
     }
 
@@ -307,7 +309,7 @@ mod tests {
         let text = blob.to_text();
         let (word, b64) = next_word(&text);
         assert_eq!(KeyBlob::parse(word, b64).unwrap(), blob);
-        assert_eq!(blob.to_ed25519().unwrap(), key());
+        assert_eq!(blob.to_public_key().unwrap(), key());
     }
 
     #[test]
@@ -319,9 +321,11 @@ mod tests {
         for (t, bits) in [
             ("ed25519", None),
             ("ecdsa", Some("256")),
-            ("rsa", Some("1024")),
+            ("rsa", Some("2048")),
+            ("ecdsa", Some("521")),
+            ("dsa", None),
         ] {
-            let path = dir.path().join(t);
+            let path = dir.path().join(format!("{t}{}", bits.unwrap_or("")));
             let path = path.to_str().unwrap();
             let mut args = vec!["-q", "-t", t, "-N", "", "-C", "c o", "-f", path];
             if let Some(b) = bits {
@@ -331,11 +335,14 @@ mod tests {
             let text = std::fs::read_to_string(format!("{path}.pub")).unwrap();
             let line = PublicKeyLine::parse(&text).unwrap();
             assert_eq!(line.comment, "c o");
-            if t == "ed25519" {
-                assert!(line.ed25519().is_ok());
+            if t == "dsa" {
+                let err = line.public_key().unwrap_err().to_string();
+                assert_eq!(err, "unsupported key type \"ssh-dss\"");
             } else {
-                let err = line.ed25519().unwrap_err().to_string();
-                assert!(err.starts_with("unsupported key type \""), "{err}");
+                assert_eq!(
+                    line.public_key().unwrap().to_openssh_line("c o"),
+                    text.trim()
+                );
             }
         }
     }

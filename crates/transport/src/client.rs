@@ -1,6 +1,6 @@
 //! The client's side of the key exchange: verifying KEX_ECDH_REPLY and the host key verdict.
 
-use burrow_keys::Ed25519PublicKey;
+use burrow_keys::{PublicKey, SigAlg};
 use burrow_wire::transport::KexEcdhReply;
 use bytes::Bytes;
 
@@ -9,18 +9,20 @@ use crate::handshake::{AwaitPeerNewKeys, ClientAwaitVerdict, KexState, NewKeysPe
 use crate::kex::{ExchangeHashInput, exchange_hash};
 use crate::{Transport, TransportError};
 
-/// Proof that the server's ed25519 signature over the exchange hash verified. Only
+/// Proof that the server's signature over the exchange hash verified. Only
 /// [`verify_exchange_signature`] can build one, and sending NEWKEYS requires one.
 pub(crate) struct HostKeySignatureValid(());
 
-/// Verifies the server's signature blob over the exchange hash `h` with its host key.
+/// Verifies the server's signature blob over the exchange hash `h` with its host key and
+/// the negotiated algorithm.
 fn verify_exchange_signature(
-    host_key: &Ed25519PublicKey,
+    host_key: &PublicKey,
+    alg: SigAlg,
     h: &[u8],
     signature: &[u8],
 ) -> Result<HostKeySignatureValid, TransportError> {
     host_key
-        .verify(h, signature)
+        .verify(alg, h, signature)
         .map_err(|_| TransportError::HostKeySignatureInvalid)?;
     Ok(HostKeySignatureValid(()))
 }
@@ -37,7 +39,7 @@ impl Transport {
             });
         };
         let host_key =
-            Ed25519PublicKey::from_blob(&reply.host_key).map_err(|_| TransportError::BadHostKey)?;
+            PublicKey::from_blob(&reply.host_key).map_err(|_| TransportError::BadHostKey)?;
         let shared = state.ephemeral.agree(&reply.server_ephemeral_public_key)?;
         let our_version = crate::version::our_version_line();
         let our_version = our_version.strip_suffix(b"\r\n").unwrap_or(our_version);
@@ -51,7 +53,8 @@ impl Transport {
             server_ephemeral: &reply.server_ephemeral_public_key,
             shared_secret: &shared,
         });
-        let proof = verify_exchange_signature(&host_key, &h, &reply.signature)?;
+        let alg = state.exchange.negotiated.host_key;
+        let proof = verify_exchange_signature(&host_key, alg, &h, &reply.signature)?;
         let keys = self.derive_session_keys(&state.exchange.negotiated, &shared, &h);
         let info = self.kex_info(&state.exchange.negotiated);
         let blob = Bytes::copy_from_slice(&reply.host_key);

@@ -1,5 +1,7 @@
 //! `TransportConfig`: algorithm preferences, rekey limits and queue bounds for one side.
 
+use burrow_keys::SigAlg;
+
 use crate::TransportError;
 use crate::cipher::{CipherAlg, MacAlg};
 use crate::kex::KexAlg;
@@ -19,6 +21,10 @@ pub struct TransportConfig {
     pub ciphers: Vec<CipherAlg>,
     /// MACs for non-AEAD ciphers, most preferred first (both directions).
     pub macs: Vec<MacAlg>,
+    /// Host key algorithms, most preferred first (a server offers those its keys allow).
+    pub host_key_algorithms: Vec<SigAlg>,
+    /// Server: the `server-sig-algs` sent in EXT_INFO (the user key algorithms accepted).
+    pub server_sig_algs: Vec<SigAlg>,
     /// When to rekey.
     pub rekey_limit: RekeyLimit,
     /// Client only: send KEX_ECDH_INIT right after KEXINIT, guessing the server's choice.
@@ -33,6 +39,8 @@ impl Default for TransportConfig {
             kex_algorithms: KexAlg::ALL.to_vec(),
             ciphers: CipherAlg::ALL.to_vec(),
             macs: MacAlg::ALL.to_vec(),
+            host_key_algorithms: SigAlg::DEFAULT_HOST_KEY.to_vec(),
+            server_sig_algs: SigAlg::DEFAULT_PUBKEY.to_vec(),
             rekey_limit: RekeyLimit::default(),
             guess_kex: true,
             max_held_bytes: DEFAULT_MAX_HELD_BYTES,
@@ -65,6 +73,29 @@ impl TransportConfig {
             |a| a.name(),
         )?;
         Ok(())
+    }
+
+    /// Applies an OpenSSH `HostKeyAlgorithms` value.
+    pub fn set_host_key_algorithms(&mut self, spec: &str) -> Result<(), TransportError> {
+        self.host_key_algorithms = assemble(
+            "HostKeyAlgorithms",
+            spec,
+            &SigAlg::ALL,
+            &self.host_key_algorithms,
+            SigAlg::name,
+        )?;
+        Ok(())
+    }
+
+    /// Client: moves the host key algorithms whose key type is in `key_types` (what
+    /// known_hosts holds for the host) to the front, keeping the order otherwise (OpenSSH's
+    /// `order_hostkeyalgs`).
+    pub fn prefer_host_key_types(&mut self, key_types: &[String]) {
+        let known = |a: &SigAlg| key_types.iter().any(|t| t == a.key_type());
+        let (mut first, rest): (Vec<SigAlg>, Vec<SigAlg>) =
+            self.host_key_algorithms.iter().partition(|a| known(a));
+        first.extend(rest);
+        self.host_key_algorithms = first;
     }
 
     /// Applies an OpenSSH `RekeyLimit` value.
@@ -102,6 +133,19 @@ mod tests {
                 .is_err()
         );
         cfg.set_rekey_limit("64K 10m").unwrap();
+        cfg.set_host_key_algorithms("+ssh-rsa").unwrap();
+        assert_eq!(cfg.host_key_algorithms.last(), Some(&SigAlg::RsaSha1));
+        cfg.set_host_key_algorithms("-ecdsa*").unwrap();
+        cfg.prefer_host_key_types(&["ssh-rsa".to_owned()]);
+        assert_eq!(
+            cfg.host_key_algorithms,
+            [
+                SigAlg::RsaSha512,
+                SigAlg::RsaSha256,
+                SigAlg::RsaSha1,
+                SigAlg::Ed25519
+            ]
+        );
         assert_eq!(cfg.rekey_limit.bytes, Some(65_536));
     }
 }

@@ -65,7 +65,8 @@ pub enum TransportError {
     },
     /// X25519 with the peer's key gave all zeros (a low-order point, RFC 8731 §3).
     AllZeroSharedSecret,
-    /// The server's host key blob is not an ssh-ed25519 key we can parse.
+    /// The server's host key blob is not a key we can parse, or we hold no key for the
+    /// negotiated algorithm.
     BadHostKey,
     /// The server's signature over the exchange hash does not verify.
     HostKeySignatureInvalid,
@@ -174,7 +175,7 @@ impl fmt::Display for TransportError {
                 f.write_str("x25519 shared secret is all zeros (low-order peer key)")
             }
             TransportError::BadHostKey => {
-                f.write_str("server host key is not a valid ssh-ed25519 key")
+                f.write_str("host key is not a valid key of the negotiated type")
             }
             TransportError::HostKeySignatureInvalid => {
                 f.write_str("server's signature over the exchange hash does not verify")

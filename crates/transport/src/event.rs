@@ -15,7 +15,7 @@ pub enum TransportEvent {
     /// Client only: the server proved it holds this host key. Decide whether to trust it and
     /// call [`crate::Transport::answer_host_key`]; nothing is sent until then.
     VerifyHostKey {
-        /// The ssh-ed25519 public key blob (RFC 8709).
+        /// The public key blob.
         host_key: Bytes,
         /// Its fingerprint as OpenSSH prints it (`SHA256:...`).
         fingerprint: String,

@@ -100,7 +100,10 @@ impl Transport {
         let mut cookie = [0u8; 16];
         self.rng.fill_bytes(&mut cookie);
         let guess = guess && self.side == Side::Client;
-        let kexinit = our_kexinit(self.side, &self.cfg, cookie, guess)?;
+        let mut kexinit = our_kexinit(self.side, &self.cfg, cookie, guess)?;
+        if self.side == Side::Server {
+            kexinit.server_host_key_algorithms = self.offered_host_key_algorithms()?;
+        }
         let ours = kexinit.to_bytes().freeze();
         self.seal(&ours)?;
         let guess = if guess {

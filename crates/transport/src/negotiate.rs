@@ -3,6 +3,8 @@
 use burrow_wire::transport::KexInit;
 use burrow_wire::{NameList, Side};
 
+use burrow_keys::SigAlg;
+
 use crate::cipher::{CipherAlg, MacAlg};
 use crate::config::TransportConfig;
 use crate::kex::KexAlg;
@@ -16,9 +18,6 @@ pub const EXT_INFO_S: &str = "ext-info-s";
 pub const KEX_STRICT_C: &str = "kex-strict-c-v00@openssh.com";
 /// Strict kex, server side.
 pub const KEX_STRICT_S: &str = "kex-strict-s-v00@openssh.com";
-/// The only host key algorithm (RFC 8709).
-pub const HOST_KEY_ALG: &str = "ssh-ed25519";
-
 const PSEUDO: [&str; 4] = [EXT_INFO_C, EXT_INFO_S, KEX_STRICT_C, KEX_STRICT_S];
 
 /// What both KEXINITs agreed on, and what each side signalled.
@@ -26,6 +25,8 @@ const PSEUDO: [&str; 4] = [EXT_INFO_C, EXT_INFO_S, KEX_STRICT_C, KEX_STRICT_S];
 pub struct Negotiated {
     /// The key exchange method.
     pub kex: KexAlg,
+    /// The host key signature algorithm.
+    pub host_key: SigAlg,
     /// Cipher client to server.
     pub cipher_client_to_server: CipherAlg,
     /// Cipher server to client.
@@ -44,6 +45,7 @@ pub struct Negotiated {
 }
 
 /// Our KEXINIT for `side`: our preferences plus the pseudo-algorithms, `none` compression.
+/// A server replaces the host key algorithms with those of the keys it holds.
 pub fn our_kexinit(
     side: Side,
     cfg: &TransportConfig,
@@ -57,11 +59,12 @@ pub fn our_kexinit(
     });
     let ciphers: Vec<&str> = cfg.ciphers.iter().map(|a| a.name()).collect();
     let macs: Vec<&str> = cfg.macs.iter().map(|a| a.name()).collect();
+    let host_keys: Vec<&str> = cfg.host_key_algorithms.iter().map(|a| a.name()).collect();
     let list = |names: &[&str]| NameList::from_names(names).map_err(TransportError::from);
     Ok(KexInit {
         cookie,
         kex_algorithms: list(&kex)?,
-        server_host_key_algorithms: list(&[HOST_KEY_ALG])?,
+        server_host_key_algorithms: list(&host_keys)?,
         encryption_algorithms_client_to_server: list(&ciphers)?,
         encryption_algorithms_server_to_client: list(&ciphers)?,
         mac_algorithms_client_to_server: list(&macs)?,
@@ -92,12 +95,12 @@ pub fn negotiate(
         &client.kex_algorithms,
         &server.kex_algorithms,
     )?;
-    choose(
+    let host_key = known(SigAlg::from_name(choose(
         side,
         AlgorithmKind::HostKey,
         &client.server_host_key_algorithms,
         &server.server_host_key_algorithms,
-    )?;
+    )?))?;
     let cipher_c2s = choose(
         side,
         AlgorithmKind::EncryptionClientToServer,
@@ -153,6 +156,7 @@ pub fn negotiate(
     let first = |l: &NameList<'_>| l.iter().next().map(str::to_owned);
     Ok(Negotiated {
         kex: known(KexAlg::from_name(kex_name))?,
+        host_key,
         cipher_client_to_server,
         cipher_server_to_client,
         mac_client_to_server,

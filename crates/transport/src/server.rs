@@ -5,7 +5,6 @@ use burrow_wire::transport::{ExtInfo, KexEcdhInit, KexEcdhReply};
 
 use crate::handshake::{AwaitPeerNewKeys, KexState, NewKeysPermit};
 use crate::kex::{EphemeralKey, ExchangeHashInput, exchange_hash};
-use crate::negotiate::HOST_KEY_ALG;
 use crate::{Transport, TransportError};
 
 /// Proof that we signed the exchange hash with our host key; lets the server send NEWKEYS.
@@ -22,12 +21,17 @@ impl Transport {
                 phase: "a key exchange before KEXINIT",
             });
         };
-        let Some(host_key) = self.host_key.clone() else {
+        let alg = exchange.negotiated.host_key;
+        let host_keys = self.host_keys.clone();
+        let Some(host_key) = host_keys
+            .iter()
+            .find(|k| k.public_key().key_type() == alg.key_type())
+        else {
             return Err(TransportError::BadHostKey);
         };
         let ephemeral = EphemeralKey::generate(&mut *self.rng);
         let shared = ephemeral.agree(&init.client_ephemeral_public_key)?;
-        let blob = host_key.public_key().to_blob();
+        let blob = host_key.public_key().blob();
         let our_version = crate::version::our_version_line();
         let our_version = our_version.strip_suffix(b"\r\n").unwrap_or(our_version);
         let h = exchange_hash(&ExchangeHashInput {
@@ -35,24 +39,27 @@ impl Transport {
             server_version: our_version,
             client_kexinit: &exchange.theirs,
             server_kexinit: &exchange.ours,
-            host_key: &blob,
+            host_key: blob,
             client_ephemeral: &init.client_ephemeral_public_key,
             server_ephemeral: ephemeral.public_key(),
             shared_secret: &shared,
         });
-        let signature = host_key.sign(&h);
+        let signature = host_key
+            .sign(alg, &h, &mut *self.rng)
+            .map_err(|_| TransportError::BadHostKey)?;
         let signed = ExchangeSigned(());
         let keys = self.derive_session_keys(&exchange.negotiated, &shared, &h);
         let info = self.kex_info(&exchange.negotiated);
         let reply = KexEcdhReply {
-            host_key: blob.as_slice().into(),
+            host_key: blob.into(),
             server_ephemeral_public_key: ephemeral.public_key().as_slice().into(),
             signature: signature.as_slice().into(),
         };
         self.seal(&reply.to_bytes())?;
         self.send_newkeys(&keys.outgoing, NewKeysPermit::Signed(signed))?;
         if !self.initial_done && exchange.negotiated.peer_accepts_ext_info {
-            let algs = NameList::from_names(&[HOST_KEY_ALG])?;
+            let names: Vec<&str> = self.cfg.server_sig_algs.iter().map(|a| a.name()).collect();
+            let algs = NameList::from_names(&names)?;
             self.seal(&ExtInfo::with_server_sig_algs(&algs).to_bytes())?;
         }
         self.flush_held()?;
@@ -61,5 +68,22 @@ impl Transport {
             info,
         });
         Ok(())
+    }
+
+    /// Server: our host key algorithms that one of our keys can sign with, in preference
+    /// order.
+    pub(crate) fn offered_host_key_algorithms(&self) -> Result<NameList<'static>, TransportError> {
+        let names: Vec<&str> = self
+            .cfg
+            .host_key_algorithms
+            .iter()
+            .filter(|a| {
+                self.host_keys
+                    .iter()
+                    .any(|k| k.public_key().key_type() == a.key_type())
+            })
+            .map(|a| a.name())
+            .collect();
+        Ok(NameList::from_names(&names)?)
     }
 }

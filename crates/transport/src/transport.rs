@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
-use burrow_keys::Ed25519KeyPair;
+use burrow_keys::KeyPair;
 use burrow_wire::transport::Disconnect;
 use burrow_wire::{DisconnectReason, SessionId, Side};
 use bytes::{Bytes, BytesMut};
@@ -33,8 +33,8 @@ pub struct Transport {
     pub(crate) side: Side,
     pub(crate) cfg: Arc<TransportConfig>,
     pub(crate) rng: Box<dyn CryptoRngCore + Send>,
-    /// Server only.
-    pub(crate) host_key: Option<Arc<Ed25519KeyPair>>,
+    /// Server only: the host keys, one per key type at most being used.
+    pub(crate) host_keys: Arc<[KeyPair]>,
     pub(crate) version: VersionExchange,
     /// The peer's version line without CR LF, once received.
     pub(crate) peer_version: Option<Vec<u8>>,
@@ -80,23 +80,24 @@ impl Transport {
         rng: Box<dyn CryptoRngCore + Send>,
         now: Instant,
     ) -> Self {
-        Self::new(Side::Client, cfg, None, rng, now)
+        Self::new(Side::Client, cfg, Arc::new([]), rng, now)
     }
 
-    /// A server transport holding `host_key`. Its version line and KEXINIT are ready at once.
+    /// A server transport holding `host_keys` (it offers the algorithms they sign with).
+    /// Its version line and KEXINIT are ready at once.
     pub fn server(
         cfg: Arc<TransportConfig>,
-        host_key: Arc<Ed25519KeyPair>,
+        host_keys: Arc<[KeyPair]>,
         rng: Box<dyn CryptoRngCore + Send>,
         now: Instant,
     ) -> Self {
-        Self::new(Side::Server, cfg, Some(host_key), rng, now)
+        Self::new(Side::Server, cfg, host_keys, rng, now)
     }
 
     fn new(
         side: Side,
         cfg: Arc<TransportConfig>,
-        host_key: Option<Arc<Ed25519KeyPair>>,
+        host_keys: Arc<[KeyPair]>,
         rng: Box<dyn CryptoRngCore + Send>,
         now: Instant,
     ) -> Self {
@@ -104,7 +105,7 @@ impl Transport {
             side,
             cfg,
             rng,
-            host_key,
+            host_keys,
             version: VersionExchange::new(side),
             peer_version: None,
             sealer: PacketSealer::new(),

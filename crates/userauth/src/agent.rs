@@ -58,14 +58,28 @@ pub enum AgentReply {
     Signature(Vec<u8>),
 }
 
-/// The agent's ssh-ed25519 keys as client identities, in the agent's order; keys of other
-/// types (and blobs that do not decode) are left out.
-pub fn ed25519_identities(identities: &[AgentIdentity]) -> Vec<Identity> {
+/// SSH_AGENT_RSA_SHA2_256: sign with rsa-sha2-256.
+pub const AGENT_RSA_SHA2_256: u32 = 2;
+/// SSH_AGENT_RSA_SHA2_512: sign with rsa-sha2-512.
+pub const AGENT_RSA_SHA2_512: u32 = 4;
+
+/// The agent's keys as client identities, in the agent's order; keys of types burrow does
+/// not implement (and blobs that do not decode) are left out.
+pub fn identities(identities: &[AgentIdentity]) -> Vec<Identity> {
     identities
         .iter()
-        .filter_map(|id| burrow_keys::Ed25519PublicKey::from_blob(&id.key_blob).ok())
+        .filter_map(|id| burrow_keys::PublicKey::from_blob(&id.key_blob).ok())
         .map(Identity::External)
         .collect()
+}
+
+/// The SIGN_REQUEST flags that ask the agent for `algorithm` (SHA-2 flags for RSA).
+pub fn sign_flags(algorithm: burrow_keys::SigAlg) -> u32 {
+    match algorithm {
+        burrow_keys::SigAlg::RsaSha256 => AGENT_RSA_SHA2_256,
+        burrow_keys::SigAlg::RsaSha512 => AGENT_RSA_SHA2_512,
+        _ => 0,
+    }
 }
 
 /// A framed SSH2_AGENTC_REQUEST_IDENTITIES.
@@ -75,14 +89,14 @@ pub fn request_identities() -> Vec<u8> {
     })
 }
 
-/// A framed SSH2_AGENTC_SIGN_REQUEST for `data` with the key `key_blob` (flags 0: ed25519
-/// takes none).
-pub fn sign_request(key_blob: &[u8], data: &[u8]) -> Vec<u8> {
+/// A framed SSH2_AGENTC_SIGN_REQUEST for `data` with the key `key_blob` and `flags`
+/// (see [`sign_flags`]).
+pub fn sign_request(key_blob: &[u8], data: &[u8], flags: u32) -> Vec<u8> {
     frame(|w| {
         w.byte(AGENTC_SIGN_REQUEST)
             .string(key_blob)
             .string(data)
-            .uint32(0);
+            .uint32(flags);
     })
 }
 
@@ -218,7 +232,7 @@ mod tests {
 
     #[test]
     fn sign_request_layout() {
-        let req = sign_request(b"KEY", b"DATA");
+        let req = sign_request(b"KEY", b"DATA", 0);
         assert_eq!(
             req,
             [
@@ -351,7 +365,9 @@ mod tests {
 
     #[test]
     fn only_ed25519_agent_keys_become_identities() {
-        let ed = burrow_keys::Ed25519KeyPair::from_seed(&[4; 32]).public_key();
+        let ed = burrow_keys::KeyPair::from_ed25519_seed(&[4; 32])
+            .public_key()
+            .clone();
         let ids = [
             AgentIdentity {
                 key_blob: b"\0\0\0\x07ssh-rsa\0\0\0\x01\x03\0\0\0\x01\x05".to_vec(),
@@ -362,9 +378,9 @@ mod tests {
                 comment: "ed".into(),
             },
         ];
-        let out = ed25519_identities(&ids);
+        let out = identities(&ids);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].public_key(), ed);
+        assert_eq!(out[0].public_key(), &ed);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
+use burrow_keys::{KeyPair, PublicKey};
 use burrow_wire::SessionId;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng as _;
@@ -19,8 +19,8 @@ pub fn session_id() -> SessionId {
     SessionId::new(vec![0x5a; 32])
 }
 
-pub fn keypair(seed: u8) -> Ed25519KeyPair {
-    Ed25519KeyPair::from_seed(&[seed; 32])
+pub fn keypair(seed: u8) -> KeyPair {
+    KeyPair::from_ed25519_seed(&[seed; 32])
 }
 
 pub fn rng() -> Box<ChaCha20Rng> {
@@ -30,14 +30,14 @@ pub fn rng() -> Box<ChaCha20Rng> {
 /// A policy backed by maps; permissions are a label naming what matched.
 #[derive(Default)]
 pub struct MapPolicy {
-    pub keys: HashMap<String, Vec<Ed25519PublicKey>>,
+    pub keys: HashMap<String, Vec<PublicKey>>,
     pub passwords: HashMap<String, String>,
     pub key_lookups: Vec<String>,
     pub password_checks: Vec<String>,
 }
 
 impl MapPolicy {
-    pub fn with_key(user: &str, key: Ed25519PublicKey) -> Self {
+    pub fn with_key(user: &str, key: PublicKey) -> Self {
         let mut p = Self::default();
         p.keys.insert(user.into(), vec![key]);
         p
@@ -47,7 +47,7 @@ impl MapPolicy {
 impl AuthPolicy for MapPolicy {
     type Permissions = String;
 
-    fn public_key(&mut self, user: &str, key: &Ed25519PublicKey) -> Option<String> {
+    fn public_key(&mut self, user: &str, key: &PublicKey) -> Option<String> {
         self.key_lookups.push(user.to_owned());
         self.keys
             .get(user)?
@@ -68,7 +68,7 @@ pub struct Script {
     pub passwords: Vec<Option<String>>,
     pub prompt_answers: Vec<Vec<String>>,
     /// Signs agent requests with this key (None: `signing_failed`).
-    pub agent: Option<Ed25519KeyPair>,
+    pub agent: Option<KeyPair>,
 }
 
 /// What a client-server run produced.
@@ -134,8 +134,13 @@ pub fn run(
                     let refs: Vec<&str> = answers.iter().map(String::as_str).collect();
                     Some(client.answer_prompts(&refs))
                 }
-                ClientEvent::SignRequest { data, .. } => Some(match &script.agent {
-                    Some(k) => client.provide_signature(&k.sign(data)),
+                ClientEvent::SignRequest {
+                    data, algorithm, ..
+                } => Some(match &script.agent {
+                    Some(k) => client.provide_signature(
+                        &k.sign(*algorithm, data, &mut rand_core::OsRng)
+                            .unwrap_or_default(),
+                    ),
                     None => client.signing_failed(),
                 }),
                 _ => None,
@@ -176,7 +181,12 @@ pub fn pair(
     t0: Instant,
 ) -> (Client, Server<String>) {
     (
-        Client::new(client_config(), session_id(), identities),
+        Client::new(
+            client_config(),
+            session_id(),
+            identities,
+            Box::new(rand_core::OsRng),
+        ),
         Server::new(Arc::new(config), session_id(), rng(), t0),
     )
 }

@@ -19,7 +19,7 @@ fn authenticated(events: &[ServerEvent<String>]) -> Option<(&str, &[Method], &st
 fn signed_publickey_succeeds_without_a_pk_ok_round_trip() {
     let t0 = Instant::now();
     let key = keypair(1);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     let fp = key.public_key().fingerprint();
     let (client, mut server) = pair(vec![Identity::KeyPair(key)], server_config(), t0);
     let r = run(client, &mut server, &mut policy, &mut Script::default(), t0);
@@ -40,9 +40,9 @@ fn signed_publickey_succeeds_without_a_pk_ok_round_trip() {
 fn agent_key_queries_then_signs_after_pk_ok() {
     let t0 = Instant::now();
     let key = keypair(2);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     let (client, mut server) = pair(
-        vec![Identity::External(key.public_key())],
+        vec![Identity::External(key.public_key().clone())],
         server_config(),
         t0,
     );
@@ -67,9 +67,9 @@ fn agent_key_queries_then_signs_after_pk_ok() {
 fn agent_that_cannot_sign_moves_on_to_denied() {
     let t0 = Instant::now();
     let key = keypair(2);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     let (client, mut server) = pair(
-        vec![Identity::External(key.public_key())],
+        vec![Identity::External(key.public_key().clone())],
         server_config(),
         t0,
     );
@@ -85,9 +85,9 @@ fn agent_that_cannot_sign_moves_on_to_denied() {
 fn agent_signature_from_another_key_is_refused() {
     let t0 = Instant::now();
     let key = keypair(2);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     let (client, mut server) = pair(
-        vec![Identity::External(key.public_key())],
+        vec![Identity::External(key.public_key().clone())],
         server_config(),
         t0,
     );
@@ -106,7 +106,7 @@ fn agent_signature_from_another_key_is_refused() {
 #[test]
 fn wrong_key_is_denied_with_openssh_message() {
     let t0 = Instant::now();
-    let mut policy = MapPolicy::with_key("alice", keypair(1).public_key());
+    let mut policy = MapPolicy::with_key("alice", keypair(1).public_key().clone());
     let (client, mut server) = pair(vec![Identity::KeyPair(keypair(3))], server_config(), t0);
     let r = run(client, &mut server, &mut policy, &mut Script::default(), t0);
     let err = r.client_result.unwrap_err();
@@ -125,11 +125,11 @@ fn wrong_key_is_denied_with_openssh_message() {
 #[test]
 fn unknown_user_takes_the_same_path_and_time_as_a_wrong_key() {
     let t0 = Instant::now();
-    let mut known = MapPolicy::with_key("alice", keypair(1).public_key());
+    let mut known = MapPolicy::with_key("alice", keypair(1).public_key().clone());
     let (c1, mut s1) = pair(vec![Identity::KeyPair(keypair(3))], server_config(), t0);
     let r1 = run(c1, &mut s1, &mut known, &mut Script::default(), t0);
 
-    let mut nobody = MapPolicy::with_key("bob", keypair(1).public_key());
+    let mut nobody = MapPolicy::with_key("bob", keypair(1).public_key().clone());
     let (c2, mut s2) = pair(vec![Identity::KeyPair(keypair(3))], server_config(), t0);
     let r2 = run(c2, &mut s2, &mut nobody, &mut Script::default(), t0);
 
@@ -202,6 +202,7 @@ fn password_is_refused_when_not_configured() {
         },
         crate::testkit::session_id(),
         vec![],
+        Box::new(rand_core::OsRng),
     );
     core::mem::swap(&mut client, &mut c2);
     let r = run(client, &mut server, &mut policy, &mut Script::default(), t0);
@@ -216,7 +217,7 @@ fn password_is_refused_when_not_configured() {
 fn publickey_then_password_two_factor_with_partial_success() {
     let t0 = Instant::now();
     let key = keypair(1);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     policy.passwords.insert("alice".into(), "hunter2".into());
     let config = ServerConfig {
         password: true,
@@ -270,7 +271,7 @@ fn second_factor_alone_is_not_enough() {
 #[test]
 fn try_limit_disconnects_with_openssh_text() {
     let t0 = Instant::now();
-    let mut policy = MapPolicy::with_key("alice", keypair(1).public_key());
+    let mut policy = MapPolicy::with_key("alice", keypair(1).public_key().clone());
     let wrong: Vec<Identity> = (10..20).map(|s| Identity::KeyPair(keypair(s))).collect();
     let (client, mut server) = pair(wrong, server_config(), t0);
     let r = run(client, &mut server, &mut policy, &mut Script::default(), t0);
@@ -321,7 +322,7 @@ fn login_grace_time_expiry_disconnects() {
 fn request_after_grace_time_is_not_answered() {
     let t0 = Instant::now();
     let key = keypair(1);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     let (mut client, mut server) = pair(vec![Identity::KeyPair(key)], server_config(), t0);
     let late = t0 + Duration::from_secs(121);
     let req = client.poll_payload().unwrap();
@@ -400,9 +401,9 @@ fn jitter_comes_from_the_injected_rng() {
 fn pk_ok_leaves_at_once_unlike_a_failure() {
     let t0 = Instant::now();
     let key = keypair(2);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     let (client, mut server) = pair(
-        vec![Identity::External(key.public_key())],
+        vec![Identity::External(key.public_key().clone())],
         server_config(),
         t0,
     );

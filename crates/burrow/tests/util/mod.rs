@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use burrow::{
     Channel, ChannelOpenType, Client, ClientConfig, ConnectionConfig, ConnectionInfo,
-    Ed25519KeyPair, Ed25519PublicKey, GlobalRequestKind, Handler, IncomingChannel,
-    IncomingGlobalRequest, Server, ServerConfig, ServerHandler, Session,
+    GlobalRequestKind, Handler, IncomingChannel, IncomingGlobalRequest, KeyPair, PublicKey, Server,
+    ServerConfig, ServerHandler, Session,
 };
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,7 +20,7 @@ pub const PASSWORD: &str = "open sesame";
 /// Server side of the tests. `direct-tcpip` to host `echo` echoes, `hash` replies with the
 /// SHA-256 of everything received, `hold` keeps the channel unread, anything else is refused.
 pub struct TestServer {
-    pub client_key: Ed25519PublicKey,
+    pub client_key: PublicKey,
     pub held: Mutex<Vec<Channel>>,
     pub sessions: Mutex<Vec<burrow::WeakSession>>,
 }
@@ -28,7 +28,7 @@ pub struct TestServer {
 impl ServerHandler for TestServer {
     type Permissions = ();
 
-    fn auth_publickey(&self, _peer: &str, _user: &str, key: &Ed25519PublicKey) -> Option<()> {
+    fn auth_publickey(&self, _peer: &str, _user: &str, key: &PublicKey) -> Option<()> {
         (*key == self.client_key).then_some(())
     }
 
@@ -102,10 +102,10 @@ impl Handler for EchoForwarded {
     }
 }
 
-pub fn keys() -> (Ed25519KeyPair, Ed25519KeyPair) {
+pub fn keys() -> (KeyPair, KeyPair) {
     (
-        Ed25519KeyPair::from_seed(&[0x11; 32]),
-        Ed25519KeyPair::from_seed(&[0x22; 32]),
+        KeyPair::from_ed25519_seed(&[0x11; 32]),
+        KeyPair::from_ed25519_seed(&[0x22; 32]),
     )
 }
 
@@ -121,8 +121,8 @@ pub fn server_config(max_channels: u32) -> ServerConfig {
 
 pub fn client_config(max_channels: u32) -> ClientConfig {
     let (host, user) = keys();
-    let expected = host.public_key();
-    let check = move |_: &str, _: u16, k: &Ed25519PublicKey| *k == expected;
+    let expected = host.public_key().clone();
+    let check = move |_: &str, _: u16, k: &PublicKey| *k == expected;
     let mut c = ClientConfig::new("tester", Arc::new(check));
     c.keys.push(user);
     c.handler = Arc::new(EchoForwarded);
@@ -135,7 +135,7 @@ pub fn client_config(max_channels: u32) -> ClientConfig {
 
 pub fn test_server() -> Arc<TestServer> {
     Arc::new(TestServer {
-        client_key: keys().1.public_key(),
+        client_key: keys().1.public_key().clone(),
         held: Mutex::new(Vec::new()),
         sessions: Mutex::new(Vec::new()),
     })
@@ -187,7 +187,7 @@ pub struct Shared(pub Arc<TestServer>);
 impl ServerHandler for Shared {
     type Permissions = ();
 
-    fn auth_publickey(&self, peer: &str, user: &str, key: &Ed25519PublicKey) -> Option<()> {
+    fn auth_publickey(&self, peer: &str, user: &str, key: &PublicKey) -> Option<()> {
         self.0.auth_publickey(peer, user, key)
     }
 

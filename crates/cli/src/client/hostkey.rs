@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use burrow::{Ed25519PublicKey, HostKeyCheck, KnownHostsFile};
+use burrow::{HostKeyCheck, KnownHostsFile, PublicKey};
 use burrow_keys::{HostKeyStatus, KnownHosts};
 use burrow_userauth::host_key::StrictHostKeyChecking as Policy;
 
@@ -34,9 +34,9 @@ impl CliHostKeyCheck {
 
     /// `ask`: an unknown key is put to the user; known, changed and revoked keys are
     /// handled as `yes` does (accepted, refused).
-    fn ask(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> bool {
+    fn ask(&self, host: &str, port: u16, key: &PublicKey) -> bool {
         let text = std::fs::read_to_string(&self.file).unwrap_or_default();
-        let status = KnownHosts::parse(&text).check_ed25519(host, port, key);
+        let status = KnownHosts::parse(&text).check_key(host, port, key);
         if !matches!(status, HostKeyStatus::Unknown) || self.batch_mode {
             return self.known_hosts(Policy::Yes).check(host, port, key);
         }
@@ -47,9 +47,10 @@ impl CliHostKeyCheck {
         };
         let question = format!(
             "The authenticity of host '{name}' can't be established.\n\
-             ED25519 key fingerprint is {}.\n\
+             {} key fingerprint is {}.\n\
              This key is not known by any other names.\n\
              Are you sure you want to continue connecting (yes/no/[fingerprint])? ",
+            key.type_label(),
             key.fingerprint()
         );
         let mut prompt_text = question;
@@ -70,7 +71,11 @@ impl CliHostKeyCheck {
 }
 
 impl HostKeyCheck for CliHostKeyCheck {
-    fn check(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> bool {
+    fn known_key_types(&self, host: &str, port: u16) -> Vec<String> {
+        self.known_hosts(Policy::Yes).known_key_types(host, port)
+    }
+
+    fn check(&self, host: &str, port: u16, key: &PublicKey) -> bool {
         match self.strict {
             StrictHostKeyChecking::Yes => self.known_hosts(Policy::Yes).check(host, port, key),
             StrictHostKeyChecking::AcceptNew => {

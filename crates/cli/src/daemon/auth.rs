@@ -4,7 +4,7 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use burrow::{AuthorizedKeysFile, Ed25519PublicKey};
+use burrow::{AuthorizedKeysFile, PublicKey};
 use burrow_keys::KeyOptions;
 
 use crate::config::sshd_config::{PermitRootLogin, SshdOptions};
@@ -22,11 +22,12 @@ pub struct LoginPolicy {
 
 impl LoginPolicy {
     /// The authorized_keys options for `key` logging in as `user` from `peer` (an IP).
-    pub fn authorize(&self, peer: &str, user: &str, key: &Ed25519PublicKey) -> Option<KeyOptions> {
+    pub fn authorize(&self, peer: &str, user: &str, key: &PublicKey) -> Option<KeyOptions> {
         let (ip, port) = split_peer(peer);
         let fail = |why: &str| {
             tracing::info!(
-                "Failed publickey for {user} from {ip} port {port} ssh2: ED25519 {}{why}",
+                "Failed publickey for {user} from {ip} port {port} ssh2: {} {}{why}",
+                key.type_label(),
                 key.fingerprint()
             );
             None
@@ -62,7 +63,8 @@ impl LoginPolicy {
             let ip_only = ip.trim_start_matches('[').trim_end_matches(']');
             if let Some(opts) = AuthorizedKeysFile::new(path.clone().into()).lookup(key, ip_only) {
                 tracing::info!(
-                    "Accepted publickey for {user} from {ip} port {port} ssh2: ED25519 {}",
+                    "Accepted publickey for {user} from {ip} port {port} ssh2: {} {}",
+                    key.type_label(),
                     key.fingerprint()
                 );
                 return Some(opts);

@@ -5,8 +5,8 @@
 use std::sync::{Arc, RwLock};
 
 use burrow::{
-    ChannelOpenType, ConnectionInfo, Ed25519PublicKey, IncomingChannel, IncomingGlobalRequest,
-    OpenFailureReason, ServerHandler,
+    ChannelOpenType, ConnectionInfo, IncomingChannel, IncomingGlobalRequest, OpenFailureReason,
+    PublicKey, ServerHandler,
 };
 use burrow_forward::{ForwardPermissions, ForwardServer, Requester, SessionForwards};
 
@@ -71,7 +71,7 @@ impl ServerHandler for DaemonHandler {
         &self,
         peer: &str,
         user: &str,
-        key: &Ed25519PublicKey,
+        key: &PublicKey,
     ) -> Option<ForwardPermissions> {
         let options = self.now().login.authorize(peer, user, key)?;
         Some(ForwardPermissions {

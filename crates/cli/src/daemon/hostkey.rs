@@ -1,20 +1,21 @@
-//! burrowd's host keys: generating one (`--generate-host-key`), loading one, and the
-//! default key under the user's state directory, created on first run.
+//! burrowd's host keys: generating one (`--generate-host-key`, ed25519), loading one of any
+//! type, and the default key under the user's state directory, created on first run.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use burrow_keys::{Ed25519KeyPair, PrivateKeyFile, encode_unencrypted};
+use burrow_keys::{KeyPair, PrivateKeyFile, encode_unencrypted};
 use rand_core::RngCore;
 
 /// Writes a new ed25519 key to `path` (mode 0600) and its public line to `path.pub`.
 /// Refuses to overwrite an existing file.
-pub fn generate(path: &Path) -> Result<Ed25519KeyPair, String> {
+pub fn generate(path: &Path) -> Result<KeyPair, String> {
     let mut rng = rand_core::OsRng;
-    let key = Ed25519KeyPair::generate(&mut rng);
+    let key = KeyPair::generate_ed25519(&mut rng);
     let comment = format!("burrowd@{}", hostname());
-    let private = encode_unencrypted(&key, &comment, rng.next_u32());
+    let private = encode_unencrypted(&key, &comment, rng.next_u32())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let public = key.public_key().to_openssh_line(&comment) + "\n";
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -41,8 +42,9 @@ pub fn pub_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Loads an unencrypted OpenSSH ed25519 private key; the message says what is wrong.
-pub fn load(path: &Path) -> Result<Ed25519KeyPair, String> {
+/// Loads an unencrypted OpenSSH private key (ed25519, ECDSA or RSA); the message says what
+/// is wrong.
+pub fn load(path: &Path) -> Result<KeyPair, String> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         format!(
             "Could not load host key {}: {}",
@@ -65,7 +67,7 @@ pub fn default_path(home: &str) -> PathBuf {
 }
 
 /// Loads the default host key, generating it on first run.
-pub fn load_or_create_default(home: &str) -> Result<(PathBuf, Ed25519KeyPair), String> {
+pub fn load_or_create_default(home: &str) -> Result<(PathBuf, KeyPair), String> {
     let path = default_path(home);
     if path.exists() {
         return load(&path).map(|k| (path, k));

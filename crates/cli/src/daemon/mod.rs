@@ -60,11 +60,12 @@ pub fn main(argv: Vec<String>) -> i32 {
     crate::logging::init(settings::log_level(&args, &opts));
     let me = crate::sys::current_user();
     let prepared = settings::listen_addresses(&args, &opts).and_then(|addrs| {
-        let (key_path, key) = settings::host_key(&args, &opts, &me)?;
-        let config = settings::server_config(&opts, key)?;
-        Ok((addrs, key_path, config))
+        let keys = settings::host_keys(&args, &opts, &me)?;
+        let paths: Vec<PathBuf> = keys.iter().map(|(p, _)| p.clone()).collect();
+        let config = settings::server_config(&opts, keys.into_iter().map(|(_, k)| k).collect())?;
+        Ok((addrs, paths, config))
     });
-    let (addrs, key_path, config) = match prepared {
+    let (addrs, key_paths, config) = match prepared {
         Ok(p) => p,
         Err(e) => {
             eprintln!("burrowd: {e}");
@@ -85,11 +86,15 @@ pub fn main(argv: Vec<String>) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    tracing::debug!(
-        "host key {} ({})",
-        key_path.display(),
-        config.host_key.public_key().fingerprint()
-    );
+    for (path, key) in key_paths.iter().zip(config.host_keys.iter()) {
+        let public = key.public_key();
+        tracing::debug!(
+            "host key {} ({} {})",
+            path.display(),
+            public.type_label(),
+            public.fingerprint()
+        );
+    }
     let handler = DaemonHandler::new(settings::current(&opts, &me));
     let pid_file = opts
         .pid_file

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use burrow::{Ed25519KeyPair, ServerConfig, TransportConfig};
+use burrow::{KeyPair, ServerConfig, TransportConfig};
 use burrow_forward::ForwardServer;
 
 use super::auth::LoginPolicy;
@@ -105,25 +105,34 @@ fn split_listen(a: &str) -> Option<(String, Option<u16>)> {
     }
 }
 
-/// The host key: the first of `-h` and HostKey, else the default one (created if missing).
-pub fn host_key(
+/// The host keys: every `-h` and HostKey that loads (as sshd, one that does not is logged
+/// and skipped; none at all is an error), else the default one (created if missing).
+pub fn host_keys(
     args: &ServerArgs,
     opts: &SshdOptions,
     me: &PasswdEntry,
-) -> Result<(PathBuf, Ed25519KeyPair), String> {
-    let mut paths = args.host_keys.iter().chain(opts.host_key_paths());
-    match paths.next() {
-        Some(p) => {
-            let path = PathBuf::from(p);
-            hostkey::load(&path).map(|k| (path, k))
-        }
-        None => hostkey::load_or_create_default(&me.home),
+) -> Result<Vec<(PathBuf, KeyPair)>, String> {
+    let paths: Vec<&String> = args.host_keys.iter().chain(opts.host_key_paths()).collect();
+    if paths.is_empty() {
+        return hostkey::load_or_create_default(&me.home).map(|k| vec![k]);
     }
+    let mut keys = Vec::new();
+    for p in paths {
+        let path = PathBuf::from(p);
+        match hostkey::load(&path) {
+            Ok(k) => keys.push((path, k)),
+            Err(e) => tracing::error!("{e}"),
+        }
+    }
+    if keys.is_empty() {
+        return Err("no hostkeys available -- exiting.".to_owned());
+    }
+    Ok(keys)
 }
 
 /// The library's ServerConfig for these options.
-pub fn server_config(opts: &SshdOptions, key: Ed25519KeyPair) -> Result<ServerConfig, String> {
-    let mut config = ServerConfig::new(key);
+pub fn server_config(opts: &SshdOptions, keys: Vec<KeyPair>) -> Result<ServerConfig, String> {
+    let mut config = ServerConfig::with_host_keys(keys);
     let mut t = TransportConfig::default();
     let bad = |k: &str, v: &str| format!("bad {k} value \"{v}\"");
     if let Some(v) = &opts.ciphers {
@@ -231,7 +240,7 @@ mod tests {
         apply_option(&mut o, "LoginGraceTime 1m").unwrap();
         apply_option(&mut o, "Ciphers aes128-gcm@openssh.com").unwrap();
         apply_option(&mut o, "ClientAliveInterval 5").unwrap();
-        let c = server_config(&o, Ed25519KeyPair::from_seed(&[1; 32])).unwrap();
+        let c = server_config(&o, vec![KeyPair::from_ed25519_seed(&[1; 32])]).unwrap();
         assert_eq!(c.userauth.max_auth_tries, 2);
         assert_eq!(c.userauth.login_grace_time, Duration::from_secs(60));
         assert_eq!(c.transport.ciphers.len(), 1);

@@ -12,9 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use burrow::{
-    Client, ClientConfig, Ed25519KeyPair, Ed25519PublicKey, Server, ServerConfig, Session,
-};
+use burrow::{Client, ClientConfig, KeyPair, PublicKey, Server, ServerConfig, Session};
 use burrow_forward::{ForwardHandler, ForwardPolicy, ForwardServer, RemoteForwards};
 use burrow_keys::KeyOptions;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -27,10 +25,10 @@ pub struct Pair {
     pub server_port: u16,
 }
 
-pub fn keys() -> (Ed25519KeyPair, Ed25519KeyPair) {
+pub fn keys() -> (KeyPair, KeyPair) {
     (
-        Ed25519KeyPair::from_seed(&[0x31; 32]),
-        Ed25519KeyPair::from_seed(&[0x42; 32]),
+        KeyPair::from_ed25519_seed(&[0x31; 32]),
+        KeyPair::from_ed25519_seed(&[0x42; 32]),
     )
 }
 
@@ -43,9 +41,8 @@ pub async fn pair(policy: ForwardPolicy, key: KeyOptions) -> Pair {
 /// [`pair`] with a server configured by the caller.
 pub async fn pair_with(forward_server: ForwardServer, key: KeyOptions) -> Pair {
     let (host, user) = keys();
-    let user_pub = user.public_key();
-    let auth =
-        move |_peer: &str, _user: &str, k: &Ed25519PublicKey| (*k == user_pub).then(|| key.clone());
+    let user_pub = user.public_key().clone();
+    let auth = move |_peer: &str, _user: &str, k: &PublicKey| (*k == user_pub).then(|| key.clone());
     let handler = ForwardHandler::new(forward_server, auth);
     let server = Server::bind("127.0.0.1:0", ServerConfig::new(host), handler)
         .await
@@ -64,8 +61,8 @@ pub async fn pair_with(forward_server: ForwardServer, key: KeyOptions) -> Pair {
 
 pub async fn connect(port: u16) -> (Session, Arc<RemoteForwards>) {
     let (host, user) = keys();
-    let expected = host.public_key();
-    let check = move |_: &str, _: u16, k: &Ed25519PublicKey| *k == expected;
+    let expected = host.public_key().clone();
+    let check = move |_: &str, _: u16, k: &PublicKey| *k == expected;
     let mut config = ClientConfig::new("tester", Arc::new(check));
     config.keys.push(user);
     let routes = RemoteForwards::new();

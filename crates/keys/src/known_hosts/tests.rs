@@ -2,11 +2,11 @@
 //! `ssh-keygen -H` at test time.
 
 use super::*;
-use crate::Ed25519KeyPair;
 use crate::testutil::{TempDir, run_keygen, ssh_keygen};
+use crate::{KeyPair, PublicKey};
 
-fn key(n: u8) -> Ed25519PublicKey {
-    Ed25519KeyPair::from_seed(&[n; 32]).public_key()
+fn key(n: u8) -> PublicKey {
+    KeyPair::from_ed25519_seed(&[n; 32]).public_key().clone()
 }
 
 fn blob(n: u8) -> KeyBlob {
@@ -146,16 +146,21 @@ fn cert_authority_is_reported_unsupported() {
 }
 
 #[test]
-fn other_key_types_for_host_count_as_changed() {
-    let rsa = b"\x00\x00\x00\x07ssh-rsa\x00\x00\x00\x03\x01\x00\x01\x00\x00\x00\x01\x05";
-    let text = format!("host ssh-rsa {}\n", STANDARD.encode(rsa));
+fn only_keys_of_the_same_type_make_a_host_changed_as_in_openssh() {
+    let dss = b"\x00\x00\x00\x07ssh-dss\x00\x00\x00\x01\x05";
+    let text = format!("host ssh-dss {}\n", STANDARD.encode(dss));
     let kh = KnownHosts::parse(&text);
     assert!(kh.warnings.is_empty());
-    assert_eq!(kh.entries[0].key.algorithm(), "ssh-rsa");
+    assert_eq!(kh.entries[0].key.algorithm(), "ssh-dss");
+    assert_eq!(kh.check("host", 22, &blob(1)), HostKeyStatus::Unknown);
+    let text = format!("{text}host {}\nother {}\n", b64(2), b64(3));
+    let kh = KnownHosts::parse(&text);
     assert_eq!(
         kh.check("host", 22, &blob(1)),
-        HostKeyStatus::Changed { line: 1 }
+        HostKeyStatus::Changed { line: 2 }
     );
+    assert_eq!(kh.key_types("host", 22), ["ssh-dss", "ssh-ed25519"]);
+    assert!(kh.key_types("nowhere", 22).is_empty());
 }
 
 #[test]
@@ -193,11 +198,11 @@ fn format_entry_round_trips_through_parse() {
     assert!(line2.starts_with("[example.com]:2222 ssh-ed25519 "));
     let kh = KnownHosts::parse(&format!("{line}\n{line2}\n"));
     assert_eq!(
-        kh.check_ed25519("example.com", 22, &key(1)),
+        kh.check_key("example.com", 22, &key(1)),
         HostKeyStatus::Known { line: 1 }
     );
     assert_eq!(
-        kh.check_ed25519("example.com", 2222, &key(2)),
+        kh.check_key("example.com", 2222, &key(2)),
         HostKeyStatus::Known { line: 2 }
     );
 }
@@ -209,15 +214,15 @@ fn hashed_entry_round_trips_and_hides_the_name() {
     assert!(!line.contains("example"));
     let kh = KnownHosts::parse(&line);
     assert_eq!(
-        kh.check_ed25519("example.com", 2222, &key(1)),
+        kh.check_key("example.com", 2222, &key(1)),
         HostKeyStatus::Known { line: 1 }
     );
     assert_eq!(
-        kh.check_ed25519("example.com", 22, &key(1)),
+        kh.check_key("example.com", 22, &key(1)),
         HostKeyStatus::Unknown
     );
     assert_eq!(
-        kh.check_ed25519("example.org", 2222, &key(1)),
+        kh.check_key("example.org", 2222, &key(1)),
         HostKeyStatus::Unknown
     );
 }
@@ -265,23 +270,23 @@ fn ssh_keygen_h_hashed_entries_match() {
             .all(|e| matches!(e.hosts, HostField::Hashed { .. }))
     );
     assert_eq!(
-        kh.check_ed25519("example.com", 22, &key(1)),
+        kh.check_key("example.com", 22, &key(1)),
         HostKeyStatus::Known { line: 1 }
     );
     assert_eq!(
-        kh.check_ed25519("example.com", 2222, &key(2)),
+        kh.check_key("example.com", 2222, &key(2)),
         HostKeyStatus::Known { line: 2 }
     );
     assert_eq!(
-        kh.check_ed25519("192.0.2.7", 22, &key(3)),
+        kh.check_key("192.0.2.7", 22, &key(3)),
         HostKeyStatus::Known { line: 3 }
     );
     assert_eq!(
-        kh.check_ed25519("example.com", 22, &key(2)),
+        kh.check_key("example.com", 22, &key(2)),
         HostKeyStatus::Changed { line: 1 }
     );
     assert_eq!(
-        kh.check_ed25519("example.net", 22, &key(1)),
+        kh.check_key("example.net", 22, &key(1)),
         HostKeyStatus::Unknown
     );
 }

@@ -1,5 +1,5 @@
 //! OpenSSH private key files (openssh-key-v1, OpenSSH PROTOCOL.key): parsing, decryption
-//! and writing unencrypted ssh-ed25519 keys.
+//! and writing unencrypted keys, of every type [`KeyPair`] holds.
 
 mod armor;
 mod cipher;
@@ -16,18 +16,17 @@ pub use armor::decode as decode_armor;
 use cipher::Kdf;
 pub use cipher::{Cipher, MAX_BCRYPT_ROUNDS, MAX_SALT_LEN};
 
-use crate::error::input_name;
-use crate::{ALGORITHM, Ed25519KeyPair, Ed25519PublicKey, KeyError};
+use crate::{KeyError, KeyPair, PublicKey};
 
 /// The magic bytes that open the binary body, including the terminating NUL.
 pub const MAGIC: &[u8] = b"openssh-key-v1\0";
 
 /// A parsed OpenSSH private key file whose private section is still encrypted (or, for
-/// cipher "none", still unchecked). Holds exactly one ssh-ed25519 key.
+/// cipher "none", still unchecked). Holds exactly one key.
 pub struct PrivateKeyFile {
     cipher: Cipher,
     kdf: Kdf,
-    public_key: Ed25519PublicKey,
+    public_key: PublicKey,
     section: Zeroizing<Vec<u8>>,
     tag: Vec<u8>,
 }
@@ -43,7 +42,7 @@ impl fmt::Debug for PrivateKeyFile {
 
 impl PrivateKeyFile {
     /// Parses the text of a key file (`-----BEGIN OPENSSH PRIVATE KEY-----` ...). Fails with
-    /// `UnsupportedKeyType` naming the type for keys other than ssh-ed25519.
+    /// `UnsupportedKeyType` naming the type for keys burrow does not implement.
     pub fn parse(text: &str) -> Result<Self, KeyError> {
         Self::parse_binary(&armor::decode(text)?)
     }
@@ -68,7 +67,7 @@ impl PrivateKeyFile {
         if (cipher == Cipher::None) != (kdf == Kdf::None) {
             return Err(KeyError::CipherKdfMismatch);
         }
-        let public_key = Ed25519PublicKey::from_blob(public_blob)?;
+        let public_key = PublicKey::from_blob(public_blob)?;
         let block = cipher.block_size();
         if section.len() < block || section.len() % block != 0 {
             return Err(KeyError::BadCiphertextLength {
@@ -98,7 +97,7 @@ impl PrivateKeyFile {
     }
 
     /// The public key from the file header (readable without the passphrase).
-    pub fn public_key(&self) -> &Ed25519PublicKey {
+    pub fn public_key(&self) -> &PublicKey {
         &self.public_key
     }
 
@@ -115,19 +114,19 @@ impl PrivateKeyFile {
 /// A decrypted private key with its comment.
 #[derive(Debug)]
 pub struct PrivateKey {
-    keypair: Ed25519KeyPair,
+    keypair: KeyPair,
     comment: String,
     check_int: u32,
 }
 
 impl PrivateKey {
     /// The key pair.
-    pub fn keypair(&self) -> &Ed25519KeyPair {
+    pub fn keypair(&self) -> &KeyPair {
         &self.keypair
     }
 
     /// Takes the key pair out.
-    pub fn into_keypair(self) -> Ed25519KeyPair {
+    pub fn into_keypair(self) -> KeyPair {
         self.keypair
     }
 
@@ -146,7 +145,7 @@ impl PrivateKey {
 fn parse_private_section(
     data: &[u8],
     block: usize,
-    header_key: &Ed25519PublicKey,
+    header_key: &PublicKey,
 ) -> Result<PrivateKey, KeyError> {
     let mut r = Reader::new(data);
     let check1 = r.uint32("private key checkint 1")?;
@@ -154,34 +153,9 @@ fn parse_private_section(
     if check1 != check2 {
         return Err(KeyError::WrongPassphrase);
     }
-    let key_type = r.string("private key type")?;
-    if key_type != ALGORITHM.as_bytes() {
-        return Err(KeyError::UnsupportedKeyType {
-            name: input_name(key_type),
-        });
-    }
-    let public = r.string("ssh-ed25519 private key public part")?;
-    let secret = r.string("ssh-ed25519 private key secret part")?;
+    let keypair = KeyPair::read_private(&mut r, header_key)?;
     let comment = r.string("private key comment")?;
     check_padding(r.rest(), block)?;
-    if secret.len() != 64 {
-        return Err(KeyError::WrongLength {
-            what: "ssh-ed25519 secret key",
-            expected: 64,
-            found: secret.len(),
-        });
-    }
-    let (seed, secret_public) = secret.split_at(32);
-    let mut seed_array = Zeroizing::new([0u8; 32]);
-    seed_array.copy_from_slice(seed);
-    let keypair = Ed25519KeyPair::from_seed(&seed_array);
-    let derived = keypair.public_key();
-    if public != header_key.as_bytes()
-        || secret_public != header_key.as_bytes()
-        || &derived != header_key
-    {
-        return Err(KeyError::KeyMismatch);
-    }
     Ok(PrivateKey {
         keypair,
         comment: String::from_utf8_lossy(comment).into_owned(),
@@ -215,23 +189,24 @@ impl Drop for SecretBuf {
 
 /// Writes an unencrypted openssh-key-v1 file for `keypair` (what `ssh-keygen -N ''`
 /// writes). `check_int` should be random; it is stored twice.
-pub fn encode_unencrypted(keypair: &Ed25519KeyPair, comment: &str, check_int: u32) -> String {
+pub fn encode_unencrypted(
+    keypair: &KeyPair,
+    comment: &str,
+    check_int: u32,
+) -> Result<String, KeyError> {
     const BLOCK: usize = 8;
-    let public = keypair.public_key();
-    let public_blob = public.to_blob();
-    let unpadded = 8 + (4 + ALGORITHM.len()) + (4 + 32) + (4 + 64) + 4 + comment.len();
-    let pad_len = (BLOCK - unpadded % BLOCK) % BLOCK;
-    let mut section = SecretBuf(BytesMut::with_capacity(unpadded + pad_len));
+    let public_blob = keypair.public_key().blob();
+    // The secret fields are at most about four times the public blob (RSA: n, d, iqmp, p, q).
+    let capacity = 4 * public_blob.len() + comment.len() + 64;
+    let mut section = SecretBuf(BytesMut::with_capacity(capacity));
     {
         let mut w = Writer::new(&mut section.0);
-        w.uint32(check_int).uint32(check_int).utf8(ALGORITHM);
-        w.string(public.as_bytes());
-        w.uint32(64).raw(keypair.seed()).raw(public.as_bytes());
+        w.uint32(check_int).uint32(check_int);
+        keypair.write_private(&mut w)?;
         w.utf8(comment);
-        for pad in (1u8..).take(pad_len) {
-            w.byte(pad);
-        }
     }
+    let pad_len = (BLOCK - section.0.len() % BLOCK) % BLOCK;
+    section.0.extend((1u8..).take(pad_len));
     let total = MAGIC.len() + 3 * 8 + 4 + 4 + public_blob.len() + 4 + section.0.len();
     let mut body = SecretBuf(BytesMut::with_capacity(total));
     Writer::new(&mut body.0)
@@ -240,7 +215,7 @@ pub fn encode_unencrypted(keypair: &Ed25519KeyPair, comment: &str, check_int: u3
         .utf8("none")
         .string(b"")
         .uint32(1)
-        .string(&public_blob)
+        .string(public_blob)
         .string(&section.0);
-    armor::encode(&body.0)
+    Ok(armor::encode(&body.0))
 }

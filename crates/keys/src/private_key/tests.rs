@@ -6,26 +6,17 @@ use std::path::Path;
 use super::*;
 use crate::testutil::{TempDir, run_keygen, ssh_keygen};
 
-fn pair() -> Ed25519KeyPair {
-    Ed25519KeyPair::from_seed(&[7; 32])
+fn pair() -> KeyPair {
+    KeyPair::from_ed25519_seed(&[7; 32])
 }
 
 /// Builds a private section in clear: check-ints, key, comment, padding to `block`.
-fn section(
-    check1: u32,
-    check2: u32,
-    pair: &Ed25519KeyPair,
-    comment: &str,
-    block: usize,
-) -> Vec<u8> {
-    let public = pair.public_key();
+fn section(check1: u32, check2: u32, pair: &KeyPair, comment: &str, block: usize) -> Vec<u8> {
     let mut buf = BytesMut::new();
     let mut w = Writer::new(&mut buf);
-    w.uint32(check1).uint32(check2).utf8(ALGORITHM);
-    w.string(public.as_bytes());
-    let mut secret = pair.seed().to_vec();
-    secret.extend_from_slice(public.as_bytes());
-    w.string(&secret).utf8(comment);
+    w.uint32(check1).uint32(check2);
+    pair.write_private(&mut w).unwrap();
+    w.utf8(comment);
     let mut v = buf.to_vec();
     let mut pad = 1u8;
     while v.len() % block != 0 {
@@ -97,13 +88,13 @@ fn keygen_file(keygen: &Path, dir: &TempDir, name: &str, extra: &[&str]) -> (Str
 
 #[test]
 fn encoded_key_round_trips() {
-    let text = encode_unencrypted(&pair(), "me@here", 0xdead_beef);
+    let text = encode_unencrypted(&pair(), "me@here", 0xdead_beef).unwrap();
     assert!(text.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n"));
     assert!(text.ends_with("-----END OPENSSH PRIVATE KEY-----\n"));
     let file = PrivateKeyFile::parse(&text).unwrap();
     assert!(!file.is_encrypted());
     assert_eq!(file.cipher(), Cipher::None);
-    assert_eq!(file.public_key(), &pair().public_key());
+    assert_eq!(file.public_key(), pair().public_key());
     let key = file.decrypt(b"").unwrap();
     assert_eq!(key.keypair().public_key(), pair().public_key());
     assert_eq!(key.comment(), "me@here");
@@ -114,7 +105,7 @@ fn encoded_key_round_trips() {
 fn encoded_key_with_every_comment_length_pads_to_eight() {
     for n in 0..20 {
         let comment = "x".repeat(n);
-        let text = encode_unencrypted(&pair(), &comment, 1);
+        let text = encode_unencrypted(&pair(), &comment, 1).unwrap();
         let key = PrivateKeyFile::parse(&text).unwrap().decrypt(b"").unwrap();
         assert_eq!(key.comment(), comment);
     }
@@ -127,7 +118,7 @@ fn ssh_keygen_y_accepts_encoded_key() {
     let path = dir.path().join("id_ed25519");
     std::fs::write(
         &path,
-        encode_unencrypted(&pair(), "burrow test", 0x0102_0304),
+        encode_unencrypted(&pair(), "burrow test", 0x0102_0304).unwrap(),
     )
     .unwrap();
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
@@ -138,10 +129,10 @@ fn ssh_keygen_y_accepts_encoded_key() {
         printed.starts_with(&pair().public_key().to_openssh_line("")),
         "{printed}"
     );
-    assert_eq!(parse_line_key(printed), pair().public_key());
+    assert_eq!(&parse_line_key(printed), pair().public_key());
 }
 
-fn parse_line_key(line: &str) -> Ed25519PublicKey {
+fn parse_line_key(line: &str) -> PublicKey {
     crate::parse_public_key_line(line).unwrap().0
 }
 
@@ -154,10 +145,10 @@ fn ssh_keygen_unencrypted_key_parses_and_reencodes_byte_for_byte() {
     assert!(!file.is_encrypted());
     let key = file.decrypt(b"").unwrap();
     let (pub_key, comment) = crate::parse_public_key_line(&public).unwrap();
-    assert_eq!(key.keypair().public_key(), pub_key);
+    assert_eq!(key.keypair().public_key(), &pub_key);
     assert_eq!(key.comment(), "test comment");
     assert_eq!(comment, "test comment");
-    let again = encode_unencrypted(key.keypair(), key.comment(), key.check_int());
+    let again = encode_unencrypted(key.keypair(), key.comment(), key.check_int()).unwrap();
     assert_eq!(again, text);
 }
 
@@ -171,7 +162,7 @@ fn ssh_keygen_aes256_ctr_key_decrypts_and_wrong_passphrase_is_clear() {
     assert_eq!(file.cipher(), Cipher::Aes256Ctr);
     assert_eq!(file.public_key(), &parse_line_key(&public));
     let key = file.decrypt(b"s3cret").unwrap();
-    assert_eq!(&key.keypair().public_key(), file.public_key());
+    assert_eq!(key.keypair().public_key(), file.public_key());
     assert_eq!(key.comment(), "test comment");
     let err = file.decrypt(b"s3creT").unwrap_err();
     assert!(err.is_wrong_passphrase());
@@ -205,7 +196,7 @@ fn ssh_keygen_aes256_gcm_key_decrypts_and_wrong_passphrase_is_clear() {
     let file = PrivateKeyFile::parse(&text).unwrap();
     assert_eq!(file.cipher(), Cipher::Aes256Gcm);
     let key = file.decrypt(b"pass phrase").unwrap();
-    assert_eq!(&key.keypair().public_key(), file.public_key());
+    assert_eq!(key.keypair().public_key(), file.public_key());
     let err = file.decrypt(b"pass phrasE").unwrap_err();
     assert!(err.is_wrong_passphrase());
     assert_eq!(
@@ -215,22 +206,49 @@ fn ssh_keygen_aes256_gcm_key_decrypts_and_wrong_passphrase_is_clear() {
 }
 
 #[test]
-fn ssh_keygen_rsa_and_ecdsa_keys_are_unsupported_by_name() {
+fn ssh_keygen_rsa_and_ecdsa_keys_load_sign_and_reencode_byte_for_byte() {
     let Some(keygen) = ssh_keygen() else { return };
     let dir = TempDir::new("kg-rsa");
-    let (rsa, _) = keygen_file(keygen, &dir, "rsa", &["-t", "rsa", "-b", "1024", "-N", ""]);
-    let err = PrivateKeyFile::parse(&rsa).unwrap_err();
-    assert_eq!(
-        err,
-        KeyError::UnsupportedKeyType {
-            name: "ssh-rsa".into()
+    let mut rng = rand_core::OsRng;
+    for (name, args) in [
+        ("rsa", &["-t", "rsa", "-b", "3072"][..]),
+        ("ec256", &["-t", "ecdsa", "-b", "256"][..]),
+        ("ec384", &["-t", "ecdsa", "-b", "384"][..]),
+        ("ec521", &["-t", "ecdsa", "-b", "521"][..]),
+    ] {
+        let (text, public) = keygen_file(keygen, &dir, name, &[args, &["-N", ""]].concat());
+        let key = PrivateKeyFile::parse(&text).unwrap().decrypt(b"").unwrap();
+        assert_eq!(
+            key.keypair().public_key(),
+            &parse_line_key(&public),
+            "{name}"
+        );
+        let again = encode_unencrypted(key.keypair(), key.comment(), key.check_int()).unwrap();
+        assert_eq!(again, text, "{name}");
+        for alg in key.keypair().algorithms() {
+            let sig = key.keypair().sign(alg, b"data", &mut rng).unwrap();
+            key.keypair()
+                .public_key()
+                .verify(alg, b"data", &sig)
+                .unwrap();
         }
+    }
+    let (enc, _) = keygen_file(keygen, &dir, "ecpw", &["-t", "ecdsa", "-N", "pw"]);
+    let file = PrivateKeyFile::parse(&enc).unwrap();
+    assert_eq!(file.decrypt(b"").unwrap_err(), KeyError::PassphraseRequired);
+    assert!(file.decrypt(b"pw").is_ok());
+    let (small, _) = keygen_file(
+        keygen,
+        &dir,
+        "rsa1k",
+        &["-t", "rsa", "-b", "1024", "-N", ""],
     );
-    assert_eq!(err.to_string(), "unsupported key type \"ssh-rsa\"");
-    let (ecdsa, _) = keygen_file(keygen, &dir, "ec", &["-t", "ecdsa", "-N", "pw"]);
     assert_eq!(
-        PrivateKeyFile::parse(&ecdsa).unwrap_err().to_string(),
-        "unsupported key type \"ecdsa-sha2-nistp256\""
+        PrivateKeyFile::parse(&small).unwrap_err(),
+        KeyError::RsaKeyTooSmall {
+            bits: 1024,
+            min: 2048
+        }
     );
 }
 
@@ -239,7 +257,7 @@ fn ssh_keygen_p_reencrypts_our_file_and_we_decrypt_it() {
     let Some(keygen) = ssh_keygen() else { return };
     let dir = TempDir::new("kg-p");
     let path = dir.path().join("k");
-    std::fs::write(&path, encode_unencrypted(&pair(), "ours", 5)).unwrap();
+    std::fs::write(&path, encode_unencrypted(&pair(), "ours", 5).unwrap()).unwrap();
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let p = path.to_str().unwrap();
     run_keygen(keygen, &["-q", "-p", "-P", "", "-N", "new pass", "-f", p]);
@@ -338,7 +356,7 @@ fn bad_padding_is_rejected() {
 
 #[test]
 fn private_part_of_other_key_is_key_mismatch() {
-    let other = Ed25519KeyPair::from_seed(&[8; 32]);
+    let other = KeyPair::from_ed25519_seed(&[8; 32]);
     let b = body(
         "none",
         "none",
@@ -541,10 +559,10 @@ fn lengths_inside_private_section_are_bounds_checked() {
 
 #[test]
 fn debug_output_shows_no_secret() {
-    let text = encode_unencrypted(&pair(), "c", 1);
+    let text = encode_unencrypted(&pair(), "c", 1).unwrap();
     let file = PrivateKeyFile::parse(&text).unwrap();
     let key = file.decrypt(b"").unwrap();
-    let seed_hex: String = pair().seed().iter().map(|b| format!("{b:02x}")).collect();
+    let seed_hex: String = [7u8; 32].iter().map(|b| format!("{b:02x}")).collect();
     for dbg in [format!("{file:?}"), format!("{key:?}")] {
         assert!(!dbg.contains("7, 7, 7"), "{dbg}");
         assert!(!dbg.contains(&seed_hex), "{dbg}");

@@ -129,6 +129,28 @@ fn our_kexinit_lists_pseudo_algorithms_after_real_ones() {
         k.kex_algorithms.as_str(),
         "curve25519-sha256,curve25519-sha256@libssh.org,ext-info-c,kex-strict-c-v00@openssh.com"
     );
-    assert_eq!(k.server_host_key_algorithms.as_str(), "ssh-ed25519");
+    assert_eq!(
+        k.server_host_key_algorithms.as_str(),
+        "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+    );
     assert_eq!(k.compression_algorithms_client_to_server.as_str(), "none");
+}
+
+#[test]
+fn host_key_algorithm_follows_the_client_order_among_the_server_keys() {
+    let mut client = TransportConfig::default();
+    client.prefer_host_key_types(&["ssh-rsa".to_owned()]);
+    let c = kexinit(Side::Client, &client);
+    let mut s = kexinit(Side::Server, &TransportConfig::default());
+    s.server_host_key_algorithms = names("ssh-ed25519,rsa-sha2-512,rsa-sha2-256");
+    let n = negotiate(Side::Client, &c, &s).unwrap();
+    assert_eq!(n.host_key, SigAlg::RsaSha512);
+    s.server_host_key_algorithms = names("ssh-rsa");
+    assert!(matches!(
+        negotiate(Side::Client, &c, &s),
+        Err(TransportError::NoCommonAlgorithm {
+            kind: AlgorithmKind::HostKey,
+            ..
+        })
+    ));
 }

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use burrow_keys::Ed25519KeyPair;
+use burrow_keys::KeyPair;
 use burrow_transport::{HostKeyVerdict, Transport, TransportConfig, TransportEvent};
 use bytes::{Bytes, BytesMut};
 use chacha20::ChaCha20;
@@ -60,8 +60,8 @@ impl RngCore for SeededRng {
 
 impl CryptoRng for SeededRng {}
 
-pub fn host_key() -> Arc<Ed25519KeyPair> {
-    Arc::new(Ed25519KeyPair::from_seed(&[0x42; 32]))
+pub fn host_key() -> Arc<[KeyPair]> {
+    Arc::new([KeyPair::from_ed25519_seed(&[0x42; 32])])
 }
 
 /// Everything one side reported.

@@ -1,6 +1,6 @@
 //! Client-side userauth configuration, the identities it can use, and the events it reports.
 
-use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
+use burrow_keys::{KeyPair, PublicKey, SigAlg};
 
 use crate::Method;
 
@@ -17,6 +17,8 @@ pub struct ClientConfig {
     /// How many times to try password and keyboard-interactive each
     /// (NumberOfPasswordPrompts, default 3).
     pub password_attempts: u32,
+    /// PubkeyAcceptedAlgorithms: the signature algorithms we may use, in order.
+    pub pubkey_algorithms: Vec<SigAlg>,
 }
 
 impl ClientConfig {
@@ -31,6 +33,7 @@ impl ClientConfig {
                 Method::Password,
             ],
             password_attempts: 3,
+            pubkey_algorithms: SigAlg::DEFAULT_PUBKEY.to_vec(),
         }
     }
 }
@@ -39,18 +42,18 @@ impl ClientConfig {
 #[derive(Debug)]
 pub enum Identity {
     /// The private key is at hand: the signed request goes out directly (no PK_OK round trip).
-    KeyPair(Ed25519KeyPair),
+    KeyPair(KeyPair),
     /// The key is held elsewhere (ssh-agent): a PK_OK query first, then a
     /// [`ClientEvent::SignRequest`] answered by `provide_signature`.
-    External(Ed25519PublicKey),
+    External(PublicKey),
 }
 
 impl Identity {
     /// The public key.
-    pub fn public_key(&self) -> Ed25519PublicKey {
+    pub fn public_key(&self) -> &PublicKey {
         match self {
             Self::KeyPair(k) => k.public_key(),
-            Self::External(k) => k.clone(),
+            Self::External(k) => k,
         }
     }
 }
@@ -77,6 +80,8 @@ pub enum ClientEvent {
     SignRequest {
         /// The public key blob to sign with.
         key_blob: Vec<u8>,
+        /// The signature algorithm (RSA keys: the agent's SHA-2 flag, see `agent::sign_flags`).
+        algorithm: SigAlg,
         /// The RFC 4252 §7 data to sign.
         data: Vec<u8>,
     },

@@ -13,9 +13,11 @@ mod tests;
 
 use std::collections::VecDeque;
 
+use burrow_keys::SigAlg;
 use burrow_wire::transport::{ServiceAccept, ServiceRequest};
 use burrow_wire::{SessionId, msg};
 use bytes::Bytes;
+use rand_core::CryptoRngCore;
 
 use crate::server::encode;
 use crate::{Method, UserauthError};
@@ -35,9 +37,13 @@ enum Phase {
     /// `none` sent.
     AwaitNone,
     /// publickey request for identity `index` sent, signed or as a query.
-    AwaitPublickey { index: usize, signed: bool },
+    AwaitPublickey {
+        index: usize,
+        alg: SigAlg,
+        signed: bool,
+    },
     /// PK_OK received; waiting for the caller's `provide_signature`.
-    AwaitSignature { index: usize },
+    AwaitSignature { index: usize, alg: SigAlg },
     /// keyboard-interactive request or INFO_RESPONSE sent.
     AwaitKbd,
     /// INFO_REQUEST received; waiting for `answer_prompts` with `count` answers.
@@ -53,11 +59,12 @@ enum Phase {
 }
 
 /// Client-side user authentication for one connection.
-#[derive(Debug)]
 pub struct Client {
     config: ClientConfig,
     session_id: SessionId,
     identities: Vec<Identity>,
+    /// Blinds RSA signatures made with our own key pairs.
+    rng: Box<dyn CryptoRngCore + Send>,
     server_sig_algs: Option<Vec<String>>,
     phase: Phase,
     /// The next identity to try.
@@ -74,8 +81,13 @@ pub struct Client {
 
 impl Client {
     /// A client that queues SERVICE_REQUEST("ssh-userauth"). `session_id` is the first
-    /// exchange hash; `identities` are tried in order.
-    pub fn new(config: ClientConfig, session_id: SessionId, identities: Vec<Identity>) -> Self {
+    /// exchange hash; `identities` are tried in order; `rng` blinds RSA signatures.
+    pub fn new(
+        config: ClientConfig,
+        session_id: SessionId,
+        identities: Vec<Identity>,
+        rng: Box<dyn CryptoRngCore + Send>,
+    ) -> Self {
         let mut outbox = VecDeque::new();
         let req = ServiceRequest {
             service_name: "ssh-userauth".into(),
@@ -85,6 +97,7 @@ impl Client {
             config,
             session_id,
             identities,
+            rng,
             server_sig_algs: None,
             phase: Phase::AwaitServiceAccept,
             next_identity: 0,
@@ -96,8 +109,8 @@ impl Client {
         }
     }
 
-    /// Records the server's `server-sig-algs` (RFC 8308): identities whose algorithm is not
-    /// listed are skipped.
+    /// Records the server's `server-sig-algs` (RFC 8308): it decides between rsa-sha2-512
+    /// and rsa-sha2-256 for RSA keys, as in OpenSSH.
     pub fn set_server_sig_algs(&mut self, algorithms: Vec<String>) {
         self.server_sig_algs = Some(algorithms);
     }
@@ -225,6 +238,7 @@ impl Client {
     fn on_pk_ok(&mut self, number: u8, ok: &UserauthPkOk<'_>) -> Result<(), UserauthError> {
         let Phase::AwaitPublickey {
             index,
+            alg,
             signed: false,
         } = self.phase
         else {
@@ -235,15 +249,16 @@ impl Client {
             .get(index)
             .map(|id| id.public_key().to_blob())
             .unwrap_or_default();
-        if ok.algorithm != burrow_keys::ALGORITHM || *ok.public_key != *blob {
+        if ok.algorithm != alg.name() || *ok.public_key != *blob {
             return Err(UserauthError::PkOkForOtherKey);
         }
-        let data = self.signed_data(&blob).to_vec();
+        let data = self.signed_data(alg, &blob).to_vec();
         self.events.push_back(ClientEvent::SignRequest {
             key_blob: blob,
+            algorithm: alg,
             data,
         });
-        self.phase = Phase::AwaitSignature { index };
+        self.phase = Phase::AwaitSignature { index, alg };
         Ok(())
     }
 
@@ -282,25 +297,25 @@ impl Client {
     /// signature that does not verify is refused (`ExternalSignatureInvalid`) and the client
     /// moves on to its next method.
     pub fn provide_signature(&mut self, signature_blob: &[u8]) -> Result<(), UserauthError> {
-        let Phase::AwaitSignature { index } = self.phase else {
+        let Phase::AwaitSignature { index, alg } = self.phase else {
             return Err(UserauthError::NotWaitingFor {
                 what: "provide_signature",
             });
         };
-        let Some(key) = self.identities.get(index).map(Identity::public_key) else {
+        let Some(key) = self.identities.get(index).map(|id| id.public_key().clone()) else {
             return Err(UserauthError::NotWaitingFor {
                 what: "provide_signature",
             });
         };
-        let blob = key.to_blob();
+        let blob = key.blob();
         if key
-            .verify(&self.signed_data(&blob), signature_blob)
+            .verify(alg, &self.signed_data(alg, blob), signature_blob)
             .is_err()
         {
             self.guard(Self::next_method)?;
             return Err(UserauthError::ExternalSignatureInvalid);
         }
-        self.send_publickey(index, &blob, Some(signature_blob));
+        self.send_publickey(index, alg, blob, Some(signature_blob));
         Ok(())
     }
 
@@ -377,5 +392,14 @@ impl Client {
             Phase::Failed => "failed",
         };
         UserauthError::UnexpectedMessage { number, state }
+    }
+}
+
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("phase", &self.phase)
+            .field("identities", &self.identities)
+            .finish_non_exhaustive()
     }
 }

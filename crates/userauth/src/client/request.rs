@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use burrow_keys::ALGORITHM;
+use burrow_keys::{PublicKey, SigAlg};
 use bytes::BytesMut;
 
 use super::{CONNECTION_SERVICE, Client, ClientEvent, Identity, Phase};
@@ -58,38 +58,53 @@ impl Client {
         })
     }
 
-    /// Sends the request for the next usable identity; false when none is left.
+    /// Sends the request for the next usable identity; false when none is left. Identities
+    /// with no acceptable algorithm (or that fail to sign) are skipped.
     fn try_next_identity(&mut self) -> bool {
-        let sig_ok = self
-            .server_sig_algs
-            .as_ref()
-            .is_none_or(|algs| algs.iter().any(|a| a == ALGORITHM));
-        if !sig_ok {
-            return false;
-        }
-        let index = self.next_identity;
-        let Some(identity) = self.identities.get(index) else {
-            return false;
-        };
-        self.next_identity = index.saturating_add(1);
-        let blob = identity.public_key().to_blob();
-        match identity {
-            Identity::KeyPair(pair) => {
-                let signature = pair.sign(&self.signed_data(&blob));
-                self.send_publickey(index, &blob, Some(&signature));
+        while let Some(identity) = self.identities.get(self.next_identity) {
+            let index = self.next_identity;
+            self.next_identity = index.saturating_add(1);
+            let Some(alg) = self.algorithm_for(identity.public_key()) else {
+                continue;
+            };
+            let blob = identity.public_key().to_blob();
+            match identity {
+                Identity::KeyPair(pair) => {
+                    let data = self.signed_data(alg, &blob);
+                    let Ok(signature) = pair.sign(alg, &data, &mut *self.rng) else {
+                        continue;
+                    };
+                    self.send_publickey(index, alg, &blob, Some(&signature));
+                }
+                Identity::External(_) => self.send_publickey(index, alg, &blob, None),
             }
-            Identity::External(_) => self.send_publickey(index, &blob, None),
+            return true;
         }
-        true
+        false
     }
 
-    /// The RFC 4252 §7 data a publickey signature covers, for key `blob`.
-    pub(super) fn signed_data(&self, blob: &[u8]) -> BytesMut {
+    /// The signature algorithm for `key`, as OpenSSH's `key_sig_algorithm`: the key's own
+    /// algorithm if PubkeyAcceptedAlgorithms has it; for RSA keys once the server sent
+    /// `server-sig-algs`, the first accepted RSA algorithm the server lists.
+    fn algorithm_for(&self, key: &PublicKey) -> Option<SigAlg> {
+        let accepted = &self.config.pubkey_algorithms;
+        let server_has = |a: &SigAlg| match &self.server_sig_algs {
+            Some(algs) if key.key_type() == "ssh-rsa" => algs.iter().any(|n| n == a.name()),
+            _ => *a != SigAlg::RsaSha512 && *a != SigAlg::RsaSha256,
+        };
+        accepted
+            .iter()
+            .copied()
+            .find(|a| a.key_type() == key.key_type() && server_has(a))
+    }
+
+    /// The RFC 4252 §7 data a publickey signature covers, for key `blob` and `alg`.
+    pub(super) fn signed_data(&self, alg: SigAlg, blob: &[u8]) -> BytesMut {
         publickey_signed_data(
             self.session_id.as_bytes(),
             &self.config.user,
             CONNECTION_SERVICE,
-            ALGORITHM,
+            alg.name(),
             blob,
         )
     }
@@ -108,10 +123,16 @@ impl Client {
         self.phase = Phase::AwaitNone;
     }
 
-    pub(super) fn send_publickey(&mut self, index: usize, blob: &[u8], signature: Option<&[u8]>) {
+    pub(super) fn send_publickey(
+        &mut self,
+        index: usize,
+        alg: SigAlg,
+        blob: &[u8],
+        signature: Option<&[u8]>,
+    ) {
         let payload = encode(|w| {
             self.request(AuthMethod::Publickey {
-                algorithm: Cow::Borrowed(ALGORITHM),
+                algorithm: Cow::Borrowed(alg.name()),
                 public_key: Cow::Borrowed(blob),
                 signature: signature.map(Cow::Borrowed),
             })
@@ -120,6 +141,7 @@ impl Client {
         self.outbox.push_back(payload);
         self.phase = Phase::AwaitPublickey {
             index,
+            alg,
             signed: signature.is_some(),
         };
     }

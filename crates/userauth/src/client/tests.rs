@@ -43,7 +43,7 @@ fn decode_request(p: &[u8]) -> UserauthRequest<'_> {
 
 /// A client that has sent SERVICE_REQUEST and `none` and got FAILURE listing `methods`.
 fn after_none(config: ClientConfig, ids: Vec<Identity>, methods: &[&str]) -> Client {
-    let mut c = Client::new(config, session_id(), ids);
+    let mut c = Client::new(config, session_id(), ids, Box::new(rand_core::OsRng));
     assert_eq!(c.poll_payload().unwrap()[0], msg::SERVICE_REQUEST);
     c.handle_payload(&accept()).unwrap();
     let none = c.poll_payload().unwrap();
@@ -61,7 +61,12 @@ fn kbd_config() -> ClientConfig {
 
 #[test]
 fn none_success_needs_no_method() {
-    let mut c = Client::new(client_config(), session_id(), vec![]);
+    let mut c = Client::new(
+        client_config(),
+        session_id(),
+        vec![],
+        Box::new(rand_core::OsRng),
+    );
     assert!(c.poll_payload().is_some());
     c.handle_payload(&accept()).unwrap();
     assert!(c.poll_payload().is_some());
@@ -72,7 +77,12 @@ fn none_success_needs_no_method() {
 
 #[test]
 fn other_service_accepted_is_an_error() {
-    let mut c = Client::new(client_config(), session_id(), vec![]);
+    let mut c = Client::new(
+        client_config(),
+        session_id(),
+        vec![],
+        Box::new(rand_core::OsRng),
+    );
     let wrong = encode(|w| {
         ServiceAccept {
             service_name: "ssh-connection".into(),
@@ -90,7 +100,12 @@ fn other_service_accepted_is_an_error() {
 
 #[test]
 fn success_before_service_accept_is_unexpected() {
-    let mut c = Client::new(client_config(), session_id(), vec![]);
+    let mut c = Client::new(
+        client_config(),
+        session_id(),
+        vec![],
+        Box::new(rand_core::OsRng),
+    );
     assert_eq!(
         c.handle_payload(&success()).unwrap_err(),
         UserauthError::UnexpectedMessage {
@@ -103,7 +118,7 @@ fn success_before_service_accept_is_unexpected() {
 #[test]
 fn signed_request_covers_the_rfc4252_blob_with_session_id() {
     let key = keypair(1);
-    let public = key.public_key();
+    let public = key.public_key().clone();
     let mut c = after_none(
         client_config(),
         vec![Identity::KeyPair(key)],
@@ -128,28 +143,83 @@ fn signed_request_covers_the_rfc4252_blob_with_session_id() {
         "ssh-ed25519",
         &public.to_blob(),
     );
-    public.verify(&signed, &sig).unwrap();
+    public
+        .verify(burrow_keys::SigAlg::Ed25519, &signed, &sig)
+        .unwrap();
 }
 
-#[test]
-fn server_sig_algs_without_ed25519_skips_publickey() {
-    let mut c = Client::new(
-        client_config(),
-        session_id(),
-        vec![Identity::KeyPair(keypair(1))],
-    );
-    c.set_server_sig_algs(vec!["rsa-sha2-512".into()]);
+/// An RSA-2048 public key made by `ssh-keygen -t rsa -b 2048`.
+const RSA_2048: [&str; 5] = [
+    "AAAAB3NzaC1yc2EAAAADAQABAAABAQC5z0ZG5v+gB+RUAAhQkZ8oAztckDHw66SxXg5TTn/aiWFfXTCh",
+    "ZjMk+iMVxnugrwydV6zoiwohnW6QzqkhomjeCM3TO5ilzy5aqCVjD7WIJY9QNa5wVVQ65Mlj7KvK4XXp",
+    "DggHxjGwurQP78xdVCXzOGnAtwiMnHkK1MGV/mZMNebQsBh8epqqL0Q+aJpwuwYvrs4u1hW/D13qYrO8",
+    "AFN+Qt5NxscymNzVAu1d9vd+VKsIBpK6Brm7LXcUgJCy7LewHb7+kYilfcOJHf5tZYl8YNJF1uZyIttH",
+    "Wvznpcw0CUOYzXd4svPPMqxSgzLWuDl0feVYPjwJEKYY71qgPOOx",
+];
+
+fn rsa_identity() -> Identity {
+    let line = format!("ssh-rsa {}", RSA_2048.concat());
+    Identity::External(burrow_keys::parse_public_key_line(&line).unwrap().0)
+}
+
+/// The algorithm of the first publickey request after `none` for one identity.
+fn first_algorithm(
+    config: ClientConfig,
+    id: Identity,
+    sig_algs: Option<&[&str]>,
+) -> Option<String> {
+    let mut c = Client::new(config, session_id(), vec![id], Box::new(rand_core::OsRng));
+    if let Some(algs) = sig_algs {
+        c.set_server_sig_algs(algs.iter().map(|a| (*a).to_owned()).collect());
+    }
     assert!(c.poll_payload().is_some());
     c.handle_payload(&accept()).unwrap();
     assert!(c.poll_payload().is_some());
-    let err = c
-        .handle_payload(&failure(&["publickey"], false))
-        .unwrap_err();
+    if c.handle_payload(&failure(&["publickey"], false)).is_err() {
+        return None;
+    }
+    match decode_request(&c.poll_payload().unwrap()).method {
+        AuthMethod::Publickey { algorithm, .. } => Some(algorithm.into_owned()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn server_sig_algs_choose_the_rsa_hash_as_openssh_does() {
+    let alg = |algs| first_algorithm(client_config(), rsa_identity(), algs);
     assert_eq!(
-        err.to_string(),
-        "alice@server.example: Permission denied (publickey)."
+        alg(Some(&["rsa-sha2-512", "rsa-sha2-256"])).as_deref(),
+        Some("rsa-sha2-512")
     );
-    assert!(c.poll_payload().is_none());
+    assert_eq!(
+        alg(Some(&["ssh-ed25519", "rsa-sha2-256"])).as_deref(),
+        Some("rsa-sha2-256")
+    );
+    // No server-sig-algs means ssh-rsa (SHA-1), which is not accepted by default: skipped.
+    assert_eq!(alg(None), None);
+    assert_eq!(alg(Some(&["ssh-rsa"])), None);
+    let sha1 = ClientConfig {
+        pubkey_algorithms: vec![burrow_keys::SigAlg::RsaSha1],
+        ..client_config()
+    };
+    assert_eq!(
+        first_algorithm(sha1, rsa_identity(), None).as_deref(),
+        Some("ssh-rsa")
+    );
+}
+
+#[test]
+fn non_rsa_keys_ignore_server_sig_algs_but_follow_pubkey_accepted_algorithms() {
+    let ed = || Identity::KeyPair(keypair(1));
+    assert_eq!(
+        first_algorithm(client_config(), ed(), Some(&["rsa-sha2-512"])).as_deref(),
+        Some("ssh-ed25519")
+    );
+    let no_ed = ClientConfig {
+        pubkey_algorithms: vec![burrow_keys::SigAlg::RsaSha512],
+        ..client_config()
+    };
+    assert_eq!(first_algorithm(no_ed, ed(), None), None);
 }
 
 #[test]
@@ -175,7 +245,7 @@ fn pk_ok_for_another_key_is_refused() {
     let key = keypair(2);
     let mut c = after_none(
         client_config(),
-        vec![Identity::External(key.public_key())],
+        vec![Identity::External(key.public_key().clone())],
         &["publickey"],
     );
     let p = c.poll_payload().unwrap();
@@ -383,7 +453,12 @@ fn declining_the_password_prompt_moves_on() {
 
 #[test]
 fn banner_is_handed_to_the_caller() {
-    let mut c = Client::new(client_config(), session_id(), vec![]);
+    let mut c = Client::new(
+        client_config(),
+        session_id(),
+        vec![],
+        Box::new(rand_core::OsRng),
+    );
     assert!(c.poll_payload().is_some());
     c.handle_payload(&accept()).unwrap();
     let banner = UserauthBanner {
@@ -401,7 +476,12 @@ fn banner_is_handed_to_the_caller() {
 
 #[test]
 fn verbs_out_of_turn_are_refused() {
-    let mut c = Client::new(client_config(), session_id(), vec![]);
+    let mut c = Client::new(
+        client_config(),
+        session_id(),
+        vec![],
+        Box::new(rand_core::OsRng),
+    );
     assert_eq!(
         c.provide_signature(b"sig").unwrap_err(),
         UserauthError::NotWaitingFor {
@@ -473,7 +553,7 @@ proptest::proptest! {
     fn arbitrary_server_payloads_never_panic(
         payloads in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..40), 0..8)
     ) {
-        let mut c = Client::new(client_config(), session_id(), vec![Identity::KeyPair(keypair(1))]);
+        let mut c = Client::new(client_config(), session_id(), vec![Identity::KeyPair(keypair(1))], Box::new(rand_core::OsRng));
         let mut first = vec![accept().to_vec()];
         first.extend(payloads);
         for p in first {

@@ -6,10 +6,7 @@
 //! only decides what to do with its answer.
 
 use burrow_keys::known_hosts::{format_entry, format_hashed_entry, host_name};
-use burrow_keys::{Ed25519PublicKey, HostKeyStatus, KnownHosts};
-
-/// OpenSSH's name for the key type in host key messages (`sshkey_type`).
-const KEY_TYPE: &str = "ED25519";
+use burrow_keys::{HostKeyStatus, KnownHosts, PublicKey};
 
 /// The StrictHostKeyChecking setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,7 +26,7 @@ pub enum StrictHostKeyChecking {
 pub enum KnownHostLookup {
     /// A line for this host holds exactly this key.
     Known,
-    /// Lines for this host hold other keys; `file:line` is the first of them.
+    /// Lines for this host hold other keys of the same type; `file:line` is the first.
     Changed {
         /// The file holding the offending line.
         file: String,
@@ -45,7 +42,7 @@ pub enum KnownHostLookup {
         /// Its 1-based line number.
         line: u64,
     },
-    /// No line for this host holds an ED25519 key.
+    /// No line for this host holds a key of this type.
     Unknown,
     /// Only `@cert-authority` lines match this host; burrow does not do certificates, so the
     /// key counts as unknown.
@@ -65,7 +62,7 @@ impl KnownHostLookup {
                     .entries
                     .iter()
                     .find(|e| e.line == line)
-                    .map_or(KEY_TYPE, |e| openssh_type_name(e.key.algorithm()))
+                    .map_or("unknown", |e| openssh_type_name(e.key.algorithm()))
                     .to_owned(),
             },
             HostKeyStatus::Revoked { line } => Self::Revoked {
@@ -101,7 +98,7 @@ pub struct HostKeyCheck<'a> {
     /// The port connected to.
     pub port: u16,
     /// The key the server presented (its signature is already verified).
-    pub key: &'a Ed25519PublicKey,
+    pub key: &'a PublicKey,
     /// The user's known_hosts file (the first UserKnownHostsFile): where new keys go and
     /// what "Add correct host key in ..." names.
     pub user_known_hosts: &'a str,
@@ -169,9 +166,10 @@ pub fn decide(check: &HostKeyCheck<'_>) -> HostKeyDecision {
 }
 
 fn unknown(check: &HostKeyCheck<'_>, name: &str) -> HostKeyDecision {
+    let key_type = check.key.type_label();
     match check.policy {
         StrictHostKeyChecking::Yes => refuse(vec![format!(
-            "No {KEY_TYPE} host key is known for {name} and you have requested strict checking."
+            "No {key_type} host key is known for {name} and you have requested strict checking."
         )]),
         StrictHostKeyChecking::AcceptNew | StrictHostKeyChecking::No => {
             let line = match &check.hash_salt {
@@ -183,7 +181,7 @@ fn unknown(check: &HostKeyCheck<'_>, name: &str) -> HostKeyDecision {
                     file: check.user_known_hosts.to_owned(),
                     line: format!("{line}\n"),
                     message: format!(
-                        "Warning: Permanently added '{name}' ({KEY_TYPE}) to the list of known hosts."
+                        "Warning: Permanently added '{name}' ({key_type}) to the list of known hosts."
                     ),
                 },
                 Err(e) => refuse(vec![format!(
@@ -196,18 +194,19 @@ fn unknown(check: &HostKeyCheck<'_>, name: &str) -> HostKeyDecision {
 }
 
 fn revoked(check: &HostKeyCheck<'_>, name: &str) -> HostKeyDecision {
+    let key_type = check.key.type_label();
     let mut lines = vec![
         BAR.to_owned(),
         "@       WARNING: REVOKED HOST KEY DETECTED!               @".to_owned(),
         BAR.to_owned(),
-        format!("The {KEY_TYPE} host key for {name} is marked as revoked."),
+        format!("The {key_type} host key for {name} is marked as revoked."),
         "This could mean that a stolen key is being used to".to_owned(),
         "impersonate this host.".to_owned(),
     ];
     match check.policy {
         StrictHostKeyChecking::Yes | StrictHostKeyChecking::AcceptNew => {
             lines.push(format!(
-                "{KEY_TYPE} host key for {name} was revoked and you have requested strict checking."
+                "{key_type} host key for {name} was revoked and you have requested strict checking."
             ));
             refuse(lines)
         }
@@ -231,7 +230,10 @@ fn changed(
         "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!".to_owned(),
         "Someone could be eavesdropping on you right now (man-in-the-middle attack)!".to_owned(),
         "It is also possible that a host key has just been changed.".to_owned(),
-        format!("The fingerprint for the {KEY_TYPE} key sent by the remote host is"),
+        format!(
+            "The fingerprint for the {} key sent by the remote host is",
+            check.key.type_label()
+        ),
         format!("{}.", check.key.fingerprint()),
         "Please contact your system administrator.".to_owned(),
         format!(

@@ -1,17 +1,17 @@
 //! StrictHostKeyChecking decisions and their exact OpenSSH texts.
 
-use burrow_keys::Ed25519KeyPair;
+use burrow_keys::KeyPair;
 
 use super::*;
 
-fn key() -> Ed25519PublicKey {
-    Ed25519KeyPair::from_seed(&[7; 32]).public_key()
+fn key() -> PublicKey {
+    KeyPair::from_ed25519_seed(&[7; 32]).public_key().clone()
 }
 
 fn check(
     policy: StrictHostKeyChecking,
     port: u16,
-    key: &Ed25519PublicKey,
+    key: &PublicKey,
     lookup: KnownHostLookup,
 ) -> HostKeyDecision {
     decide(&HostKeyCheck {
@@ -214,14 +214,14 @@ fn cert_authority_only_counts_as_unknown() {
 #[test]
 fn lookup_in_a_real_file_names_the_offending_line_and_type() {
     let k = key();
-    let other = Ed25519KeyPair::from_seed(&[8; 32]).public_key();
+    let other = KeyPair::from_ed25519_seed(&[8; 32]).public_key().clone();
     let text = format!(
         "# comment\nother.example {}\nserver.example {}\n",
         k.to_openssh_line(""),
         other.to_openssh_line("")
     );
     let hosts = KnownHosts::parse(&text);
-    let status = hosts.check_ed25519("server.example", 22, &k);
+    let status = hosts.check_key("server.example", 22, &k);
     let lookup = KnownHostLookup::from_status(status, &hosts, "/kh");
     assert_eq!(
         lookup,
@@ -232,7 +232,7 @@ fn lookup_in_a_real_file_names_the_offending_line_and_type() {
         }
     );
     let revoked = KnownHosts::parse(&format!("@revoked * {}\n", k.to_openssh_line("")));
-    let status = revoked.check_ed25519("server.example", 22, &k);
+    let status = revoked.check_key("server.example", 22, &k);
     assert_eq!(
         KnownHostLookup::from_status(status, &revoked, "/kh"),
         KnownHostLookup::Revoked {
@@ -261,7 +261,7 @@ fn appended_line_is_found_again_by_the_parser() {
         };
         let hosts = KnownHosts::parse(&line);
         assert!(matches!(
-            hosts.check_ed25519("server.example", 2222, &k),
+            hosts.check_key("server.example", 2222, &k),
             HostKeyStatus::Known { .. }
         ));
     }
@@ -271,9 +271,9 @@ fn appended_line_is_found_again_by_the_parser() {
 fn key_known_without_port_is_accepted_for_another_port() {
     let k = key();
     let hosts = KnownHosts::parse(&format!("server.example {}\n", k.to_openssh_line("")));
-    let status = hosts.check_ed25519("server.example", 2222, &k);
+    let status = hosts.check_key("server.example", 2222, &k);
     let known_without_port = matches!(
-        hosts.check_ed25519("server.example", 22, &k),
+        hosts.check_key("server.example", 22, &k),
         HostKeyStatus::Known { .. }
     );
     let check = HostKeyCheck {

@@ -1,7 +1,7 @@
-//! One method attempt on the server: publickey (query or signed, ssh-ed25519 only) and
+//! One method attempt on the server: publickey (query or signed, any accepted algorithm) and
 //! password, each decided by the caller's `AuthPolicy`.
 
-use burrow_keys::{ALGORITHM, Ed25519PublicKey};
+use burrow_keys::{PublicKey, SigAlg};
 use burrow_wire::userauth::{AuthMethod, UserauthPkOk, UserauthRequest, publickey_signed_data};
 use bytes::Bytes;
 
@@ -52,12 +52,17 @@ impl<P> Server<P> {
         signature: Option<&[u8]>,
         policy: &mut dyn AuthPolicy<Permissions = P>,
     ) -> Outcome<P> {
-        if algorithm != ALGORITHM {
-            return Outcome::Fail;
-        }
-        let Ok(key) = Ed25519PublicKey::from_blob(blob) else {
+        let Some(alg) =
+            SigAlg::from_name(algorithm).filter(|a| self.config.pubkey_algorithms.contains(a))
+        else {
             return Outcome::Fail;
         };
+        let Ok(key) = PublicKey::from_blob(blob) else {
+            return Outcome::Fail;
+        };
+        if key.key_type() != alg.key_type() {
+            return Outcome::Fail;
+        }
         let Some(permissions) = policy.public_key(&req.user_name, &key) else {
             return Outcome::Fail;
         };
@@ -75,7 +80,7 @@ impl<P> Server<P> {
             algorithm,
             blob,
         );
-        match key.verify(&signed, signature) {
+        match key.verify(alg, &signed, signature) {
             Ok(()) => Outcome::Success(Method::Publickey, permissions),
             Err(_) => Outcome::Fail,
         }

@@ -2,15 +2,17 @@
 
 use std::time::Duration;
 
-use burrow_keys::Ed25519PublicKey;
+use burrow_keys::{PublicKey, SigAlg};
 
 use crate::method::Method;
 
 /// What the server offers and how strict it is.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Offer `publickey` (ssh-ed25519). Default on.
+    /// Offer `publickey`. Default on.
     pub publickey: bool,
+    /// PubkeyAcceptedAlgorithms: the signature algorithms a user key may use.
+    pub pubkey_algorithms: Vec<SigAlg>,
     /// Offer `password` (checked by [`AuthPolicy::password`]). Default off.
     pub password: bool,
     /// OpenSSH AuthenticationMethods: empty means any one offered method suffices; otherwise
@@ -33,6 +35,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             publickey: true,
+            pubkey_algorithms: SigAlg::DEFAULT_PUBKEY.to_vec(),
             password: false,
             authentication_methods: Vec::new(),
             max_auth_tries: 6,
@@ -67,7 +70,7 @@ pub trait AuthPolicy {
 
     /// Whether `key` may log in as `user` (an authorized_keys lookup); `None` refuses.
     /// Called for the PK_OK query and again for the signed request.
-    fn public_key(&mut self, user: &str, key: &Ed25519PublicKey) -> Option<Self::Permissions>;
+    fn public_key(&mut self, user: &str, key: &PublicKey) -> Option<Self::Permissions>;
 
     /// Whether `password` is right for `user`; `None` refuses. Only called when
     /// [`ServerConfig::password`] is on.

@@ -36,10 +36,12 @@ fn none(user: &str) -> Bytes {
     request(user, "ssh-connection", AuthMethod::None)
 }
 
-fn signed(user: &str, key: &burrow_keys::Ed25519KeyPair, sid: &[u8]) -> Bytes {
+fn signed(user: &str, key: &burrow_keys::KeyPair, sid: &[u8]) -> Bytes {
     let blob = key.public_key().to_blob();
     let data = publickey_signed_data(sid, user, "ssh-connection", "ssh-ed25519", &blob);
-    let sig = key.sign(&data);
+    let sig = key
+        .sign(burrow_keys::SigAlg::Ed25519, &data, &mut rand_core::OsRng)
+        .unwrap();
     request(
         user,
         "ssh-connection",
@@ -163,7 +165,7 @@ fn changing_user_between_requests_is_refused() {
 fn query_for_an_accepted_key_gets_pk_ok_for_that_key() {
     let t0 = Instant::now();
     let key = keypair(1);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     let mut s = ready(server_config(), t0);
     let blob = key.public_key().to_blob();
     let q = request(
@@ -191,7 +193,7 @@ fn query_for_an_accepted_key_gets_pk_ok_for_that_key() {
 fn signature_over_another_session_id_is_refused() {
     let t0 = Instant::now();
     let key = keypair(1);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     let mut s = ready(server_config(), t0);
     s.handle_payload(&signed("alice", &key, &[0u8; 32]), &mut policy, t0)
         .unwrap();
@@ -205,7 +207,7 @@ fn signature_over_another_session_id_is_refused() {
 fn signed_request_succeeds_and_yields_the_token_when_released() {
     let t0 = Instant::now();
     let key = keypair(1);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     let mut s = ready(server_config(), t0);
     s.handle_payload(
         &signed("alice", &key, session_id().as_bytes()),
@@ -293,7 +295,7 @@ fn password_change_attempt_is_refused_without_checking() {
 fn other_service_than_ssh_connection_fails_every_method() {
     let t0 = Instant::now();
     let key = keypair(1);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     let mut s = ready(server_config(), t0);
     let blob = key.public_key().to_blob();
     let data = publickey_signed_data(
@@ -309,7 +311,10 @@ fn other_service_than_ssh_connection_fails_every_method() {
         AuthMethod::Publickey {
             algorithm: "ssh-ed25519".into(),
             public_key: Cow::Owned(blob),
-            signature: Some(Cow::Owned(key.sign(&data))),
+            signature: Some(Cow::Owned(
+                key.sign(burrow_keys::SigAlg::Ed25519, &data, &mut rand_core::OsRng)
+                    .unwrap(),
+            )),
         },
     );
     s.handle_payload(&q, &mut policy, t0).unwrap();
@@ -407,7 +412,7 @@ fn max_auth_tries_counts_like_openssh() {
 fn request_cap_closes_even_without_failures() {
     let t0 = Instant::now();
     let key = keypair(1);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     let mut s = ready(
         ServerConfig {
             max_auth_tries: u32::MAX,
@@ -444,7 +449,7 @@ fn request_cap_closes_even_without_failures() {
 fn held_replies_keep_their_order_behind_a_delay() {
     let t0 = Instant::now();
     let key = keypair(1);
-    let mut policy = MapPolicy::with_key("alice", key.public_key());
+    let mut policy = MapPolicy::with_key("alice", key.public_key().clone());
     let mut s = ready(server_config(), t0);
     s.handle_payload(
         &signed("alice", &keypair(2), session_id().as_bytes()),
@@ -472,7 +477,7 @@ proptest::proptest! {
         payloads in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..48), 0..12)
     ) {
         let t0 = Instant::now();
-        let mut policy = MapPolicy::with_key("alice", keypair(1).public_key());
+        let mut policy = MapPolicy::with_key("alice", keypair(1).public_key().clone());
         let mut s = ready(server_config(), t0);
         let mut now = t0;
         for p in payloads {
