@@ -95,11 +95,22 @@ pub(crate) struct SessionKeys {
 }
 
 impl Transport {
-    /// Sends our KEXINIT (and, for a client's guess, KEX_ECDH_INIT) and enters `SentKexInit`.
-    pub(crate) fn start_kex(&mut self, guess: bool) -> Result<(), TransportError> {
+    /// Sends our KEXINIT and enters `SentKexInit`. A client that `initiates` the exchange also
+    /// sends a guessed KEX_ECDH_INIT when `guess_kex` is set and the guess is known to be right.
+    ///
+    /// Peers judge a guess differently: RFC 4253 §7 (OpenSSH) calls it right only when both
+    /// sides' first kex and host key algorithms are equal, AsyncSSH when the negotiated method is
+    /// the guesser's first. When the two disagree, resending breaks the one peer and not
+    /// resending the other, so we guess only when the server's previous KEXINIT showed the same
+    /// first choices as ours (a rekey): right by both rules. The initial exchange never guesses,
+    /// as OpenSSH's client never does.
+    pub(crate) fn start_kex(&mut self, initiates: bool) -> Result<(), TransportError> {
         let mut cookie = [0u8; 16];
         self.rng.fill_bytes(&mut cookie);
-        let guess = guess && self.side == Side::Client;
+        let guess = initiates
+            && self.side == Side::Client
+            && self.cfg.guess_kex
+            && self.guess_predicted_right;
         let kexinit = our_kexinit(self.side, &self.cfg, cookie, guess)?;
         let ours = kexinit.to_bytes().freeze();
         self.seal(&ours)?;
@@ -148,6 +159,7 @@ impl Transport {
             self.ignore_next_packet = true;
         }
         let guess_right = negotiated.guess_right;
+        self.guess_predicted_right = guess_right;
         let exchange = Exchange {
             ours: sent.ours,
             theirs: payload.clone(),
