@@ -8,7 +8,7 @@ use bytes::Bytes;
 use crate::cipher::DirectionKeys;
 use crate::client::HostKeySignatureValid;
 use crate::event::{KexInfo, TransportEvent};
-use crate::kex::{EphemeralKey, KeyLetter, SharedSecret, derive_key};
+use crate::kex::{KexAlg, KexSecret, KeyLetter, SharedSecret, derive_key};
 use crate::negotiate::{Negotiated, negotiate, our_kexinit};
 use crate::server::ExchangeSigned;
 use crate::{Transport, TransportError};
@@ -47,8 +47,8 @@ impl KexState {
 pub(crate) struct SentKexInit {
     /// Its payload (I_C or I_S).
     pub(crate) ours: Bytes,
-    /// Client: the key of the KEX_ECDH_INIT we sent as a guess.
-    pub(crate) guess: Option<EphemeralKey>,
+    /// Client: the secret and value of the kex init message we sent as a guess.
+    pub(crate) guess: Option<(KexSecret, Vec<u8>)>,
 }
 
 /// Both KEXINITs and what they agreed on.
@@ -61,7 +61,9 @@ pub(crate) struct Exchange {
 /// Client, waiting for the server's reply.
 pub(crate) struct ClientAwaitReply {
     pub(crate) exchange: Exchange,
-    pub(crate) ephemeral: EphemeralKey,
+    pub(crate) secret: KexSecret,
+    /// Our value in the init message (Q_C, C_INIT or e), for the exchange hash.
+    pub(crate) init: Vec<u8>,
 }
 
 /// Client, waiting for the host key verdict.
@@ -114,23 +116,26 @@ impl Transport {
         let kexinit = our_kexinit(self.side, &self.cfg, cookie, guess)?;
         let ours = kexinit.to_bytes().freeze();
         self.seal(&ours)?;
-        let guess = if guess {
-            let key = EphemeralKey::generate(&mut *self.rng);
-            self.send_ecdh_init(&key)?;
-            Some(key)
-        } else {
-            None
+        let guess = match self.cfg.kex_algorithms.first() {
+            Some(&alg) if guess => Some(self.send_kex_init(alg)?),
+            _ => None,
         };
         self.kex = KexState::SentKexInit(SentKexInit { ours, guess });
         Ok(())
     }
 
-    /// Client: sends KEX_ECDH_INIT with `key`.
-    pub(crate) fn send_ecdh_init(&mut self, key: &EphemeralKey) -> Result<(), TransportError> {
+    /// Client: a fresh secret for `alg` and the init message (KEX_ECDH_INIT, KEXDH_INIT or
+    /// KEX_HYBRID_INIT: all number 30 with one value) carrying our value.
+    pub(crate) fn send_kex_init(
+        &mut self,
+        alg: KexAlg,
+    ) -> Result<(KexSecret, Vec<u8>), TransportError> {
+        let (secret, value) = alg.client_init(&mut *self.rng)?;
         let msg = KexEcdhInit {
-            client_ephemeral_public_key: key.public_key().as_slice().into(),
+            client_ephemeral_public_key: value.as_slice().into(),
         };
-        self.seal(&msg.to_bytes())
+        self.seal(&msg.to_bytes())?;
+        Ok((secret, value))
     }
 
     /// The peer's KEXINIT: answer with ours if we had not sent one, negotiate, and move on.
@@ -168,21 +173,14 @@ impl Transport {
         match self.side {
             Side::Server => self.kex = KexState::ServerAwaitInit(exchange),
             Side::Client => {
-                let ephemeral = match sent.guess {
-                    Some(key) if guess_right => key,
-                    Some(key) => {
-                        self.send_ecdh_init(&key)?;
-                        key
-                    }
-                    None => {
-                        let key = EphemeralKey::generate(&mut *self.rng);
-                        self.send_ecdh_init(&key)?;
-                        key
-                    }
+                let (secret, init) = match sent.guess {
+                    Some(guess) if guess_right => guess,
+                    _ => self.send_kex_init(exchange.negotiated.kex)?,
                 };
                 self.kex = KexState::ClientAwaitReply(ClientAwaitReply {
                     exchange,
-                    ephemeral,
+                    secret,
+                    init,
                 });
             }
         }
@@ -201,6 +199,7 @@ impl Transport {
             .get_or_insert_with(|| SessionId::new(hash.to_vec()))
             .as_bytes()
             .to_vec();
+        let kex_hash = negotiated.kex.hash();
         let keys = |cipher: crate::cipher::CipherAlg,
                     mac: Option<crate::cipher::MacAlg>,
                     iv,
@@ -209,9 +208,10 @@ impl Transport {
             DirectionKeys {
                 cipher,
                 mac,
-                iv: derive_key(shared, hash, iv, &session_id, cipher.iv_len()),
-                enc_key: derive_key(shared, hash, enc, &session_id, cipher.key_len()),
+                iv: derive_key(kex_hash, shared, hash, iv, &session_id, cipher.iv_len()),
+                enc_key: derive_key(kex_hash, shared, hash, enc, &session_id, cipher.key_len()),
                 mac_key: derive_key(
+                    kex_hash,
                     shared,
                     hash,
                     integ,

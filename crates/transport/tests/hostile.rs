@@ -206,7 +206,9 @@ fn service_message_before_kex_is_unexpected() {
 
 #[test]
 fn low_order_client_key_is_refused_by_the_server() {
-    let kexinit = clear_packet(&client_kexinit(&TransportConfig::default()));
+    let mut cfg = TransportConfig::default();
+    cfg.set_kex_algorithms("curve25519-sha256").unwrap();
+    let kexinit = clear_packet(&client_kexinit(&cfg));
     let mut init = vec![30, 0, 0, 0, 32];
     init.extend_from_slice(&[0; 32]);
     let (err, reason) = feed_clear(server(), &[kexinit, clear_packet(&init)].concat());
