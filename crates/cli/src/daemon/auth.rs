@@ -202,7 +202,12 @@ mod tests {
             err.contains("bad ownership or modes for directory") && err.contains("shared"),
             "{err}"
         );
-        std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // A link to a safe file in the home passes.
+        let safe = home.join("keys");
+        std::fs::write(&safe, "").unwrap();
+        std::fs::set_permissions(&safe, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(&safe, &link).unwrap();
         assert_eq!(secure_path(&link, &account), Ok(()));
         std::fs::remove_dir_all(&dir).unwrap();
     }
