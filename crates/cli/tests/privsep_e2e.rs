@@ -249,3 +249,99 @@ fn stream_local_bind_unlink_cannot_remove_a_root_file() {
         "created as the user"
     );
 }
+
+/// A TCP service that accepts and never reads; returns its port and the accepted count.
+fn sink() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = n.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().flatten() {
+            held.push(s);
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    (port, n)
+}
+
+/// B logs in with `-L` and carries 1 MiB through it; returns how long the login took.
+fn b_carries_a_mebibyte(d: &Daemon, b: &User, echo: u16) -> Duration {
+    let dir = TempDir::new("ps-b");
+    let lport = free_port();
+    let started = Instant::now();
+    let mut c = ssh_as(
+        d,
+        &dir,
+        &b.key,
+        &b.name,
+        &["-L", &format!("{lport}:127.0.0.1:{echo}")],
+    );
+    assert!(
+        wait_port(lport, 30),
+        "B could not log in:\n{}\n{}",
+        c.stderr(),
+        d.proc.stderr()
+    );
+    let took = started.elapsed();
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+        &pattern(1 << 20),
+    );
+    c.signal("-TERM");
+    c.wait_exit(5);
+    took
+}
+
+#[test]
+fn one_users_two_thousand_stuck_channels_leave_accept_and_other_users_alone() {
+    if !can_run() {
+        return;
+    }
+    let (a, b) = (User::new("ia", false), User::new("ib", false));
+    // Under sh's `ulimit -n 1024` (soft and hard), as a default system would give: A's
+    // process runs out of descriptors, the listener and B's process do not.
+    let d = start_daemon(&[], Some(1024));
+    let dir = TempDir::new("ps-iso");
+    let (target, accepted) = sink();
+    let echo = echo_server();
+    let lport = free_port();
+    let mut ca = ssh_as(
+        &d,
+        &dir,
+        &a.key,
+        &a.name,
+        &["-L", &format!("{lport}:127.0.0.1:{target}")],
+    );
+    assert!(wait_port(lport, 20), "A:\n{}", ca.stderr());
+    let mut held = Vec::new();
+    for _ in 0..2000 {
+        let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap();
+        s.write_all(&[7u8; 1024]).unwrap();
+        held.push(s);
+    }
+    // Wait until A's process has used up what it may open.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while accepted.load(std::sync::atomic::Ordering::SeqCst) < 900 {
+        assert!(
+            Instant::now() < deadline,
+            "only {accepted:?} reached the target"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let during = b_carries_a_mebibyte(&d, &b, echo);
+    assert!(
+        during < Duration::from_secs(10),
+        "B's login took {during:?}"
+    );
+    ca.signal("-TERM");
+    ca.wait_exit(5);
+    drop(held);
+    let after = b_carries_a_mebibyte(&d, &b, echo);
+    assert!(after < Duration::from_secs(10), "B's login took {after:?}");
+    eprintln!(
+        "A's channels reached the target: {}; B's login took {during:?} during, {after:?} after",
+        accepted.load(std::sync::atomic::Ordering::SeqCst)
+    );
+}

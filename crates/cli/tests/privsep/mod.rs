@@ -187,7 +187,7 @@ pub fn start_daemon(extra: &[&str], nofile: Option<u32>) -> Daemon {
             Some(n) => {
                 let mut sh = vec![
                     "-c".to_owned(),
-                    format!("ulimit -n {n} && exec \"$0\" \"$@\""),
+                    format!("ulimit -Sn {n} && ulimit -Hn {n} && exec \"$0\" \"$@\""),
                     BURROWD.to_owned(),
                 ];
                 sh.extend(args);
