@@ -113,6 +113,8 @@ pub fn main(argv: Vec<String>) -> i32 {
         }
         write_pid_file(pid_file.as_deref());
         if privdrop::is_root() {
+            // The listener keeps no host key: each connection's process loads its own.
+            drop(config);
             let limits = settings::limits(&opts);
             let reload = || match settings::read_options(&args) {
                 Ok(o) => {
