@@ -123,3 +123,38 @@ fn per_source_max_startups_counts_only_unauthenticated_connections() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn listener_out_of_descriptors_drops_connections_and_recovers() {
+    if !can_run() {
+        return;
+    }
+    // Room for a handful of per-connection processes only.
+    let d = start_daemon(&[], Some(24));
+    let mut held = Vec::new();
+    let (mut served, mut dropped) = (0, 0);
+    for _ in 0..40 {
+        let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, d.port)).unwrap();
+        if greeting(&mut s) == b"SSH-2.0-" {
+            served += 1;
+        } else {
+            dropped += 1;
+        }
+        held.push(s);
+    }
+    assert!(
+        served > 0 && dropped > 0,
+        "served {served}, dropped {dropped}"
+    );
+    d.proc.wait_stderr("Too many open files", 5);
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, d.port)).unwrap();
+        if greeting(&mut s) == b"SSH-2.0-" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the listener did not recover");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

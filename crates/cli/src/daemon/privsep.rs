@@ -345,7 +345,12 @@ pub fn run_session(args: &ServerArgs) -> i32 {
                 tracing::error!("{shown}: {e}");
                 EXIT_FAILURE
             },
-            |_| 0,
+            |r| {
+                if let Err(e) = r {
+                    tracing::info!(peer = %shown, error = %e, "connection ended");
+                }
+                0
+            },
         )
 }
 
