@@ -185,7 +185,7 @@ fn known_hosts_with_only_an_rsa_or_ecdsa_key_leads_to_that_host_key_not_changed(
     // An sshd whose only host key is RSA (then ECDSA): reached with accept-new, and the key
     // lands in known_hosts with its own type.
     for (host_key, t) in [(&rsa, "ssh-rsa"), (&ecdsa, "ecdsa-sha2-nistp384")] {
-        let (_one, port) = sshd_with_host_keys(&sshd, &[host_key.clone()]);
+        let (_one, port) = sshd_with_host_keys(&sshd, std::slice::from_ref(host_key));
         let dir = TempDir::new("kt-only");
         let (out, err, code) = burrow_echo(&dir, client_opts(&dir, &sshd.client_key, port), None);
         assert_eq!((out.as_str(), code), ("ok\n", 0), "{t}: {err}");
