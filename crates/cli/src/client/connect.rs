@@ -81,7 +81,7 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
     };
     match parsed.decrypt(b"") {
         Ok(k) => return config.keys.push(k.into_keypair()),
-        Err(KeyError::WrongPassphrase) if !s.batch_mode => {}
+        Err(e) if asks_passphrase(&e, s.batch_mode) => {}
         Err(e) => {
             tracing::debug!("identity file {file}: {e}");
             return;
@@ -100,6 +100,12 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
             Err(e) => return tracing::debug!("identity file {file}: {e}"),
         }
     }
+}
+
+/// Whether a failed decryption with the empty passphrase leads to the passphrase prompt: the
+/// key is encrypted (or the empty passphrase was wrong) and we may ask (not BatchMode).
+fn asks_passphrase(e: &KeyError, batch_mode: bool) -> bool {
+    !batch_mode && matches!(e, KeyError::PassphraseRequired | KeyError::WrongPassphrase)
 }
 
 /// Connects to the destination, through every jump host first. Returns the destination's
@@ -193,5 +199,19 @@ pub fn failure(e: &Error, s: &ClientSettings) -> Failure {
             Failure::line(format!("Connection closed by {host} port {port}"))
         }
         _ => Failure::line(format!("burrow: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_encrypted_key_asks_for_its_passphrase_unless_batch_mode() {
+        // decrypt(b"") of an encrypted key reports PassphraseRequired (issue 13).
+        assert!(asks_passphrase(&KeyError::PassphraseRequired, false));
+        assert!(asks_passphrase(&KeyError::WrongPassphrase, false));
+        assert!(!asks_passphrase(&KeyError::PassphraseRequired, true));
+        assert!(!asks_passphrase(&KeyError::BadMagic, false));
     }
 }
