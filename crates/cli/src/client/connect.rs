@@ -37,6 +37,7 @@ pub fn client_config(s: &ClientSettings, handler: Option<Arc<dyn Handler>>) -> C
     let check = CliHostKeyCheck::new(known_hosts.into(), s.strict_host_key_checking, s.batch_mode);
     let mut config = ClientConfig::new(s.user.clone(), Arc::new(check));
     config.transport = Arc::new(s.transport.clone());
+    config.pubkey_algorithms.clone_from(&s.pubkey_algorithms);
     for file in &s.identity_files {
         load_identity(&mut config, file, s);
     }

@@ -4,6 +4,7 @@
 use core::time::Duration;
 
 use burrow_forward::spec::ForwardSpec;
+use burrow_keys::SigAlg;
 use burrow_transport::TransportConfig;
 
 use super::jump::{JumpHost, parse_jump_chain};
@@ -51,6 +52,8 @@ pub struct ClientSettings {
     pub server_alive_count_max: u32,
     /// Algorithm preferences and rekey limit.
     pub transport: TransportConfig,
+    /// PubkeyAcceptedAlgorithms: the signature algorithms our keys may use.
+    pub pubkey_algorithms: Vec<SigAlg>,
     /// ConnectTimeout (None: the system's).
     pub connect_timeout: Option<Duration>,
     /// BatchMode: never prompt.
@@ -117,6 +120,13 @@ impl ClientSettings {
                 .map(Duration::from_secs),
             server_alive_count_max: opts.server_alive_count_max.unwrap_or(3),
             transport: transport_config(opts)?,
+            pubkey_algorithms: match &opts.pubkey_accepted_algorithms {
+                Some(v) => syntax::sig_algs("PubkeyAcceptedAlgorithms", v, &SigAlg::DEFAULT_PUBKEY)
+                    .map_err(|_| {
+                        CliError::Usage(format!("bad PubkeyAcceptedAlgorithms value \"{v}\""))
+                    })?,
+                None => SigAlg::DEFAULT_PUBKEY.to_vec(),
+            },
             connect_timeout: opts
                 .connect_timeout
                 .filter(|&s| s > 0)
@@ -144,6 +154,9 @@ fn transport_config(opts: &SshOptions) -> Result<TransportConfig, CliError> {
     }
     if let Some(v) = &opts.kex_algorithms {
         syntax::set_kex_algorithms(&mut t, v).map_err(|_| bad("KexAlgorithms", v))?;
+    }
+    if let Some(v) = &opts.host_key_algorithms {
+        syntax::set_host_key_algorithms(&mut t, v).map_err(|_| bad("HostKeyAlgorithms", v))?;
     }
     if let Some(r) = opts.rekey_limit {
         t.rekey_limit = r;
@@ -299,6 +312,19 @@ mod tests {
         assert_eq!(s.transport.rekey_limit.bytes, Some(65_536));
         assert_eq!(s.connect_timeout, Some(Duration::from_secs(5)));
         assert_eq!(s.server_alive_interval, None);
+        let o = opts(&[
+            "HostKeyAlgorithms ^rsa-sha2-256",
+            "PubkeyAcceptedAlgorithms +ssh-rsa",
+        ]);
+        let s2 = ClientSettings::resolve("h", &o, &env()).unwrap();
+        assert_eq!(
+            s2.transport.host_key_algorithms.first(),
+            Some(&SigAlg::RsaSha256)
+        );
+        assert_eq!(s2.pubkey_algorithms.last(), Some(&SigAlg::RsaSha1));
+        let o = opts(&["PubkeyAcceptedKeyTypes -ssh-ed25519,rsa*"]);
+        let s2 = ClientSettings::resolve("h", &o, &env()).unwrap();
+        assert!(!s2.pubkey_algorithms.contains(&SigAlg::Ed25519));
     }
 
     #[test]

@@ -90,6 +90,10 @@ pub struct SshOptions {
     pub macs: Option<String>,
     /// `KexAlgorithms`, checked.
     pub kex_algorithms: Option<String>,
+    /// `HostKeyAlgorithms`, checked.
+    pub host_key_algorithms: Option<String>,
+    /// `PubkeyAcceptedAlgorithms` (or its old name `PubkeyAcceptedKeyTypes`), checked.
+    pub pubkey_accepted_algorithms: Option<String>,
     /// `ConnectTimeout`, seconds (0: none).
     pub connect_timeout: Option<u64>,
     /// `BatchMode`.
@@ -431,6 +435,14 @@ fn apply_keyword(
             let v = algorithms(at, d, syntax::set_kex_algorithms)?;
             first(&mut o.kex_algorithms, on, v);
         }
+        "hostkeyalgorithms" => {
+            let v = algorithms(at, d, syntax::set_host_key_algorithms)?;
+            first(&mut o.host_key_algorithms, on, v);
+        }
+        "pubkeyacceptedalgorithms" | "pubkeyacceptedkeytypes" => {
+            let v = algorithms(at, d, syntax::check_pubkey_algorithms)?;
+            first(&mut o.pubkey_accepted_algorithms, on, v);
+        }
         "connecttimeout" => {
             let v = at.parsed(d, |v| if v == "none" { Some(0) } else { parse_time(v) })?;
             first(&mut o.connect_timeout, on, v);
@@ -512,7 +524,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "hashknownhosts",
     "hostbasedacceptedalgorithms",
     "hostbasedauthentication",
-    "hostkeyalgorithms",
     "hostkeyalias",
     "identityagent",
     "ignoreunknown",
@@ -532,8 +543,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "preferredauthentications",
     "proxycommand",
     "proxyusefdpass",
-    "pubkeyacceptedalgorithms",
-    "pubkeyacceptedkeytypes",
     "pubkeyauthentication",
     "remotecommand",
     "requesttty",

@@ -111,6 +111,10 @@ pub struct SshdOptions {
     pub macs: Option<String>,
     /// `KexAlgorithms`, checked.
     pub kex_algorithms: Option<String>,
+    /// `HostKeyAlgorithms`, checked.
+    pub host_key_algorithms: Option<String>,
+    /// `PubkeyAcceptedAlgorithms`, checked.
+    pub pubkey_accepted_algorithms: Option<String>,
     /// `RekeyLimit`.
     pub rekey_limit: Option<RekeyLimit>,
     /// `AllowUsers` patterns, every line's.
@@ -329,6 +333,14 @@ fn apply_keyword(
                 algorithms(at, d, syntax::set_kex_algorithms)?,
             );
         }
+        "hostkeyalgorithms" => first(
+            &mut o.host_key_algorithms,
+            algorithms(at, d, syntax::set_host_key_algorithms)?,
+        ),
+        "pubkeyacceptedalgorithms" | "pubkeyacceptedkeytypes" => first(
+            &mut o.pubkey_accepted_algorithms,
+            algorithms(at, d, syntax::check_pubkey_algorithms)?,
+        ),
         "rekeylimit" => {
             let joined = d.args.join(" ");
             let v = syntax::rekey_limit(&joined).map_err(|_| at.err_value(d, &joined))?;

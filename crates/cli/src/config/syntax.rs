@@ -3,6 +3,7 @@
 
 use core::time::Duration;
 
+use burrow_keys::SigAlg;
 use burrow_keys::pattern::match_pattern_exact;
 use burrow_transport::cipher::{CipherAlg, MacAlg};
 use burrow_transport::kex::KexAlg;
@@ -37,6 +38,27 @@ pub fn set_kex_algorithms(t: &mut TransportConfig, spec: &str) -> Result<(), Tra
         KexAlg::name,
     )?;
     Ok(())
+}
+
+/// Applies an OpenSSH `HostKeyAlgorithms` value.
+pub fn set_host_key_algorithms(t: &mut TransportConfig, spec: &str) -> Result<(), TransportError> {
+    t.host_key_algorithms = sig_algs("HostKeyAlgorithms", spec, &t.host_key_algorithms)?;
+    Ok(())
+}
+
+/// A signature algorithm list (`PubkeyAcceptedAlgorithms`, `HostKeyAlgorithms`) edited from
+/// `default` with OpenSSH's syntax.
+pub fn sig_algs(
+    option: &'static str,
+    spec: &str,
+    default: &[SigAlg],
+) -> Result<Vec<SigAlg>, TransportError> {
+    assemble(option, spec, &SigAlg::ALL, default, SigAlg::name)
+}
+
+/// Checks a `PubkeyAcceptedAlgorithms` value (the list itself goes to userauth).
+pub fn check_pubkey_algorithms(_: &mut TransportConfig, spec: &str) -> Result<(), TransportError> {
+    sig_algs("PubkeyAcceptedAlgorithms", spec, &SigAlg::DEFAULT_PUBKEY).map(|_| ())
 }
 
 /// Builds a preference list from an OpenSSH-style specification (ssh_config(5) `Ciphers`):

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use burrow::{KeyPair, ServerConfig, TransportConfig};
+use burrow::{KeyPair, ServerConfig, SigAlg, TransportConfig};
 use burrow_forward::ForwardServer;
 
 use super::auth::LoginPolicy;
@@ -145,6 +145,15 @@ pub fn server_config(opts: &SshdOptions, keys: Vec<KeyPair>) -> Result<ServerCon
     if let Some(v) = &opts.kex_algorithms {
         syntax::set_kex_algorithms(&mut t, v).map_err(|_| bad("KexAlgorithms", v))?;
     }
+    if let Some(v) = &opts.host_key_algorithms {
+        syntax::set_host_key_algorithms(&mut t, v).map_err(|_| bad("HostKeyAlgorithms", v))?;
+    }
+    if let Some(v) = &opts.pubkey_accepted_algorithms {
+        let algs = syntax::sig_algs("PubkeyAcceptedAlgorithms", v, &SigAlg::DEFAULT_PUBKEY)
+            .map_err(|_| bad("PubkeyAcceptedAlgorithms", v))?;
+        t.server_sig_algs.clone_from(&algs);
+        config.userauth.pubkey_algorithms = algs;
+    }
     if let Some(r) = opts.rekey_limit {
         t.rekey_limit = r;
     }
@@ -257,7 +266,19 @@ mod tests {
         apply_option(&mut o, "LoginGraceTime 1m").unwrap();
         apply_option(&mut o, "Ciphers aes128-gcm@openssh.com").unwrap();
         apply_option(&mut o, "ClientAliveInterval 5").unwrap();
+        apply_option(&mut o, "PubkeyAcceptedAlgorithms -ecdsa*,sk-*").unwrap();
+        apply_option(&mut o, "HostKeyAlgorithms rsa-sha2-512,ssh-ed25519").unwrap();
+        assert!(apply_option(&mut o, "HostKeyAlgorithms ssh-dss").is_err());
         let c = server_config(&o, vec![KeyPair::from_ed25519_seed(&[1; 32])]).unwrap();
+        assert_eq!(
+            c.userauth.pubkey_algorithms,
+            [SigAlg::Ed25519, SigAlg::RsaSha512, SigAlg::RsaSha256]
+        );
+        assert_eq!(c.transport.server_sig_algs, c.userauth.pubkey_algorithms);
+        assert_eq!(
+            c.transport.host_key_algorithms,
+            [SigAlg::RsaSha512, SigAlg::Ed25519]
+        );
         assert_eq!(c.userauth.max_auth_tries, 2);
         assert_eq!(c.userauth.login_grace_time, Duration::from_secs(60));
         assert_eq!(c.transport.ciphers.len(), 1);
