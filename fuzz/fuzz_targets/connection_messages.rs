@@ -162,9 +162,7 @@ fn peer_message<'a>(input: &mut Input<'_>, scratch: &'a [u8]) -> ConnectionMessa
                 },
                 1 => GlobalRequestKind::Keepalive,
                 2 => GlobalRequestKind::NoMoreSessions,
-                3 => GlobalRequestKind::StreamlocalForward {
-                    socket_path: s(0),
-                },
+                3 => GlobalRequestKind::StreamlocalForward { socket_path: s(0) },
                 _ => GlobalRequestKind::Unknown {
                     request_name: Cow::Borrowed("x@y"),
                     data: Cow::Borrowed(&[]),
@@ -203,7 +201,9 @@ fn app_verb(input: &mut Input<'_>, c: &mut Connection, app: &mut App) {
         6 => match app.global.pop() {
             Some(g) if input.byte() % 2 == 0 => c.accept_global_request(g, Some(1)),
             Some(g) => c.reject_global_request(g),
-            None => c.send_global_request(GlobalRequestKind::Keepalive, true).map(drop),
+            None => c
+                .send_global_request(GlobalRequestKind::Keepalive, true)
+                .map(drop),
         },
         7 => match app.channel.pop() {
             Some((ch, r)) => c.reply_channel_request(ch, r, input.byte() % 2 == 0),

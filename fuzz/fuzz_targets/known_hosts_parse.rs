@@ -3,7 +3,7 @@
 #![no_main]
 
 use burrow_keys::known_hosts::{HostKeyStatus, Marker, host_name};
-use burrow_keys::{KeyPair, KeyBlob, KnownHosts};
+use burrow_keys::{KeyBlob, KeyPair, KnownHosts};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

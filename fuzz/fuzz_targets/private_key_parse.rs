@@ -30,8 +30,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(key) = file.decrypt(b"") else {
         return;
     };
-    assert_eq!(&key.keypair().public_key(), file.public_key());
-    let again = encode_unencrypted(key.keypair(), key.comment(), key.check_int());
+    assert_eq!(key.keypair().public_key(), file.public_key());
+    let again = encode_unencrypted(key.keypair(), key.comment(), key.check_int()).unwrap();
     let reparsed = PrivateKeyFile::parse(&again).unwrap();
     let key2 = reparsed.decrypt(b"").unwrap();
     assert_eq!(key2.keypair().public_key(), key.keypair().public_key());

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use burrow_keys::{KeyPair, PublicKey};
+use burrow_keys::{KeyPair, PublicKey, SigAlg};
 use burrow_userauth::{AuthPolicy, Method, Server, ServerConfig, ServerEvent};
 use burrow_wire::SessionId;
 use burrow_wire::userauth::{AuthMethod, UserauthRequest, publickey_signed_data};
@@ -43,7 +43,10 @@ fn signed_request(key: &KeyPair, user: &str) -> Vec<u8> {
         method: AuthMethod::Publickey {
             algorithm: "ssh-ed25519".into(),
             public_key: Cow::Owned(blob),
-            signature: Some(Cow::Owned(key.sign(&data))),
+            signature: Some(Cow::Owned(
+                key.sign(SigAlg::Ed25519, &data, &mut ChaCha20Rng::seed_from_u64(0))
+                    .unwrap_or_default(),
+            )),
         },
     }
     .to_bytes()
@@ -95,10 +98,17 @@ fuzz_target!(|data: &[u8]| {
     let t0 = Instant::now();
     let mut now = t0;
     let rng = Box::new(ChaCha20Rng::seed_from_u64(u64::from(flags)));
-    let mut server: Server<()> = Server::new(std::sync::Arc::new(config), SessionId::new(SESSION_ID.to_vec()), rng, t0);
+    let mut server: Server<()> = Server::new(
+        std::sync::Arc::new(config),
+        SessionId::new(SESSION_ID.to_vec()),
+        rng,
+        t0,
+    );
     if flags & 8 != 0 {
         // Skip the service request so the fuzzer starts in userauth.
-        let req = [5, 0, 0, 0, 12, b's', b's', b'h', b'-', b'u', b's', b'e', b'r', b'a', b'u', b't', b'h'];
+        let req = [
+            5, 0, 0, 0, 12, b's', b's', b'h', b'-', b'u', b's', b'e', b'r', b'a', b'u', b't', b'h',
+        ];
         assert!(server.handle_payload(&req, &mut policy, now).is_ok());
     }
     let mut sent = 0usize;
@@ -119,7 +129,11 @@ fuzz_target!(|data: &[u8]| {
                 p.to_vec()
             }
         };
-        let consumed = if *kind >= 0xfc { 0 } else { usize::from(*len).min(tail.len()) };
+        let consumed = if *kind >= 0xfc {
+            0
+        } else {
+            usize::from(*len).min(tail.len())
+        };
         rest = &tail[consumed..];
         requests += 1;
         server.handle_timeout(now);
@@ -142,5 +156,8 @@ fuzz_target!(|data: &[u8]| {
         sent += 1;
     }
     // At most banner + reply + disconnect per request, plus SERVICE_ACCEPT.
-    assert!(sent <= 3 * requests + 1, "{sent} payloads for {requests} requests");
+    assert!(
+        sent <= 3 * requests + 1,
+        "{sent} payloads for {requests} requests"
+    );
 });

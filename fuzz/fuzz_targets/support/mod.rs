@@ -42,8 +42,8 @@ pub fn rng(seed: u64) -> Box<dyn rand_core::CryptoRngCore + Send> {
     Box::new(FuzzRng(seed))
 }
 
-pub fn host_key() -> Arc<KeyPair> {
-    Arc::new(KeyPair::from_ed25519_seed(&[0x42; 32]))
+pub fn host_key() -> Arc<[KeyPair]> {
+    Arc::new([KeyPair::from_ed25519_seed(&[0x42; 32])])
 }
 
 /// A config picked by one byte: every cipher (and a non-ETM MAC) can be reached.
