@@ -398,3 +398,36 @@ fn sighup_spares_connections_and_sigterm_drains_idle_ones_at_once() {
     );
     assert!(c.wait_exit(10).is_some(), "ssh still connected");
 }
+
+#[test]
+fn a_stopped_connection_process_cannot_keep_the_listener_from_exiting() {
+    if !can_run() {
+        return;
+    }
+    let a = User::new("st", false);
+    let mut d = start_daemon(&[], None);
+    let dir = TempDir::new("ps-stop");
+    let echo = echo_server();
+    let lport = free_port();
+    let _c = ssh_as(
+        &d,
+        &dir,
+        &a.key,
+        &a.name,
+        &["-L", &format!("{lport}:127.0.0.1:{echo}")],
+    );
+    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.stderr());
+    let session = the_session_process(d.proc.child.id());
+    // The process runs as the user, who may signal it: stopped, it ignores SIGTERM.
+    let st = std::process::Command::new("kill")
+        .args(["-STOP", &session.to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    d.proc.signal("-TERM");
+    assert_eq!(d.proc.wait_exit(30), Some(0), "{}", d.proc.stderr());
+    assert!(
+        !Path::new(&format!("/proc/{session}")).exists(),
+        "left running"
+    );
+}

@@ -231,6 +231,9 @@ async fn watch_child(
     let mut out = child.stdout.take();
     let mut buf = [0u8; 16];
     let mut stopping = false;
+    // A process that outlives its drain (stopped, or ignoring SIGTERM: after the drop its
+    // user may signal it) is killed, so that the listener always exits.
+    let mut kill_at: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             r = async {
@@ -257,7 +260,19 @@ async fn watch_child(
                         // The child is not reaped before `wait` returns, so the pid is its.
                         let _ignored = kill(pid, Signal::SIGTERM);
                     }
+                    let grace = DRAIN_GRACE.saturating_add(std::time::Duration::from_secs(2));
+                    kill_at = Some(tokio::time::Instant::now() + grace);
                 }
+            }
+            () = async {
+                match kill_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                kill_at = None;
+                tracing::info!("connection process {pid:?} still running after the drain; killed");
+                let _ignored = child.start_kill();
             }
         }
     }
