@@ -55,3 +55,5 @@ impl SharedSecret {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vectors;
