@@ -142,7 +142,8 @@ fn both_sides_rekeying_at_once_converge() {
 #[test]
 fn volume_limit_starts_rekeys_automatically() {
     let mut cfg = TransportConfig::default();
-    cfg.set_rekey_limit("64K none").unwrap();
+    cfg.rekey_limit.bytes = Some(64 << 10);
+    cfg.rekey_limit.time = None;
     let mut pair = Pair::new(cfg, TransportConfig::default(), 9);
     pair.run();
     for chunk in 0..40u32 {
@@ -162,7 +163,7 @@ fn volume_limit_starts_rekeys_automatically() {
 #[test]
 fn time_limit_sets_the_timeout_and_rekeys_when_it_passes() {
     let mut cfg = TransportConfig::default();
-    cfg.set_rekey_limit("default 10m").unwrap();
+    cfg.rekey_limit.time = Some(Duration::from_secs(600));
     let mut pair = Pair::new(cfg, TransportConfig::default(), 10);
     assert_eq!(pair.client.poll_timeout(), None);
     pair.run();

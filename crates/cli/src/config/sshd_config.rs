@@ -6,6 +6,7 @@ use burrow_forward::policy::{AllowForwarding, ForwardPolicy, PermitList};
 use burrow_transport::{RekeyLimit, TransportConfig};
 
 use super::lexer::{Directive, LexError, split_line};
+use super::syntax;
 use super::value::{LogLevel, parse_count, parse_flag, parse_port, parse_time};
 use crate::CliError;
 
@@ -312,20 +313,17 @@ fn apply_keyword(
         "logingracetime" => first(&mut o.login_grace_time, at.parsed(d, parse_time)?),
         "clientaliveinterval" => first(&mut o.client_alive_interval, at.parsed(d, parse_time)?),
         "clientalivecountmax" => first(&mut o.client_alive_count_max, at.parsed(d, parse_count)?),
-        "ciphers" => first(
-            &mut o.ciphers,
-            algorithms(at, d, TransportConfig::set_ciphers)?,
-        ),
-        "macs" => first(&mut o.macs, algorithms(at, d, TransportConfig::set_macs)?),
+        "ciphers" => first(&mut o.ciphers, algorithms(at, d, syntax::set_ciphers)?),
+        "macs" => first(&mut o.macs, algorithms(at, d, syntax::set_macs)?),
         "kexalgorithms" => {
             first(
                 &mut o.kex_algorithms,
-                algorithms(at, d, TransportConfig::set_kex_algorithms)?,
+                algorithms(at, d, syntax::set_kex_algorithms)?,
             );
         }
         "rekeylimit" => {
             let joined = d.args.join(" ");
-            let v = RekeyLimit::parse(&joined).map_err(|_| at.err_value(d, &joined))?;
+            let v = syntax::rekey_limit(&joined).map_err(|_| at.err_value(d, &joined))?;
             first(&mut o.rekey_limit, v);
         }
         "allowusers" => extend(&mut o.allow_users, &at.list(d)?, at, d)?,

@@ -13,6 +13,7 @@ use super::handler::Current;
 use super::hostkey;
 use crate::args::ServerArgs;
 use crate::config::sshd_config::{SshdOptions, apply_option, read_config};
+use crate::config::syntax;
 use crate::config::value::LogLevel;
 use crate::sys::PasswdEntry;
 
@@ -127,14 +128,13 @@ pub fn server_config(opts: &SshdOptions, key: Ed25519KeyPair) -> Result<ServerCo
     let mut t = TransportConfig::default();
     let bad = |k: &str, v: &str| format!("bad {k} value \"{v}\"");
     if let Some(v) = &opts.ciphers {
-        t.set_ciphers(v).map_err(|_| bad("Ciphers", v))?;
+        syntax::set_ciphers(&mut t, v).map_err(|_| bad("Ciphers", v))?;
     }
     if let Some(v) = &opts.macs {
-        t.set_macs(v).map_err(|_| bad("MACs", v))?;
+        syntax::set_macs(&mut t, v).map_err(|_| bad("MACs", v))?;
     }
     if let Some(v) = &opts.kex_algorithms {
-        t.set_kex_algorithms(v)
-            .map_err(|_| bad("KexAlgorithms", v))?;
+        syntax::set_kex_algorithms(&mut t, v).map_err(|_| bad("KexAlgorithms", v))?;
     }
     if let Some(r) = opts.rekey_limit {
         t.rekey_limit = r;
