@@ -56,4 +56,4 @@ impl SharedSecret {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod vectors;
+mod vector_tests;
