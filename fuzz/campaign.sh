@@ -17,16 +17,17 @@ log_tsv=fuzz/campaign-log.tsv
 
 if [[ ${1:-} == --totals ]]; then
   [[ -f $log_tsv ]] || { echo "no campaign has run yet ($log_tsv missing)"; exit 0; }
+  printf "%-24s %10s %14s %8s %8s\n" target cpu-hours execs max-cov crashes
   awk -F'\t' 'NR > 1 {
       cpu[$3] += $4; execs[$3] += $5; crash[$3] += $8
       if ($6 > cov[$3]) cov[$3] = $6
       tc += $4; te += $5; tk += $8
     }
     END {
-      printf "%-24s %10s %14s %8s %8s\n", "target", "cpu-hours", "execs", "max-cov", "crashes"
-      for (t in cpu) printf "%-24s %10.2f %14d %8d %8d\n", t, cpu[t] / 3600, execs[t], cov[t], crash[t]
-      printf "%-24s %10.2f %14d %8s %8d\n", "TOTAL", tc / 3600, te, "", tk
-    }' "$log_tsv" | sort -k1,1 | awk '/^TOTAL/ {last = $0; next} {print} END {print last}'
+      for (t in cpu) printf "%-24s %10.3f %14d %8d %8d\n", t, cpu[t] / 3600, execs[t], cov[t], crash[t] | "sort"
+      close("sort")
+      printf "%-24s %10.3f %14d %8s %8d\n", "TOTAL", tc / 3600, te, "", tk
+    }' "$log_tsv"
   exit 0
 fi
 
@@ -54,7 +55,10 @@ fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 work=fuzz/artifacts/campaign-$stamp
-mkdir -p "$work"
+mkdir -p "$work/tmp"
+# libFuzzer's fork and merge control files go to $TMPDIR named by PID: a private one keeps
+# other fuzzers on the machine (other PID namespaces) from clobbering them.
+export TMPDIR=$root/$work/tmp
 echo "campaign $stamp at $rev: ${#targets[@]} targets, ${seconds}s each, -fork=$jobs; logs in $work"
 
 "${fuzz_cargo[@]}" build -O
@@ -73,6 +77,11 @@ dictionary() {
     [[ -f fuzz/dict/$n.dict ]] && cat "fuzz/dict/$n.dict" >>"$out"
   done
   [[ -s $out ]] && echo "$out"
+}
+
+replay_cov() { # edges covered by running target $1 once over directory $2
+  "${fuzz_cargo[@]}" run -O "$1" "$2" -- -runs=0 -rss_limit_mb="$rss" 2>&1 |
+    sed -nE 's/^#[0-9]+[[:space:]]+(INITED|DONE).* cov: ([0-9]+).*/\2/p' | tail -n 1 | grep . || echo 0
 }
 
 corpus_size() { # files and KiB of a directory
@@ -127,10 +136,23 @@ for t in "${targets[@]}"; do
 
   if [[ ${FUZZ_NO_CMIN:-} != 1 ]]; then
     read -r files_before _ < <(corpus_size "$corpus")
+    cov_before=$(replay_cov "$t" "$corpus")
+    backup=$work/$t.corpus-before-cmin
+    rm -rf "$backup"
+    cp -r "$corpus" "$backup"
     "${fuzz_cargo[@]}" cmin -O "$t" "$corpus" -- -rss_limit_mb="$rss" >"$work/$t.cmin.log" 2>&1 ||
-      echo "   (cmin failed; corpus left as is, see $work/$t.cmin.log)"
+      echo "   (cmin failed, see $work/$t.cmin.log)"
+    cov_after=$(replay_cov "$t" "$corpus")
+    # Never keep a minimised corpus that covers less than the one it replaced.
+    if ((cov_after < cov_before)); then
+      rm -rf "$corpus"
+      mv "$backup" "$corpus"
+      echo "   cmin lost coverage ($cov_before -> $cov_after edges): corpus restored"
+    else
+      rm -rf "$backup"
+    fi
     read -r files kib < <(corpus_size "$corpus")
-    echo "   corpus $files_before -> $files files after cmin"
+    echo "   corpus $files_before -> $files files after cmin ($cov_before -> $cov_after edges on replay)"
   else
     read -r files kib < <(corpus_size "$corpus")
   fi
