@@ -48,9 +48,18 @@ struct Wire {
 
 impl Wire {
     fn new() -> Self {
+        Self::with_kex(None)
+    }
+
+    /// A pair whose client offers only `kex` (default: every kex, the default's first wins).
+    fn with_kex(kex: Option<&str>) -> Self {
         let now = Instant::now();
+        let mut client_cfg = TransportConfig::default();
+        if let Some(kex) = kex {
+            client_cfg.set_kex_algorithms(kex).expect("kex name");
+        }
         let client = Transport::client(
-            Arc::new(TransportConfig::default()),
+            Arc::new(client_cfg),
             Box::new(ChaCha20Rng::seed_from_u64(1)),
             now,
         );
@@ -515,6 +524,19 @@ fn main() {
         "fresh-session".into(),
         [&[0u8][..], after_version(&rec.c2s_raw)].concat(),
     );
+    // The same first flights with the classic curve25519 kex (the default is a hybrid one).
+    let mut classic = Wire::with_kex(Some("curve25519-sha256"));
+    classic.pump();
+    for (target, raw) in [
+        ("transport_server", &classic.rec.c2s_raw),
+        ("transport_client", &classic.rec.s2c_raw),
+    ] {
+        add(
+            target,
+            "fresh-curve25519".into(),
+            [&[0u8][..], after_version(raw)].concat(),
+        );
+    }
     add(
         "transport_client",
         "fresh-session".into(),
