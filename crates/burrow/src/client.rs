@@ -25,6 +25,13 @@ use crate::session::Session;
 pub trait HostKeyCheck: Send + Sync {
     /// True to go on with `key` for `host:port`.
     fn check(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> bool;
+
+    /// True when `check` accepted a key it does not trust (a changed key under
+    /// `StrictHostKeyChecking no`): the client then offers only publickey authentication,
+    /// as ssh does, so that no password reaches a possible impostor.
+    fn untrusted(&self) -> bool {
+        false
+    }
 }
 
 impl<F: Fn(&str, u16, &Ed25519PublicKey) -> bool + Send + Sync> HostKeyCheck for F {
@@ -52,9 +59,10 @@ pub trait AuthPrompt: Send + Sync {
         None
     }
 
-    /// The server's banner (peer text).
-    fn banner(&self, message: &str) {
-        tracing::info!(banner = message, "server banner");
+    /// The server's banner, as sent (peer bytes: see [`crate::peer_text::escape`]).
+    fn banner(&self, message: &[u8]) {
+        let text = crate::peer_text::escape(message, false, crate::peer_text::MAX_LINE);
+        tracing::info!(banner = %text, "server banner");
     }
 }
 

@@ -42,7 +42,7 @@ where
     }
     let mut ua_config = burrow_userauth::ClientConfig::new(config.user.clone(), host);
     ua_config.methods = config.methods.clone();
-    if config.prompt.is_none() {
+    if config.prompt.is_none() || config.host_key_check.untrusted() {
         ua_config
             .methods
             .retain(|m| !matches!(m, Method::KeyboardInteractive | Method::Password));

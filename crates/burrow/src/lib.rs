@@ -46,6 +46,7 @@ mod incoming;
 mod input_alloc;
 mod keepalive;
 mod known_hosts;
+pub mod peer_text;
 mod route;
 mod send;
 mod server;

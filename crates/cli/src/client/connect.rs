@@ -6,7 +6,7 @@ use std::sync::Arc;
 use burrow::{Client, ClientConfig, Error, ErrorKind, Handler, Method, Phase, Session};
 use burrow_keys::{KeyError, PrivateKeyFile};
 
-use super::hostkey::CliHostKeyCheck;
+use super::hostkey::{CliHostKeyCheck, Trust};
 use super::prompt::{self, BannerOnly, TtyPrompt};
 use crate::config::client::ClientSettings;
 use crate::sys::strerror;
@@ -27,15 +27,17 @@ impl Failure {
     }
 }
 
-/// Builds the ClientConfig for one hop.
-pub fn client_config(s: &ClientSettings, handler: Option<Arc<dyn Handler>>) -> ClientConfig {
-    let known_hosts = s
-        .known_hosts_files
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "/dev/null".to_owned());
-    let check = CliHostKeyCheck::new(known_hosts.into(), s.strict_host_key_checking, s.batch_mode);
-    let mut config = ClientConfig::new(s.user.clone(), Arc::new(check));
+/// Builds the ClientConfig for one hop, and its host key check (to ask afterwards whether
+/// the key was trusted). The destination gets `handler` and its forwards.
+pub fn client_config(
+    s: &ClientSettings,
+    handler: Option<Arc<dyn Handler>>,
+) -> (ClientConfig, Arc<CliHostKeyCheck>) {
+    let check = Arc::new(CliHostKeyCheck::new(
+        s,
+        handler.is_some() && !s.forwards.is_empty(),
+    ));
+    let mut config = ClientConfig::new(s.user.clone(), check.clone());
     config.transport = Arc::new(s.transport.clone());
     for file in &s.identity_files {
         load_identity(&mut config, file, s);
@@ -43,9 +45,10 @@ pub fn client_config(s: &ClientSettings, handler: Option<Arc<dyn Handler>>) -> C
     if !s.identities_only {
         config.agent = burrow::Agent::env_path();
     }
+    config.methods.clone_from(&s.methods);
     if s.batch_mode {
         config.prompt = Some(Arc::new(BannerOnly));
-        config.methods = vec![Method::Publickey];
+        config.methods.retain(|m| *m == Method::Publickey);
     } else {
         config.prompt = Some(Arc::new(TtyPrompt));
     }
@@ -55,11 +58,37 @@ pub fn client_config(s: &ClientSettings, handler: Option<Arc<dyn Handler>>) -> C
     config.server_alive_interval = s.server_alive_interval;
     config.server_alive_count_max = s.server_alive_count_max;
     config.connect_timeout = s.connect_timeout;
-    config
+    (config, check)
+}
+
+/// False (after OpenSSH's warning) when the key file `file` may be read by others.
+fn permissions_ok(file: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(file) else {
+        return true;
+    };
+    let mode = meta.mode() & 0o777;
+    // As ssh: only files of the user running us are checked (uid from /proc/self).
+    let me = std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid());
+    if meta.uid() != me || mode & 0o077 == 0 {
+        return true;
+    }
+    let bar = "@".repeat(59);
+    tracing::error!(
+        "{bar}\n@         WARNING: UNPROTECTED PRIVATE KEY FILE!          @\n{bar}\n\
+         Permissions 0{mode:03o} for '{file}' are too open.\n\
+         It is required that your private key files are NOT accessible by others.\n\
+         This private key will be ignored.\n\
+         Load key \"{file}\": bad permissions"
+    );
+    false
 }
 
 /// Adds one identity file; asks for its passphrase when it is encrypted (not in BatchMode).
 fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
+    if !permissions_ok(file) {
+        return;
+    }
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
@@ -102,21 +131,36 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
     }
 }
 
-/// Connects to the destination, through every jump host first. Returns the destination's
-/// session and the jump sessions (to be kept alive as long as it).
+/// The destination's session, the jump sessions (to be kept alive as long as it), and
+/// whether the destination's host key was accepted without being trusted.
+pub struct Connected {
+    /// The destination.
+    pub session: Session,
+    /// The jump hosts' sessions.
+    pub jumps: Vec<Session>,
+    /// A changed key accepted under `StrictHostKeyChecking no`: set up no forwards.
+    pub untrusted: bool,
+}
+
+/// Connects to the destination, through every jump host first.
 pub async fn connect_chain(
     dest: &ClientSettings,
     jumps: &[ClientSettings],
     handler: Arc<dyn Handler>,
-) -> Result<(Session, Vec<Session>), Failure> {
+) -> Result<Connected, Failure> {
     let mut hops: Vec<Session> = Vec::new();
+    let mut untrusted = false;
     for hop in jumps.iter().chain(std::iter::once(dest)) {
         let is_dest = std::ptr::eq(hop, dest);
-        let config = client_config(hop, is_dest.then(|| handler.clone()));
+        let (config, check) = client_config(hop, is_dest.then(|| handler.clone()));
+        let fail = |e: &Error| match check.trust() {
+            Trust::ForwardingFatal => Failure { lines: Vec::new() },
+            _ => failure(e, hop),
+        };
         let session = match hops.last() {
             None => Client::connect(&hop.host_name, hop.port, config)
                 .await
-                .map_err(|e| failure(&e, hop))?,
+                .map_err(|e| fail(&e))?,
             Some(prev) => {
                 let channel = prev
                     .open_direct_tcpip(&hop.host_name, hop.port, "127.0.0.1", 0)
@@ -124,9 +168,10 @@ pub async fn connect_chain(
                     .map_err(|e| jump_failure(&e, hop))?;
                 Client::connect_stream(channel, &hop.host_name, hop.port, config)
                     .await
-                    .map_err(|e| failure(&e, hop))?
+                    .map_err(|e| fail(&e))?
             }
         };
+        untrusted = check.trust() != Trust::Trusted;
         tracing::debug!(
             "Authenticated to {} ([{}]:{}).",
             hop.host_name,
@@ -138,14 +183,21 @@ pub async fn connect_chain(
     let session = hops
         .pop()
         .ok_or_else(|| Failure::line("no session".to_owned()))?;
-    Ok((session, hops))
+    Ok(Connected {
+        session,
+        jumps: hops,
+        untrusted,
+    })
 }
 
 fn jump_failure(e: &Error, hop: &ClientSettings) -> Failure {
     match &*e.kind {
         ErrorKind::ChannelOpenFailed { description, .. } => Failure {
             lines: vec![
-                format!("channel 0: open failed: {description}"),
+                format!(
+                    "channel 0: open failed: {}",
+                    burrow::peer_text::line(description)
+                ),
                 format!(
                     "burrow: stdio forwarding to {} port {} failed",
                     hop.host_name, hop.port
@@ -186,8 +238,9 @@ pub fn failure(e: &Error, s: &ClientSettings) -> Failure {
             reason,
             description,
         } => Failure::line(format!(
-            "Received disconnect from {host} port {port}:{}: {description}\nDisconnected from {host} port {port}",
-            reason.code()
+            "Received disconnect from {host} port {port}:{}: {}\nDisconnected from {host} port {port}",
+            reason.code(),
+            burrow::peer_text::line(description)
         )),
         ErrorKind::PeerClosedSocket => {
             Failure::line(format!("Connection closed by {host} port {port}"))

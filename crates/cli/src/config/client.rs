@@ -5,11 +5,16 @@ use core::time::Duration;
 
 use burrow_forward::spec::ForwardSpec;
 use burrow_transport::TransportConfig;
+use burrow_userauth::Method;
 
 use super::jump::{JumpHost, parse_jump_chain};
 use super::ssh_config::{SshOptions, StrictHostKeyChecking};
 use super::value::LogLevel;
 use crate::CliError;
+
+/// ssh's default GlobalKnownHostsFile.
+pub const DEFAULT_GLOBAL_KNOWN_HOSTS: [&str; 2] =
+    ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"];
 
 /// What the expansion needs to know about the local side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +67,47 @@ pub struct ClientSettings {
     pub jumps: Vec<JumpHost>,
     /// LogLevel, INFO unless set.
     pub log_level: LogLevel,
+    /// GlobalKnownHostsFile, read after the user's files, never written.
+    pub global_known_hosts_files: Vec<String>,
+    /// HashKnownHosts: new known_hosts lines hold a hashed host name.
+    pub hash_known_hosts: bool,
+    /// HostKeyAlias: the name looked up in (and written to) known_hosts instead of the host.
+    pub host_key_alias: Option<String>,
+    /// PasswordAuthentication.
+    pub password_authentication: bool,
+    /// KbdInteractiveAuthentication.
+    pub kbd_interactive_authentication: bool,
+    /// The authentication methods to try, in order (PreferredAuthentications filtered by
+    /// the methods that are enabled and that burrow implements).
+    pub methods: Vec<Method>,
+    /// TCPKeepAlive: SO_KEEPALIVE on the connection, yes unless set.
+    pub tcp_keep_alive: bool,
+}
+
+/// ssh's PreferredAuthentications default, as far as burrow implements it.
+const DEFAULT_METHODS: &str = "publickey,keyboard-interactive,password";
+
+/// The methods of `preferred` (comma-separated) that are enabled, in order, once each.
+fn methods(opts: &SshOptions) -> Vec<Method> {
+    let preferred = opts
+        .preferred_authentications
+        .as_deref()
+        .unwrap_or(DEFAULT_METHODS);
+    let mut out = Vec::new();
+    for name in preferred.split(',') {
+        let m = match name.trim() {
+            "publickey" if opts.pubkey_authentication.unwrap_or(true) => Method::Publickey,
+            "keyboard-interactive" if opts.kbd_interactive_authentication.unwrap_or(true) => {
+                Method::KeyboardInteractive
+            }
+            "password" if opts.password_authentication.unwrap_or(true) => Method::Password,
+            _ => continue,
+        };
+        if !out.contains(&m) {
+            out.push(m);
+        }
+    }
+    out
 }
 
 impl ClientSettings {
@@ -95,7 +141,18 @@ impl ClientSettings {
                 .filter(|f| !f.eq_ignore_ascii_case("none"))
                 .map(|p| path(p))
                 .collect(),
-            None => vec![path("~/.ssh/known_hosts")],
+            None => vec![path("~/.ssh/known_hosts"), path("~/.ssh/known_hosts2")],
+        };
+        let global_known_hosts_files = match &opts.global_known_hosts_files {
+            Some(files) => files
+                .iter()
+                .filter(|f| !f.eq_ignore_ascii_case("none"))
+                .map(|p| path(p))
+                .collect(),
+            None => DEFAULT_GLOBAL_KNOWN_HOSTS
+                .iter()
+                .map(|&f| f.to_owned())
+                .collect(),
         };
         Ok(Self {
             alias: alias.to_owned(),
@@ -128,6 +185,13 @@ impl ClientSettings {
                 None => Vec::new(),
             },
             log_level: opts.log_level.unwrap_or(LogLevel::Info),
+            global_known_hosts_files,
+            hash_known_hosts: opts.hash_known_hosts.unwrap_or(false),
+            host_key_alias: opts.host_key_alias.clone(),
+            password_authentication: opts.password_authentication.unwrap_or(true),
+            kbd_interactive_authentication: opts.kbd_interactive_authentication.unwrap_or(true),
+            methods: methods(opts),
+            tcp_keep_alive: opts.tcp_keep_alive.unwrap_or(true),
         })
     }
 }
@@ -232,7 +296,20 @@ mod tests {
         );
         assert_eq!(s.identity_files, ["/home/me/.ssh/id_ed25519"]);
         assert!(!s.identity_files_given);
-        assert_eq!(s.known_hosts_files, ["/home/me/.ssh/known_hosts"]);
+        assert_eq!(
+            s.known_hosts_files,
+            ["/home/me/.ssh/known_hosts", "/home/me/.ssh/known_hosts2"]
+        );
+        assert_eq!(s.global_known_hosts_files, DEFAULT_GLOBAL_KNOWN_HOSTS);
+        assert_eq!(
+            s.methods,
+            [
+                Method::Publickey,
+                Method::KeyboardInteractive,
+                Method::Password
+            ]
+        );
+        assert!(s.tcp_keep_alive && !s.hash_known_hosts);
         assert_eq!(s.strict_host_key_checking, StrictHostKeyChecking::Ask);
         assert_eq!(s.log_level, LogLevel::Info);
         assert_eq!(s.server_alive_count_max, 3);
@@ -299,6 +376,28 @@ mod tests {
         assert_eq!(s.transport.rekey_limit.bytes, Some(65_536));
         assert_eq!(s.connect_timeout, Some(Duration::from_secs(5)));
         assert_eq!(s.server_alive_interval, None);
+    }
+
+    #[test]
+    fn authentication_options_shape_the_method_list() {
+        let o = opts(&[
+            "PreferredAuthentications password,gssapi-with-mic,publickey,password",
+            "PasswordAuthentication no",
+            "GlobalKnownHostsFile /g1 ~/g2",
+            "UserKnownHostsFile ~/a ~/b",
+            "HashKnownHosts yes",
+            "HostKeyAlias alias",
+        ]);
+        let s = ClientSettings::resolve("h", &o, &env()).unwrap();
+        assert_eq!(s.methods, [Method::Publickey]);
+        assert!(!s.password_authentication && s.kbd_interactive_authentication);
+        assert_eq!(s.global_known_hosts_files, ["/g1", "/home/me/g2"]);
+        assert_eq!(s.known_hosts_files, ["/home/me/a", "/home/me/b"]);
+        assert!(s.hash_known_hosts);
+        assert_eq!(s.host_key_alias.as_deref(), Some("alias"));
+        let kbd = opts(&["KbdInteractiveAuthentication no"]);
+        let s = ClientSettings::resolve("h", &kbd, &env()).unwrap();
+        assert_eq!(s.methods, [Method::Publickey, Method::Password]);
     }
 
     #[test]

@@ -107,6 +107,22 @@ pub struct SshOptions {
     pub proxy_jump: Option<String>,
     /// `LogLevel`.
     pub log_level: Option<LogLevel>,
+    /// `GlobalKnownHostsFile` (several files on one line are allowed).
+    pub global_known_hosts_files: Option<Vec<String>>,
+    /// `HashKnownHosts`.
+    pub hash_known_hosts: Option<bool>,
+    /// `HostKeyAlias`.
+    pub host_key_alias: Option<String>,
+    /// `PasswordAuthentication`.
+    pub password_authentication: Option<bool>,
+    /// `KbdInteractiveAuthentication` (and its old name `ChallengeResponseAuthentication`).
+    pub kbd_interactive_authentication: Option<bool>,
+    /// `PubkeyAuthentication`.
+    pub pubkey_authentication: Option<bool>,
+    /// `PreferredAuthentications`, as written.
+    pub preferred_authentications: Option<String>,
+    /// `TCPKeepAlive`.
+    pub tcp_keep_alive: Option<bool>,
 }
 
 /// Why a line was ignored.
@@ -460,6 +476,31 @@ fn apply_keyword(
         "dynamicforward" => append(&mut o.dynamic_forwards, on, at.one(d)?.to_owned(), at, d)?,
         "proxyjump" => first(&mut o.proxy_jump, on, at.one(d)?.to_owned()),
         "loglevel" => first(&mut o.log_level, on, at.parsed(d, LogLevel::parse)?),
+        "globalknownhostsfile" => first(&mut o.global_known_hosts_files, on, d.args.clone()),
+        "hashknownhosts" => first(&mut o.hash_known_hosts, on, at.parsed(d, parse_flag)?),
+        "hostkeyalias" => first(&mut o.host_key_alias, on, at.one(d)?.to_owned()),
+        "passwordauthentication" => {
+            first(
+                &mut o.password_authentication,
+                on,
+                at.parsed(d, parse_flag)?,
+            );
+        }
+        "kbdinteractiveauthentication" | "challengeresponseauthentication" => {
+            let v = at.parsed(d, parse_flag)?;
+            first(&mut o.kbd_interactive_authentication, on, v);
+        }
+        "pubkeyauthentication" => {
+            let v = at.parsed(d, |v| match v.to_ascii_lowercase().as_str() {
+                "unbound" | "host-bound" => Some(true),
+                other => parse_flag(other),
+            })?;
+            first(&mut o.pubkey_authentication, on, v);
+        }
+        "preferredauthentications" => {
+            first(&mut o.preferred_authentications, on, at.one(d)?.to_owned());
+        }
+        "tcpkeepalive" => first(&mut o.tcp_keep_alive, on, at.parsed(d, parse_flag)?),
         key if OPENSSH_KEYWORDS.contains(&key) => {
             warn(warnings, at.warning(d, WarningKind::Unsupported));
         }
@@ -513,18 +554,14 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "forwardx11",
     "forwardx11timeout",
     "forwardx11trusted",
-    "globalknownhostsfile",
     "gssapiauthentication",
     "gssapidelegatecredentials",
-    "hashknownhosts",
     "hostbasedacceptedalgorithms",
     "hostbasedauthentication",
     "hostkeyalgorithms",
-    "hostkeyalias",
     "identityagent",
     "ignoreunknown",
     "ipqos",
-    "kbdinteractiveauthentication",
     "kbdinteractivedevices",
     "knownhostscommand",
     "localcommand",
@@ -532,16 +569,13 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "nohostauthenticationforlocalhost",
     "numberofpasswordprompts",
     "obscurekeystroketiming",
-    "passwordauthentication",
     "permitlocalcommand",
     "permitremoteopen",
     "pkcs11provider",
-    "preferredauthentications",
     "proxycommand",
     "proxyusefdpass",
     "pubkeyacceptedalgorithms",
     "pubkeyacceptedkeytypes",
-    "pubkeyauthentication",
     "remotecommand",
     "requesttty",
     "requiredrsasize",
@@ -555,7 +589,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "streamlocalbindunlink",
     "syslogfacility",
     "tag",
-    "tcpkeepalive",
     "tunnel",
     "tunneldevice",
     "updatehostkeys",

@@ -57,8 +57,9 @@ impl UserauthSuccess {
 /// SSH_MSG_USERAUTH_BANNER (RFC 4252 §5.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserauthBanner<'a> {
-    /// The banner text (may hold control characters: filter before display).
-    pub message: Cow<'a, str>,
+    /// The banner text as sent: RFC 4252 says UTF-8, but servers send Latin-1 and worse, so
+    /// the bytes are kept for the caller to escape before display.
+    pub message: Cow<'a, [u8]>,
     /// RFC 3066 language tag.
     pub language_tag: Cow<'a, str>,
 }
@@ -67,7 +68,7 @@ impl<'a> UserauthBanner<'a> {
     /// Decodes a whole payload, message number included.
     pub fn decode(payload: &'a [u8]) -> Result<Self, DecodeError> {
         let mut r = open(payload, msg::USERAUTH_BANNER, "USERAUTH_BANNER")?;
-        let message = r.utf8("USERAUTH_BANNER.message")?;
+        let message = r.bytes("USERAUTH_BANNER.message")?;
         let language_tag = r.utf8("USERAUTH_BANNER.language_tag")?;
         r.finish("USERAUTH_BANNER")?;
         Ok(Self {
@@ -79,7 +80,7 @@ impl<'a> UserauthBanner<'a> {
     /// Encodes the message, number included.
     pub fn encode(&self, w: &mut Writer<'_>) {
         w.byte(msg::USERAUTH_BANNER)
-            .utf8(&self.message)
+            .string(&self.message)
             .utf8(&self.language_tag);
     }
 }

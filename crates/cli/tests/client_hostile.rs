@@ -1,0 +1,535 @@
+//! The built `burrow` against a hostile or broken server (`hostile_server`): what it shows
+//! the user, what it refuses, and that floods and loops stay bounded.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+mod hostile_server;
+
+use std::net::{Ipv4Addr, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use burrow_keys::Ed25519KeyPair;
+use burrow_wire::msg;
+use common::*;
+use hostile_server::{Conn, Hostile, payload};
+
+/// A fresh client key at `dir/id` (mode 0600) and a known_hosts file trusting `server`.
+fn client_files(dir: &TempDir, server: &Hostile) -> String {
+    let key = Ed25519KeyPair::generate(&mut rand_core::OsRng);
+    let path = dir.join("id");
+    std::fs::write(&path, burrow_keys::encode_unencrypted(&key, "t", 7)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::write(dir.join("known_hosts"), server.known_hosts_line()).unwrap();
+    path.display().to_string()
+}
+
+/// `-F /dev/null -i key -p port -o UserKnownHostsFile=...` plus `extra`, then `127.0.0.1`.
+fn burrow_args(dir: &TempDir, key: &str, port: u16, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "-F",
+        "/dev/null",
+        "-i",
+        key,
+        "-p",
+        &port.to_string(),
+        "-o",
+        &format!("UserKnownHostsFile={}", dir.s("known_hosts")),
+        "-o",
+        "IdentitiesOnly=yes",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    a.extend(extra.iter().map(|s| (*s).to_owned()));
+    a.push("127.0.0.1".to_owned());
+    a
+}
+
+/// Replaces the server's key in known_hosts with another one: the server's key "changed".
+fn forget_real_key(dir: &TempDir, server: &Hostile) {
+    let other = Ed25519KeyPair::generate(&mut rand_core::OsRng);
+    std::fs::write(
+        dir.join("known_hosts"),
+        format!(
+            "[127.0.0.1]:{} {}\n",
+            server.port,
+            other.public_key().to_openssh_line("")
+        ),
+    )
+    .unwrap();
+}
+
+fn refuse_everything(c: &mut Conn) {
+    if !c.accept_userauth() {
+        return;
+    }
+    for _ in 0..8 {
+        if c.next_auth_method().is_none() {
+            return;
+        }
+        c.auth_failure("publickey,password,keyboard-interactive", false);
+    }
+}
+
+fn stderr_text(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn changed_key_under_strict_no_offers_only_publickey() {
+    let server = Hostile::start(refuse_everything);
+    let dir = TempDir::new("h-mitm");
+    let key = client_files(&dir, &server);
+    forget_real_key(&dir, &server);
+    let lport = free_port().to_string();
+    let spec = format!("{lport}:127.0.0.1:9");
+    let a = burrow_args(
+        &dir,
+        &key,
+        server.port,
+        &["-o", "StrictHostKeyChecking=no", "-N", "-L", &spec],
+    );
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    let notes = server.join();
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    assert!(
+        err.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"),
+        "{err}"
+    );
+    for line in [
+        "Password authentication is disabled to avoid man-in-the-middle attacks.",
+        "Keyboard-interactive authentication is disabled to avoid man-in-the-middle attacks.",
+        "Port forwarding is disabled to avoid man-in-the-middle attacks.",
+    ] {
+        assert!(err.lines().any(|l| l == line), "no {line:?} in:\n{err}");
+    }
+    assert!(notes.iter().any(|n| n == "auth publickey"), "{notes:?}");
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n == "auth password" || n == "auth keyboard-interactive"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn changed_key_under_strict_no_sets_up_no_forward() {
+    let server = Hostile::start(|c| {
+        if c.accept_userauth() && c.accept_publickey() {
+            let seen = c.drain();
+            c.note(format!("seen {seen:?}"));
+        }
+    });
+    let dir = TempDir::new("h-mitm-fwd");
+    let key = client_files(&dir, &server);
+    forget_real_key(&dir, &server);
+    let lport = free_port();
+    let lspec = format!("{lport}:127.0.0.1:9");
+    let a = burrow_args(
+        &dir,
+        &key,
+        server.port,
+        &[
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-N",
+            "-L",
+            &lspec,
+            "-R",
+            "0:127.0.0.1:9",
+        ],
+    );
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    burrow.wait_stderr("Port forwarding is disabled", 20);
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).is_err(),
+        "-L listener is up; stderr:\n{}",
+        burrow.stderr()
+    );
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(10), Some(255));
+    let notes = server.join();
+    let seen = notes.iter().find(|n| n.starts_with("seen")).unwrap();
+    assert!(
+        !seen.contains(&msg::GLOBAL_REQUEST.to_string()),
+        "tcpip-forward was asked for: {notes:?}"
+    );
+}
+
+#[test]
+fn changed_key_under_strict_no_with_exit_on_forward_failure_exits_255() {
+    let server = Hostile::start(refuse_everything);
+    let dir = TempDir::new("h-mitm-eof");
+    let key = client_files(&dir, &server);
+    forget_real_key(&dir, &server);
+    let a = burrow_args(
+        &dir,
+        &key,
+        server.port,
+        &[
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-N",
+            "-R",
+            "0:127.0.0.1:9",
+        ],
+    );
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    let notes = server.join();
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l == "Error: forwarding disabled due to host key check failure"),
+        "{err}"
+    );
+    assert!(!notes.iter().any(|n| n.starts_with("auth")), "{notes:?}");
+}
+
+#[test]
+fn banner_control_characters_are_escaped() {
+    let server = Hostile::start(|c| {
+        if c.accept_userauth() && c.next_auth_method().is_some() {
+            c.banner(b"hello\x1b[31mred\x07 cr\rhere \xc2\x9bX tab\tok\r\nline 2\n");
+            c.auth_failure("publickey", false);
+            c.drain();
+        }
+    });
+    let dir = TempDir::new("h-banner");
+    let key = client_files(&dir, &server);
+    let a = burrow_args(&dir, &key, server.port, &["-o", "BatchMode=yes", "-N"]);
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    server.join();
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    assert!(
+        err.contains("hello\\033[31mred\\007 cr\\015here \\302\\233X tab\tok\r\nline 2\n"),
+        "{err:?}"
+    );
+    for raw in [b'\x1b', b'\x07'] {
+        assert!(!out.stderr.contains(&raw), "raw {raw:#x} in {err:?}");
+    }
+    assert!(!out.stderr.windows(2).any(|w| w == b"\xc2\x9b"), "{err:?}");
+}
+
+#[test]
+fn latin1_banner_is_shown_escaped_and_the_login_goes_on() {
+    let server = Hostile::start(|c| {
+        if c.accept_userauth() {
+            c.banner(b"Willkommen \xe4\xf6\xfc!\n");
+            if c.accept_publickey() {
+                c.disconnect(11, b"bye");
+                c.drain();
+            }
+        }
+    });
+    let dir = TempDir::new("h-latin1");
+    let key = client_files(&dir, &server);
+    let a = burrow_args(&dir, &key, server.port, &["-o", "BatchMode=yes", "-N"]);
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    let notes = server.join();
+    assert!(err.contains("Willkommen \\344\\366\\374!\n"), "{err:?}");
+    assert!(
+        notes.iter().any(|n| n == "auth publickey"),
+        "{notes:?} {err}"
+    );
+    assert_eq!(out.status.code(), Some(255), "{err}");
+}
+
+#[test]
+fn disconnect_reason_is_escaped_and_cut() {
+    let mut reason = b"bye\x1b]0;owned\x07\r\n".to_vec();
+    reason.extend(std::iter::repeat_n(b'A', 30_000));
+    let server = Hostile::start(move |c| {
+        if c.accept_userauth() && c.next_auth_method().is_some() {
+            c.disconnect(2, &reason);
+        }
+    });
+    let dir = TempDir::new("h-disc");
+    let key = client_files(&dir, &server);
+    let a = burrow_args(&dir, &key, server.port, &["-o", "BatchMode=yes", "-N"]);
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    server.join();
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    assert!(
+        err.contains("bye\\033]0;owned\\007\\015\\012AAA"),
+        "{err:?}"
+    );
+    assert!(!out.stderr.contains(&b'\x1b') && !out.stderr.contains(&b'\x07'));
+    assert!(err.len() < 2_000, "{} bytes of stderr", err.len());
+}
+
+#[test]
+fn remote_forward_port_0_reply_without_a_port_is_a_protocol_error() {
+    let server = Hostile::start(|c| {
+        if !(c.accept_userauth() && c.accept_publickey()) {
+            return;
+        }
+        while let Some(p) = c.recv() {
+            if p.first() == Some(&msg::GLOBAL_REQUEST) {
+                c.note("tcpip-forward");
+                c.send(&[msg::REQUEST_SUCCESS]);
+            }
+        }
+    });
+    let dir = TempDir::new("h-r0");
+    let key = client_files(&dir, &server);
+    let a = burrow_args(
+        &dir,
+        &key,
+        server.port,
+        &["-o", "BatchMode=yes", "-N", "-R", "0:127.0.0.1:9"],
+    );
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    let notes = server.join();
+    assert!(notes.iter().any(|n| n == "tcpip-forward"), "{notes:?}");
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    assert!(!err.contains("Allocated port 0"), "{err}");
+    assert!(err.contains("no port"), "{err}");
+}
+
+/// CHANNEL_OPEN forwarded-tcpip for `address:port`, sender channel `id`.
+fn forwarded_open(id: u32, address: &str, port: u32) -> Vec<u8> {
+    payload(|w| {
+        w.byte(msg::CHANNEL_OPEN)
+            .string(b"forwarded-tcpip")
+            .uint32(id)
+            .uint32(1 << 20)
+            .uint32(32 << 10)
+            .string(address.as_bytes())
+            .uint32(port)
+            .string(b"203.0.113.9")
+            .uint32(40_000);
+    })
+}
+
+#[test]
+fn forwarded_tcpip_must_match_a_granted_forward() {
+    let echo = echo_server();
+    let server = Hostile::start(|c| {
+        if !(c.accept_userauth() && c.accept_publickey()) {
+            return;
+        }
+        while let Some(p) = c.recv() {
+            match p.first().copied() {
+                Some(msg::GLOBAL_REQUEST) => {
+                    c.send(&payload(|w| {
+                        w.byte(msg::REQUEST_SUCCESS).uint32(45_000);
+                    }));
+                    // Not asked for: another port, another address, then the granted one.
+                    c.send(&forwarded_open(1, "127.0.0.1", 45_001));
+                    c.send(&forwarded_open(2, "evil.example", 45_000));
+                    c.send(&forwarded_open(3, "127.0.0.1", 45_000));
+                }
+                Some(msg::CHANNEL_OPEN_FAILURE) => {
+                    let id = u32::from_be_bytes(p[1..5].try_into().unwrap());
+                    c.note(format!("refused {id}"));
+                }
+                Some(msg::CHANNEL_OPEN_CONFIRMATION) => {
+                    let id = u32::from_be_bytes(p[1..5].try_into().unwrap());
+                    c.note(format!("accepted {id}"));
+                    if id == 3 {
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+    let dir = TempDir::new("h-fwd-match");
+    let key = client_files(&dir, &server);
+    let spec = format!("127.0.0.1:0:127.0.0.1:{echo}");
+    let a = burrow_args(
+        &dir,
+        &key,
+        server.port,
+        &["-o", "BatchMode=yes", "-N", "-R", &spec],
+    );
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    let mut notes = server.join();
+    burrow.signal("-TERM");
+    burrow.wait_exit(10);
+    notes.retain(|n| n != "auth none");
+    assert_eq!(
+        notes,
+        ["auth publickey", "refused 1", "refused 2", "accepted 3"],
+        "stderr:\n{}",
+        burrow.stderr()
+    );
+}
+
+#[test]
+fn unanswered_keepalives_end_with_openssh_timeout_message() {
+    let server = Hostile::start(|c| {
+        if c.accept_userauth() && c.accept_publickey() {
+            c.drain();
+        }
+    });
+    let dir = TempDir::new("h-alive");
+    let key = client_files(&dir, &server);
+    let a = burrow_args(
+        &dir,
+        &key,
+        server.port,
+        &[
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ServerAliveInterval=1",
+            "-o",
+            "ServerAliveCountMax=2",
+            "-N",
+        ],
+    );
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l == "Timeout, server 127.0.0.1 not responding."),
+        "{err}"
+    );
+    assert!(!err.contains("closed by remote host"), "{err}");
+}
+
+#[test]
+fn banner_flood_output_stays_bounded() {
+    let server = Hostile::start(|c| {
+        if c.accept_userauth() && c.next_auth_method().is_some() {
+            let line = [b'x'; 1023]
+                .iter()
+                .chain(b"\n")
+                .copied()
+                .collect::<Vec<u8>>();
+            for _ in 0..4096 {
+                c.banner(&line);
+            }
+            c.auth_failure("publickey", false);
+            while c.next_auth_method().is_some() {
+                c.auth_failure("publickey", false);
+            }
+        }
+    });
+    let dir = TempDir::new("h-flood");
+    let key = client_files(&dir, &server);
+    let a = burrow_args(&dir, &key, server.port, &["-o", "BatchMode=yes", "-N"]);
+    // stderr goes to a file: a pipe nobody reads would block the client, not bound it.
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    let code = burrow.wait_exit(60);
+    let notes = server.join();
+    let err = burrow.stderr();
+    assert_eq!(code, Some(255));
+    assert!(
+        err.len() < 128 << 10,
+        "{} bytes of banner printed",
+        err.len()
+    );
+    let tail = err.get(err.len().saturating_sub(300)..).unwrap_or_default();
+    assert!(err.contains("Permission denied"), "{tail} {notes:?}");
+}
+
+#[test]
+fn endless_partial_success_is_given_up() {
+    let server = Hostile::start(|c| {
+        if !c.accept_userauth() {
+            return;
+        }
+        for _ in 0..1000 {
+            if c.next_auth_method().is_none() {
+                return;
+            }
+            c.auth_failure("publickey", true);
+        }
+        c.note("client still trying");
+    });
+    let dir = TempDir::new("h-partial");
+    let key = client_files(&dir, &server);
+    let a = burrow_args(&dir, &key, server.port, &["-o", "BatchMode=yes", "-N"]);
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    let notes = server.join();
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    assert!(notes.len() <= 40, "{} requests: {notes:?}", notes.len());
+}
+
+#[test]
+fn private_key_readable_by_others_is_refused() {
+    let server = Hostile::start(refuse_everything);
+    let dir = TempDir::new("h-perm");
+    let key = client_files(&dir, &server);
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let a = burrow_args(&dir, &key, server.port, &["-o", "BatchMode=yes", "-N"]);
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    let notes = server.join();
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    let block = format!(
+        "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n\
+         @         WARNING: UNPROTECTED PRIVATE KEY FILE!          @\n\
+         @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n\
+         Permissions 0644 for '{key}' are too open.\n\
+         It is required that your private key files are NOT accessible by others.\n\
+         This private key will be ignored.\n\
+         Load key \"{key}\": bad permissions\n"
+    );
+    assert!(err.contains(&block), "{err}");
+    assert!(!notes.iter().any(|n| n == "auth publickey"), "{notes:?}");
+}
+
+#[test]
+fn background_readiness_needs_no_tmpdir() {
+    let server = Hostile::start(|c| {
+        if c.accept_userauth() && c.accept_publickey() {
+            c.drain();
+        }
+    });
+    let dir = TempDir::new("h-bg");
+    let key = client_files(&dir, &server);
+    let a = burrow_args(
+        &dir,
+        &key,
+        server.port,
+        &["-o", "BatchMode=yes", "-f", "-N"],
+    );
+    // The parent must learn that the child is ready without any file: TMPDIR is unusable.
+    let mut parent = std::process::Command::new(BURROW)
+        .args(&a)
+        .env("HOME", &dir.0)
+        .env("TMPDIR", dir.join("no-such-dir"))
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(st) = parent.try_wait().unwrap() {
+            break Some(st);
+        }
+        if std::time::Instant::now() > deadline {
+            parent.kill().ok();
+            parent.wait().ok();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "parent did not report readiness"
+    );
+}
