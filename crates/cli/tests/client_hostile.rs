@@ -533,3 +533,34 @@ fn background_readiness_needs_no_tmpdir() {
         "parent did not report readiness"
     );
 }
+
+#[test]
+fn config_notices_are_shown_once_logging_is_up() {
+    let server = Hostile::start(refuse_everything);
+    let dir = TempDir::new("h-notice");
+    let key = client_files(&dir, &server);
+    let config = dir.join("config");
+    std::fs::write(
+        &config,
+        "Host *\n  ForwardX11 yes\n  KexAlgorithms +diffie-hellman-group1-sha1\n",
+    )
+    .unwrap();
+    let mut a = burrow_args(
+        &dir,
+        &key,
+        server.port,
+        &["-o", "BatchMode=yes", "-v", "-N"],
+    );
+    a[1] = config.display().to_string();
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    server.join();
+    assert!(err.contains("Unsupported option \"ForwardX11\""), "{err}");
+    assert_eq!(
+        err.matches("diffie-hellman-group1-sha1 is not implemented by burrow")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("Permission denied"), "{err}");
+}

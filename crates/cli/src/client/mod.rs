@@ -76,6 +76,7 @@ pub fn main(argv: Vec<String>) -> i32 {
         settings.log_level.raised_by_verbosity(args.verbose)
     };
     crate::logging::init(level);
+    options::show_notices(&settings);
     if args.background && !background::is_child() {
         return background::spawn_and_wait(&argv);
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::CliError;
 use crate::args::{ClientArgs, Destination};
-use crate::config::client::{ClientSettings, LocalEnv, expand_tilde};
+use crate::config::client::{ClientSettings, LocalEnv, Notice, expand_tilde};
 use crate::config::jump::JumpHost;
 use crate::config::ssh_config::{SourceFile, SshOptions, Warning, WarningKind, read_config};
 use crate::fsglob;
@@ -26,8 +26,9 @@ pub fn destination_settings(args: &ClientArgs, env: &LocalEnv) -> Result<ClientS
         &mut opts,
         &mut warnings,
     )?;
-    report(&warnings);
-    ClientSettings::resolve(&dest.host, &opts, env)
+    let mut settings = ClientSettings::resolve(&dest.host, &opts, env)?;
+    report(&warnings, &mut settings);
+    Ok(settings)
 }
 
 /// Settings for one jump host: its own user and port, then the configuration files, as
@@ -134,12 +135,23 @@ fn include_files(pattern: &str, base: &str, home: &str) -> Vec<SourceFile> {
         .collect()
 }
 
-/// Prints ignored configuration lines: unknown keywords always (as ssh), the rest with -v.
-fn report(warnings: &[Warning]) {
-    for w in warnings {
-        match w.kind {
-            WarningKind::BadOption => eprintln!("{w}"),
-            WarningKind::Unsupported | WarningKind::MatchSkipped => tracing::debug!("{w}"),
+/// Adds the ignored configuration lines to the notices shown once logging is set up:
+/// unknown keywords always (as ssh), the rest with -v.
+fn report(warnings: &[Warning], settings: &mut ClientSettings) {
+    let notes = warnings.iter().map(|w| Notice {
+        text: w.to_string(),
+        verbose_only: w.kind != WarningKind::BadOption,
+    });
+    settings.notices.splice(0..0, notes);
+}
+
+/// Shows the notices of `settings` (call it once logging is set up).
+pub fn show_notices(settings: &ClientSettings) {
+    for n in &settings.notices {
+        if n.verbose_only {
+            tracing::debug!("{}", n.text);
+        } else {
+            tracing::warn!("{}", n.text);
         }
     }
 }

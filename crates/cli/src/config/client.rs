@@ -7,6 +7,7 @@ use burrow_forward::spec::ForwardSpec;
 use burrow_transport::TransportConfig;
 use burrow_userauth::Method;
 
+use super::algorithms::{Family, filter};
 use super::jump::{JumpHost, parse_jump_chain};
 use super::ssh_config::{SshOptions, StrictHostKeyChecking};
 use super::value::LogLevel;
@@ -82,6 +83,18 @@ pub struct ClientSettings {
     pub methods: Vec<Method>,
     /// TCPKeepAlive: SO_KEEPALIVE on the connection, yes unless set.
     pub tcp_keep_alive: bool,
+    /// Notices about the configuration (algorithms burrow lacks, ignored keywords), to be
+    /// shown once logging is set up.
+    pub notices: Vec<Notice>,
+}
+
+/// A notice about the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The text.
+    pub text: String,
+    /// Shown only with `-v` (keywords burrow does not implement), else always.
+    pub verbose_only: bool,
 }
 
 /// ssh's PreferredAuthentications default, as far as burrow implements it.
@@ -129,6 +142,7 @@ impl ClientSettings {
             ('n', alias),
         ];
         let path = |p: &str| expand_tokens(&expand_tilde(p, &env.home), &tokens);
+        let mut notes = Vec::new();
         let identity_files_given = !opts.identity_files.is_empty();
         let identity_files = if identity_files_given {
             opts.identity_files.iter().map(|p| path(p)).collect()
@@ -172,7 +186,7 @@ impl ClientSettings {
                 .filter(|&s| s > 0)
                 .map(Duration::from_secs),
             server_alive_count_max: opts.server_alive_count_max.unwrap_or(3),
-            transport: transport_config(opts)?,
+            transport: transport_config(opts, &mut notes)?,
             connect_timeout: opts
                 .connect_timeout
                 .filter(|&s| s > 0)
@@ -192,22 +206,38 @@ impl ClientSettings {
             kbd_interactive_authentication: opts.kbd_interactive_authentication.unwrap_or(true),
             methods: methods(opts),
             tcp_keep_alive: opts.tcp_keep_alive.unwrap_or(true),
+            notices: notes
+                .into_iter()
+                .map(|text| Notice {
+                    text,
+                    verbose_only: false,
+                })
+                .collect(),
         })
     }
 }
 
-fn transport_config(opts: &SshOptions) -> Result<TransportConfig, CliError> {
+fn transport_config(
+    opts: &SshOptions,
+    notes: &mut Vec<String>,
+) -> Result<TransportConfig, CliError> {
     let mut t = TransportConfig::default();
     let bad = |k: &str, v: &str| CliError::Usage(format!("bad {k} value \"{v}\""));
-    if let Some(v) = &opts.ciphers {
-        t.set_ciphers(v).map_err(|_| bad("Ciphers", v))?;
-    }
-    if let Some(v) = &opts.macs {
-        t.set_macs(v).map_err(|_| bad("MACs", v))?;
-    }
-    if let Some(v) = &opts.kex_algorithms {
-        t.set_kex_algorithms(v)
-            .map_err(|_| bad("KexAlgorithms", v))?;
+    let lists = [
+        (Family::Ciphers, &opts.ciphers),
+        (Family::Macs, &opts.macs),
+        (Family::Kex, &opts.kex_algorithms),
+    ];
+    for (family, spec) in lists {
+        let Some(v) = spec.as_deref().and_then(|s| filter(family, s, notes)) else {
+            continue;
+        };
+        let set = match family {
+            Family::Ciphers => TransportConfig::set_ciphers,
+            Family::Macs => TransportConfig::set_macs,
+            Family::Kex => TransportConfig::set_kex_algorithms,
+        };
+        set(&mut t, &v).map_err(|_| bad(family.keyword(), &v))?;
     }
     if let Some(r) = opts.rekey_limit {
         t.rekey_limit = r;
@@ -398,6 +428,24 @@ mod tests {
         let kbd = opts(&["KbdInteractiveAuthentication no"]);
         let s = ClientSettings::resolve("h", &kbd, &env()).unwrap();
         assert_eq!(s.methods, [Method::Publickey, Method::Password]);
+    }
+
+    #[test]
+    fn algorithms_burrow_lacks_become_notices() {
+        let o = opts(&[
+            "Ciphers +3des-cbc,aes128-ctr",
+            "MACs hmac-md5",
+            "KexAlgorithms ^curve25519-sha256,sntrup761x25519-sha512@openssh.com",
+        ]);
+        let s = ClientSettings::resolve("h", &o, &env()).unwrap();
+        let defaults = TransportConfig::default();
+        assert_eq!(s.transport.macs, defaults.macs);
+        assert_eq!(s.transport.ciphers.len(), defaults.ciphers.len());
+        assert_eq!(s.transport.kex_algorithms[0].name(), "curve25519-sha256");
+        let texts: Vec<&str> = s.notices.iter().map(|n| n.text.as_str()).collect();
+        assert_eq!(texts.len(), 4, "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("3des-cbc")));
+        assert!(texts.iter().any(|t| t.contains("sntrup761x25519")));
     }
 
     #[test]

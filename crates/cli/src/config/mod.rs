@@ -1,5 +1,6 @@
 //! Configuration files: pure parsers over strings (ssh_config, sshd_config) and their values.
 
+pub mod algorithms;
 pub mod client;
 pub mod jump;
 pub mod lexer;
