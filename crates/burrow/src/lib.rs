@@ -59,7 +59,7 @@ pub use crate::core::DEFAULT_MAX_CHANNELS;
 pub use agent::{Agent, AgentError};
 pub use authorized_keys::AuthorizedKeysFile;
 pub use channel::Channel;
-pub use client::{AuthPrompt, Client, ClientConfig, HostKeyCheck};
+pub use client::{AuthPrompt, Client, ClientConfig, HostKeyCheck, IpFamily};
 pub use error::{Error, ErrorKind, Phase};
 pub use handler::{Handler, RejectAll};
 pub use incoming::{IncomingChannel, IncomingGlobalRequest, WeakSession};

@@ -564,3 +564,68 @@ fn config_notices_are_shown_once_logging_is_up() {
     );
     assert!(err.contains("Permission denied"), "{err}");
 }
+
+#[test]
+fn address_family_and_bind_address_are_enforced() {
+    let dir = TempDir::new("h-family");
+    let server = Hostile::start(refuse_everything);
+    let key = client_files(&dir, &server);
+    let six = burrow_args(
+        &dir,
+        &key,
+        server.port,
+        &["-o", "BatchMode=yes", "-6", "-N"],
+    );
+    let out = run(BURROW, &six, &dir);
+    assert_eq!(out.status.code(), Some(255));
+    assert_eq!(
+        stderr_text(&out),
+        "burrow: Could not resolve hostname 127.0.0.1: Address family for hostname not supported\n"
+    );
+    assert_eq!(server.peer(), None, "-6 connected to an IPv4 address");
+    let four = burrow_args(
+        &dir,
+        &key,
+        server.port,
+        &["-o", "BatchMode=yes", "-4", "-b", "127.0.0.2", "-N"],
+    );
+    let out = run(BURROW, &four, &dir);
+    let err = stderr_text(&out);
+    assert!(err.contains("Permission denied"), "{err}");
+    assert_eq!(
+        server.peer().map(|p| p.ip().to_string()).as_deref(),
+        Some("127.0.0.2")
+    );
+    server.join();
+}
+
+#[test]
+fn log_file_takes_the_log_lines() {
+    let server = Hostile::start(|c| {
+        if c.accept_userauth() {
+            c.banner(b"banner\n");
+            while c.next_auth_method().is_some() {
+                c.auth_failure("publickey", false);
+            }
+        }
+    });
+    let dir = TempDir::new("h-logfile");
+    let key = client_files(&dir, &server);
+    let log = dir.s("burrow.log");
+    let a = burrow_args(
+        &dir,
+        &key,
+        server.port,
+        &["-o", "BatchMode=yes", "-v", "-E", &log, "-N"],
+    );
+    let out = run(BURROW, &a, &dir);
+    server.join();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("DEBUG"), "{logged}");
+    assert!(
+        !stderr_text(&out).contains("DEBUG"),
+        "{}",
+        stderr_text(&out)
+    );
+    assert_eq!(out.status.code(), Some(255));
+}

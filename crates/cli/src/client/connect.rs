@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use burrow::{Client, ClientConfig, Error, ErrorKind, Handler, Method, Phase, Session};
+use burrow::{Client, ClientConfig, Error, ErrorKind, Handler, IpFamily, Method, Phase, Session};
 use burrow_keys::{KeyError, PrivateKeyFile};
 
 use super::hostkey::{CliHostKeyCheck, Trust};
 use super::prompt::{self, BannerOnly, TtyPrompt};
 use crate::config::client::ClientSettings;
+use crate::config::ssh_config::AddressFamily;
 use crate::sys::strerror;
 
 /// Wrong passphrases allowed per key file, as ssh.
@@ -58,6 +59,13 @@ pub fn client_config(
     config.server_alive_interval = s.server_alive_interval;
     config.server_alive_count_max = s.server_alive_count_max;
     config.connect_timeout = s.connect_timeout;
+    config.ip_family = match s.address_family {
+        AddressFamily::Any => IpFamily::Any,
+        AddressFamily::Inet => IpFamily::V4,
+        AddressFamily::Inet6 => IpFamily::V6,
+    };
+    config.bind_address = s.bind_address;
+    config.tcp_keepalive = s.tcp_keep_alive;
     (config, check)
 }
 

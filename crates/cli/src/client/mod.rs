@@ -3,6 +3,7 @@
 
 mod background;
 mod connect;
+mod dump;
 mod hostkey;
 mod options;
 mod prompt;
@@ -41,6 +42,9 @@ pub fn main(argv: Vec<String>) -> i32 {
         );
         return 0;
     }
+    if let Some(q) = &args.query {
+        return query(q);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -75,8 +79,28 @@ pub fn main(argv: Vec<String>) -> i32 {
     } else {
         settings.log_level.raised_by_verbosity(args.verbose)
     };
-    crate::logging::init(level);
+    match &args.log_file {
+        Some(path) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            Ok(f) => crate::logging::init_file(level, f),
+            Err(e) => {
+                eprintln!(
+                    "burrow: couldn't open logfile {path}: {}",
+                    crate::sys::strerror(&e)
+                );
+                return EXIT_FAILURE;
+            }
+        },
+        None => crate::logging::init(level),
+    }
     options::show_notices(&settings);
+    if args.print_config {
+        print!("{}", dump::dump(&settings));
+        return 0;
+    }
     if args.background && !background::is_child() {
         return background::spawn_and_wait(&argv);
     }
@@ -94,4 +118,32 @@ pub fn main(argv: Vec<String>) -> i32 {
     // Do not wait for the blocking thread that may still sit in a read of stdin.
     runtime.shutdown_background();
     code
+}
+
+/// `-Q`: lists what burrow implements, one name per line, as `ssh -Q`.
+fn query(what: &str) -> i32 {
+    use crate::config::algorithms::Family;
+    let names: Vec<&str> = match what.to_ascii_lowercase().as_str() {
+        "cipher" | "ciphers" => Family::Ciphers.supported(),
+        "cipher-auth" => Family::Ciphers
+            .supported()
+            .into_iter()
+            .filter(|n| n.contains("gcm") || n.contains("poly1305"))
+            .collect(),
+        "mac" | "macs" => Family::Macs.supported(),
+        "kex" | "kexalgorithms" => Family::Kex.supported(),
+        "key" | "key-plain" | "sig" | "hostkeyalgorithms" | "pubkeyacceptedalgorithms" => {
+            vec![burrow_keys::ALGORITHM]
+        }
+        "key-cert" => Vec::new(),
+        "protocol-version" => vec!["2"],
+        _ => {
+            eprintln!("burrow: Unsupported query \"{what}\"");
+            return EXIT_FAILURE;
+        }
+    };
+    for n in names {
+        println!("{n}");
+    }
+    0
 }

@@ -7,6 +7,11 @@ use burrow_keys::pattern::match_pattern_exact;
 use burrow_transport::cipher::{CipherAlg, MacAlg};
 use burrow_transport::kex::KexAlg;
 
+/// OpenSSH's default client cipher order (ssh_config(5)), limited to what burrow
+/// implements: the base that `+`, `-` and `^` edit, so that `burrow -G` agrees with `ssh -G`.
+pub const OPENSSH_DEFAULT_CIPHERS: &str = "chacha20-poly1305@openssh.com,aes128-ctr,aes256-ctr,\
+                                           aes128-gcm@openssh.com,aes256-gcm@openssh.com";
+
 /// One algorithm family: its keyword and the names burrow implements, preferred first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {

@@ -1,15 +1,16 @@
 //! The settings `burrow` connects with: ssh_config options plus defaults, `%`-tokens and `~`
 //! expanded, forwards and jump hosts parsed.
 
+use core::net::IpAddr;
 use core::time::Duration;
 
 use burrow_forward::spec::ForwardSpec;
 use burrow_transport::TransportConfig;
 use burrow_userauth::Method;
 
-use super::algorithms::{Family, filter};
+use super::algorithms::{Family, OPENSSH_DEFAULT_CIPHERS, filter};
 use super::jump::{JumpHost, parse_jump_chain};
-use super::ssh_config::{SshOptions, StrictHostKeyChecking};
+use super::ssh_config::{AddressFamily, SshOptions, StrictHostKeyChecking};
 use super::value::LogLevel;
 use crate::CliError;
 
@@ -83,9 +84,29 @@ pub struct ClientSettings {
     pub methods: Vec<Method>,
     /// TCPKeepAlive: SO_KEEPALIVE on the connection, yes unless set.
     pub tcp_keep_alive: bool,
+    /// AddressFamily (`-4`, `-6`).
+    pub address_family: AddressFamily,
+    /// BindAddress (`-b`): an IP address.
+    pub bind_address: Option<IpAddr>,
+    /// What `-G` shows as written (ssh expands these only when it uses them): IdentityFile,
+    /// PreferredAuthentications, ProxyJump, and PubkeyAuthentication.
+    pub as_written: AsWritten,
     /// Notices about the configuration (algorithms burrow lacks, ignored keywords), to be
     /// shown once logging is set up.
     pub notices: Vec<Notice>,
+}
+
+/// Values `ssh -G` prints as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AsWritten {
+    /// IdentityFile / `-i`, unexpanded (empty: the defaults).
+    pub identity_files: Vec<String>,
+    /// PreferredAuthentications, if set.
+    pub preferred_authentications: Option<String>,
+    /// ProxyJump, if set (and not `none`).
+    pub proxy_jump: Option<String>,
+    /// PubkeyAuthentication.
+    pub pubkey_authentication: bool,
 }
 
 /// A notice about the configuration.
@@ -206,6 +227,22 @@ impl ClientSettings {
             kbd_interactive_authentication: opts.kbd_interactive_authentication.unwrap_or(true),
             methods: methods(opts),
             tcp_keep_alive: opts.tcp_keep_alive.unwrap_or(true),
+            as_written: AsWritten {
+                identity_files: opts.identity_files.clone(),
+                preferred_authentications: opts.preferred_authentications.clone(),
+                proxy_jump: opts
+                    .proxy_jump
+                    .clone()
+                    .filter(|j| !j.eq_ignore_ascii_case("none")),
+                pubkey_authentication: opts.pubkey_authentication.unwrap_or(true),
+            },
+            address_family: opts.address_family.unwrap_or_default(),
+            bind_address: match &opts.bind_address {
+                Some(b) => Some(b.parse().map_err(|_| {
+                    CliError::Usage(format!("BindAddress \"{b}\" is not an IP address"))
+                })?),
+                None => None,
+            },
             notices: notes
                 .into_iter()
                 .map(|text| Notice {
@@ -223,6 +260,8 @@ fn transport_config(
 ) -> Result<TransportConfig, CliError> {
     let mut t = TransportConfig::default();
     let bad = |k: &str, v: &str| CliError::Usage(format!("bad {k} value \"{v}\""));
+    t.set_ciphers(OPENSSH_DEFAULT_CIPHERS)
+        .map_err(|_| bad("Ciphers", OPENSSH_DEFAULT_CIPHERS))?;
     let lists = [
         (Family::Ciphers, &opts.ciphers),
         (Family::Macs, &opts.macs),

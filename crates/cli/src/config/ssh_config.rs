@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use burrow_keys::match_pattern;
+use burrow_keys::{match_pattern, match_pattern_list};
 use burrow_transport::RekeyLimit;
 
 use super::lexer::{Directive, LexError, split_line};
@@ -123,6 +123,45 @@ pub struct SshOptions {
     pub preferred_authentications: Option<String>,
     /// `TCPKeepAlive`.
     pub tcp_keep_alive: Option<bool>,
+    /// `AddressFamily`.
+    pub address_family: Option<AddressFamily>,
+    /// `BindAddress`.
+    pub bind_address: Option<String>,
+    /// `IgnoreUnknown`: a pattern list of unknown keywords to skip silently.
+    pub ignore_unknown: Option<String>,
+}
+
+/// `AddressFamily` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddressFamily {
+    /// IPv4 and IPv6 (`any`, the default).
+    #[default]
+    Any,
+    /// IPv4 only (`inet`, `-4`).
+    Inet,
+    /// IPv6 only (`inet6`, `-6`).
+    Inet6,
+}
+
+impl AddressFamily {
+    /// Parses `any`, `inet` or `inet6`.
+    pub fn parse(v: &str) -> Option<Self> {
+        match v.to_ascii_lowercase().as_str() {
+            "any" => Some(Self::Any),
+            "inet" => Some(Self::Inet),
+            "inet6" => Some(Self::Inet6),
+            _ => None,
+        }
+    }
+
+    /// The ssh_config spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Any => "any",
+            Self::Inet => "inet",
+            Self::Inet6 => "inet6",
+        }
+    }
 }
 
 /// Why a line was ignored.
@@ -481,9 +520,22 @@ fn apply_keyword(
             first(&mut o.preferred_authentications, on, at.one(d)?.to_owned());
         }
         "tcpkeepalive" => first(&mut o.tcp_keep_alive, on, at.parsed(d, parse_flag)?),
+        "addressfamily" => {
+            first(
+                &mut o.address_family,
+                on,
+                at.parsed(d, AddressFamily::parse)?,
+            );
+        }
+        "bindaddress" => first(&mut o.bind_address, on, at.one(d)?.to_owned()),
+        "ignoreunknown" => first(&mut o.ignore_unknown, on, d.args.join(",").to_lowercase()),
         key if OPENSSH_KEYWORDS.contains(&key) => {
             warn(warnings, at.warning(d, WarningKind::Unsupported));
         }
+        key if o
+            .ignore_unknown
+            .as_deref()
+            .is_some_and(|list| match_pattern_list(list, key)) => {}
         _ => warn(warnings, at.warning(d, WarningKind::BadOption)),
     }
     Ok(())
@@ -507,8 +559,6 @@ fn forward_spec(
 /// unknown words get, since a user's ~/.ssh/config is full of them.
 const OPENSSH_KEYWORDS: &[&str] = &[
     "addkeystoagent",
-    "addressfamily",
-    "bindaddress",
     "bindinterface",
     "canonicaldomains",
     "canonicalizefallbacklocal",
@@ -540,7 +590,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "hostbasedauthentication",
     "hostkeyalgorithms",
     "identityagent",
-    "ignoreunknown",
     "ipqos",
     "kbdinteractivedevices",
     "knownhostscommand",

@@ -201,6 +201,19 @@ fn algorithms_burrow_lacks_are_not_fatal_anywhere() {
 }
 
 #[test]
+fn ignore_unknown_silences_the_keywords_it_names() {
+    let (_, w) = read(
+        "h",
+        "IgnoreUnknown UseKeychain,Add*\n\
+         UseKeychain yes\n\
+         AddSomething x\n\
+         OtherUnknown 1\n",
+    );
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].keyword, "OtherUnknown");
+}
+
+#[test]
 fn bad_values_name_file_line_and_keyword() {
     assert!(matches!(
         read_err("Port 0"),

@@ -10,8 +10,8 @@
 )]
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::sync::Arc;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,7 @@ pub struct Hostile {
     /// Its host key.
     pub host_key: Ed25519KeyPair,
     handle: Option<JoinHandle<Vec<String>>>,
+    peer: Arc<Mutex<Option<SocketAddr>>>,
 }
 
 impl Hostile {
@@ -40,10 +41,13 @@ impl Hostile {
         let port = listener.local_addr().unwrap().port();
         let host_key = Ed25519KeyPair::generate(&mut rand_core::OsRng);
         let key = Arc::new(host_key.clone());
+        let peer = Arc::new(Mutex::new(None));
+        let seen = peer.clone();
         let handle = std::thread::spawn(move || {
-            let Ok((stream, _)) = listener.accept() else {
+            let Ok((stream, from)) = listener.accept() else {
                 return vec!["accept failed".to_owned()];
             };
+            *seen.lock().unwrap() = Some(from);
             stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
             let transport = Transport::server(
                 Arc::new(TransportConfig::default()),
@@ -65,7 +69,13 @@ impl Hostile {
             port,
             host_key,
             handle: Some(handle),
+            peer,
         }
+    }
+
+    /// Where the client connected from, once it has.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        *self.peer.lock().unwrap()
     }
 
     /// The known_hosts line for this server's key.
