@@ -51,6 +51,7 @@ const KEYWORDS: &[&str] = &[
     "connecttimeout",
     "rekeylimit",
     "proxyjump",
+    "proxycommand",
 ];
 
 /// Each corpus file and the host names to resolve with it.
@@ -60,7 +61,15 @@ const CORPUS: &[(&str, &[&str])] = &[
     ("macos_user.conf", &["laptop-peer"]),
     (
         "developer.conf",
-        &["bastion", "db-1", "db-legacy", "tunnel", "ci", "random"],
+        &[
+            "bastion",
+            "db-1",
+            "db-legacy",
+            "legacy-bastion",
+            "tunnel",
+            "ci",
+            "random",
+        ],
     ),
 ];
 

@@ -382,3 +382,32 @@ fn exit_on_forward_failure_exits_255_when_a_listener_cannot_bind() {
     assert!(err.contains("burrow: cannot listen on 127.0.0.1:"), "{err}");
     assert!(err.contains("Address already in use"), "{err}");
 }
+
+#[test]
+fn proxy_command_ssh_w_reaches_sshd() {
+    let Some(sshd) = start_sshd() else { return };
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    let dir = TempDir::new("c-proxycmd");
+    // ssh -W as the transport, as people write it for a bastion (here: sshd itself).
+    let proxy = format!(
+        "ProxyCommand={} -F /dev/null -i {} -p %p -o UserKnownHostsFile={} \
+         -o StrictHostKeyChecking=accept-new -o BatchMode=yes -W %h:%p %r@%h",
+        ssh.display(),
+        sshd.client_key.display(),
+        dir.s("proxy_known_hosts"),
+    );
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &["-o", &proxy, "-n", "root@127.0.0.1", "echo", "via-proxy"],
+    );
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "via-proxy\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+}

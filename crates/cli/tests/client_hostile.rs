@@ -629,3 +629,111 @@ fn log_file_takes_the_log_lines() {
     );
     assert_eq!(out.status.code(), Some(255));
 }
+
+/// Runs burrow with `extra` against a server that refuses every method: true when the host
+/// key was accepted (authentication was reached).
+fn key_accepted(dir: &TempDir, server: Hostile, key: &str, extra: &[&str]) -> bool {
+    let mut opts = vec!["-o", "BatchMode=yes", "-N"];
+    opts.extend_from_slice(extra);
+    let a = burrow_args(dir, key, server.port, &opts);
+    let out = run(BURROW, &a, dir);
+    server.join();
+    let err = stderr_text(&out);
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    err.contains("Permission denied")
+}
+
+#[test]
+fn global_known_hosts_alias_and_hashing() {
+    // The key only in a GlobalKnownHostsFile: trusted under strict checking.
+    let server = Hostile::start(refuse_everything);
+    let dir = TempDir::new("h-global");
+    let key = client_files(&dir, &server);
+    std::fs::write(dir.join("global"), server.known_hosts_line()).unwrap();
+    std::fs::write(dir.join("known_hosts"), "").unwrap();
+    let global = format!("GlobalKnownHostsFile={}", dir.s("global"));
+    let strict = "StrictHostKeyChecking=yes";
+    assert!(key_accepted(
+        &dir,
+        server,
+        &key,
+        &["-o", &global, "-o", strict]
+    ));
+
+    // HostKeyAlias: the key is looked up under the alias (and no port).
+    let server = Hostile::start(refuse_everything);
+    let line = format!(
+        "myalias {}\n",
+        server.host_key.public_key().to_openssh_line("")
+    );
+    std::fs::write(dir.join("known_hosts"), line).unwrap();
+    let none = "GlobalKnownHostsFile=none";
+    let alias = "HostKeyAlias=myalias";
+    assert!(key_accepted(
+        &dir,
+        server,
+        &key,
+        &["-o", alias, "-o", strict, "-o", none]
+    ));
+
+    // HashKnownHosts: a new key is written with a hashed host name.
+    let server = Hostile::start(refuse_everything);
+    std::fs::write(dir.join("known_hosts"), "").unwrap();
+    let new = "StrictHostKeyChecking=accept-new";
+    assert!(key_accepted(
+        &dir,
+        server,
+        &key,
+        &["-o", new, "-o", "HashKnownHosts=yes"]
+    ));
+    let written = std::fs::read_to_string(dir.join("known_hosts")).unwrap();
+    assert!(written.starts_with("|1|"), "{written}");
+    assert!(!written.contains("127.0.0.1"), "{written}");
+}
+
+#[test]
+fn proxy_command_carries_the_connection() {
+    let Some(_) = require_binary("nc") else {
+        return;
+    };
+    let server = Hostile::start(refuse_everything);
+    let dir = TempDir::new("h-proxy");
+    let key = client_files(&dir, &server);
+    // The destination name is only a label: nc connects to HostName (%h) and port (%p).
+    std::fs::write(
+        dir.join("config"),
+        "Host via-nc\n  HostName 127.0.0.1\n  ProxyCommand nc %h %p\n",
+    )
+    .unwrap();
+    let mut a = burrow_args(&dir, &key, server.port, &["-o", "BatchMode=yes", "-N"]);
+    a[1] = dir.s("config");
+    *a.last_mut().unwrap() = "via-nc".to_owned();
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    let notes = server.join();
+    assert!(err.contains("Permission denied"), "{err}");
+    assert!(notes.iter().any(|n| n == "auth publickey"), "{notes:?}");
+}
+
+#[test]
+fn failing_proxy_command_reports_its_exit_status() {
+    let dir = TempDir::new("h-proxy-fail");
+    let a: Vec<String> = [
+        "-F",
+        "/dev/null",
+        "-o",
+        "ProxyCommand=sh -c 'echo no route >&2; exit 3'",
+        "-o",
+        "BatchMode=yes",
+        "-N",
+        "nowhere",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    assert!(err.contains("no route"), "{err}");
+    assert!(err.contains("ProxyCommand exited with status 3"), "{err}");
+}

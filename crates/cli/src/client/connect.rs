@@ -148,6 +148,8 @@ pub struct Connected {
     pub jumps: Vec<Session>,
     /// A changed key accepted under `StrictHostKeyChecking no`: set up no forwards.
     pub untrusted: bool,
+    /// The ProxyCommand carrying the first hop, if any (killed when dropped).
+    pub proxy: Option<tokio::process::Child>,
 }
 
 /// Connects to the destination, through every jump host first.
@@ -158,6 +160,7 @@ pub async fn connect_chain(
 ) -> Result<Connected, Failure> {
     let mut hops: Vec<Session> = Vec::new();
     let mut untrusted = false;
+    let mut proxy = None;
     for hop in jumps.iter().chain(std::iter::once(dest)) {
         let is_dest = std::ptr::eq(hop, dest);
         let (config, check) = client_config(hop, is_dest.then(|| handler.clone()));
@@ -165,11 +168,28 @@ pub async fn connect_chain(
             Trust::ForwardingFatal => Failure { lines: Vec::new() },
             _ => failure(e, hop),
         };
-        let session = match hops.last() {
-            None => Client::connect(&hop.host_name, hop.port, config)
+        let session = match (hops.last(), &hop.proxy_command) {
+            (None, Some(command)) => {
+                let (stream, child) = super::proxy::spawn(command).map_err(|e| {
+                    Failure::line(format!(
+                        "burrow: proxy command \"{command}\": {}",
+                        strerror(&e)
+                    ))
+                })?;
+                let child = proxy.insert(child);
+                match Client::connect_stream(stream, &hop.host_name, hop.port, config).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let mut f = fail(&e);
+                        f.lines.extend(super::proxy::exit_report(child).await);
+                        return Err(f);
+                    }
+                }
+            }
+            (None, None) => Client::connect(&hop.host_name, hop.port, config)
                 .await
                 .map_err(|e| fail(&e))?,
-            Some(prev) => {
+            (Some(prev), _) => {
                 let channel = prev
                     .open_direct_tcpip(&hop.host_name, hop.port, "127.0.0.1", 0)
                     .await
@@ -195,6 +215,7 @@ pub async fn connect_chain(
         session,
         jumps: hops,
         untrusted,
+        proxy,
     })
 }
 

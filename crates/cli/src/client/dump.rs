@@ -148,5 +148,8 @@ pub fn dump(s: &ClientSettings) -> String {
     if let Some(j) = &s.as_written.proxy_jump {
         line("proxyjump", j);
     }
+    if let Some(c) = &s.as_written.proxy_command {
+        line("proxycommand", c);
+    }
     out
 }

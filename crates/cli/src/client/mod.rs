@@ -7,6 +7,7 @@ mod dump;
 mod hostkey;
 mod options;
 mod prompt;
+mod proxy;
 mod run;
 
 pub use connect::{Failure, client_config, connect_chain, failure};

@@ -30,7 +30,7 @@ pub async fn run(
             return EXIT_FAILURE;
         }
     };
-    let (session, _jump_sessions) = (connected.session, connected.jumps);
+    let (session, _jump_sessions, _proxy) = (connected.session, connected.jumps, connected.proxy);
     // Past an untrusted host key no forward is set up (ssh's "Port forwarding is disabled").
     let forwards = if connected.untrusted {
         &[][..]

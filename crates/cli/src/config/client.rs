@@ -84,6 +84,8 @@ pub struct ClientSettings {
     pub methods: Vec<Method>,
     /// TCPKeepAlive: SO_KEEPALIVE on the connection, yes unless set.
     pub tcp_keep_alive: bool,
+    /// ProxyCommand, `%` tokens expanded (`None` for none).
+    pub proxy_command: Option<String>,
     /// AddressFamily (`-4`, `-6`).
     pub address_family: AddressFamily,
     /// BindAddress (`-b`): an IP address.
@@ -107,6 +109,8 @@ pub struct AsWritten {
     pub proxy_jump: Option<String>,
     /// PubkeyAuthentication.
     pub pubkey_authentication: bool,
+    /// ProxyCommand, if set (and not `none`), tokens not expanded.
+    pub proxy_command: Option<String>,
 }
 
 /// A notice about the configuration.
@@ -189,6 +193,11 @@ impl ClientSettings {
                 .map(|&f| f.to_owned())
                 .collect(),
         };
+        let proxy_command = opts
+            .proxy_command
+            .as_deref()
+            .filter(|c| !c.eq_ignore_ascii_case("none"))
+            .map(|c| expand_tokens(c, &tokens));
         Ok(Self {
             alias: alias.to_owned(),
             host_name,
@@ -235,7 +244,12 @@ impl ClientSettings {
                     .clone()
                     .filter(|j| !j.eq_ignore_ascii_case("none")),
                 pubkey_authentication: opts.pubkey_authentication.unwrap_or(true),
+                proxy_command: opts
+                    .proxy_command
+                    .clone()
+                    .filter(|c| !c.eq_ignore_ascii_case("none")),
             },
+            proxy_command,
             address_family: opts.address_family.unwrap_or_default(),
             bind_address: match &opts.bind_address {
                 Some(b) => Some(b.parse().map_err(|_| {

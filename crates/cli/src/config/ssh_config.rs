@@ -129,6 +129,8 @@ pub struct SshOptions {
     pub bind_address: Option<String>,
     /// `IgnoreUnknown`: a pattern list of unknown keywords to skip silently.
     pub ignore_unknown: Option<String>,
+    /// `ProxyCommand` as written (`none` kept).
+    pub proxy_command: Option<String>,
 }
 
 /// `AddressFamily` values.
@@ -493,7 +495,18 @@ fn apply_keyword(
             append(&mut o.remote_forwards, on, spec, at, d)?;
         }
         "dynamicforward" => append(&mut o.dynamic_forwards, on, at.one(d)?.to_owned(), at, d)?,
-        "proxyjump" => first(&mut o.proxy_jump, on, at.one(d)?.to_owned()),
+        // ProxyJump and ProxyCommand compete: whichever comes first wins, as in ssh.
+        "proxyjump" => {
+            let v = at.one(d)?.to_owned();
+            if o.proxy_command.is_none() {
+                first(&mut o.proxy_jump, on, v);
+            }
+        }
+        "proxycommand" => {
+            if o.proxy_jump.is_none() {
+                first(&mut o.proxy_command, on, d.rest.clone());
+            }
+        }
         "loglevel" => first(&mut o.log_level, on, at.parsed(d, LogLevel::parse)?),
         "globalknownhostsfile" => first(&mut o.global_known_hosts_files, on, d.args.clone()),
         "hashknownhosts" => first(&mut o.hash_known_hosts, on, at.parsed(d, parse_flag)?),
@@ -601,7 +614,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "permitlocalcommand",
     "permitremoteopen",
     "pkcs11provider",
-    "proxycommand",
     "proxyusefdpass",
     "pubkeyacceptedalgorithms",
     "pubkeyacceptedkeytypes",
