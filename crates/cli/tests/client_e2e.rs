@@ -411,3 +411,66 @@ fn proxy_command_ssh_w_reaches_sshd() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn identity_agent_points_at_a_real_agent() {
+    let Some(sshd) = start_sshd() else { return };
+    let (Some(agent_bin), Some(add)) = (require_binary("ssh-agent"), require_binary("ssh-add"))
+    else {
+        return;
+    };
+    let dir = TempDir::new("c-agent");
+    let sock = dir.s("agent.sock");
+    let mut agent = Proc {
+        child: std::process::Command::new(agent_bin)
+            .args(["-D", "-a", &sock])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+        stderr_path: dir.join("agent.log"),
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !dir.join("agent.sock").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let st = std::process::Command::new(add)
+        .arg(&sshd.client_key)
+        .env("SSH_AUTH_SOCK", &sock)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let base = |agent_opt: &str| {
+        vec![
+            s("-F"),
+            s("/dev/null"),
+            s("-p"),
+            sshd.port.to_string(),
+            s("-o"),
+            format!("UserKnownHostsFile={}", dir.s("known_hosts")),
+            s("-o"),
+            s("StrictHostKeyChecking=accept-new"),
+            s("-o"),
+            s("BatchMode=yes"),
+            s("-o"),
+            format!("IdentityAgent={agent_opt}"),
+            s("-n"),
+            s("root@127.0.0.1"),
+            s("echo"),
+            s("agent-ok"),
+        ]
+    };
+    // `run` removes SSH_AUTH_SOCK: only IdentityAgent can name the agent.
+    let out = run(BURROW, &base(&sock), &dir);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "agent-ok\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(BURROW, &base("none"), &dir);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"));
+    agent.signal("-TERM");
+    agent.wait_exit(5);
+}

@@ -43,8 +43,10 @@ pub fn client_config(
     for file in &s.identity_files {
         load_identity(&mut config, file, s);
     }
+    // IdentitiesOnly: only the identity files (burrow does not yet pick the agent's keys
+    // that match them, so the agent is left out).
     if !s.identities_only {
-        config.agent = burrow::Agent::env_path();
+        config.agent = s.identity_agent.as_ref().map(std::path::PathBuf::from);
     }
     config.methods.clone_from(&s.methods);
     if s.batch_mode {

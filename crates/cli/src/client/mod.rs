@@ -65,6 +65,7 @@ pub fn main(argv: Vec<String>) -> i32 {
     }
     let me = crate::sys::current_user();
     let env = LocalEnv {
+        auth_sock: std::env::var("SSH_AUTH_SOCK").ok(),
         home: me.home,
         user: me.name,
     };

@@ -25,6 +25,8 @@ pub struct LocalEnv {
     pub home: String,
     /// The local user name (`%u`, and the default remote user).
     pub user: String,
+    /// `$SSH_AUTH_SOCK`, the default IdentityAgent.
+    pub auth_sock: Option<String>,
 }
 
 /// Everything one connection (or one jump hop) is made with.
@@ -84,6 +86,8 @@ pub struct ClientSettings {
     pub methods: Vec<Method>,
     /// TCPKeepAlive: SO_KEEPALIVE on the connection, yes unless set.
     pub tcp_keep_alive: bool,
+    /// IdentityAgent: the ssh-agent socket (`None`: no agent). Defaults to `$SSH_AUTH_SOCK`.
+    pub identity_agent: Option<String>,
     /// ProxyCommand, `%` tokens expanded (`None` for none).
     pub proxy_command: Option<String>,
     /// AddressFamily (`-4`, `-6`).
@@ -193,6 +197,16 @@ impl ClientSettings {
                 .map(|&f| f.to_owned())
                 .collect(),
         };
+        let identity_agent = match opts.identity_agent.as_deref() {
+            None | Some("SSH_AUTH_SOCK") => env.auth_sock.clone(),
+            Some(none) if none.eq_ignore_ascii_case("none") => None,
+            // `$NAME` names an environment variable, as in ssh.
+            Some(var) if var.starts_with('$') => {
+                std::env::var(var.trim_start_matches('$').trim_matches(['{', '}'])).ok()
+            }
+            Some(p) => Some(path(p)),
+        }
+        .filter(|p| !p.is_empty());
         let proxy_command = opts
             .proxy_command
             .as_deref()
@@ -250,6 +264,7 @@ impl ClientSettings {
                     .filter(|c| !c.eq_ignore_ascii_case("none")),
             },
             proxy_command,
+            identity_agent,
             address_family: opts.address_family.unwrap_or_default(),
             bind_address: match &opts.bind_address {
                 Some(b) => Some(b.parse().map_err(|_| {
@@ -359,6 +374,7 @@ mod tests {
         LocalEnv {
             home: "/home/me".to_owned(),
             user: "me".to_owned(),
+            auth_sock: Some("/tmp/agent.env".to_owned()),
         }
     }
 
@@ -499,6 +515,25 @@ mod tests {
         assert_eq!(texts.len(), 4, "{texts:?}");
         assert!(texts.iter().any(|t| t.contains("3des-cbc")));
         assert!(texts.iter().any(|t| t.contains("sntrup761x25519")));
+    }
+
+    #[test]
+    fn identity_agent_path_env_and_none() {
+        let agent = |lines: &[&str]| {
+            ClientSettings::resolve("h", &opts(lines), &env())
+                .unwrap()
+                .identity_agent
+        };
+        assert_eq!(agent(&[]).as_deref(), Some("/tmp/agent.env"));
+        assert_eq!(
+            agent(&["IdentityAgent SSH_AUTH_SOCK"]).as_deref(),
+            Some("/tmp/agent.env")
+        );
+        assert_eq!(agent(&["IdentityAgent none"]), None);
+        assert_eq!(
+            agent(&["IdentityAgent ~/.1password/agent-%r.sock"]).as_deref(),
+            Some("/home/me/.1password/agent-me.sock")
+        );
     }
 
     #[test]

@@ -131,6 +131,8 @@ pub struct SshOptions {
     pub ignore_unknown: Option<String>,
     /// `ProxyCommand` as written (`none` kept).
     pub proxy_command: Option<String>,
+    /// `IdentityAgent` as written.
+    pub identity_agent: Option<String>,
 }
 
 /// `AddressFamily` values.
@@ -502,6 +504,7 @@ fn apply_keyword(
                 first(&mut o.proxy_jump, on, v);
             }
         }
+        "identityagent" => first(&mut o.identity_agent, on, at.one(d)?.to_owned()),
         "proxycommand" => {
             if o.proxy_jump.is_none() {
                 first(&mut o.proxy_command, on, d.rest.clone());
@@ -602,7 +605,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "hostbasedacceptedalgorithms",
     "hostbasedauthentication",
     "hostkeyalgorithms",
-    "identityagent",
     "ipqos",
     "kbdinteractivedevices",
     "knownhostscommand",
