@@ -60,6 +60,10 @@ const CORPUS: &[(&str, &[&str])] = &[
     ("fedora_crypto_policy.conf", &["legacy-switch", "web1"]),
     ("macos_user.conf", &["laptop-peer"]),
     (
+        "match_blocks.conf",
+        &["gw", "app-1", "app-2", "app-3", "elsewhere"],
+    ),
+    (
         "developer.conf",
         &[
             "bastion",

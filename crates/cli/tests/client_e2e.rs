@@ -474,3 +474,38 @@ fn identity_agent_points_at_a_real_agent() {
     agent.signal("-TERM");
     agent.wait_exit(5);
 }
+
+#[test]
+fn match_selects_port_and_identity() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-match");
+    let config = format!(
+        "Host target\n  HostName 127.0.0.1\n\
+         Match host 127.0.0.1 originalhost target\n  Port {}\n  IdentityFile {}\n  User root\n\
+         Match final host 127.0.0.1\n  IdentitiesOnly yes\n",
+        sshd.port,
+        sshd.client_key.display()
+    );
+    std::fs::write(dir.join("config"), config).unwrap();
+    let a = vec![
+        s("-F"),
+        dir.s("config"),
+        s("-o"),
+        format!("UserKnownHostsFile={}", dir.s("known_hosts")),
+        s("-o"),
+        s("StrictHostKeyChecking=accept-new"),
+        s("-o"),
+        s("BatchMode=yes"),
+        s("-n"),
+        s("target"),
+        s("echo"),
+        s("match-ok"),
+    ];
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "match-ok\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

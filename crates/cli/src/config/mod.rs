@@ -5,5 +5,6 @@ pub mod client;
 pub mod jump;
 pub mod lexer;
 pub mod ssh_config;
+pub mod ssh_match;
 pub mod sshd_config;
 pub mod value;

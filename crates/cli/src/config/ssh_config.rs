@@ -7,6 +7,7 @@ use burrow_keys::{match_pattern, match_pattern_list};
 use burrow_transport::RekeyLimit;
 
 use super::lexer::{Directive, LexError, split_line};
+use super::ssh_match::{self, MatchContext, SoFar};
 use super::value::{LogLevel, parse_count, parse_flag, parse_port, parse_time};
 use crate::CliError;
 
@@ -133,6 +134,8 @@ pub struct SshOptions {
     pub proxy_command: Option<String>,
     /// `IdentityAgent` as written.
     pub identity_agent: Option<String>,
+    /// `Tag` (for `Match tagged`).
+    pub tag: Option<String>,
 }
 
 /// `AddressFamily` values.
@@ -175,8 +178,8 @@ pub enum WarningKind {
     BadOption,
     /// An OpenSSH keyword burrow does not implement.
     Unsupported,
-    /// A `Match` block, which burrow skips up to the next `Host` or `Match`.
-    MatchSkipped,
+    /// A `Match` criterion burrow cannot evaluate (`localnetwork`...): it does not match.
+    MatchUnsupported,
 }
 
 /// A line that was ignored, for the caller to report.
@@ -203,9 +206,9 @@ impl fmt::Display for Warning {
                 f,
                 "{file}: line {line}: Unsupported option \"{key}\" ignored (burrow does not implement it)"
             ),
-            WarningKind::MatchSkipped => write!(
+            WarningKind::MatchUnsupported => write!(
                 f,
-                "{file}: line {line}: Match blocks are not supported; skipped up to the next Host"
+                "{file}: line {line}: Match criterion \"{key}\" is not supported by burrow; the block does not match"
             ),
         }
     }
@@ -221,13 +224,35 @@ pub fn read_config(
     include: &mut dyn FnMut(&str) -> Vec<SourceFile>,
     warnings: &mut Vec<Warning>,
 ) -> Result<(), CliError> {
+    let ctx = MatchContext {
+        original_host: host.to_owned(),
+        ..MatchContext::default()
+    };
+    read_config_pass(opts, &ctx, file, include, &mut |_| false, warnings).map(drop)
+}
+
+/// One pass over config text, as [`read_config`], with `Match` lines evaluated against
+/// `ctx`; `exec` runs a `Match exec` command (true for exit status 0). Returns true when a
+/// `Match final` asks for the second pass (run it with `ctx.final_pass` set, on the same
+/// options: values of the first pass win).
+pub fn read_config_pass(
+    opts: &mut SshOptions,
+    ctx: &MatchContext,
+    file: &SourceFile,
+    include: &mut dyn FnMut(&str) -> Vec<SourceFile>,
+    exec: &mut dyn FnMut(&str) -> bool,
+    warnings: &mut Vec<Warning>,
+) -> Result<bool, CliError> {
     let mut reader = Reader {
-        host,
+        ctx,
         include,
+        exec,
         warnings,
         lines_left: MAX_TOTAL_LINES,
+        wants_final: false,
     };
-    reader.read_file(opts, file, 0, true)
+    reader.read_file(opts, file, 0, true)?;
+    Ok(reader.wants_final)
 }
 
 /// Applies one `-o Key=Value` (or `-o "Key Value"`) option. Apply them before reading files:
@@ -251,10 +276,12 @@ pub fn apply_option(
 }
 
 struct Reader<'a> {
-    host: &'a str,
+    ctx: &'a MatchContext,
     include: &'a mut dyn FnMut(&str) -> Vec<SourceFile>,
+    exec: &'a mut dyn FnMut(&str) -> bool,
     warnings: &'a mut Vec<Warning>,
     lines_left: usize,
+    wants_final: bool,
 }
 
 impl Reader<'_> {
@@ -281,16 +308,36 @@ impl Reader<'_> {
             };
             match d.key.as_str() {
                 "host" => active = self.host_matches(&d, &at)?,
-                "match" => {
-                    self.warnings
-                        .push(at.warning(&d, WarningKind::MatchSkipped));
-                    active = false;
-                }
+                "match" => active = self.match_line(opts, &d, &at)?,
                 "include" => self.on_include(opts, &d, &at, depth, active)?,
                 _ => apply_keyword(opts, &d, &at, active, self.warnings)?,
             }
         }
         Ok(())
+    }
+
+    /// `Match criteria...`: active when every criterion matches (see [`ssh_match`]).
+    fn match_line(
+        &mut self,
+        o: &SshOptions,
+        d: &Directive,
+        at: &Location<'_>,
+    ) -> Result<bool, CliError> {
+        let so_far = SoFar {
+            host_name: o.host_name.as_deref(),
+            user: o.user.as_deref(),
+            port: o.port,
+            tag: o.tag.as_deref(),
+        };
+        let out = ssh_match::evaluate(&d.args, self.ctx, so_far, self.exec)
+            .map_err(|e| at.err_value(d, &e))?;
+        self.wants_final |= out.wants_final;
+        for criterion in out.unsupported {
+            let mut w = at.warning(d, WarningKind::MatchUnsupported);
+            w.keyword = criterion;
+            warn(self.warnings, w);
+        }
+        Ok(out.matched)
     }
 
     /// `Host p1 !p2 ...`: active when a positive pattern matches and no negated one does.
@@ -301,9 +348,9 @@ impl Reader<'_> {
         let mut matched = false;
         for pattern in &d.args {
             match pattern.strip_prefix('!') {
-                Some(neg) if match_pattern(neg, self.host) => return Ok(false),
+                Some(neg) if match_pattern(neg, &self.ctx.original_host) => return Ok(false),
                 Some(_) => {}
-                None => matched |= match_pattern(pattern, self.host),
+                None => matched |= match_pattern(pattern, &self.ctx.original_host),
             }
         }
         Ok(matched)
@@ -430,6 +477,10 @@ fn append(
     if !active {
         return Ok(());
     }
+    // As ssh: an entry given twice (by both passes of `Match final`, say) is kept once.
+    if list.contains(&value) {
+        return Ok(());
+    }
     if list.len() >= MAX_REPEATED {
         return Err(at.err_value(d, &format!("more than {MAX_REPEATED} entries")));
     }
@@ -505,6 +556,7 @@ fn apply_keyword(
             }
         }
         "identityagent" => first(&mut o.identity_agent, on, at.one(d)?.to_owned()),
+        "tag" => first(&mut o.tag, on, at.one(d)?.to_owned()),
         "proxycommand" => {
             if o.proxy_jump.is_none() {
                 first(&mut o.proxy_command, on, d.rest.clone());
@@ -631,7 +683,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "streamlocalbindmask",
     "streamlocalbindunlink",
     "syslogfacility",
-    "tag",
     "tunnel",
     "tunneldevice",
     "updatehostkeys",

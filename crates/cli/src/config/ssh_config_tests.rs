@@ -286,11 +286,55 @@ fn unknown_and_unsupported_keywords_warn_with_file_and_line() {
 }
 
 #[test]
-fn match_blocks_are_skipped_with_a_warning() {
-    let (o, w) = read("h", "Match host h\nUser m\nHost h\nPort 3\n");
-    assert_eq!(o.user, None);
+fn match_blocks_apply_when_their_criteria_match() {
+    let (o, w) = read(
+        "h",
+        "Match host h\nUser m\nMatch host other\nPort 9\nHost h\nPort 3\n",
+    );
+    assert_eq!(o.user.as_deref(), Some("m"));
     assert_eq!(o.port, Some(3));
-    assert_eq!(w[0].kind, WarningKind::MatchSkipped);
+    assert!(w.is_empty(), "{w:?}");
+    let (o, w) = read("h", "Match localnetwork 10.0.0.0/8\nUser n\n");
+    assert_eq!(o.user, None);
+    assert_eq!(w[0].kind, WarningKind::MatchUnsupported);
+    assert!(matches!(
+        read_err("Match bogus x\n"),
+        CliError::BadValue { .. }
+    ));
+}
+
+#[test]
+fn match_final_needs_the_second_pass() {
+    let text = "Host h\n  HostName h.example.com\nMatch final host *.example.com\n  User fin\n";
+    let mut opts = SshOptions::default();
+    let mut ctx = MatchContext {
+        original_host: "h".to_owned(),
+        ..MatchContext::default()
+    };
+    let f = file("cfg", text);
+    let wants = read_config_pass(
+        &mut opts,
+        &ctx,
+        &f,
+        &mut no_include,
+        &mut |_| false,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert!(wants);
+    assert_eq!(opts.user, None);
+    ctx.final_pass = true;
+    ctx.final_host = "h.example.com".to_owned();
+    read_config_pass(
+        &mut opts,
+        &ctx,
+        &f,
+        &mut no_include,
+        &mut |_| false,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert_eq!(opts.user.as_deref(), Some("fin"));
 }
 
 #[test]
@@ -412,7 +456,9 @@ fn command_line_refuses_host_and_include_and_bad_values() {
 
 #[test]
 fn repeatable_options_are_bounded() {
-    let text = "IdentityFile x\n".repeat(MAX_REPEATED + 1);
+    let text: String = (0..=MAX_REPEATED)
+        .map(|i| format!("IdentityFile x{i}\n"))
+        .collect();
     assert!(matches!(read_err(&text), CliError::BadValue { .. }));
 }
 
