@@ -11,14 +11,12 @@
 //!   LoginGraceTime; [`ServerEvent::Authenticated`] carries the [`Authenticated`] proof token.
 //! - [`route`](mod@route): the admission gate saying which layer a payload goes to, before and after
 //!   authentication.
-//! - [`host_key`]: StrictHostKeyChecking as a pure decision with OpenSSH's messages.
 #![forbid(unsafe_code)]
 
 pub mod agent;
 mod authenticated;
 pub mod client;
 mod error;
-pub mod host_key;
 mod method;
 pub mod route;
 pub mod server;

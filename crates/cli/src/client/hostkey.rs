@@ -7,12 +7,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use burrow::{Ed25519PublicKey, HostKeyCheck};
-use burrow_keys::{HostKeyStatus, KnownHosts};
-use burrow_userauth::host_key::{
+use burrow::host_key::{
     HostKeyCheck as Check, HostKeyDecision, KnownHostLookup, StrictHostKeyChecking as Policy,
     decide,
 };
+use burrow::{Ed25519PublicKey, HostKeyCheck};
+use burrow_keys::{HostKeyStatus, KnownHosts};
 use rand_core::RngCore;
 
 use super::prompt;

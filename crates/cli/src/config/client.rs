@@ -11,6 +11,7 @@ use burrow_userauth::Method;
 use super::algorithms::{Family, OPENSSH_DEFAULT_CIPHERS, filter};
 use super::jump::{JumpHost, parse_jump_chain};
 use super::ssh_config::{AddressFamily, SshOptions, StrictHostKeyChecking};
+use super::syntax;
 use super::value::LogLevel;
 use crate::CliError;
 
@@ -301,9 +302,9 @@ fn transport_config(
             continue;
         };
         let set = match family {
-            Family::Ciphers => TransportConfig::set_ciphers,
-            Family::Macs => TransportConfig::set_macs,
-            Family::Kex => TransportConfig::set_kex_algorithms,
+            Family::Ciphers => syntax::set_ciphers,
+            Family::Macs => syntax::set_macs,
+            Family::Kex => syntax::set_kex_algorithms,
         };
         set(&mut t, &v).map_err(|_| bad(family.keyword(), &v))?;
     }
@@ -504,7 +505,7 @@ mod tests {
         let o = opts(&[
             "Ciphers +3des-cbc,aes128-ctr",
             "MACs hmac-md5",
-            "KexAlgorithms ^curve25519-sha256,sntrup761x25519-sha512@openssh.com",
+            "KexAlgorithms ^curve25519-sha256,diffie-hellman-group1-sha1",
         ]);
         let s = ClientSettings::resolve("h", &o, &env()).unwrap();
         let defaults = TransportConfig::default();
@@ -514,7 +515,11 @@ mod tests {
         let texts: Vec<&str> = s.notices.iter().map(|n| n.text.as_str()).collect();
         assert_eq!(texts.len(), 4, "{texts:?}");
         assert!(texts.iter().any(|t| t.contains("3des-cbc")));
-        assert!(texts.iter().any(|t| t.contains("sntrup761x25519")));
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("diffie-hellman-group1-sha1"))
+        );
     }
 
     #[test]

@@ -7,4 +7,5 @@ pub mod lexer;
 pub mod ssh_config;
 pub mod ssh_match;
 pub mod sshd_config;
+pub mod syntax;
 pub mod value;

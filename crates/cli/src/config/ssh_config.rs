@@ -8,6 +8,7 @@ use burrow_transport::RekeyLimit;
 
 use super::lexer::{Directive, LexError, split_line};
 use super::ssh_match::{self, MatchContext, SoFar};
+use super::syntax;
 use super::value::{LogLevel, parse_count, parse_flag, parse_port, parse_time};
 use crate::CliError;
 
@@ -535,7 +536,7 @@ fn apply_keyword(
         "batchmode" => first(&mut o.batch_mode, on, at.parsed(d, parse_flag)?),
         "rekeylimit" => {
             let joined = d.args.join(" ");
-            let v = RekeyLimit::parse(&joined).map_err(|_| at.err_value(d, &joined))?;
+            let v = syntax::rekey_limit(&joined).map_err(|_| at.err_value(d, &joined))?;
             first(&mut o.rekey_limit, on, v);
         }
         "gatewayports" => first(&mut o.gateway_ports, on, at.parsed(d, parse_flag)?),
