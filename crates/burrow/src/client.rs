@@ -83,6 +83,8 @@ pub struct ClientConfig {
     pub keys: Vec<Ed25519KeyPair>,
     /// ssh-agent socket whose ed25519 keys are offered after `keys`.
     pub agent: Option<PathBuf>,
+    /// IdentitiesOnly: when set, only the agent's keys in this list are offered.
+    pub agent_only_keys: Option<Vec<Ed25519PublicKey>>,
     /// Password and keyboard-interactive answers.
     pub prompt: Option<Arc<dyn AuthPrompt>>,
     /// Methods to try, in order (PreferredAuthentications).
@@ -136,6 +138,7 @@ impl ClientConfig {
             host_key_check,
             keys: Vec::new(),
             agent: None,
+            agent_only_keys: None,
             prompt: None,
             methods: vec![
                 Method::Publickey,

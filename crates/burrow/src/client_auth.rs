@@ -36,7 +36,16 @@ where
     };
     if let Some(a) = agent.as_mut() {
         match a.ed25519_keys().await {
-            Ok(keys) => identities.extend(keys.into_iter().map(Identity::External)),
+            Ok(keys) => identities.extend(
+                keys.into_iter()
+                    .filter(|k| {
+                        config
+                            .agent_only_keys
+                            .as_ref()
+                            .is_none_or(|only| only.contains(k))
+                    })
+                    .map(Identity::External),
+            ),
             Err(e) => tracing::debug!(error = %e, "ssh-agent listed no keys"),
         }
     }

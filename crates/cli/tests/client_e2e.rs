@@ -471,6 +471,26 @@ fn identity_agent_points_at_a_real_agent() {
     let out = run(BURROW, &base("none"), &dir);
     assert_eq!(out.status.code(), Some(255));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"));
+    // IdentitiesOnly: the agent's key is offered only when an identity file names it (here
+    // by its public half alone), not for another identity file.
+    let pubkey = std::fs::read_to_string(format!("{}.pub", sshd.client_key.display())).unwrap();
+    std::fs::write(dir.join("agentkey.pub"), pubkey).unwrap();
+    keygen(&dir.join("other"));
+    let only = |id: &str| {
+        let mut a = base(&sock);
+        a.splice(0..0, [s("-o"), s("IdentitiesOnly=yes"), s("-i"), dir.s(id)]);
+        run(BURROW, &a, &dir)
+    };
+    let out = only("agentkey");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "agent-ok\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = only("other");
+    assert_eq!(out.status.code(), Some(255));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"));
     agent.signal("-TERM");
     agent.wait_exit(5);
 }

@@ -43,10 +43,15 @@ pub fn client_config(
     for file in &s.identity_files {
         load_identity(&mut config, file, s);
     }
-    // IdentitiesOnly: only the identity files (burrow does not yet pick the agent's keys
-    // that match them, so the agent is left out).
-    if !s.identities_only {
-        config.agent = s.identity_agent.as_ref().map(std::path::PathBuf::from);
+    config.agent = s.identity_agent.as_ref().map(std::path::PathBuf::from);
+    // IdentitiesOnly: of the agent's keys, only those of the identity files.
+    if s.identities_only {
+        config.agent_only_keys = Some(
+            s.identity_files
+                .iter()
+                .filter_map(|f| identity_public_key(f))
+                .collect(),
+        );
     }
     config.methods.clone_from(&s.methods);
     if s.batch_mode {
@@ -69,6 +74,22 @@ pub fn client_config(
     config.bind_address = s.bind_address;
     config.tcp_keepalive = s.tcp_keep_alive;
     (config, check)
+}
+
+/// The public key of an identity file: from the private key file (without decrypting it),
+/// from `file.pub`, or from `file` itself when it holds a public key line.
+fn identity_public_key(file: &str) -> Option<burrow::Ed25519PublicKey> {
+    let from_line = |text: String| {
+        burrow_keys::parse_public_key_line(text.lines().next()?.trim())
+            .ok()
+            .map(|(k, _)| k)
+    };
+    let text = std::fs::read_to_string(file).ok();
+    text.as_deref()
+        .and_then(|t| PrivateKeyFile::parse(t).ok())
+        .map(|p| p.public_key().clone())
+        .or_else(|| from_line(std::fs::read_to_string(format!("{file}.pub")).ok()?))
+        .or_else(|| from_line(text?))
 }
 
 /// False (after OpenSSH's warning) when the key file `file` may be read by others.
