@@ -737,3 +737,97 @@ fn failing_proxy_command_reports_its_exit_status() {
     assert!(err.contains("no route"), "{err}");
     assert!(err.contains("ProxyCommand exited with status 3"), "{err}");
 }
+
+#[test]
+fn revoked_host_keys_are_refused() {
+    let dir = TempDir::new("h-revoked");
+    for listed in [true, false] {
+        let server = Hostile::start(refuse_everything);
+        let key = client_files(&dir, &server);
+        let revoked = dir.join("revoked");
+        if listed {
+            let line = server.host_key.public_key().to_openssh_line("old");
+            std::fs::write(&revoked, format!("# retired\n{line}\n")).unwrap();
+        } else {
+            std::fs::remove_file(&revoked).unwrap();
+        }
+        let opt = format!("RevokedHostKeys={}", revoked.display());
+        let a = burrow_args(
+            &dir,
+            &key,
+            server.port,
+            &[
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                &opt,
+                "-N",
+            ],
+        );
+        let out = run(BURROW, &a, &dir);
+        let err = stderr_text(&out);
+        let notes = server.join();
+        assert_eq!(out.status.code(), Some(255), "{err}");
+        let fp = server_fingerprint_line(&err);
+        if listed {
+            assert!(
+                fp.ends_with(&format!("revoked by file {}", revoked.display())),
+                "{err}"
+            );
+        } else {
+            assert!(fp.contains("in revoked keys file"), "{err}");
+        }
+        assert!(err.contains("Host key verification failed."), "{err}");
+        assert!(!notes.iter().any(|n| n.starts_with("auth")), "{notes:?}");
+    }
+}
+
+/// The line of `err` naming the host key (`Host key ED25519 SHA256:...` or `Error checking...`).
+fn server_fingerprint_line(err: &str) -> String {
+    err.lines()
+        .find(|l| l.contains("ED25519 SHA256:"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn connection_attempts_retry_until_the_server_is_up() {
+    let dir = TempDir::new("h-attempts");
+    let port = free_port();
+    // The key file and known_hosts are written once the server (and its key) exist.
+    let key = Ed25519KeyPair::generate(&mut rand_core::OsRng);
+    let key_path = dir.join("id");
+    std::fs::write(&key_path, burrow_keys::encode_unencrypted(&key, "t", 7)).unwrap();
+    std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let a = burrow_args(
+        &dir,
+        &key_path.display().to_string(),
+        port,
+        &[
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "ConnectionAttempts=4",
+            "-N",
+        ],
+    );
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    std::thread::sleep(Duration::from_millis(1500));
+    let server = Hostile::start_on(port, refuse_everything);
+    assert_eq!(burrow.wait_exit(20), Some(255));
+    let notes = server.join();
+    assert!(
+        notes.iter().any(|n| n == "auth publickey"),
+        "{notes:?}\n{}",
+        burrow.stderr()
+    );
+    assert!(
+        burrow.stderr().contains("Permission denied"),
+        "{}",
+        burrow.stderr()
+    );
+}

@@ -209,7 +209,7 @@ pub async fn connect_chain(
                     }
                 }
             }
-            (None, None) => Client::connect(&hop.host_name, hop.port, config)
+            (None, None) => connect_with_attempts(hop, config)
                 .await
                 .map_err(|e| fail(&e))?,
             (Some(prev), _) => {
@@ -240,6 +240,25 @@ pub async fn connect_chain(
         untrusted,
         proxy,
     })
+}
+
+/// ConnectionAttempts: retries a connection that failed before the SSH handshake, one
+/// second apart, as ssh.
+async fn connect_with_attempts(
+    hop: &ClientSettings,
+    config: ClientConfig,
+) -> Result<Session, Error> {
+    let mut attempt = 1;
+    loop {
+        match Client::connect(&hop.host_name, hop.port, config.clone()).await {
+            Err(e) if e.phase == Phase::Connect && attempt < hop.connection_attempts => {
+                tracing::debug!("connect to {}: {e}; trying again", hop.host_name);
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 fn jump_failure(e: &Error, hop: &ClientSettings) -> Failure {

@@ -43,6 +43,7 @@ pub struct CliHostKeyCheck {
     /// Options an untrusted key turns off: (password, keyboard-interactive, forwards).
     risky: (bool, bool, bool),
     exit_on_forward_failure: bool,
+    revoked: Option<PathBuf>,
     trust: Mutex<Trust>,
 }
 
@@ -67,6 +68,7 @@ impl CliHostKeyCheck {
                 forwards,
             ),
             exit_on_forward_failure: s.exit_on_forward_failure,
+            revoked: s.revoked_host_keys.as_ref().map(PathBuf::from),
             trust: Mutex::new(Trust::Trusted),
         }
     }
@@ -115,6 +117,43 @@ impl CliHostKeyCheck {
             .or_else(|| pick(|l| matches!(l, KnownHostLookup::CertAuthorityUnsupported)))
             .unwrap_or(KnownHostLookup::Unknown);
         (lookup, without_port)
+    }
+
+    /// RevokedHostKeys: true (after ssh's message) when `key` is listed there, or when the
+    /// file cannot be read (a KRL, which burrow does not read, counts as unreadable).
+    fn revoked(&self, key: &Ed25519PublicKey) -> bool {
+        let Some(path) = &self.revoked else {
+            return false;
+        };
+        let fp = key.fingerprint();
+        let file = path.display();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) if !t.starts_with("SSHKRL") => t,
+            Ok(_) => {
+                tracing::error!(
+                    "Error checking host key ED25519 {fp} in revoked keys file {file}: \
+                     key revocation lists are not supported"
+                );
+                return true;
+            }
+            Err(e) => {
+                tracing::error!(
+                    "Error checking host key ED25519 {fp} in revoked keys file {file}: {}",
+                    crate::sys::strerror(&e)
+                );
+                return true;
+            }
+        };
+        let listed = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| burrow_keys::parse_public_key_line(l).ok())
+            .any(|(k, _)| k == *key);
+        if listed {
+            tracing::error!("Host key ED25519 {fp} revoked by file {file}");
+        }
+        listed
     }
 
     /// `ask` about an unknown key: true to accept (and add) it.
@@ -191,6 +230,9 @@ impl CliHostKeyCheck {
 
 impl HostKeyCheck for CliHostKeyCheck {
     fn check(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> bool {
+        if self.revoked(key) {
+            return false;
+        }
         // HostKeyAlias replaces the name and port in known_hosts, as ssh.
         let (host, port) = match &self.alias {
             Some(a) => (a.as_str(), 22),

@@ -91,6 +91,10 @@ pub struct ClientSettings {
     pub identity_agent: Option<String>,
     /// ProxyCommand, `%` tokens expanded (`None` for none).
     pub proxy_command: Option<String>,
+    /// RevokedHostKeys: a file of public keys never to accept as host keys.
+    pub revoked_host_keys: Option<String>,
+    /// ConnectionAttempts: TCP connection tries, one second apart (1 unless set).
+    pub connection_attempts: u32,
     /// AddressFamily (`-4`, `-6`).
     pub address_family: AddressFamily,
     /// BindAddress (`-b`): an IP address.
@@ -208,6 +212,11 @@ impl ClientSettings {
             Some(p) => Some(path(p)),
         }
         .filter(|p| !p.is_empty());
+        let revoked_host_keys = opts
+            .revoked_host_keys
+            .as_deref()
+            .filter(|f| !f.eq_ignore_ascii_case("none"))
+            .map(path);
         let proxy_command = opts
             .proxy_command
             .as_deref()
@@ -266,6 +275,8 @@ impl ClientSettings {
             },
             proxy_command,
             identity_agent,
+            revoked_host_keys,
+            connection_attempts: opts.connection_attempts.unwrap_or(1),
             address_family: opts.address_family.unwrap_or_default(),
             bind_address: match &opts.bind_address {
                 Some(b) => Some(b.parse().map_err(|_| {

@@ -137,6 +137,10 @@ pub struct SshOptions {
     pub identity_agent: Option<String>,
     /// `Tag` (for `Match tagged`).
     pub tag: Option<String>,
+    /// `RevokedHostKeys`, as written.
+    pub revoked_host_keys: Option<String>,
+    /// `ConnectionAttempts`.
+    pub connection_attempts: Option<u32>,
 }
 
 /// `AddressFamily` values.
@@ -558,6 +562,11 @@ fn apply_keyword(
         }
         "identityagent" => first(&mut o.identity_agent, on, at.one(d)?.to_owned()),
         "tag" => first(&mut o.tag, on, at.one(d)?.to_owned()),
+        "revokedhostkeys" => first(&mut o.revoked_host_keys, on, at.one(d)?.to_owned()),
+        "connectionattempts" => {
+            let v = at.parsed(d, |v| parse_count(v).filter(|&n| n > 0))?;
+            first(&mut o.connection_attempts, on, v);
+        }
         "proxycommand" => {
             if o.proxy_jump.is_none() {
                 first(&mut o.proxy_command, on, d.rest.clone());
@@ -640,7 +649,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "checkhostip",
     "clearallforwardings",
     "compression",
-    "connectionattempts",
     "controlmaster",
     "controlpath",
     "controlpersist",
@@ -675,7 +683,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "remotecommand",
     "requesttty",
     "requiredrsasize",
-    "revokedhostkeys",
     "securitykeyprovider",
     "sendenv",
     "sessiontype",

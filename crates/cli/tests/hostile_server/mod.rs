@@ -37,7 +37,12 @@ impl Hostile {
     /// Listens and runs `script` on the first connection (in a thread). What the script
     /// records with [`Conn::note`] comes back from [`Hostile::join`].
     pub fn start(script: impl FnOnce(&mut Conn) + Send + 'static) -> Self {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        Self::start_on(0, script)
+    }
+
+    /// As [`Hostile::start`], on 127.0.0.1:`port` (0: any free port).
+    pub fn start_on(port: u16, script: impl FnOnce(&mut Conn) + Send + 'static) -> Self {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let host_key = Ed25519KeyPair::generate(&mut rand_core::OsRng);
         let key = Arc::new(host_key.clone());
