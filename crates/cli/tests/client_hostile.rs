@@ -831,3 +831,64 @@ fn connection_attempts_retry_until_the_server_is_up() {
         burrow.stderr()
     );
 }
+
+#[test]
+fn exit_signal_name_is_escaped() {
+    let server = Hostile::start(|c| {
+        if !(c.accept_userauth() && c.accept_publickey()) {
+            return;
+        }
+        let mut peer = 0u32;
+        while let Some(p) = c.recv() {
+            match p.first().copied() {
+                Some(msg::CHANNEL_OPEN) => {
+                    let mut r = burrow_wire::Reader::new(&p[1..]);
+                    r.string("type").unwrap();
+                    peer = r.uint32("sender").unwrap();
+                    c.send(&payload(|w| {
+                        w.byte(msg::CHANNEL_OPEN_CONFIRMATION)
+                            .uint32(peer)
+                            .uint32(0)
+                            .uint32(1 << 20)
+                            .uint32(32 << 10);
+                    }));
+                }
+                Some(msg::CHANNEL_REQUEST) => {
+                    c.send(&payload(|w| {
+                        w.byte(msg::CHANNEL_SUCCESS).uint32(peer);
+                    }));
+                    c.send(&payload(|w| {
+                        w.byte(msg::CHANNEL_REQUEST)
+                            .uint32(peer)
+                            .string(b"exit-signal")
+                            .boolean(false)
+                            .string(b"KILL\x1b]0;owned\x07")
+                            .boolean(false)
+                            .string(b"")
+                            .string(b"");
+                    }));
+                    c.send(&payload(|w| {
+                        w.byte(msg::CHANNEL_EOF).uint32(peer);
+                    }));
+                    c.send(&payload(|w| {
+                        w.byte(msg::CHANNEL_CLOSE).uint32(peer);
+                    }));
+                }
+                _ => {}
+            }
+        }
+    });
+    let dir = TempDir::new("h-signal");
+    let key = client_files(&dir, &server);
+    let mut a = burrow_args(&dir, &key, server.port, &["-o", "BatchMode=yes", "-n"]);
+    a.push("true".to_owned());
+    let out = run(BURROW, &a, &dir);
+    let err = stderr_text(&out);
+    server.join();
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    assert!(
+        err.contains("killed by signal KILL\\033]0;owned\\007"),
+        "{err:?}"
+    );
+    assert!(!out.stderr.contains(&b'\x1b'), "{err:?}");
+}

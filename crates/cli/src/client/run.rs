@@ -183,7 +183,10 @@ async fn exec(session: &Session, cmd: &str, null_stdin: bool) -> i32 {
     match exit {
         Some(ExitInfo::Status(code)) => i32::try_from(code & 0xff).unwrap_or(EXIT_FAILURE),
         Some(ExitInfo::Signal(sig)) => {
-            eprintln!("burrow: remote command killed by signal {sig}");
+            eprintln!(
+                "burrow: remote command killed by signal {}",
+                burrow::peer_text::line(&sig)
+            );
             EXIT_FAILURE
         }
         None => EXIT_FAILURE,
