@@ -262,6 +262,15 @@ impl ClientArgs {
         if self.gateway_ports {
             opts.gateway_ports = Some(true);
         }
+        if self.background {
+            opts.fork_after_authentication = Some(true);
+        }
+        if self.null_stdin {
+            opts.stdin_null = Some(true);
+        }
+        if self.no_command {
+            opts.session_none = Some(true);
+        }
         if self.ipv4 || self.ipv6 {
             opts.address_family = Some(if self.ipv4 {
                 AddressFamily::Inet

@@ -52,6 +52,10 @@ const KEYWORDS: &[&str] = &[
     "rekeylimit",
     "proxyjump",
     "proxycommand",
+    "clearallforwardings",
+    "sessiontype",
+    "stdinnull",
+    "forkafterauthentication",
 ];
 
 /// Each corpus file and the host names to resolve with it.

@@ -43,6 +43,7 @@ pub fn dump(s: &ClientSettings) -> String {
     line("port", &s.port.to_string());
     line("addressfamily", s.address_family.name());
     line("batchmode", yes_no(s.batch_mode));
+    line("clearallforwardings", yes_no(s.clear_all_forwardings));
     line("exitonforwardfailure", yes_no(s.exit_on_forward_failure));
     line("gatewayports", yes_no(s.gateway_ports));
     line("hashknownhosts", yes_no(s.hash_known_hosts));
@@ -58,6 +59,13 @@ pub fn dump(s: &ClientSettings) -> String {
         "false"
     };
     line("pubkeyauthentication", pubkey);
+    let session = if s.session_none { "none" } else { "default" };
+    line("sessiontype", session);
+    line("stdinnull", yes_no(s.stdin_null));
+    line(
+        "forkafterauthentication",
+        yes_no(s.fork_after_authentication),
+    );
     line(
         "stricthostkeychecking",
         match s.strict_host_key_checking {

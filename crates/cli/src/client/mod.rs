@@ -103,7 +103,7 @@ pub fn main(argv: Vec<String>) -> i32 {
         print!("{}", dump::dump(&settings));
         return 0;
     }
-    if args.background && !background::is_child() {
+    if settings.fork_after_authentication && !background::is_child() {
         return background::spawn_and_wait(&argv);
     }
     let mut jumps = Vec::new();

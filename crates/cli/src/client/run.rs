@@ -67,10 +67,11 @@ pub async fn run(
     }
     background::report_ready();
     let _serving = running;
-    let command = (!args.no_command && !args.command.is_empty()).then(|| args.command.join(" "));
+    let command =
+        (!settings.session_none && !args.command.is_empty()).then(|| args.command.join(" "));
     let status = match command {
         Some(cmd) => tokio::select! {
-            code = exec(&session, &cmd, args.null_stdin || args.background) => code,
+            code = exec(&session, &cmd, settings.stdin_null || settings.fork_after_authentication) => code,
             sig = shutdown_signal() => { tracing::debug!("received {sig}"); EXIT_FAILURE }
         },
         None => tokio::select! {

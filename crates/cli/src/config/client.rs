@@ -91,6 +91,14 @@ pub struct ClientSettings {
     pub identity_agent: Option<String>,
     /// ProxyCommand, `%` tokens expanded (`None` for none).
     pub proxy_command: Option<String>,
+    /// ClearAllForwardings: no `-L`/`-R`/`-D` at all, from the files or the command line.
+    pub clear_all_forwardings: bool,
+    /// ForkAfterAuthentication (`-f`): go to the background once the forwards are up.
+    pub fork_after_authentication: bool,
+    /// StdinNull (`-n`).
+    pub stdin_null: bool,
+    /// SessionType none (`-N`): run no command.
+    pub session_none: bool,
     /// RevokedHostKeys: a file of public keys never to accept as host keys.
     pub revoked_host_keys: Option<String>,
     /// ConnectionAttempts: TCP connection tries, one second apart (1 unless set).
@@ -247,7 +255,11 @@ impl ClientSettings {
                 .map(Duration::from_secs),
             batch_mode: opts.batch_mode.unwrap_or(false),
             gateway_ports: opts.gateway_ports.unwrap_or(false),
-            forwards: forwards(opts)?,
+            forwards: if opts.clear_all_forwardings == Some(true) {
+                Vec::new()
+            } else {
+                forwards(opts)?
+            },
             jumps: match &opts.proxy_jump {
                 Some(j) => parse_jump_chain(j)?,
                 None => Vec::new(),
@@ -277,6 +289,10 @@ impl ClientSettings {
             identity_agent,
             revoked_host_keys,
             connection_attempts: opts.connection_attempts.unwrap_or(1),
+            clear_all_forwardings: opts.clear_all_forwardings.unwrap_or(false),
+            fork_after_authentication: opts.fork_after_authentication.unwrap_or(false),
+            stdin_null: opts.stdin_null.unwrap_or(false),
+            session_none: opts.session_none.unwrap_or(false),
             address_family: opts.address_family.unwrap_or_default(),
             bind_address: match &opts.bind_address {
                 Some(b) => Some(b.parse().map_err(|_| {

@@ -141,6 +141,14 @@ pub struct SshOptions {
     pub revoked_host_keys: Option<String>,
     /// `ConnectionAttempts`.
     pub connection_attempts: Option<u32>,
+    /// `ClearAllForwardings`.
+    pub clear_all_forwardings: Option<bool>,
+    /// `ForkAfterAuthentication` (`-f`).
+    pub fork_after_authentication: Option<bool>,
+    /// `StdinNull` (`-n`).
+    pub stdin_null: Option<bool>,
+    /// `SessionType none` (`-N`): no command (`false` for `default`).
+    pub session_none: Option<bool>,
 }
 
 /// `AddressFamily` values.
@@ -562,6 +570,25 @@ fn apply_keyword(
         }
         "identityagent" => first(&mut o.identity_agent, on, at.one(d)?.to_owned()),
         "tag" => first(&mut o.tag, on, at.one(d)?.to_owned()),
+        "clearallforwardings" => {
+            first(&mut o.clear_all_forwardings, on, at.parsed(d, parse_flag)?);
+        }
+        "forkafterauthentication" => {
+            first(
+                &mut o.fork_after_authentication,
+                on,
+                at.parsed(d, parse_flag)?,
+            );
+        }
+        "stdinnull" => first(&mut o.stdin_null, on, at.parsed(d, parse_flag)?),
+        "sessiontype" => {
+            let v = at.parsed(d, |v| match v.to_ascii_lowercase().as_str() {
+                "none" => Some(true),
+                "default" => Some(false),
+                _ => None,
+            })?;
+            first(&mut o.session_none, on, v);
+        }
         "revokedhostkeys" => first(&mut o.revoked_host_keys, on, at.one(d)?.to_owned()),
         "connectionattempts" => {
             let v = at.parsed(d, |v| parse_count(v).filter(|&n| n > 0))?;
@@ -647,7 +674,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "certificatefile",
     "channeltimeout",
     "checkhostip",
-    "clearallforwardings",
     "compression",
     "controlmaster",
     "controlpath",
@@ -656,7 +682,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "enablesshkeysign",
     "escapechar",
     "fingerprinthash",
-    "forkafterauthentication",
     "forwardagent",
     "forwardx11",
     "forwardx11timeout",
@@ -685,9 +710,7 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "requiredrsasize",
     "securitykeyprovider",
     "sendenv",
-    "sessiontype",
     "setenv",
-    "stdinnull",
     "streamlocalbindmask",
     "streamlocalbindunlink",
     "syslogfacility",
