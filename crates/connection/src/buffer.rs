@@ -23,8 +23,14 @@ pub const MAX_PIN_RATIO: usize = 2;
 /// packet against the window before pushing it here. The memory it keeps alive is bounded by
 /// about twice that: zero-copy chunks pin at most [`MAX_PIN_RATIO`] times their bytes, and
 /// the copied tail grows by doubling.
+///
+/// The oldest chunk sits in `front`, outside the queue, so a channel whose reader keeps up
+/// (one chunk at a time, the usual bulk case) never allocates the queue: no allocation per
+/// packet, and nothing held once drained.
 #[derive(Debug, Default)]
 pub struct RecvBuffer {
+    /// The oldest chunk; empty only if `chunks` is empty too.
+    front: Bytes,
     chunks: VecDeque<Bytes>,
     /// Small chunks that arrived after the last entry of `chunks`.
     tail: BytesMut,
@@ -55,9 +61,19 @@ impl RecvBuffer {
             self.tail.extend_from_slice(&data);
         } else {
             if !self.tail.is_empty() {
-                self.chunks.push_back(self.tail.split().freeze());
+                let small = self.tail.split().freeze();
+                self.push_chunk(small);
             }
-            self.chunks.push_back(data);
+            self.push_chunk(data);
+        }
+    }
+
+    /// Appends a whole chunk behind `front` and the queue (the tail is empty).
+    fn push_chunk(&mut self, chunk: Bytes) {
+        if self.front.is_empty() {
+            self.front = chunk;
+        } else {
+            self.chunks.push_back(chunk);
         }
     }
 
@@ -66,13 +82,14 @@ impl RecvBuffer {
         if max == 0 || self.len == 0 {
             return None;
         }
-        let out = match self.chunks.front_mut() {
-            Some(front) if front.len() > max => front.split_to(max),
-            Some(_) => self.chunks.pop_front()?,
-            None => {
-                let n = max.min(self.tail.len());
-                self.tail.split_to(n).freeze()
-            }
+        let out = if self.front.len() > max {
+            self.front.split_to(max)
+        } else if !self.front.is_empty() {
+            let next = self.chunks.pop_front().unwrap_or_default();
+            std::mem::replace(&mut self.front, next)
+        } else {
+            let n = max.min(self.tail.len());
+            self.tail.split_to(n).freeze()
         };
         self.len = self.len.saturating_sub(out.len());
         if self.len == 0 {
@@ -91,6 +108,7 @@ impl RecvBuffer {
 
     /// Frees the memory of an empty buffer, so an idle channel keeps no allocation.
     fn release(&mut self) {
+        self.front = Bytes::new();
         self.chunks = VecDeque::new();
         self.tail = BytesMut::new();
     }
@@ -98,7 +116,7 @@ impl RecvBuffer {
     /// Entries held (for tests of the bound).
     #[cfg(test)]
     pub fn entries(&self) -> usize {
-        self.chunks.len() + usize::from(!self.tail.is_empty())
+        usize::from(!self.front.is_empty()) + self.chunks.len() + usize::from(!self.tail.is_empty())
     }
 }
 
@@ -165,6 +183,39 @@ mod tests {
             total += 1 + COALESCE_BELOW;
         }
         assert!(b.entries() <= 2 * total / COALESCE_BELOW + 1);
+    }
+
+    #[test]
+    fn a_reader_that_keeps_up_never_allocates_the_queue() {
+        let mut b = RecvBuffer::default();
+        for i in 0..100u8 {
+            b.push(Bytes::from(vec![i; 32 << 10]), OWNED);
+            assert_eq!(b.chunks.capacity(), 0);
+            assert_eq!(b.pop(64 << 10).unwrap()[0], i);
+        }
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn big_and_small_chunks_keep_their_order() {
+        let mut b = RecvBuffer::default();
+        let mut want = Vec::new();
+        for i in 0..20u8 {
+            let len = if i % 3 == 0 { 10 } else { 5000 };
+            want.extend(vec![i; len]);
+            b.push(Bytes::from(vec![i; len]), OWNED);
+            if i % 4 == 0 {
+                let got = b.pop(7000).unwrap();
+                assert_eq!(&want[..got.len()], &got[..]);
+                want.drain(..got.len());
+            }
+        }
+        while let Some(got) = b.pop(3000) {
+            assert_eq!(&want[..got.len()], &got[..]);
+            want.drain(..got.len());
+        }
+        assert!(want.is_empty());
+        assert_eq!(b.entries(), 0);
     }
 
     #[test]
