@@ -47,6 +47,7 @@ mod incoming;
 mod input_alloc;
 mod keepalive;
 mod known_hosts;
+mod rng;
 mod route;
 mod send;
 mod server;
