@@ -19,10 +19,17 @@ pub const COALESCE_BELOW: usize = 4096;
 /// 64 KiB at a time) still travels without a copy.
 pub const MAX_PIN_RATIO: usize = 2;
 
+/// Bytes of allocation that chunks failing the [`MAX_PIN_RATIO`] rule may still pin without a
+/// copy, per channel, counted from the moment its queue was last empty. A reader that keeps
+/// up (the queue drains every few packets) never copies, even with OpenSSH's 16 KiB packets
+/// cut from a 64 KiB read buffer; a stalled one copies once this is used up, so it pins at
+/// most `MAX_PIN_RATIO` times its window plus this.
+pub const MAX_PINNED: usize = 512 << 10;
+
 /// Received data in arrival order. Bounded by the receive window: the connection checks every
 /// packet against the window before pushing it here. The memory it keeps alive is bounded by
-/// about twice that: zero-copy chunks pin at most [`MAX_PIN_RATIO`] times their bytes, and
-/// the copied tail grows by doubling.
+/// about twice that: zero-copy chunks pin at most [`MAX_PIN_RATIO`] times their bytes (plus
+/// [`MAX_PINNED`] for chunks kept against the ratio), and the copied tail grows by doubling.
 ///
 /// The oldest chunk sits in `front`, outside the queue, so a channel whose reader keeps up
 /// (one chunk at a time, the usual bulk case) never allocates the queue: no allocation per
@@ -35,6 +42,8 @@ pub struct RecvBuffer {
     /// Small chunks that arrived after the last entry of `chunks`.
     tail: BytesMut,
     len: usize,
+    /// Allocation bytes pinned by chunks kept against the ratio since the queue was empty.
+    pinned: usize,
 }
 
 impl RecvBuffer {
@@ -56,10 +65,14 @@ impl RecvBuffer {
             return;
         }
         self.len = self.len.saturating_add(data.len());
-        let pins_too_much = allocation > data.len().saturating_mul(MAX_PIN_RATIO);
+        let over_ratio = allocation > data.len().saturating_mul(MAX_PIN_RATIO);
+        let pins_too_much = over_ratio && self.pinned.saturating_add(allocation) > MAX_PINNED;
         if data.len() < COALESCE_BELOW || pins_too_much {
             self.tail.extend_from_slice(&data);
         } else {
+            if over_ratio {
+                self.pinned = self.pinned.saturating_add(allocation);
+            }
             if !self.tail.is_empty() {
                 let small = self.tail.split().freeze();
                 self.push_chunk(small);
@@ -108,6 +121,7 @@ impl RecvBuffer {
 
     /// Frees the memory of an empty buffer, so an idle channel keeps no allocation.
     fn release(&mut self) {
+        self.pinned = 0;
         self.front = Bytes::new();
         self.chunks = VecDeque::new();
         self.tail = BytesMut::new();
@@ -216,6 +230,40 @@ mod tests {
         }
         assert!(want.is_empty());
         assert_eq!(b.entries(), 0);
+    }
+
+    #[test]
+    fn slices_of_a_big_buffer_are_not_copied_while_the_reader_keeps_up() {
+        let mut b = RecvBuffer::default();
+        // OpenSSH's 16 KiB packets, four to a 64 KiB read buffer: over the ratio.
+        let buffer = Bytes::from(vec![3u8; 64 << 10]);
+        for _ in 0..100 {
+            for i in 0..4 {
+                let slice = buffer.slice(i * (16 << 10)..(i + 1) * (16 << 10));
+                let ptr = slice.as_ptr();
+                b.push(slice, 64 << 10);
+                assert_eq!(b.pop(usize::MAX).unwrap().as_ptr(), ptr);
+            }
+        }
+        assert_eq!(b.pinned, 0);
+    }
+
+    #[test]
+    fn a_stalled_reader_copies_once_the_pin_budget_is_used() {
+        let mut b = RecvBuffer::default();
+        let mut kept = 0;
+        for _ in 0..64 {
+            let buffer = Bytes::from(vec![5u8; 64 << 10]);
+            let slice = buffer.slice(..16 << 10);
+            let ptr = slice.as_ptr();
+            b.push(slice, 64 << 10);
+            drop(buffer);
+            let last = b.chunks.back().unwrap_or(&b.front);
+            kept += usize::from(last.as_ptr() == ptr);
+        }
+        assert_eq!(kept * (64 << 10), MAX_PINNED);
+        assert!(b.pinned <= MAX_PINNED);
+        assert_eq!(b.len(), 64 * (16 << 10));
     }
 
     #[test]
