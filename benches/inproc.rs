@@ -7,7 +7,9 @@
 //!
 //! For instruction counts, run it under callgrind with a small volume:
 //! `INPROC_MIB=16 INPROC_RR=200 valgrind --tool=callgrind target/release/deps/inproc-*`.
-//! `INPROC_CIPHER` picks the cipher (default aes128-gcm@openssh.com).
+//! `INPROC_CIPHER` picks the cipher (default aes128-gcm@openssh.com), `INPROC_PACKET` the
+//! most data the client puts in one CHANNEL_DATA (default 32768; OpenSSH's `ssh` mostly
+//! sends 16384, the size of its channel reads).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -71,6 +73,7 @@ where
 fn main() {
     let mib = env_or("INPROC_MIB", 64);
     let rr = env_or("INPROC_RR", 2000);
+    let packet = u32::try_from(env_or("INPROC_PACKET", 32 << 10)).unwrap();
     let cipher =
         std::env::var("INPROC_CIPHER").unwrap_or_else(|_| "aes128-gcm@openssh.com".to_owned());
     let target_port = servers::target();
@@ -101,6 +104,7 @@ fn main() {
         let check = move |_: &str, _: u16, k: &Ed25519PublicKey| k.to_blob() == host_blob;
         let mut config = ClientConfig::new("bench".to_owned(), Arc::new(check));
         config.keys.push(user_key);
+        config.connection.max_send_packet = packet;
         let mut t = (*config.transport).clone();
         t.set_ciphers(&cipher).unwrap();
         config.transport = Arc::new(t);
