@@ -235,7 +235,7 @@ impl Client {
     {
         let peer = format!("{host}:{port}");
         let span = tracing::info_span!("ssh", side = "client", peer = %peer);
-        let rng = Box::new(rand_core::OsRng);
+        let rng = crate::rng::connection_rng();
         let transport = Transport::client(config.transport.clone(), rng, now());
         let check = config.host_key_check.clone();
         let (h, p) = (host.to_owned(), port);

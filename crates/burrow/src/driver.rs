@@ -141,14 +141,40 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
             () = self.shared.notify.notified() => {}
         }
         let now = now();
-        let mut core = self.shared.lock();
-        if got_input {
-            core.handle_input(&mut self.input, now)?;
+        {
+            let mut core = self.shared.lock();
+            if got_input {
+                core.handle_input(&mut self.input, now)?;
+            }
+            if timed_out {
+                core.handle_timeout(now)?;
+            }
+            collect(&mut self.output, &mut core)?;
         }
-        if timed_out {
-            core.handle_timeout(now)?;
+        self.write_now().await
+    }
+
+    /// Writes what this turn sealed if the socket takes it now, without waiting: a byte that
+    /// arrived goes out in the same turn, not after another round through `select!`.
+    async fn write_now(&mut self) -> Result<(), Error> {
+        if self.output.is_empty() {
+            return Ok(());
         }
-        collect(&mut self.output, &mut core)
+        let wr = &mut self.wr;
+        let output = &self.output;
+        let polled = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::pin::Pin::new(&mut *wr).poll_write(cx, output))
+        })
+        .await;
+        match polled {
+            std::task::Poll::Ready(Ok(n)) => {
+                let n = n.min(self.output.len());
+                bytes::Buf::advance(&mut self.output, n);
+                Ok(())
+            }
+            std::task::Poll::Ready(Err(e)) => Err(self.shared.lock().error(ErrorKind::Io(e))),
+            std::task::Poll::Pending => Ok(()),
+        }
     }
 
     /// Runs turns until `done` says the handshake part is over.

@@ -48,6 +48,7 @@ mod input_alloc;
 mod keepalive;
 mod known_hosts;
 pub mod peer_text;
+mod rng;
 mod route;
 mod send;
 mod server;

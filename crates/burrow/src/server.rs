@@ -317,7 +317,7 @@ where
 {
     let startup = state.startups.enter();
     let span = tracing::info_span!("ssh", side = "server", peer = %peer);
-    let rng = Box::new(rand_core::OsRng);
+    let rng = crate::rng::connection_rng();
     let transport = Transport::server(
         config.transport.clone(),
         config.host_key.clone(),

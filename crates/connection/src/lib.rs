@@ -64,7 +64,7 @@ mod state;
 mod table;
 mod window;
 
-pub use buffer::{COALESCE_BELOW, MAX_PIN_RATIO};
+pub use buffer::{COALESCE_BELOW, MAX_PIN_RATIO, MAX_PINNED};
 pub use config::{
     ConnectionConfig, DEFAULT_MAX_PACKET, DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_MAX_SEND_PACKET,
     DEFAULT_WINDOW_SIZE,
