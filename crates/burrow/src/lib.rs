@@ -42,6 +42,7 @@ mod core;
 mod driver;
 mod error;
 mod handler;
+mod hold;
 mod incoming;
 mod input_alloc;
 mod keepalive;
