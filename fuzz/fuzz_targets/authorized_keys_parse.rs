@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
     let mut blobs = vec![probe];
     blobs.extend(ak.entries.iter().take(4).map(|e| e.key.blob().to_vec()));
     for blob in &blobs {
-        for addr in ["10.1.2.3", "2001:db8::1", "::ffff:192.0.2.1", "host.example"] {
+        for addr in ["10.1.2.3", "2001:db8::1", "::ffff:192.0.2.1", "fe80::1"] {
+            let addr: std::net::IpAddr = addr.parse().unwrap();
             for now in [0, 1_700_000_000, u64::MAX] {
                 let lookup = ak.find(blob, addr, now);
                 if let Some(found) = &lookup.found {

@@ -1,6 +1,7 @@
 //! `AuthorizedKeysFile`: a ready-made public key check for server handlers, reading an
 //! OpenSSH authorized_keys file at each lookup (as sshd does).
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,9 +21,9 @@ impl AuthorizedKeysFile {
         Self { path }
     }
 
-    /// The options of the first line authorizing `key` for a client at `client_addr` (an IP
-    /// address), or `None` when no line does (or the file cannot be read).
-    pub fn lookup(&self, key: &Ed25519PublicKey, client_addr: &str) -> Option<KeyOptions> {
+    /// The options of the first line authorizing `key` for a client at `client`, or `None`
+    /// when no line does (or the file cannot be read).
+    pub fn lookup(&self, key: &Ed25519PublicKey, client: IpAddr) -> Option<KeyOptions> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) => {
@@ -33,18 +34,12 @@ impl AuthorizedKeysFile {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let found = AuthorizedKeys::parse(&text).find(&key.to_blob(), client_addr, now);
+        let found = AuthorizedKeys::parse(&text).find(&key.to_blob(), client, now);
         for w in &found.warnings {
             tracing::debug!(path = %self.path.display(), line = w.line, error = %w.error, "authorized_keys line skipped");
         }
         found.found.map(|k| k.options)
     }
-}
-
-/// The IP address part of a `host:port` peer string (`[v6]:port` too).
-pub(crate) fn peer_ip(peer: &str) -> &str {
-    let host = peer.rsplit_once(':').map_or(peer, |(h, _)| h);
-    host.trim_start_matches('[').trim_end_matches(']')
 }
 
 #[cfg(test)]
@@ -60,16 +55,18 @@ mod tests {
         let path = dir.join("authorized_keys");
         let line = format!("from=\"10.0.0.0/8\" {}\n", key.to_openssh_line("k"));
         std::fs::write(&path, line).unwrap();
-        let f = AuthorizedKeysFile::new(path);
-        assert!(f.lookup(&key, "10.1.2.3").is_some());
-        assert!(f.lookup(&key, "192.168.0.1").is_none());
-        assert!(f.lookup(&other, "10.1.2.3").is_none());
+        let f = AuthorizedKeysFile::new(path.clone());
+        assert!(f.lookup(&key, ip("10.1.2.3")).is_some());
+        assert!(f.lookup(&key, ip("192.168.0.1")).is_none());
+        assert!(f.lookup(&other, ip("10.1.2.3")).is_none());
+        let line = format!("from=\"!::1,*\" {}\n", key.to_openssh_line("k"));
+        std::fs::write(&path, line).unwrap();
+        assert!(f.lookup(&key, ip("::1")).is_none(), "negated ::1");
+        assert!(f.lookup(&key, ip("::2")).is_some());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    #[test]
-    fn peer_ip_strips_port_and_brackets() {
-        assert_eq!(peer_ip("127.0.0.1:22"), "127.0.0.1");
-        assert_eq!(peer_ip("[::1]:2222"), "::1");
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
     }
 }

@@ -41,15 +41,22 @@ pub trait ServerHandler: Send + Sync + 'static {
     type Permissions: Send + Sync + 'static;
 
     /// Whether `key` may log in as `user` from `peer` (see [`crate::AuthorizedKeysFile`]).
+    /// `peer` is the client's address as accepted, an IPv4-mapped IPv6 address given as
+    /// IPv4 (a dual-stack listener's IPv4 clients match IPv4 `from=` patterns, as in sshd).
     fn auth_publickey(
         &self,
-        peer: &str,
+        peer: SocketAddr,
         user: &str,
         key: &Ed25519PublicKey,
     ) -> Option<Self::Permissions>;
 
     /// Whether `password` is right (only asked when the userauth config enables passwords).
-    fn auth_password(&self, peer: &str, user: &str, password: &str) -> Option<Self::Permissions> {
+    fn auth_password(
+        &self,
+        peer: SocketAddr,
+        user: &str,
+        password: &str,
+    ) -> Option<Self::Permissions> {
         let _unused = (peer, user, password);
         None
     }
@@ -147,6 +154,7 @@ impl ServerStop {
 ///
 /// ```no_run
 /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::net::SocketAddr;
 /// use burrow::{AuthorizedKeysFile, ConnectionInfo, IncomingChannel, KeyOptions, Server,
 ///     ServerConfig, ServerHandler, Ed25519KeyPair, Ed25519PublicKey};
 ///
@@ -154,8 +162,8 @@ impl ServerStop {
 ///
 /// impl ServerHandler for Keys {
 ///     type Permissions = KeyOptions;
-///     fn auth_publickey(&self, peer: &str, _user: &str, key: &Ed25519PublicKey) -> Option<KeyOptions> {
-///         self.0.lookup(key, peer)
+///     fn auth_publickey(&self, peer: SocketAddr, _user: &str, key: &Ed25519PublicKey) -> Option<KeyOptions> {
+///         self.0.lookup(key, peer.ip())
 ///     }
 ///     fn channel_open(&self, _conn: &ConnectionInfo<KeyOptions>, channel: IncomingChannel) {
 ///         // Decide from channel.channel_type() and conn.permissions; dropping refuses.
@@ -249,7 +257,7 @@ impl<H: ServerHandler> Server<H> {
                 self.state.clone(),
             );
             tasks.spawn(async move {
-                let r = serve_connection(stream, addr.to_string(), config, handler, state).await;
+                let r = serve_connection(stream, addr, config, handler, state).await;
                 if let Err(e) = r {
                     tracing::info!(error = %e, "connection ended");
                 }
@@ -262,23 +270,29 @@ impl<H: ServerHandler> Server<H> {
     }
 
     /// Serves one connection over any byte stream until it ends (for tests and inetd-style
-    /// use); `peer` names the other end.
+    /// use); `peer` is the other end's address.
     pub async fn serve_stream<S>(
         stream: S,
-        peer: &str,
+        peer: SocketAddr,
         config: Arc<ServerConfig>,
         handler: Arc<H>,
     ) -> Result<(), Arc<Error>>
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        serve_connection(stream, peer.to_owned(), config, handler, Arc::default()).await
+        serve_connection(stream, peer, config, handler, Arc::default()).await
     }
+}
+
+/// The client's address as sshd logs and matches it: IPv4-mapped IPv6 (a dual-stack
+/// listener's IPv4 client) as plain IPv4.
+fn canonical_peer(peer: SocketAddr) -> SocketAddr {
+    SocketAddr::new(peer.ip().to_canonical(), peer.port())
 }
 
 async fn serve_connection<S, H>(
     stream: S,
-    peer: String,
+    peer: SocketAddr,
     config: Arc<ServerConfig>,
     handler: Arc<H>,
     state: Arc<ServerState>,
@@ -287,6 +301,8 @@ where
     S: AsyncRead + AsyncWrite + Send + 'static,
     H: ServerHandler,
 {
+    let peer_addr = canonical_peer(peer);
+    let peer = peer_addr.to_string();
     let startup = state.startups.enter();
     let span = tracing::info_span!("ssh", side = "server", peer = %peer);
     let rng = Box::new(rand_core::OsRng);
@@ -308,7 +324,7 @@ where
     }
     let mut driver = Driver::new(shared.clone(), stream);
     let grace = config.userauth.login_grace_time;
-    let handshake = crate::server_auth::authenticate(&mut driver, &config, &*handler, &peer);
+    let handshake = crate::server_auth::authenticate(&mut driver, &config, &*handler, peer_addr);
     let outcome = match tokio::time::timeout(grace, in_span(span.clone(), handshake)).await {
         Ok(r) => r,
         Err(_) => Err(shared.lock().error(ErrorKind::LoginGraceTimeExpired {

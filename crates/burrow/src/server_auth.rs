@@ -1,6 +1,7 @@
 //! The server's handshake after the key exchange: userauth driven by the handler's
 //! decisions, ending with the proof token that starts the connection layer.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use burrow_keys::Ed25519PublicKey;
@@ -15,7 +16,7 @@ use crate::server::{ServerConfig, ServerHandler};
 /// Adapts the handler to userauth's policy trait for one connection.
 struct Policy<'a, H> {
     handler: &'a H,
-    peer: &'a str,
+    peer: SocketAddr,
 }
 
 impl<H: ServerHandler> AuthPolicy for Policy<'_, H> {
@@ -35,7 +36,7 @@ pub(crate) async fn authenticate<S, H>(
     driver: &mut Driver<S>,
     config: &ServerConfig,
     handler: &H,
-    peer: &str,
+    peer: SocketAddr,
 ) -> Result<(String, H::Permissions), Error>
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
@@ -56,10 +57,7 @@ where
             now(),
         )
     };
-    let mut policy = Policy {
-        handler,
-        peer: crate::authorized_keys::peer_ip(peer),
-    };
+    let mut policy = Policy { handler, peer };
     loop {
         let wake = {
             let mut core = driver.shared.lock();

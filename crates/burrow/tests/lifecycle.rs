@@ -58,7 +58,9 @@ async fn cuttable_pair(
     });
     let h = test_server();
     let server =
-        tokio::spawn(async move { Server::serve_stream(s, "c", Arc::new(server), h).await });
+        tokio::spawn(
+            async move { Server::serve_stream(s, test_peer(), Arc::new(server), h).await },
+        );
     let session = Client::connect_stream(c, "s", 22, client).await.unwrap();
     (session, cut, server)
 }
@@ -155,7 +157,8 @@ async fn login_grace_time_drops_a_client_that_never_authenticates() {
     let mut cfg = server_config(16);
     cfg.userauth.login_grace_time = Duration::from_secs(30);
     let h = test_server();
-    let server = tokio::spawn(async move { Server::serve_stream(s, "c", Arc::new(cfg), h).await });
+    let server =
+        tokio::spawn(async move { Server::serve_stream(s, test_peer(), Arc::new(cfg), h).await });
     // The "client" sends its version line and then nothing.
     let (mut r, mut w) = tokio::io::split(c);
     w.write_all(b"SSH-2.0-silent\r\n").await.unwrap();

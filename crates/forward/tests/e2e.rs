@@ -695,7 +695,12 @@ struct EagerServer;
 impl burrow::ServerHandler for EagerServer {
     type Permissions = ();
 
-    fn auth_publickey(&self, _: &str, _: &str, key: &burrow::Ed25519PublicKey) -> Option<()> {
+    fn auth_publickey(
+        &self,
+        _: std::net::SocketAddr,
+        _: &str,
+        key: &burrow::Ed25519PublicKey,
+    ) -> Option<()> {
         (*key == keys().1.public_key()).then_some(())
     }
 

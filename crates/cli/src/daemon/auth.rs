@@ -1,6 +1,7 @@
 //! Who may log in to burrowd: AllowUsers/DenyUsers, PermitRootLogin, the user's
 //! AuthorizedKeysFile lines, and StrictModes checks on those files, with sshd-style log lines.
 
+use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -21,9 +22,14 @@ pub struct LoginPolicy {
 }
 
 impl LoginPolicy {
-    /// The authorized_keys options for `key` logging in as `user` from `peer` (an IP).
-    pub fn authorize(&self, peer: &str, user: &str, key: &Ed25519PublicKey) -> Option<KeyOptions> {
-        let (ip, port) = split_peer(peer);
+    /// The authorized_keys options for `key` logging in as `user` from `peer`.
+    pub fn authorize(
+        &self,
+        peer: SocketAddr,
+        user: &str,
+        key: &Ed25519PublicKey,
+    ) -> Option<KeyOptions> {
+        let (ip, port) = (peer.ip(), peer.port());
         let fail = |why: &str| {
             tracing::info!(
                 "Failed publickey for {user} from {ip} port {port} ssh2: ED25519 {}{why}",
@@ -59,8 +65,7 @@ impl LoginPolicy {
                     continue;
                 }
             }
-            let ip_only = ip.trim_start_matches('[').trim_end_matches(']');
-            if let Some(opts) = AuthorizedKeysFile::new(path.clone().into()).lookup(key, ip_only) {
+            if let Some(opts) = AuthorizedKeysFile::new(path.clone().into()).lookup(key, ip) {
                 tracing::info!(
                     "Accepted publickey for {user} from {ip} port {port} ssh2: ED25519 {}",
                     key.fingerprint()
@@ -70,11 +75,6 @@ impl LoginPolicy {
         }
         fail("")
     }
-}
-
-/// `ip:port` (or `[v6]:port`) split for log lines.
-fn split_peer(peer: &str) -> (&str, &str) {
-    peer.rsplit_once(':').unwrap_or((peer, "0"))
 }
 
 /// sshd's StrictModes: the file and each directory up to the home (or `/`) must be owned by

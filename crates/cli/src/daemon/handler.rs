@@ -69,7 +69,7 @@ impl ServerHandler for DaemonHandler {
 
     fn auth_publickey(
         &self,
-        peer: &str,
+        peer: std::net::SocketAddr,
         user: &str,
         key: &Ed25519PublicKey,
     ) -> Option<ForwardPermissions> {

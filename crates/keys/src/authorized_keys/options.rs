@@ -114,11 +114,11 @@ impl KeyOptions {
                 || self.permit_listen.iter().any(|p| p.allows(host, port)))
     }
 
-    /// True when `from=` is absent or allows `client_addr`.
-    pub fn from_allows(&self, client_addr: &str) -> bool {
+    /// True when `from=` is absent or allows a client at `client`.
+    pub fn from_allows(&self, client: core::net::IpAddr) -> bool {
         self.from
             .as_deref()
-            .is_none_or(|list| from_allows(list, client_addr))
+            .is_none_or(|list| from_allows(list, client))
     }
 
     /// True when `expiry-time=` is set and lies before `now_unix`.
