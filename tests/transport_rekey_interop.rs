@@ -80,7 +80,7 @@ fn burrow_client_survives_sshd_rekeying_every_64k_while_pushing_a_megabyte() {
 fn burrow_client_rekeys_on_its_own_limit_and_on_command_with_sshd() {
     let Some(sshd) = Sshd::start(&[]) else { return };
     let mut cfg = client_cfg(MATRIX[3].0, MATRIX[3].1, KEX[1]);
-    cfg.set_rekey_limit("64K").unwrap();
+    cfg.rekey_limit.bytes = Some(64 << 10);
     let mut conn = Conn::client(sshd.port, cfg);
     conn.wait_kex(1, TIMEOUT);
     authenticate(&mut conn, &local_user(), &sshd.client_key);

@@ -15,11 +15,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey, KeyOptions, find_key};
-use burrow_transport::{TransportConfig, TransportEvent};
-use burrow_userauth::host_key::{
+use burrow::host_key::{
     HostKeyCheck, HostKeyDecision, KnownHostLookup, StrictHostKeyChecking, decide,
 };
+use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey, KeyOptions, find_key};
+use burrow_transport::{TransportConfig, TransportEvent};
 use burrow_userauth::{AuthPolicy, Server, ServerConfig, ServerEvent, UserauthError};
 use common::conn::Conn;
 use common::{TempDir, keygen_ed25519, require_binary};

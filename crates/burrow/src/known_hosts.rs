@@ -1,13 +1,13 @@
 //! `KnownHostsFile`: the default host key check: look the key up in a known_hosts file and
-//! apply StrictHostKeyChecking (burrow-userauth's policy), appending new keys when allowed.
+//! apply StrictHostKeyChecking (the policy in [`crate::host_key`]), appending new keys when allowed.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use burrow_keys::{Ed25519PublicKey, KnownHosts};
-use burrow_userauth::host_key::{
+use crate::host_key::{
     HostKeyCheck as Check, HostKeyDecision, KnownHostLookup, StrictHostKeyChecking, decide,
 };
+use burrow_keys::{Ed25519PublicKey, KnownHosts};
 
 use crate::client::HostKeyCheck;
 

@@ -43,6 +43,7 @@ mod driver;
 mod error;
 mod handler;
 mod hold;
+pub mod host_key;
 mod incoming;
 mod input_alloc;
 mod keepalive;
@@ -62,6 +63,7 @@ pub use channel::Channel;
 pub use client::{AuthPrompt, Client, ClientConfig, HostKeyCheck};
 pub use error::{Error, ErrorKind, Phase};
 pub use handler::{Handler, RejectAll};
+pub use host_key::StrictHostKeyChecking;
 pub use incoming::{IncomingChannel, IncomingGlobalRequest, WeakSession};
 pub use known_hosts::KnownHostsFile;
 pub use server::{ConnectionInfo, Server, ServerConfig, ServerHandler, ServerStop};
@@ -74,7 +76,6 @@ pub use burrow_keys::{
     Ed25519KeyPair, Ed25519PublicKey, KeyOptions, PrivateKeyFile, parse_public_key_line,
 };
 pub use burrow_transport::TransportConfig;
-pub use burrow_userauth::host_key::StrictHostKeyChecking;
 pub use burrow_userauth::{Method, PromptLine};
 pub use burrow_wire::connection::{ChannelOpenType, GlobalRequestKind};
 pub use burrow_wire::{DisconnectReason, OpenFailureReason};

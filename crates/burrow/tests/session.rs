@@ -247,7 +247,7 @@ fn handles_can_move_between_tasks() {
 async fn rekeys_every_64_kib_during_a_transfer_keep_data_intact() {
     let mut ccfg = client_config(8);
     let mut t = burrow::TransportConfig::default();
-    t.set_rekey_limit("64K").unwrap();
+    t.rekey_limit.bytes = Some(64 << 10);
     ccfg.transport = Arc::new(t.clone());
     let mut scfg = server_config(8);
     scfg.transport = Arc::new(t);

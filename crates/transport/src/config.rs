@@ -3,7 +3,6 @@
 use crate::TransportError;
 use crate::cipher::{CipherAlg, MacAlg};
 use crate::kex::KexAlg;
-use crate::prefs::assemble;
 use crate::rekey::RekeyLimit;
 
 /// Default bound of the rekey hold queue, in payload bytes.
@@ -21,7 +20,8 @@ pub struct TransportConfig {
     pub macs: Vec<MacAlg>,
     /// When to rekey.
     pub rekey_limit: RekeyLimit,
-    /// Client only: send KEX_ECDH_INIT right after KEXINIT, guessing the server's choice.
+    /// Client only: in a rekey we start, send the kex init message right after KEXINIT when
+    /// the server's previous KEXINIT shows the guess is right (see `start_kex`).
     pub guess_kex: bool,
     /// Bound of the payload bytes held while a key exchange runs; `send_payload` past it fails.
     pub max_held_bytes: usize,
@@ -41,37 +41,46 @@ impl Default for TransportConfig {
 }
 
 impl TransportConfig {
-    /// Applies an OpenSSH `Ciphers` value (`list`, `+list`, `-list`, `^list`, wildcards).
-    pub fn set_ciphers(&mut self, spec: &str) -> Result<(), TransportError> {
-        self.ciphers = assemble("Ciphers", spec, &CipherAlg::ALL, &self.ciphers, |a| {
-            a.name()
-        })?;
+    /// Sets the ciphers from exact names, comma-separated, most preferred first. OpenSSH's
+    /// `Ciphers` syntax (`+`, `-`, `^`, wildcards) is the config parser's job.
+    pub fn set_ciphers(&mut self, names: &str) -> Result<(), TransportError> {
+        self.ciphers = by_names("Ciphers", names, &CipherAlg::ALL, CipherAlg::name)?;
         Ok(())
     }
 
-    /// Applies an OpenSSH `MACs` value.
-    pub fn set_macs(&mut self, spec: &str) -> Result<(), TransportError> {
-        self.macs = assemble("MACs", spec, &MacAlg::ALL, &self.macs, |a| a.name())?;
+    /// Sets the MACs from exact names, comma-separated, most preferred first.
+    pub fn set_macs(&mut self, names: &str) -> Result<(), TransportError> {
+        self.macs = by_names("MACs", names, &MacAlg::ALL, MacAlg::name)?;
         Ok(())
     }
 
-    /// Applies an OpenSSH `KexAlgorithms` value.
-    pub fn set_kex_algorithms(&mut self, spec: &str) -> Result<(), TransportError> {
-        self.kex_algorithms = assemble(
-            "KexAlgorithms",
-            spec,
-            &KexAlg::ALL,
-            &self.kex_algorithms,
-            |a| a.name(),
-        )?;
+    /// Sets the key exchange methods from exact names, comma-separated, most preferred first.
+    pub fn set_kex_algorithms(&mut self, names: &str) -> Result<(), TransportError> {
+        self.kex_algorithms = by_names("KexAlgorithms", names, &KexAlg::ALL, KexAlg::name)?;
         Ok(())
     }
+}
 
-    /// Applies an OpenSSH `RekeyLimit` value.
-    pub fn set_rekey_limit(&mut self, spec: &str) -> Result<(), TransportError> {
-        self.rekey_limit = RekeyLimit::parse(spec)?;
-        Ok(())
-    }
+/// The algorithms of `all` that `names` lists, in its order; a name that is not one of them
+/// is an `InvalidConfig` error for `option`.
+fn by_names<T: Copy>(
+    option: &'static str,
+    names: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<Vec<T>, TransportError> {
+    names
+        .split(',')
+        .map(|n| {
+            all.iter()
+                .copied()
+                .find(|&alg| name(alg) == n)
+                .ok_or_else(|| TransportError::InvalidConfig {
+                    option,
+                    value: n.to_owned(),
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -79,29 +88,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn openssh_syntax_edits_the_lists() {
+    fn exact_names_set_the_lists_in_order() {
         let mut cfg = TransportConfig::default();
-        cfg.set_ciphers("-aes*-ctr").unwrap();
+        cfg.set_ciphers("aes256-ctr,chacha20-poly1305@openssh.com")
+            .unwrap();
         assert_eq!(
             cfg.ciphers,
-            [
-                CipherAlg::Chacha20Poly1305,
-                CipherAlg::Aes128Gcm,
-                CipherAlg::Aes256Gcm
-            ]
+            [CipherAlg::Aes256Ctr, CipherAlg::Chacha20Poly1305]
         );
-        cfg.set_ciphers("^aes256-ctr").unwrap();
-        assert_eq!(cfg.ciphers.first(), Some(&CipherAlg::Aes256Ctr));
         cfg.set_macs("hmac-sha2-512").unwrap();
         assert_eq!(cfg.macs, [MacAlg::HmacSha512]);
         cfg.set_kex_algorithms("curve25519-sha256@libssh.org")
             .unwrap();
         assert_eq!(cfg.kex_algorithms, [KexAlg::Curve25519Sha256Libssh]);
-        assert!(
-            cfg.set_kex_algorithms("diffie-hellman-group1-sha1")
-                .is_err()
-        );
-        cfg.set_rekey_limit("64K 10m").unwrap();
-        assert_eq!(cfg.rekey_limit.bytes, Some(65_536));
+    }
+
+    #[test]
+    fn unknown_names_and_openssh_operators_are_refused() {
+        let mut cfg = TransportConfig::default();
+        for bad in [
+            "diffie-hellman-group1-sha1",
+            "-curve25519*",
+            "",
+            "curve25519-sha256,",
+        ] {
+            assert!(
+                matches!(
+                    cfg.set_kex_algorithms(bad),
+                    Err(TransportError::InvalidConfig {
+                        option: "KexAlgorithms",
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(cfg.kex_algorithms, KexAlg::ALL);
     }
 }

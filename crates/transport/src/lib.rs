@@ -13,7 +13,6 @@ mod handshake;
 pub mod kex;
 pub mod negotiate;
 pub mod packet;
-mod prefs;
 pub mod rekey;
 mod server;
 pub mod service;

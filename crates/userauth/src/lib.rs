@@ -9,16 +9,14 @@
 //!   now)` with the caller's [`AuthPolicy`]; `poll_payload(now)` releases replies once the
 //!   failure delay has passed; `poll_timeout` / `handle_timeout` drive the delay and
 //!   LoginGraceTime; [`ServerEvent::Authenticated`] carries the [`Authenticated`] proof token.
-//! - [`route`]: the admission gate saying which layer a payload goes to, before and after
+//! - [`route`](mod@route): the admission gate saying which layer a payload goes to, before and after
 //!   authentication.
-//! - [`host_key`]: StrictHostKeyChecking as a pure decision with OpenSSH's messages.
 #![forbid(unsafe_code)]
 
 pub mod agent;
 mod authenticated;
 pub mod client;
 mod error;
-pub mod host_key;
 mod method;
 pub mod route;
 pub mod server;

@@ -9,6 +9,8 @@
 mod codec;
 pub mod connection;
 mod error;
+mod field;
+mod message;
 mod mpint;
 pub mod msg;
 mod name_list;

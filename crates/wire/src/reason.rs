@@ -31,6 +31,20 @@ macro_rules! reason_enum {
             }
         }
 
+        /// `uint32` reason code; unknown codes are kept as `Other`.
+        impl crate::field::Field<'_> for $name {
+            fn read(
+                r: &mut crate::Reader<'_>,
+                what: &'static str,
+            ) -> Result<Self, crate::DecodeError> {
+                r.uint32(what).map(Self::from_code)
+            }
+
+            fn write(&self, w: &mut crate::Writer<'_>) {
+                w.uint32(self.code());
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self {

@@ -175,7 +175,7 @@ pub fn failure(e: &Error, s: &ClientSettings) -> Failure {
             }
         }
         ErrorKind::HostKeyRejected { .. } => {
-            Failure::line(burrow_userauth::host_key::VERIFICATION_FAILED.to_owned())
+            Failure::line(burrow::host_key::VERIFICATION_FAILED.to_owned())
         }
         ErrorKind::AuthenticationFailed { methods_left } => Failure::line(format!(
             "{}@{host}: Permission denied ({}).",

@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
+use burrow::StrictHostKeyChecking as Policy;
 use burrow::{Ed25519PublicKey, HostKeyCheck, KnownHostsFile};
 use burrow_keys::{HostKeyStatus, KnownHosts};
-use burrow_userauth::host_key::StrictHostKeyChecking as Policy;
 
 use super::prompt;
 use crate::config::ssh_config::StrictHostKeyChecking;

@@ -8,6 +8,7 @@ use burrow_transport::TransportConfig;
 
 use super::jump::{JumpHost, parse_jump_chain};
 use super::ssh_config::{SshOptions, StrictHostKeyChecking};
+use super::syntax;
 use super::value::LogLevel;
 use crate::CliError;
 
@@ -136,14 +137,13 @@ fn transport_config(opts: &SshOptions) -> Result<TransportConfig, CliError> {
     let mut t = TransportConfig::default();
     let bad = |k: &str, v: &str| CliError::Usage(format!("bad {k} value \"{v}\""));
     if let Some(v) = &opts.ciphers {
-        t.set_ciphers(v).map_err(|_| bad("Ciphers", v))?;
+        syntax::set_ciphers(&mut t, v).map_err(|_| bad("Ciphers", v))?;
     }
     if let Some(v) = &opts.macs {
-        t.set_macs(v).map_err(|_| bad("MACs", v))?;
+        syntax::set_macs(&mut t, v).map_err(|_| bad("MACs", v))?;
     }
     if let Some(v) = &opts.kex_algorithms {
-        t.set_kex_algorithms(v)
-            .map_err(|_| bad("KexAlgorithms", v))?;
+        syntax::set_kex_algorithms(&mut t, v).map_err(|_| bad("KexAlgorithms", v))?;
     }
     if let Some(r) = opts.rekey_limit {
         t.rekey_limit = r;

@@ -5,4 +5,5 @@ pub mod jump;
 pub mod lexer;
 pub mod ssh_config;
 pub mod sshd_config;
+pub mod syntax;
 pub mod value;

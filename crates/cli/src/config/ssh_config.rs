@@ -7,6 +7,7 @@ use burrow_keys::match_pattern;
 use burrow_transport::{RekeyLimit, TransportConfig};
 
 use super::lexer::{Directive, LexError, split_line};
+use super::syntax;
 use super::value::{LogLevel, parse_count, parse_flag, parse_port, parse_time};
 use crate::CliError;
 
@@ -424,18 +425,10 @@ fn apply_keyword(
                 at.parsed(d, parse_count)?,
             );
         }
-        "ciphers" => first(
-            &mut o.ciphers,
-            on,
-            algorithms(at, d, TransportConfig::set_ciphers)?,
-        ),
-        "macs" => first(
-            &mut o.macs,
-            on,
-            algorithms(at, d, TransportConfig::set_macs)?,
-        ),
+        "ciphers" => first(&mut o.ciphers, on, algorithms(at, d, syntax::set_ciphers)?),
+        "macs" => first(&mut o.macs, on, algorithms(at, d, syntax::set_macs)?),
         "kexalgorithms" => {
-            let v = algorithms(at, d, TransportConfig::set_kex_algorithms)?;
+            let v = algorithms(at, d, syntax::set_kex_algorithms)?;
             first(&mut o.kex_algorithms, on, v);
         }
         "connecttimeout" => {
@@ -445,7 +438,7 @@ fn apply_keyword(
         "batchmode" => first(&mut o.batch_mode, on, at.parsed(d, parse_flag)?),
         "rekeylimit" => {
             let joined = d.args.join(" ");
-            let v = RekeyLimit::parse(&joined).map_err(|_| at.err_value(d, &joined))?;
+            let v = syntax::rekey_limit(&joined).map_err(|_| at.err_value(d, &joined))?;
             first(&mut o.rekey_limit, on, v);
         }
         "gatewayports" => first(&mut o.gateway_ports, on, at.parsed(d, parse_flag)?),

@@ -9,8 +9,8 @@ pub fn parse_flag(v: &str) -> Option<bool> {
     }
 }
 
-/// sshd_config(5) TIME FORMATS (`1h30m`): the transport's parser, which `RekeyLimit` uses too.
-pub use burrow_transport::rekey::parse_time;
+/// sshd_config(5) TIME FORMATS (`1h30m`), which `RekeyLimit` uses too.
+pub use super::syntax::parse_time;
 
 /// A TCP port, 1 to 65535.
 pub fn parse_port(v: &str) -> Option<u16> {

@@ -13,6 +13,7 @@ use super::handler::Current;
 use super::hostkey;
 use crate::args::ServerArgs;
 use crate::config::sshd_config::{SshdOptions, apply_option, read_config};
+use crate::config::syntax;
 use crate::config::value::LogLevel;
 use crate::sys::PasswdEntry;
 
@@ -127,14 +128,13 @@ pub fn server_config(opts: &SshdOptions, key: Ed25519KeyPair) -> Result<ServerCo
     let mut t = TransportConfig::default();
     let bad = |k: &str, v: &str| format!("bad {k} value \"{v}\"");
     if let Some(v) = &opts.ciphers {
-        t.set_ciphers(v).map_err(|_| bad("Ciphers", v))?;
+        syntax::set_ciphers(&mut t, v).map_err(|_| bad("Ciphers", v))?;
     }
     if let Some(v) = &opts.macs {
-        t.set_macs(v).map_err(|_| bad("MACs", v))?;
+        syntax::set_macs(&mut t, v).map_err(|_| bad("MACs", v))?;
     }
     if let Some(v) = &opts.kex_algorithms {
-        t.set_kex_algorithms(v)
-            .map_err(|_| bad("KexAlgorithms", v))?;
+        syntax::set_kex_algorithms(&mut t, v).map_err(|_| bad("KexAlgorithms", v))?;
     }
     if let Some(r) = opts.rekey_limit {
         t.rekey_limit = r;
@@ -161,6 +161,10 @@ pub fn server_config(opts: &SshdOptions, key: Ed25519KeyPair) -> Result<ServerCo
         .filter(|&s| s > 0)
         .map(Duration::from_secs);
     config.client_alive_count_max = opts.client_alive_count_max();
+    if let Some(n) = opts.max_sessions {
+        // A forwarding server has no sessions: MaxSessions caps open channels per connection.
+        config.connection.max_channels = n;
+    }
     Ok(config)
 }
 
@@ -171,6 +175,19 @@ fn banner(opts: &SshdOptions) -> Result<Option<String>, String> {
         Some(path) => std::fs::read_to_string(path)
             .map(Some)
             .map_err(|e| format!("Banner {path}: {}", crate::sys::strerror(&e))),
+    }
+}
+
+/// What the root listener enforces before a connection gets its own process.
+pub fn limits(opts: &SshdOptions) -> super::privsep::Limits {
+    let m = opts.max_startups();
+    super::privsep::Limits {
+        max_startups: burrow::MaxStartups {
+            start: usize::try_from(m.start).unwrap_or(usize::MAX),
+            rate: m.rate,
+            full: usize::try_from(m.full).unwrap_or(usize::MAX),
+        },
+        per_source: opts.per_source_max_startups,
     }
 }
 

@@ -10,7 +10,7 @@ use super::MIN_PACKET_LEN;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PacketError {
-    /// The peer announced a `packet_length` over [`MAX_PACKET_LEN`].
+    /// The peer announced a `packet_length` over [`MAX_PACKET_LEN`](crate::packet::MAX_PACKET_LEN).
     PacketTooLarge {
         /// The announced length.
         len: u32,

@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 
 use crate::codec::{impl_to_bytes, open};
+use crate::field::{Codec, Rest};
+use crate::message::{wire_kind, wire_message};
 use crate::{DecodeError, DecodeErrorKind, Reader, Writer, msg};
 
 /// Most host keys one `hostkeys-00@openssh.com` request may list (OpenSSH sends one per key
@@ -34,64 +36,50 @@ pub struct GlobalRequest<'a> {
     pub request: GlobalRequestKind<'a>,
 }
 
-/// The request name of a GLOBAL_REQUEST with its type-specific fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GlobalRequestKind<'a> {
-    /// `tcpip-forward` (RFC 4254 §7.1): listen on the server side and forward back.
-    TcpipForward {
-        /// Address to listen on ("" = all, "localhost", or an address).
-        address_to_bind: Cow<'a, str>,
-        /// Port to listen on; 0 lets the server pick (the reply then carries it).
-        port_to_bind: u32,
-    },
-    /// `cancel-tcpip-forward` (RFC 4254 §7.1).
-    CancelTcpipForward {
-        /// Address of the forwarding to cancel.
-        address_to_bind: Cow<'a, str>,
-        /// Port of the forwarding to cancel.
-        port_to_bind: u32,
-    },
-    /// `streamlocal-forward@openssh.com` (OpenSSH PROTOCOL §2.4).
-    StreamlocalForward {
-        /// Unix socket path to listen on.
-        socket_path: Cow<'a, str>,
-    },
-    /// `cancel-streamlocal-forward@openssh.com`.
-    CancelStreamlocalForward {
-        /// Unix socket path of the forwarding to cancel.
-        socket_path: Cow<'a, str>,
-    },
-    /// `keepalive@openssh.com`: no data, answered with REQUEST_FAILURE by OpenSSH.
-    Keepalive,
-    /// `no-more-sessions@openssh.com` (PROTOCOL §2.2): no data.
-    NoMoreSessions,
-    /// `hostkeys-00@openssh.com` (PROTOCOL §2.5): public key blobs, at most [`MAX_HOSTKEYS`].
-    HostKeys {
-        /// One public key blob per host key.
-        keys: Vec<Cow<'a, [u8]>>,
-    },
-    /// Any other request name, data kept raw. Never holds one of the names above.
-    Unknown {
-        /// The request name.
-        request_name: Cow<'a, str>,
-        /// Everything after `want_reply`.
-        data: Cow<'a, [u8]>,
-    },
-}
-
-impl GlobalRequestKind<'_> {
-    /// The request name on the wire.
-    pub fn name(&self) -> &str {
-        match self {
-            Self::TcpipForward { .. } => TCPIP_FORWARD,
-            Self::CancelTcpipForward { .. } => CANCEL_TCPIP_FORWARD,
-            Self::StreamlocalForward { .. } => STREAMLOCAL_FORWARD,
-            Self::CancelStreamlocalForward { .. } => CANCEL_STREAMLOCAL_FORWARD,
-            Self::Keepalive => KEEPALIVE,
-            Self::NoMoreSessions => NO_MORE_SESSIONS,
-            Self::HostKeys { .. } => HOSTKEYS,
-            Self::Unknown { request_name, .. } => request_name,
-        }
+wire_kind! {
+    /// The request name of a GLOBAL_REQUEST with its type-specific fields.
+    pub enum GlobalRequestKind<'a> {
+        /// Any other request name, data kept raw. Never holds one of the known names.
+        Unknown {
+            /// The request name.
+            request_name,
+            /// Everything after `want_reply`.
+            data,
+        },
+        /// `tcpip-forward` (RFC 4254 §7.1): listen on the server side and forward back.
+        TcpipForward = TCPIP_FORWARD "tcpip-forward" {
+            /// Address to listen on ("" = all, "localhost", or an address).
+            address_to_bind: Cow<'a, str>,
+            /// Port to listen on; 0 lets the server pick (the reply then carries it).
+            port_to_bind: u32,
+        },
+        /// `cancel-tcpip-forward` (RFC 4254 §7.1).
+        CancelTcpipForward = CANCEL_TCPIP_FORWARD "cancel-tcpip-forward" {
+            /// Address of the forwarding to cancel.
+            address_to_bind: Cow<'a, str>,
+            /// Port of the forwarding to cancel.
+            port_to_bind: u32,
+        },
+        /// `streamlocal-forward@openssh.com` (OpenSSH PROTOCOL §2.4).
+        StreamlocalForward = STREAMLOCAL_FORWARD "streamlocal-forward" {
+            /// Unix socket path to listen on.
+            socket_path: Cow<'a, str>,
+        },
+        /// `cancel-streamlocal-forward@openssh.com`.
+        CancelStreamlocalForward = CANCEL_STREAMLOCAL_FORWARD "cancel-streamlocal-forward" {
+            /// Unix socket path of the forwarding to cancel.
+            socket_path: Cow<'a, str>,
+        },
+        /// `keepalive@openssh.com`: no data, answered with REQUEST_FAILURE by OpenSSH.
+        Keepalive = KEEPALIVE,
+        /// `no-more-sessions@openssh.com` (PROTOCOL §2.2): no data.
+        NoMoreSessions = NO_MORE_SESSIONS,
+        /// `hostkeys-00@openssh.com` (PROTOCOL §2.5): public key blobs, at most
+        /// [`MAX_HOSTKEYS`].
+        HostKeys = HOSTKEYS "hostkeys-00" {
+            /// One public key blob per host key.
+            keys: Vec<Cow<'a, [u8]>> as HostKeyBlobs,
+        },
     }
 }
 
@@ -101,31 +89,7 @@ impl<'a> GlobalRequest<'a> {
         let mut r = open(payload, msg::GLOBAL_REQUEST, "GLOBAL_REQUEST")?;
         let request_name = r.utf8("GLOBAL_REQUEST.request_name")?;
         let want_reply = r.boolean("GLOBAL_REQUEST.want_reply")?;
-        let request = match request_name.as_ref() {
-            TCPIP_FORWARD => GlobalRequestKind::TcpipForward {
-                address_to_bind: r.utf8("tcpip-forward.address_to_bind")?,
-                port_to_bind: r.uint32("tcpip-forward.port_to_bind")?,
-            },
-            CANCEL_TCPIP_FORWARD => GlobalRequestKind::CancelTcpipForward {
-                address_to_bind: r.utf8("cancel-tcpip-forward.address_to_bind")?,
-                port_to_bind: r.uint32("cancel-tcpip-forward.port_to_bind")?,
-            },
-            STREAMLOCAL_FORWARD => GlobalRequestKind::StreamlocalForward {
-                socket_path: r.utf8("streamlocal-forward.socket_path")?,
-            },
-            CANCEL_STREAMLOCAL_FORWARD => GlobalRequestKind::CancelStreamlocalForward {
-                socket_path: r.utf8("cancel-streamlocal-forward.socket_path")?,
-            },
-            KEEPALIVE => GlobalRequestKind::Keepalive,
-            NO_MORE_SESSIONS => GlobalRequestKind::NoMoreSessions,
-            HOSTKEYS => GlobalRequestKind::HostKeys {
-                keys: host_keys(&mut r)?,
-            },
-            _ => GlobalRequestKind::Unknown {
-                request_name,
-                data: Cow::Borrowed(r.rest()),
-            },
-        };
+        let request = GlobalRequestKind::read_body(request_name, &mut r)?;
         r.finish("GLOBAL_REQUEST")?;
         Ok(Self {
             want_reply,
@@ -138,73 +102,49 @@ impl<'a> GlobalRequest<'a> {
         w.byte(msg::GLOBAL_REQUEST)
             .utf8(self.request.name())
             .boolean(self.want_reply);
-        match &self.request {
-            GlobalRequestKind::TcpipForward {
-                address_to_bind,
-                port_to_bind,
+        self.request.write_body(w);
+    }
+}
+
+/// The key blobs of a hostkeys-00 request: strings until the payload ends, at most
+/// [`MAX_HOSTKEYS`].
+struct HostKeyBlobs;
+
+impl<'a> Codec<'a, Vec<Cow<'a, [u8]>>> for HostKeyBlobs {
+    fn read(r: &mut Reader<'a>, what: &'static str) -> Result<Vec<Cow<'a, [u8]>>, DecodeError> {
+        let mut keys = Vec::new();
+        while !r.is_empty() {
+            if keys.len() >= MAX_HOSTKEYS {
+                return Err(DecodeError::new(
+                    what,
+                    DecodeErrorKind::TooLong {
+                        len: keys.len().saturating_add(1),
+                        limit: MAX_HOSTKEYS,
+                    },
+                ));
             }
-            | GlobalRequestKind::CancelTcpipForward {
-                address_to_bind,
-                port_to_bind,
-            } => {
-                w.utf8(address_to_bind).uint32(*port_to_bind);
-            }
-            GlobalRequestKind::StreamlocalForward { socket_path }
-            | GlobalRequestKind::CancelStreamlocalForward { socket_path } => {
-                w.utf8(socket_path);
-            }
-            GlobalRequestKind::Keepalive | GlobalRequestKind::NoMoreSessions => {}
-            GlobalRequestKind::HostKeys { keys } => {
-                for key in keys {
-                    w.string(key);
-                }
-            }
-            GlobalRequestKind::Unknown { data, .. } => {
-                w.raw(data);
-            }
+            keys.push(r.bytes("hostkeys-00.key")?);
+        }
+        Ok(keys)
+    }
+
+    fn write(keys: &Vec<Cow<'a, [u8]>>, w: &mut Writer<'_>) {
+        for key in keys {
+            w.string(key);
         }
     }
 }
 
-/// The key blobs of a hostkeys-00 request: strings until the payload ends.
-fn host_keys<'a>(r: &mut Reader<'a>) -> Result<Vec<Cow<'a, [u8]>>, DecodeError> {
-    let mut keys = Vec::new();
-    while !r.is_empty() {
-        if keys.len() >= MAX_HOSTKEYS {
-            return Err(DecodeError::new(
-                "hostkeys-00.keys",
-                DecodeErrorKind::TooLong {
-                    len: keys.len().saturating_add(1),
-                    limit: MAX_HOSTKEYS,
-                },
-            ));
-        }
-        keys.push(r.bytes("hostkeys-00.key")?);
+wire_message! {
+    /// SSH_MSG_REQUEST_SUCCESS (RFC 4254 §4): request-specific data, usually empty.
+    #[derive(Default)]
+    pub struct RequestSuccess<'a> = REQUEST_SUCCESS {
+        /// Request-specific data; for `tcpip-forward` with port 0, the bound port as a uint32.
+        data: Cow<'a, [u8]> as Rest,
     }
-    Ok(keys)
 }
 
-/// SSH_MSG_REQUEST_SUCCESS (RFC 4254 §4): request-specific data, usually empty.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RequestSuccess<'a> {
-    /// Request-specific data; for `tcpip-forward` with port 0, the bound port as a uint32.
-    pub data: Cow<'a, [u8]>,
-}
-
-impl<'a> RequestSuccess<'a> {
-    /// Decodes a whole payload, message number included.
-    pub fn decode(payload: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut r = open(payload, msg::REQUEST_SUCCESS, "REQUEST_SUCCESS")?;
-        Ok(Self {
-            data: Cow::Borrowed(r.rest()),
-        })
-    }
-
-    /// Encodes the message, number included.
-    pub fn encode(&self, w: &mut Writer<'_>) {
-        w.byte(msg::REQUEST_SUCCESS).raw(&self.data);
-    }
-
+impl RequestSuccess<'_> {
     /// The port the server bound for a `tcpip-forward` with port 0 (RFC 4254 §7.1): the data
     /// read as a uint32 when it is exactly 4 bytes.
     pub fn bound_port(&self) -> Option<u32> {
@@ -220,21 +160,9 @@ impl<'a> RequestSuccess<'a> {
     }
 }
 
-/// SSH_MSG_REQUEST_FAILURE (RFC 4254 §4): no fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RequestFailure;
-
-impl RequestFailure {
-    /// Decodes a whole payload, message number included.
-    pub fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
-        open(payload, msg::REQUEST_FAILURE, "REQUEST_FAILURE")?.finish("REQUEST_FAILURE")?;
-        Ok(Self)
-    }
-
-    /// Encodes the message, number included.
-    pub fn encode(&self, w: &mut Writer<'_>) {
-        w.byte(msg::REQUEST_FAILURE);
-    }
+wire_message! {
+    /// SSH_MSG_REQUEST_FAILURE (RFC 4254 §4): no fields.
+    pub struct RequestFailure = REQUEST_FAILURE;
 }
 
-impl_to_bytes!(GlobalRequest<'_>, RequestSuccess<'_>, RequestFailure);
+impl_to_bytes!(GlobalRequest<'_>);

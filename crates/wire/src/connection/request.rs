@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use crate::codec::{impl_to_bytes, open};
+use crate::message::wire_kind;
 use crate::{DecodeError, Writer, msg};
 
 /// Request type of [`ChannelRequestKind::Exec`].
@@ -27,59 +28,46 @@ pub struct ChannelRequest<'a> {
     pub request: ChannelRequestKind<'a>,
 }
 
-/// The request type of a CHANNEL_REQUEST with its type-specific fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChannelRequestKind<'a> {
-    /// `exec` (RFC 4254 §6.5): run a command.
-    Exec {
-        /// The command line, bytes as sent.
-        command: Cow<'a, [u8]>,
-    },
-    /// `env` (RFC 4254 §6.4): set an environment variable.
-    Env {
-        /// Variable name.
-        name: Cow<'a, str>,
-        /// Variable value.
-        value: Cow<'a, [u8]>,
-    },
-    /// `exit-status` (RFC 4254 §6.10).
-    ExitStatus {
-        /// The command's exit status.
-        exit_status: u32,
-    },
-    /// `exit-signal` (RFC 4254 §6.10).
-    ExitSignal {
-        /// Signal name without the "SIG" prefix.
-        signal_name: Cow<'a, str>,
-        /// Whether a core was dumped.
-        core_dumped: bool,
-        /// Error message.
-        error_message: Cow<'a, str>,
-        /// RFC 3066 language tag.
-        language_tag: Cow<'a, str>,
-    },
-    /// `eow@openssh.com` (PROTOCOL §2.1): end of writing, no fields.
-    Eow,
-    /// Any other request type, data kept raw. Never holds one of the names above.
-    Unknown {
-        /// The request type.
-        request_type: Cow<'a, str>,
-        /// Everything after `want_reply`.
-        data: Cow<'a, [u8]>,
-    },
-}
-
-impl ChannelRequestKind<'_> {
-    /// The request type on the wire.
-    pub fn name(&self) -> &str {
-        match self {
-            Self::Exec { .. } => EXEC,
-            Self::Env { .. } => ENV,
-            Self::ExitStatus { .. } => EXIT_STATUS,
-            Self::ExitSignal { .. } => EXIT_SIGNAL,
-            Self::Eow => EOW,
-            Self::Unknown { request_type, .. } => request_type,
-        }
+wire_kind! {
+    /// The request type of a CHANNEL_REQUEST with its type-specific fields.
+    pub enum ChannelRequestKind<'a> {
+        /// Any other request type, data kept raw. Never holds one of the known names.
+        Unknown {
+            /// The request type.
+            request_type,
+            /// Everything after `want_reply`.
+            data,
+        },
+        /// `exec` (RFC 4254 §6.5): run a command.
+        Exec = EXEC "exec" {
+            /// The command line, bytes as sent.
+            command: Cow<'a, [u8]>,
+        },
+        /// `env` (RFC 4254 §6.4): set an environment variable.
+        Env = ENV "env" {
+            /// Variable name.
+            name: Cow<'a, str>,
+            /// Variable value.
+            value: Cow<'a, [u8]>,
+        },
+        /// `exit-status` (RFC 4254 §6.10).
+        ExitStatus = EXIT_STATUS "exit-status" {
+            /// The command's exit status.
+            exit_status: u32,
+        },
+        /// `exit-signal` (RFC 4254 §6.10).
+        ExitSignal = EXIT_SIGNAL "exit-signal" {
+            /// Signal name without the "SIG" prefix.
+            signal_name: Cow<'a, str>,
+            /// Whether a core was dumped.
+            core_dumped: bool,
+            /// Error message.
+            error_message: Cow<'a, str>,
+            /// RFC 3066 language tag.
+            language_tag: Cow<'a, str>,
+        },
+        /// `eow@openssh.com` (PROTOCOL §2.1): end of writing, no fields.
+        Eow = EOW,
     }
 }
 
@@ -90,29 +78,7 @@ impl<'a> ChannelRequest<'a> {
         let recipient_channel = r.uint32("CHANNEL_REQUEST.recipient_channel")?;
         let request_type = r.utf8("CHANNEL_REQUEST.request_type")?;
         let want_reply = r.boolean("CHANNEL_REQUEST.want_reply")?;
-        let request = match request_type.as_ref() {
-            EXEC => ChannelRequestKind::Exec {
-                command: r.bytes("exec.command")?,
-            },
-            ENV => ChannelRequestKind::Env {
-                name: r.utf8("env.name")?,
-                value: r.bytes("env.value")?,
-            },
-            EXIT_STATUS => ChannelRequestKind::ExitStatus {
-                exit_status: r.uint32("exit-status.exit_status")?,
-            },
-            EXIT_SIGNAL => ChannelRequestKind::ExitSignal {
-                signal_name: r.utf8("exit-signal.signal_name")?,
-                core_dumped: r.boolean("exit-signal.core_dumped")?,
-                error_message: r.utf8("exit-signal.error_message")?,
-                language_tag: r.utf8("exit-signal.language_tag")?,
-            },
-            EOW => ChannelRequestKind::Eow,
-            _ => ChannelRequestKind::Unknown {
-                request_type,
-                data: Cow::Borrowed(r.rest()),
-            },
-        };
+        let request = ChannelRequestKind::read_body(request_type, &mut r)?;
         r.finish("CHANNEL_REQUEST")?;
         Ok(Self {
             recipient_channel,
@@ -127,32 +93,7 @@ impl<'a> ChannelRequest<'a> {
             .uint32(self.recipient_channel)
             .utf8(self.request.name())
             .boolean(self.want_reply);
-        match &self.request {
-            ChannelRequestKind::Exec { command } => {
-                w.string(command);
-            }
-            ChannelRequestKind::Env { name, value } => {
-                w.utf8(name).string(value);
-            }
-            ChannelRequestKind::ExitStatus { exit_status } => {
-                w.uint32(*exit_status);
-            }
-            ChannelRequestKind::ExitSignal {
-                signal_name,
-                core_dumped,
-                error_message,
-                language_tag,
-            } => {
-                w.utf8(signal_name)
-                    .boolean(*core_dumped)
-                    .utf8(error_message)
-                    .utf8(language_tag);
-            }
-            ChannelRequestKind::Eow => {}
-            ChannelRequestKind::Unknown { data, .. } => {
-                w.raw(data);
-            }
-        }
+        self.request.write_body(w);
     }
 }
 

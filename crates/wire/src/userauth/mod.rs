@@ -15,8 +15,9 @@ pub use request::{
     publickey_signed_data,
 };
 
-use crate::codec::{impl_to_bytes, number, unknown};
-use crate::{DecodeError, Writer, msg};
+use crate::codec::{number, unknown};
+use crate::message::layer_message;
+use crate::{DecodeError, msg};
 
 /// How to read message 60, which PK_OK, PASSWD_CHANGEREQ and INFO_REQUEST share: the client
 /// knows which method it last tried.
@@ -30,25 +31,26 @@ pub enum Expect60 {
     InfoRequest,
 }
 
-/// Any userauth message: numbers 50-53 and 60-61.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UserauthMessage<'a> {
-    /// SSH_MSG_USERAUTH_REQUEST.
-    UserauthRequest(UserauthRequest<'a>),
-    /// SSH_MSG_USERAUTH_FAILURE.
-    UserauthFailure(UserauthFailure<'a>),
-    /// SSH_MSG_USERAUTH_SUCCESS.
-    UserauthSuccess(UserauthSuccess),
-    /// SSH_MSG_USERAUTH_BANNER.
-    UserauthBanner(UserauthBanner<'a>),
-    /// SSH_MSG_USERAUTH_PK_OK (60).
-    UserauthPkOk(UserauthPkOk<'a>),
-    /// SSH_MSG_USERAUTH_PASSWD_CHANGEREQ (60).
-    UserauthPasswdChangereq(UserauthPasswdChangereq<'a>),
-    /// SSH_MSG_USERAUTH_INFO_REQUEST (60).
-    UserauthInfoRequest(UserauthInfoRequest<'a>),
-    /// SSH_MSG_USERAUTH_INFO_RESPONSE.
-    UserauthInfoResponse(UserauthInfoResponse<'a>),
+layer_message! {
+    /// Any userauth message: numbers 50-53 and 60-61.
+    pub enum UserauthMessage<'a> {
+        /// SSH_MSG_USERAUTH_REQUEST.
+        UserauthRequest(UserauthRequest<'a>) = USERAUTH_REQUEST,
+        /// SSH_MSG_USERAUTH_FAILURE.
+        UserauthFailure(UserauthFailure<'a>) = USERAUTH_FAILURE,
+        /// SSH_MSG_USERAUTH_SUCCESS.
+        UserauthSuccess(UserauthSuccess) = USERAUTH_SUCCESS,
+        /// SSH_MSG_USERAUTH_BANNER.
+        UserauthBanner(UserauthBanner<'a>) = USERAUTH_BANNER,
+        /// SSH_MSG_USERAUTH_PK_OK (60).
+        UserauthPkOk(UserauthPkOk<'a>) = USERAUTH_PK_OK,
+        /// SSH_MSG_USERAUTH_PASSWD_CHANGEREQ (60).
+        UserauthPasswdChangereq(UserauthPasswdChangereq<'a>) = USERAUTH_PASSWD_CHANGEREQ,
+        /// SSH_MSG_USERAUTH_INFO_REQUEST (60).
+        UserauthInfoRequest(UserauthInfoRequest<'a>) = USERAUTH_INFO_REQUEST,
+        /// SSH_MSG_USERAUTH_INFO_RESPONSE.
+        UserauthInfoResponse(UserauthInfoResponse<'a>) = USERAUTH_INFO_RESPONSE,
+    }
 }
 
 impl<'a> UserauthMessage<'a> {
@@ -76,34 +78,6 @@ impl<'a> UserauthMessage<'a> {
         })
     }
 
-    /// Encodes the message, number included.
-    pub fn encode(&self, w: &mut Writer<'_>) {
-        match self {
-            Self::UserauthRequest(m) => m.encode(w),
-            Self::UserauthFailure(m) => m.encode(w),
-            Self::UserauthSuccess(m) => m.encode(w),
-            Self::UserauthBanner(m) => m.encode(w),
-            Self::UserauthPkOk(m) => m.encode(w),
-            Self::UserauthPasswdChangereq(m) => m.encode(w),
-            Self::UserauthInfoRequest(m) => m.encode(w),
-            Self::UserauthInfoResponse(m) => m.encode(w),
-        }
-    }
-
-    /// The message number.
-    pub fn number(&self) -> u8 {
-        match self {
-            Self::UserauthRequest(_) => msg::USERAUTH_REQUEST,
-            Self::UserauthFailure(_) => msg::USERAUTH_FAILURE,
-            Self::UserauthSuccess(_) => msg::USERAUTH_SUCCESS,
-            Self::UserauthBanner(_) => msg::USERAUTH_BANNER,
-            Self::UserauthPkOk(_) => msg::USERAUTH_PK_OK,
-            Self::UserauthPasswdChangereq(_) => msg::USERAUTH_PASSWD_CHANGEREQ,
-            Self::UserauthInfoRequest(_) => msg::USERAUTH_INFO_REQUEST,
-            Self::UserauthInfoResponse(_) => msg::USERAUTH_INFO_RESPONSE,
-        }
-    }
-
     /// How a 60 in this message would be read back: `Some` for the three 60 messages.
     pub fn expect60(&self) -> Option<Expect60> {
         match self {
@@ -114,5 +88,3 @@ impl<'a> UserauthMessage<'a> {
         }
     }
 }
-
-impl_to_bytes!(UserauthMessage<'_>);
