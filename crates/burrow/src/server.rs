@@ -347,7 +347,7 @@ where
             return Err(Arc::new(e));
         }
     };
-    tracing::info!(parent: &span, user = %user, "authenticated");
+    tracing::debug!(parent: &span, user = %crate::auth_log::printable(&user), "authenticated");
     if let Some(interval) = config.client_alive_interval {
         shared.lock().keepalive = Some(Keepalive::new(
             interval,

@@ -8,6 +8,7 @@ use burrow_keys::Ed25519PublicKey;
 use burrow_userauth::{AuthPolicy, ServerEvent};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::auth_log::Attempt;
 use crate::core::SessionCore;
 use crate::driver::{Driver, now};
 use crate::error::{Error, ErrorKind, Phase};
@@ -17,17 +18,23 @@ use crate::server::{ServerConfig, ServerHandler};
 struct Policy<'a, H> {
     handler: &'a H,
     peer: SocketAddr,
+    /// Whether the handler accepted the last key or password it was asked about.
+    granted: bool,
 }
 
 impl<H: ServerHandler> AuthPolicy for Policy<'_, H> {
     type Permissions = H::Permissions;
 
     fn public_key(&mut self, user: &str, key: &Ed25519PublicKey) -> Option<H::Permissions> {
-        self.handler.auth_publickey(self.peer, user, key)
+        let p = self.handler.auth_publickey(self.peer, user, key);
+        self.granted = p.is_some();
+        p
     }
 
     fn password(&mut self, user: &str, password: &str) -> Option<H::Permissions> {
-        self.handler.auth_password(self.peer, user, password)
+        let p = self.handler.auth_password(self.peer, user, password);
+        self.granted = p.is_some();
+        p
     }
 }
 
@@ -57,11 +64,20 @@ where
             now(),
         )
     };
-    let mut policy = Policy { handler, peer };
+    let mut policy = Policy {
+        handler,
+        peer,
+        granted: false,
+    };
+    let multi = config
+        .userauth
+        .authentication_methods
+        .iter()
+        .any(|chain| chain.len() > 1);
     loop {
         let wake = {
             let mut core = driver.shared.lock();
-            if let Some(done) = step_auth(&mut core, &mut auth, &mut policy)? {
+            if let Some(done) = step_auth(&mut core, &mut auth, &mut policy, multi)? {
                 return Ok(done);
             }
             auth.poll_timeout()
@@ -76,6 +92,7 @@ fn step_auth<H: ServerHandler>(
     core: &mut SessionCore,
     auth: &mut burrow_userauth::Server<H::Permissions>,
     policy: &mut Policy<'_, H>,
+    multi: bool,
 ) -> Result<Option<(String, H::Permissions)>, Error> {
     let now = now();
     auth.handle_timeout(now);
@@ -83,8 +100,13 @@ fn step_auth<H: ServerHandler>(
         let Some(p) = core.auth_inbox.pop_front() else {
             break;
         };
+        let attempt = Attempt::parse(&p);
+        policy.granted = false;
         auth.handle_payload(&p, policy, now)
             .map_err(|e| core.error(ErrorKind::Userauth(e)))?;
+        if let Some(a) = attempt {
+            a.log(policy.peer, auth.is_authenticated(), policy.granted, multi);
+        }
     }
     while let Some(p) = auth.poll_payload(now) {
         core.send_auth_payload(&p)?;

@@ -407,3 +407,49 @@ fn from_option_matches_ipv6_clients_with_negation() {
         .wait_stderr("Accepted publickey for root from ::1 port ", 5);
     assert!(!login("127.0.0.1"), "an IPv4 entry does not match ::1");
 }
+
+/// A key query (no signature) is not a login: ssh holding only the public key is told the
+/// key would do and then cannot sign. burrowd once logged "Accepted publickey" at the query;
+/// now that line comes only after a checked signature, in sshd's form.
+#[test]
+fn accepted_publickey_is_logged_only_after_the_signature() {
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let dir = TempDir::new("s-query");
+    let mut pub_path = d.client_key.clone().into_os_string();
+    pub_path.push(".pub");
+    std::fs::copy(&pub_path, dir.join("only.pub")).unwrap();
+    let a = with(
+        ssh_opts(&dir, &dir.join("only.pub"), d.port),
+        &["root@127.0.0.1", "true"],
+    );
+    let out = run(ssh.to_str().unwrap(), &a, &dir);
+    assert!(!out.status.success(), "no private key, no login");
+    d.proc
+        .wait_stderr("Postponed publickey for root from 127.0.0.1 port ", 5);
+    assert!(
+        !d.proc.stderr().contains("Accepted publickey"),
+        "a query was logged as a login:\n{}",
+        d.proc.stderr()
+    );
+    let echo = echo_server();
+    let lport = free_port();
+    let spec = format!("{lport}:127.0.0.1:{echo}");
+    let a = with(
+        ssh_opts(&dir, &d.client_key, d.port),
+        &["-N", "-L", &spec, "root@127.0.0.1"],
+    );
+    let _client = spawn(ssh.to_str().unwrap(), &a, &dir, "ssh.log");
+    let log = d
+        .proc
+        .wait_stderr("Accepted publickey for root from 127.0.0.1 port ", 10);
+    let line = log
+        .lines()
+        .find(|l| l.contains("Accepted publickey"))
+        .unwrap();
+    assert!(line.contains(" ssh2: ED25519 SHA256:"), "{line}");
+}

@@ -32,9 +32,12 @@ impl LoginPolicy {
         key: &Ed25519PublicKey,
     ) -> Option<KeyOptions> {
         let (ip, port) = (peer.ip(), peer.port());
+        // burrow logs "Accepted/Failed publickey ..." once the outcome is known (after the
+        // signature check, not for a query); these are the reasons behind a refusal.
+        let shown = burrow::printable(user);
         let fail = |why: &str| {
-            tracing::info!(
-                "Failed publickey for {user} from {ip} port {port} ssh2: ED25519 {}{why}",
+            tracing::debug!(
+                "publickey {} refused for {shown} from {ip} port {port}{why}",
                 key.fingerprint()
             );
             None
@@ -47,15 +50,16 @@ impl LoginPolicy {
             return fail(" (not allowed by AllowUsers/DenyUsers)");
         }
         let Some(account) = lookup_user(user) else {
+            tracing::info!("Invalid user {shown} from {ip} port {port}");
             return fail(" (invalid user)");
         };
         match account_refusal(user) {
             Some(AccountRefusal::Locked) => {
-                tracing::info!("User {user} not allowed because account is locked");
+                tracing::info!("User {shown} not allowed because account is locked");
                 return fail(" (account locked)");
             }
             Some(AccountRefusal::Expired) => {
-                tracing::info!("Account {user} has expired");
+                tracing::info!("Account {shown} has expired");
                 return fail(" (account expired)");
             }
             None => {}
@@ -87,10 +91,6 @@ impl LoginPolicy {
                 }
             }
             if let Some(opts) = AuthorizedKeysFile::new(path.clone().into()).lookup(key, ip) {
-                tracing::info!(
-                    "Accepted publickey for {user} from {ip} port {port} ssh2: ED25519 {}",
-                    key.fingerprint()
-                );
                 return Some(opts);
             }
         }
