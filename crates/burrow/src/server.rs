@@ -19,7 +19,7 @@ use crate::driver::{Driver, Shared, in_span, now};
 use crate::error::{Error, ErrorKind, Phase};
 use crate::incoming::{IncomingChannel, IncomingGlobalRequest, WeakSession};
 use crate::keepalive::Keepalive;
-use crate::startups::{MaxStartups, StartupCounter};
+use crate::startups::{MaxStartups, StartupCounter, StartupGuard};
 
 /// Who is on the other end of an authenticated connection.
 #[derive(Debug)]
@@ -256,6 +256,9 @@ impl<H: ServerHandler> Server<H> {
                 drop(stream);
                 continue;
             }
+            // Counted here, before the task exists: a burst accepted before any task runs
+            // sees every earlier connection of the burst.
+            let startup = self.state.startups.enter();
             if let Err(e) = stream.set_nodelay(true) {
                 tracing::debug!(error = %e, "TCP_NODELAY not set");
             }
@@ -265,7 +268,7 @@ impl<H: ServerHandler> Server<H> {
                 self.state.clone(),
             );
             tasks.spawn(async move {
-                let r = serve_connection(stream, addr, config, handler, state).await;
+                let r = serve_connection(stream, addr, config, handler, state, startup).await;
                 if let Err(e) = r {
                     tracing::info!(error = %e, "connection ended");
                 }
@@ -288,7 +291,9 @@ impl<H: ServerHandler> Server<H> {
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        serve_connection(stream, peer, config, handler, Arc::default()).await
+        let state = Arc::<ServerState>::default();
+        let startup = state.startups.enter();
+        serve_connection(stream, peer, config, handler, state, startup).await
     }
 }
 
@@ -304,6 +309,7 @@ async fn serve_connection<S, H>(
     config: Arc<ServerConfig>,
     handler: Arc<H>,
     state: Arc<ServerState>,
+    startup: StartupGuard,
 ) -> Result<(), Arc<Error>>
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
@@ -311,7 +317,6 @@ where
 {
     let peer_addr = canonical_peer(peer);
     let peer = peer_addr.to_string();
-    let startup = state.startups.enter();
     let span = tracing::info_span!("ssh", side = "server", peer = %peer);
     let rng = Box::new(rand_core::OsRng);
     let transport = Transport::server(
@@ -332,12 +337,20 @@ where
     }
     let mut driver = Driver::new(shared.clone(), stream);
     let grace = config.userauth.login_grace_time;
-    let handshake = crate::server_auth::authenticate(&mut driver, &config, &*handler, peer_addr);
-    let outcome = match tokio::time::timeout(grace, in_span(span.clone(), handshake)).await {
-        Ok(r) => r,
-        Err(_) => Err(shared.lock().error(ErrorKind::LoginGraceTimeExpired {
-            seconds: grace.as_secs(),
-        })),
+    let handshake = in_span(
+        span.clone(),
+        crate::server_auth::authenticate(&mut driver, &config, &*handler, peer_addr),
+    );
+    // LoginGraceTime 0 is no limit (sshd).
+    let outcome = if grace.is_zero() {
+        handshake.await
+    } else {
+        match tokio::time::timeout(grace, handshake).await {
+            Ok(r) => r,
+            Err(_) => Err(shared.lock().error(ErrorKind::LoginGraceTimeExpired {
+                seconds: grace.as_secs(),
+            })),
+        }
     };
     drop(startup);
     let (user, permissions) = match outcome {
