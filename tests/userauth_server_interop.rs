@@ -50,6 +50,7 @@ impl AuthPolicy for AuthorizedKeysPolicy {
             &key.to_blob(),
             std::net::Ipv4Addr::LOCALHOST.into(),
             now,
+            0,
         )
         .found
         .map(|k| k.options)
