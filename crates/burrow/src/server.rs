@@ -132,6 +132,12 @@ struct ServerState {
 pub struct ServerStop(Arc<ServerState>);
 
 impl ServerStop {
+    /// A handle for connections served one by one with [`Server::serve_stream_stoppable`]
+    /// (an inetd-style or per-connection process).
+    pub fn standalone() -> Self {
+        Self(Arc::default())
+    }
+
     /// Stops accepting and drains connections for at most `grace`.
     pub fn stop(&self, grace: Duration) {
         self.0
@@ -294,6 +300,21 @@ impl<H: ServerHandler> Server<H> {
         let state = Arc::<ServerState>::default();
         let startup = state.startups.enter();
         serve_connection(stream, peer, config, handler, state, startup).await
+    }
+
+    /// [`Server::serve_stream`] that `stop` drains as it drains a listening server.
+    pub async fn serve_stream_stoppable<S>(
+        stream: S,
+        peer: SocketAddr,
+        config: Arc<ServerConfig>,
+        handler: Arc<H>,
+        stop: &ServerStop,
+    ) -> Result<(), Arc<Error>>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let startup = stop.0.startups.enter();
+        serve_connection(stream, peer, config, handler, stop.0.clone(), startup).await
     }
 }
 

@@ -185,7 +185,10 @@ async fn read_opt(stdin: &mut Option<tokio::io::Stdin>, buf: &mut [u8]) -> std::
 
 async fn copy_stderr(channel: &Channel, stderr: &mut tokio::io::Stderr) {
     let data = channel.take_stderr();
-    if !data.is_empty() && stderr.write_all(&data).await.is_err() {
+    // tokio writes stderr on a blocking thread: without the flush a write still in flight is
+    // lost when the runtime shuts down without waiting for its blocking threads.
+    if !data.is_empty() && (stderr.write_all(&data).await.is_err() || stderr.flush().await.is_err())
+    {
         tracing::debug!("stderr closed");
     }
 }
