@@ -254,7 +254,7 @@ async fn ssh_through_burrowd(
     let dir = TempDir::new("integrity-ssh");
     keygen_ed25519(&dir.join("id"));
     let blob = public_key_blob(&dir.join("id.pub"));
-    let auth = move |_: &str, _: &str, k: &Ed25519PublicKey| {
+    let auth = move |_: std::net::SocketAddr, _: &str, k: &Ed25519PublicKey| {
         (k.to_blob() == blob).then(KeyOptions::unrestricted)
     };
     let handler = Arc::new(ForwardHandler::new(
@@ -300,7 +300,12 @@ async fn ssh_through_burrowd(
     let (stream, flipped) = Flipper::new(stream, flip_at);
     let served = tokio::time::timeout(
         Duration::from_secs(30),
-        Server::serve_stream(stream, "ssh", config, handler),
+        Server::serve_stream(
+            stream,
+            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            config,
+            handler,
+        ),
     )
     .await
     .expect("burrow server session did not end");

@@ -112,7 +112,7 @@ async fn client_forward() {
 async fn server() {
     exit_on_stdin_eof();
     let blob = unhex(&var("BB_AUTH_BLOB"));
-    let auth = move |_: &str, _: &str, k: &Ed25519PublicKey| {
+    let auth = move |_: std::net::SocketAddr, _: &str, k: &Ed25519PublicKey| {
         (k.to_blob() == blob).then(KeyOptions::unrestricted)
     };
     let policy = ForwardPolicy::default();

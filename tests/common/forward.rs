@@ -118,7 +118,7 @@ pub async fn burrow_server(
     blob: Vec<u8>,
     options: KeyOptions,
 ) -> (u16, burrow::ServerStop) {
-    let auth = move |_: &str, _: &str, k: &Ed25519PublicKey| {
+    let auth = move |_: std::net::SocketAddr, _: &str, k: &Ed25519PublicKey| {
         (k.to_blob() == blob).then(|| options.clone())
     };
     let handler = ForwardHandler::new(ForwardServer::new(policy, Duration::from_secs(5)), auth);

@@ -14,11 +14,6 @@ use crate::error::{Error, ErrorKind};
 
 /// How much free space the input buffer gets before each read: many packets per syscall.
 const READ_CHUNK: usize = 64 << 10;
-/// While this much is queued for a peer that is not reading, stop reading from it: every
-/// reply it provokes (UNIMPLEMENTED, request failures, keepalive answers) would otherwise queue
-/// without bound. Channel data alone never gets here: it stops at `SEND_HIGH_WATER`.
-const READ_PAUSE_OUTPUT: usize = 4 * crate::core::SEND_HIGH_WATER;
-
 /// How long the driver tries to deliver a final DISCONNECT.
 const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -105,10 +100,12 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
 
     /// A turn that also ends at `extra` (the handshake code's own timers).
     pub(crate) async fn turn_until(&mut self, extra: Option<Instant>) -> Result<(), Error> {
-        let core_deadline = {
+        let (core_deadline, paused) = {
             let mut core = self.shared.lock();
             collect(&mut self.output, &mut core)?;
-            core.poll_timeout()
+            // Every reply the peer provokes waits in `output` or the connection layer: while
+            // too many do, or requests are held, the peer waits for us (backpressure).
+            (core.poll_timeout(), core.reads_paused(self.output.len()))
         };
         let deadline = match (core_deadline, extra) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -127,7 +124,7 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
         let mut timed_out = false;
         let io_error = |e: std::io::Error, s: &Shared| s.lock().error(ErrorKind::Io(e));
         tokio::select! {
-            r = self.rd.read_buf(&mut self.input), if self.output.len() < READ_PAUSE_OUTPUT => match r {
+            r = self.rd.read_buf(&mut self.input), if !paused => match r {
                 Ok(0) => return Err(self.shared.lock().error(ErrorKind::PeerClosedSocket)),
                 Ok(_) => got_input = true,
                 Err(e) => return Err(io_error(e, &self.shared)),
@@ -149,6 +146,9 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
             if timed_out {
                 core.handle_timeout(now)?;
             }
+            // The handler may have answered requests: the held ones behind them go in now, so
+            // that `run` hands what they ask for to the handler at once.
+            core.release_held()?;
             collect(&mut self.output, &mut core)?;
         }
         self.write_now().await

@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 mod agent;
+mod auth_log;
 mod authorized_keys;
 mod channel;
 mod client;
@@ -42,6 +43,7 @@ mod core;
 mod driver;
 mod error;
 mod handler;
+mod hold;
 pub mod host_key;
 mod incoming;
 mod input_alloc;
@@ -59,6 +61,7 @@ mod startups;
 
 pub use crate::core::DEFAULT_MAX_CHANNELS;
 pub use agent::{Agent, AgentError};
+pub use auth_log::printable;
 pub use authorized_keys::AuthorizedKeysFile;
 pub use channel::Channel;
 pub use client::{AuthPrompt, Client, ClientConfig, HostKeyCheck, IpFamily};

@@ -54,7 +54,7 @@ async fn demo() -> Result<bool, Box<dyn std::error::Error>> {
     let echo_port = echo.local_addr()?.port();
     tokio::spawn(echo_service(echo));
 
-    let auth = move |_peer: &str, _user: &str, key: &Ed25519PublicKey| {
+    let auth = move |_peer: std::net::SocketAddr, _user: &str, key: &Ed25519PublicKey| {
         (*key == client_pub).then(KeyOptions::unrestricted)
     };
     let forwards = ForwardServer::new(ForwardPolicy::default(), Duration::from_secs(10));

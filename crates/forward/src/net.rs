@@ -153,19 +153,10 @@ impl LocalListener {
     }
 
     /// Binds a unix socket at `path`; with `unlink`, a stale file there is removed first
-    /// (StreamLocalBindUnlink). The socket is made mode 0600 (StreamLocalBindMask 0177).
+    /// (StreamLocalBindUnlink). The socket is mode 0600 (StreamLocalBindMask 0177) from the
+    /// moment it exists at `path` (`unix_bind`).
     pub fn bind_unix(path: &Path, unlink: bool) -> io::Result<Self> {
-        if unlink {
-            match std::fs::remove_file(path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let l = UnixListener::bind(path)?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        Ok(Self::Unix(l))
+        Ok(Self::Unix(crate::unix_bind::bind_unix_0600(path, unlink)?))
     }
 
     /// The bound TCP port (0 for a unix listener).

@@ -10,7 +10,7 @@ pub mod pattern;
 pub mod private_key;
 pub mod public_key_line;
 
-pub use authorized_keys::{AuthorizedKeys, KeyLookup, KeyOptions, find_key};
+pub use authorized_keys::{AuthorizedKeys, ExpiryTime, KeyLookup, KeyOptions, find_key};
 pub use ed25519::{ALGORITHM, Ed25519KeyPair, Ed25519PublicKey};
 pub use error::{KeyError, LineWarning};
 pub use known_hosts::{HostKeyStatus, KnownHosts};
