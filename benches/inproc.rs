@@ -86,7 +86,7 @@ fn main() {
 
     let (tx, rx) = mpsc::channel();
     spawn_runtime(server_cpu.clone(), async move {
-        let auth = move |_: &str, _: &str, k: &Ed25519PublicKey| {
+        let auth = move |_: std::net::SocketAddr, _: &str, k: &Ed25519PublicKey| {
             (k.to_blob() == user_blob).then(KeyOptions::unrestricted)
         };
         let forward = ForwardServer::new(ForwardPolicy::default(), Duration::from_secs(5));
