@@ -5,8 +5,10 @@
 /// each field named `MESSAGE.field` in errors, no trailing bytes), `encode` and `to_bytes`.
 /// `$number` is the message's name in [`msg`](crate::msg). A field written `name: Type as
 /// Codec` is read and written by that [`Codec`](crate::field::Codec) instead of the type's own
-/// [`Field`](crate::field::Field) encoding. A message without fields is a unit struct:
-/// `pub struct NewKeys = NEWKEYS;`.
+/// [`Field`](crate::field::Field) encoding. A request message ends with `@name { fields }
+/// kind: Kind`: the name of its [`wire_kind!`] part (`MESSAGE.name` in errors), the fields that
+/// follow the name, and the field holding the kind, whose own fields end the payload. A
+/// message without fields is a unit struct: `pub struct NewKeys = NEWKEYS;`.
 macro_rules! wire_message {
     (
         $(#[$attr:meta])*
@@ -39,6 +41,16 @@ macro_rules! wire_message {
                 $(#[$field_attr:meta])*
                 $field:ident: $ty:ty $(as $codec:ty)?,
             )*
+            $(
+                @$kind_name:ident {
+                    $(
+                        $(#[$after_attr:meta])*
+                        $after:ident: $after_ty:ty,
+                    )*
+                }
+                $(#[$kind_attr:meta])*
+                $kind:ident: $kind_ty:ty,
+            )?
         }
     ) => {
         $(#[$attr])*
@@ -48,6 +60,14 @@ macro_rules! wire_message {
                 $(#[$field_attr])*
                 pub $field: $ty,
             )*
+            $(
+                $(
+                    $(#[$after_attr])*
+                    pub $after: $after_ty,
+                )*
+                $(#[$kind_attr])*
+                pub $kind: $kind_ty,
+            )?
         }
 
         impl $(<$lt>)? $name $(<$lt>)? {
@@ -55,17 +75,29 @@ macro_rules! wire_message {
             pub fn decode(payload: &$($lt)? [u8]) -> Result<Self, $crate::DecodeError> {
                 let what = stringify!($number);
                 let mut r = $crate::codec::open(payload, $crate::msg::$number, what)?;
-                let m = Self {
+                $(
+                    let $field = $crate::message::read_field!(
+                        &mut r,
+                        concat!(stringify!($number), ".", stringify!($field)),
+                        $ty $(as $codec)?
+                    );
+                )*
+                $(
+                    let name = r.utf8(concat!(stringify!($number), ".", stringify!($kind_name)))?;
                     $(
-                        $field: $crate::message::read_field!(
+                        let $after = $crate::message::read_field!(
                             &mut r,
-                            concat!(stringify!($number), ".", stringify!($field)),
-                            $ty $(as $codec)?
-                        ),
+                            concat!(stringify!($number), ".", stringify!($after)),
+                            $after_ty
+                        );
                     )*
-                };
+                    let $kind = <$kind_ty>::read_body(name, &mut r)?;
+                )?
                 r.finish(what)?;
-                Ok(m)
+                Ok(Self {
+                    $($field,)*
+                    $($($after,)* $kind,)?
+                })
             }
 
             /// Encodes the message, number included.
@@ -74,6 +106,13 @@ macro_rules! wire_message {
                 $(
                     $crate::message::write_field!(w, &self.$field, $ty $(as $codec)?);
                 )*
+                $(
+                    w.utf8(self.$kind.name());
+                    $(
+                        $crate::message::write_field!(w, &self.$after, $after_ty);
+                    )*
+                    self.$kind.write_body(w);
+                )?
             }
 
             /// Encodes the message (number byte included) into a new buffer.
