@@ -129,8 +129,8 @@ pub(crate) use wire_message;
 /// Defines the name-keyed part of a request message (channel type, request name, method
 /// name): `Unknown`, which keeps any other name and the raw rest of the payload (written first,
 /// declared last), then one variant per known name, a unit or with its fields in wire order
-/// (each named `prefix.field` in errors). Generates `name()`, and `read_body` / `write_body`
-/// for what follows the name.
+/// (each named `prefix.field` in errors). Generates `name()`, `into_owned()`, and `read_body` /
+/// `write_body` for what follows the name.
 macro_rules! wire_kind {
     (
         $(#[$attr:meta])*
@@ -205,6 +205,22 @@ macro_rules! wire_kind {
                         $unknown_name: name,
                     },
                 })
+            }
+
+            /// A copy that owns its strings, for what outlives the payload (bounded by the
+            /// packet size).
+            pub fn into_owned(self) -> $name<'static> {
+                match self {
+                    $(
+                        Self::$variant $({ $($field,)* })? => $name::$variant $({
+                            $($field: $crate::field::ToStatic::to_static($field),)*
+                        })?,
+                    )*
+                    Self::Unknown { $unknown_name, data } => $name::Unknown {
+                        $unknown_name: $crate::field::ToStatic::to_static($unknown_name),
+                        data: $crate::field::ToStatic::to_static(data),
+                    },
+                }
             }
 
             /// Writes the fields that follow the name.
