@@ -114,14 +114,9 @@ macro_rules! wire_message {
                     self.$kind.write_body(w);
                 )?
             }
-
-            /// Encodes the message (number byte included) into a new buffer.
-            pub fn to_bytes(&self) -> bytes::BytesMut {
-                let mut buf = bytes::BytesMut::new();
-                self.encode(&mut $crate::Writer::new(&mut buf));
-                buf
-            }
         }
+
+        $crate::codec::impl_to_bytes!($name $(<$lt>)?);
     };
 }
 pub(crate) use wire_message;
@@ -312,7 +307,7 @@ macro_rules! layer_message {
             }
         }
 
-        $crate::codec::impl_to_bytes!($name<'_>);
+        $crate::codec::impl_to_bytes!($name<$lt>);
     };
 }
 pub(crate) use layer_message;
