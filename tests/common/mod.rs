@@ -9,6 +9,7 @@
 )]
 
 pub mod agent;
+pub mod asyncssh;
 pub mod auth;
 pub mod conn;
 pub mod forward;

@@ -54,6 +54,14 @@ pub trait ServerHandler: Send + Sync + 'static {
         None
     }
 
+    /// The client has proved its identity; runs once, before any of its channel opens or
+    /// global requests reaches the handler (burrowd drops privileges here). An `Err` ends
+    /// the connection.
+    fn authenticated(&self, conn: &ConnectionInfo<Self::Permissions>) -> std::io::Result<()> {
+        let _unused = conn;
+        Ok(())
+    }
+
     /// The client wants a channel (`direct-tcpip`, `session`, ...). Dropping it refuses.
     fn channel_open(&self, conn: &ConnectionInfo<Self::Permissions>, channel: IncomingChannel);
 
@@ -337,6 +345,11 @@ where
         permissions,
         session: WeakSession::new(&shared),
     };
+    if let Err(e) = handler.authenticated(&info) {
+        let err = shared.lock().error(ErrorKind::Io(e));
+        driver.abort(&err).await;
+        return Err(Arc::new(err));
+    }
     let run = driver.run(move |shared, incoming| match incoming {
         Incoming::Channel(id, t) => {
             handler.channel_open(&info, IncomingChannel::new(shared.clone(), id, t));

@@ -103,12 +103,20 @@ pub struct ClientArgs {
     pub command: Vec<String>,
 }
 
+const SERVER_AFTER_HELP: &str = "\
+Run as root, burrowd serves each connection in its own process (burrowd re-executed, as
+sshd runs sshd-session), which becomes the logged-in user (groups, gid, uid) after
+authentication: every forward connects, binds and unlinks with that user's rights.
+Run as an ordinary user, burrowd serves all connections in one process and only that user
+may log in. See SECURITY.md, \"Privilege model\".";
+
 /// `burrowd [-f config] [-p port] [-h host_key_file] [-o Key=Value]... [-D] [-e] [-d] [-t]
 /// [--generate-host-key PATH]`.
 #[derive(Debug, Clone, PartialEq, Eq, Parser)]
 #[command(
     name = "burrowd",
     about = "Forwarding-only SSH server (no shells, no commands)",
+    after_help = SERVER_AFTER_HELP,
     disable_help_flag = true,
     disable_version_flag = true
 )]
@@ -140,6 +148,10 @@ pub struct ServerArgs {
     /// Write a new ed25519 host key to PATH (and PATH.pub), then exit.
     #[arg(long, value_name = "PATH")]
     pub generate_host_key: Option<String>,
+    /// Internal: serve the one connection on stdin, report the login on stdout (the root
+    /// listener runs burrowd so for each connection, as sshd runs sshd-session).
+    #[arg(long = "session", hide = true)]
+    pub session: bool,
     /// Print help.
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,

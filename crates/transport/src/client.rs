@@ -38,19 +38,22 @@ impl Transport {
         };
         let host_key =
             Ed25519PublicKey::from_blob(&reply.host_key).map_err(|_| TransportError::BadHostKey)?;
-        let shared = state.ephemeral.agree(&reply.server_ephemeral_public_key)?;
+        let shared = state.secret.agree(&reply.server_ephemeral_public_key)?;
         let our_version = crate::version::our_version_line();
         let our_version = our_version.strip_suffix(b"\r\n").unwrap_or(our_version);
-        let h = exchange_hash(&ExchangeHashInput {
-            client_version: our_version,
-            server_version: self.peer_version.as_deref().unwrap_or_default(),
-            client_kexinit: &state.exchange.ours,
-            server_kexinit: &state.exchange.theirs,
-            host_key: &reply.host_key,
-            client_ephemeral: state.ephemeral.public_key(),
-            server_ephemeral: &reply.server_ephemeral_public_key,
-            shared_secret: &shared,
-        });
+        let h = exchange_hash(
+            state.exchange.negotiated.kex.hash(),
+            &ExchangeHashInput {
+                client_version: our_version,
+                server_version: self.peer_version.as_deref().unwrap_or_default(),
+                client_kexinit: &state.exchange.ours,
+                server_kexinit: &state.exchange.theirs,
+                host_key: &reply.host_key,
+                client_ephemeral: &state.init,
+                server_ephemeral: &reply.server_ephemeral_public_key,
+                shared_secret: &shared,
+            },
+        );
         let proof = verify_exchange_signature(&host_key, &h, &reply.signature)?;
         let keys = self.derive_session_keys(&state.exchange.negotiated, &shared, &h);
         let info = self.kex_info(&state.exchange.negotiated);

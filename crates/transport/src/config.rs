@@ -20,7 +20,8 @@ pub struct TransportConfig {
     pub macs: Vec<MacAlg>,
     /// When to rekey.
     pub rekey_limit: RekeyLimit,
-    /// Client only: send KEX_ECDH_INIT right after KEXINIT, guessing the server's choice.
+    /// Client only: in a rekey we start, send the kex init message right after KEXINIT when
+    /// the server's previous KEXINIT shows the guess is right (see `start_kex`).
     pub guess_kex: bool,
     /// Bound of the payload bytes held while a key exchange runs; `send_payload` past it fails.
     pub max_held_bytes: usize,

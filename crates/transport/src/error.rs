@@ -58,8 +58,11 @@ pub enum TransportError {
         /// The peer's list, as it sent it.
         theirs: String,
     },
-    /// The peer's ephemeral X25519 key is not 32 bytes long.
+    /// The peer's key exchange value (ephemeral key, KEM key or ciphertext, DH value) has the
+    /// wrong length or is not a valid element.
     BadEphemeralKey {
+        /// What it should have been (`x25519`, `ecdh-sha2-nistp256`, ...).
+        kex: &'static str,
         /// Its length.
         len: usize,
     },
@@ -167,8 +170,11 @@ impl fmt::Display for TransportError {
                 f,
                 "no common {kind} algorithm: we offer [{ours}], peer offers [{theirs}]"
             ),
-            TransportError::BadEphemeralKey { len } => {
-                write!(f, "peer's x25519 key is {len} bytes, expected 32")
+            TransportError::BadEphemeralKey { kex, len } => {
+                write!(
+                    f,
+                    "peer's {kex} key exchange value ({len} bytes) is invalid"
+                )
             }
             TransportError::AllZeroSharedSecret => {
                 f.write_str("x25519 shared secret is all zeros (low-order peer key)")

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use crate::cipher::DirectionKeys;
 use crate::client::HostKeySignatureValid;
 use crate::event::{KexInfo, TransportEvent};
-use crate::kex::{EphemeralKey, KeyLetter, SharedSecret, derive_key};
+use crate::kex::{KexAlg, KexSecret, KeyLetter, SharedSecret, derive_key};
 use crate::negotiate::{Negotiated, negotiate, our_kexinit};
 use crate::server::ExchangeSigned;
 use crate::{Transport, TransportError};
@@ -47,8 +47,8 @@ impl KexState {
 pub(crate) struct SentKexInit {
     /// Its payload (I_C or I_S).
     pub(crate) ours: Bytes,
-    /// Client: the key of the KEX_ECDH_INIT we sent as a guess.
-    pub(crate) guess: Option<EphemeralKey>,
+    /// Client: the secret and value of the kex init message we sent as a guess.
+    pub(crate) guess: Option<(KexSecret, Vec<u8>)>,
 }
 
 /// Both KEXINITs and what they agreed on.
@@ -61,7 +61,9 @@ pub(crate) struct Exchange {
 /// Client, waiting for the server's reply.
 pub(crate) struct ClientAwaitReply {
     pub(crate) exchange: Exchange,
-    pub(crate) ephemeral: EphemeralKey,
+    pub(crate) secret: KexSecret,
+    /// Our value in the init message (Q_C, C_INIT or e), for the exchange hash.
+    pub(crate) init: Vec<u8>,
 }
 
 /// Client, waiting for the host key verdict.
@@ -95,31 +97,45 @@ pub(crate) struct SessionKeys {
 }
 
 impl Transport {
-    /// Sends our KEXINIT (and, for a client's guess, KEX_ECDH_INIT) and enters `SentKexInit`.
-    pub(crate) fn start_kex(&mut self, guess: bool) -> Result<(), TransportError> {
+    /// Sends our KEXINIT and enters `SentKexInit`. A client that `initiates` the exchange also
+    /// sends a guessed KEX_ECDH_INIT when `guess_kex` is set and the guess is known to be right.
+    ///
+    /// Peers judge a guess differently: RFC 4253 §7 (OpenSSH) calls it right only when both
+    /// sides' first kex and host key algorithms are equal, AsyncSSH when the negotiated method is
+    /// the guesser's first. When the two disagree, resending breaks the one peer and not
+    /// resending the other, so we guess only when the server's previous KEXINIT showed the same
+    /// first choices as ours (a rekey): right by both rules. The initial exchange never guesses,
+    /// as OpenSSH's client never does.
+    pub(crate) fn start_kex(&mut self, initiates: bool) -> Result<(), TransportError> {
         let mut cookie = [0u8; 16];
         self.rng.fill_bytes(&mut cookie);
-        let guess = guess && self.side == Side::Client;
+        let guess = initiates
+            && self.side == Side::Client
+            && self.cfg.guess_kex
+            && self.guess_predicted_right;
         let kexinit = our_kexinit(self.side, &self.cfg, cookie, guess)?;
         let ours = kexinit.to_bytes().freeze();
         self.seal(&ours)?;
-        let guess = if guess {
-            let key = EphemeralKey::generate(&mut *self.rng);
-            self.send_ecdh_init(&key)?;
-            Some(key)
-        } else {
-            None
+        let guess = match self.cfg.kex_algorithms.first() {
+            Some(&alg) if guess => Some(self.send_kex_init(alg)?),
+            _ => None,
         };
         self.kex = KexState::SentKexInit(SentKexInit { ours, guess });
         Ok(())
     }
 
-    /// Client: sends KEX_ECDH_INIT with `key`.
-    pub(crate) fn send_ecdh_init(&mut self, key: &EphemeralKey) -> Result<(), TransportError> {
+    /// Client: a fresh secret for `alg` and the init message (KEX_ECDH_INIT, KEXDH_INIT or
+    /// KEX_HYBRID_INIT: all number 30 with one value) carrying our value.
+    pub(crate) fn send_kex_init(
+        &mut self,
+        alg: KexAlg,
+    ) -> Result<(KexSecret, Vec<u8>), TransportError> {
+        let (secret, value) = alg.client_init(&mut *self.rng)?;
         let msg = KexEcdhInit {
-            client_ephemeral_public_key: key.public_key().as_slice().into(),
+            client_ephemeral_public_key: value.as_slice().into(),
         };
-        self.seal(&msg.to_bytes())
+        self.seal(&msg.to_bytes())?;
+        Ok((secret, value))
     }
 
     /// The peer's KEXINIT: answer with ours if we had not sent one, negotiate, and move on.
@@ -148,6 +164,7 @@ impl Transport {
             self.ignore_next_packet = true;
         }
         let guess_right = negotiated.guess_right;
+        self.guess_predicted_right = guess_right;
         let exchange = Exchange {
             ours: sent.ours,
             theirs: payload.clone(),
@@ -156,21 +173,14 @@ impl Transport {
         match self.side {
             Side::Server => self.kex = KexState::ServerAwaitInit(exchange),
             Side::Client => {
-                let ephemeral = match sent.guess {
-                    Some(key) if guess_right => key,
-                    Some(key) => {
-                        self.send_ecdh_init(&key)?;
-                        key
-                    }
-                    None => {
-                        let key = EphemeralKey::generate(&mut *self.rng);
-                        self.send_ecdh_init(&key)?;
-                        key
-                    }
+                let (secret, init) = match sent.guess {
+                    Some(guess) if guess_right => guess,
+                    _ => self.send_kex_init(exchange.negotiated.kex)?,
                 };
                 self.kex = KexState::ClientAwaitReply(ClientAwaitReply {
                     exchange,
-                    ephemeral,
+                    secret,
+                    init,
                 });
             }
         }
@@ -189,6 +199,7 @@ impl Transport {
             .get_or_insert_with(|| SessionId::new(hash.to_vec()))
             .as_bytes()
             .to_vec();
+        let kex_hash = negotiated.kex.hash();
         let keys = |cipher: crate::cipher::CipherAlg,
                     mac: Option<crate::cipher::MacAlg>,
                     iv,
@@ -197,9 +208,10 @@ impl Transport {
             DirectionKeys {
                 cipher,
                 mac,
-                iv: derive_key(shared, hash, iv, &session_id, cipher.iv_len()),
-                enc_key: derive_key(shared, hash, enc, &session_id, cipher.key_len()),
+                iv: derive_key(kex_hash, shared, hash, iv, &session_id, cipher.iv_len()),
+                enc_key: derive_key(kex_hash, shared, hash, enc, &session_id, cipher.key_len()),
                 mac_key: derive_key(
+                    kex_hash,
                     shared,
                     hash,
                     integ,

@@ -44,13 +44,19 @@ pub struct Negotiated {
 }
 
 /// Our KEXINIT for `side`: our preferences plus the pseudo-algorithms, `none` compression.
+/// A server leaves out the client-only key exchange methods (the DH groups).
 pub fn our_kexinit(
     side: Side,
     cfg: &TransportConfig,
     cookie: [u8; 16],
     first_kex_packet_follows: bool,
 ) -> Result<KexInit<'static>, TransportError> {
-    let mut kex: Vec<&str> = cfg.kex_algorithms.iter().map(|a| a.name()).collect();
+    let mut kex: Vec<&str> = cfg
+        .kex_algorithms
+        .iter()
+        .filter(|a| side == Side::Client || !a.client_only())
+        .map(|a| a.name())
+        .collect();
     kex.extend(match side {
         Side::Client => [EXT_INFO_C, KEX_STRICT_C],
         Side::Server => [EXT_INFO_S, KEX_STRICT_S],

@@ -82,7 +82,7 @@ impl Transport {
             || limit.volume_reached(sent_bytes, sent_packets)
             || limit.volume_reached(recv_bytes, recv_packets)
         {
-            if let Err(e) = self.start_kex(false) {
+            if let Err(e) = self.start_kex(true) {
                 return Err(self.fail(e));
             }
         }

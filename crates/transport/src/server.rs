@@ -4,7 +4,7 @@ use burrow_wire::NameList;
 use burrow_wire::transport::{ExtInfo, KexEcdhInit, KexEcdhReply};
 
 use crate::handshake::{AwaitPeerNewKeys, KexState, NewKeysPermit};
-use crate::kex::{EphemeralKey, ExchangeHashInput, exchange_hash};
+use crate::kex::{ExchangeHashInput, exchange_hash};
 use crate::negotiate::HOST_KEY_ALG;
 use crate::{Transport, TransportError};
 
@@ -25,28 +25,31 @@ impl Transport {
         let Some(host_key) = self.host_key.clone() else {
             return Err(TransportError::BadHostKey);
         };
-        let ephemeral = EphemeralKey::generate(&mut *self.rng);
-        let shared = ephemeral.agree(&init.client_ephemeral_public_key)?;
+        let kex = exchange.negotiated.kex;
+        let (ours, shared) = kex.server_reply(&init.client_ephemeral_public_key, &mut *self.rng)?;
         let blob = host_key.public_key().to_blob();
         let our_version = crate::version::our_version_line();
         let our_version = our_version.strip_suffix(b"\r\n").unwrap_or(our_version);
-        let h = exchange_hash(&ExchangeHashInput {
-            client_version: self.peer_version.as_deref().unwrap_or_default(),
-            server_version: our_version,
-            client_kexinit: &exchange.theirs,
-            server_kexinit: &exchange.ours,
-            host_key: &blob,
-            client_ephemeral: &init.client_ephemeral_public_key,
-            server_ephemeral: ephemeral.public_key(),
-            shared_secret: &shared,
-        });
+        let h = exchange_hash(
+            kex.hash(),
+            &ExchangeHashInput {
+                client_version: self.peer_version.as_deref().unwrap_or_default(),
+                server_version: our_version,
+                client_kexinit: &exchange.theirs,
+                server_kexinit: &exchange.ours,
+                host_key: &blob,
+                client_ephemeral: &init.client_ephemeral_public_key,
+                server_ephemeral: &ours,
+                shared_secret: &shared,
+            },
+        );
         let signature = host_key.sign(&h);
         let signed = ExchangeSigned(());
         let keys = self.derive_session_keys(&exchange.negotiated, &shared, &h);
         let info = self.kex_info(&exchange.negotiated);
         let reply = KexEcdhReply {
             host_key: blob.as_slice().into(),
-            server_ephemeral_public_key: ephemeral.public_key().as_slice().into(),
+            server_ephemeral_public_key: ours.as_slice().into(),
             signature: signature.as_slice().into(),
         };
         self.seal(&reply.to_bytes())?;

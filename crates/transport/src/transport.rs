@@ -60,6 +60,9 @@ pub struct Transport {
     pub(crate) held_bytes: usize,
     /// The peer guessed its first kex packet wrong: drop its next packet (RFC 4253 §7).
     pub(crate) ignore_next_packet: bool,
+    /// Client: the last negotiation found both sides' first kex and host key algorithms equal,
+    /// so a guess in the next exchange we start is right by every peer's rule.
+    pub(crate) guess_predicted_right: bool,
     /// Client: input processing stops after the server's NEWKEYS until the host key verdict.
     pub(crate) paused: bool,
     pub(crate) closed: bool,
@@ -73,8 +76,7 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// A client transport. Its version line and KEXINIT (and, when `cfg.guess_kex` is set, its
-    /// KEX_ECDH_INIT) are ready for `poll_transmit` at once.
+    /// A client transport. Its version line and KEXINIT are ready for `poll_transmit` at once.
     pub fn client(
         cfg: Arc<TransportConfig>,
         rng: Box<dyn CryptoRngCore + Send>,
@@ -120,6 +122,7 @@ impl Transport {
             held: VecDeque::new(),
             held_bytes: 0,
             ignore_next_packet: false,
+            guess_predicted_right: false,
             paused: false,
             closed: false,
             first_host_key: None,
@@ -134,8 +137,7 @@ impl Transport {
             now,
         };
         t.out.extend_from_slice(our_version_line());
-        let guess = side == Side::Client && t.cfg.guess_kex;
-        if let Err(e) = t.start_kex(guess) {
+        if let Err(e) = t.start_kex(true) {
             // Only an unencodable configuration can fail here; the transport starts closed.
             t.closed = true;
             t.events.push_back(TransportEvent::Disconnected {
@@ -272,7 +274,7 @@ impl Transport {
             return Err(TransportError::Closed);
         }
         if self.initial_done && self.kex.is_idle() {
-            if let Err(e) = self.start_kex(false) {
+            if let Err(e) = self.start_kex(true) {
                 return Err(self.fail(e));
             }
         }

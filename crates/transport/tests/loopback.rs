@@ -185,9 +185,9 @@ fn time_limit_sets_the_timeout_and_rekeys_when_it_passes() {
 }
 
 #[test]
-fn wrong_kex_guess_is_ignored_and_kex_still_completes() {
-    // The client guesses curve25519-sha256@libssh.org; the server prefers the RFC name, so
-    // the first entries differ and the server must drop the guessed KEX_ECDH_INIT.
+fn different_first_kex_names_still_complete() {
+    // The client prefers curve25519-sha256@libssh.org, the server the RFC name: the client's
+    // first choice wins (RFC 4253 §7.1). Guessing is covered in tests/guess.rs.
     let mut client = TransportConfig::default();
     client
         .set_kex_algorithms("curve25519-sha256@libssh.org,curve25519-sha256")

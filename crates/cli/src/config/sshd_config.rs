@@ -97,6 +97,8 @@ pub struct SshdOptions {
     pub max_startups: Option<MaxStartups>,
     /// `MaxSessions` (channels per connection, for burrowd).
     pub max_sessions: Option<u32>,
+    /// `PerSourceMaxStartups`: unauthenticated connections per source address (`none`: no limit).
+    pub per_source_max_startups: Option<u32>,
     /// `LoginGraceTime`, seconds (0: none).
     pub login_grace_time: Option<u64>,
     /// `ClientAliveInterval`, seconds.
@@ -310,6 +312,12 @@ fn apply_keyword(
         "maxauthtries" => first(&mut o.max_auth_tries, at.parsed(d, parse_count)?),
         "maxstartups" => first(&mut o.max_startups, at.parsed(d, MaxStartups::parse)?),
         "maxsessions" => first(&mut o.max_sessions, at.parsed(d, parse_count)?),
+        "persourcemaxstartups" => {
+            let v = at.one(d)?;
+            if !v.eq_ignore_ascii_case("none") {
+                first(&mut o.per_source_max_startups, at.parsed(d, parse_count)?);
+            }
+        }
         "logingracetime" => first(&mut o.login_grace_time, at.parsed(d, parse_time)?),
         "clientaliveinterval" => first(&mut o.client_alive_interval, at.parsed(d, parse_time)?),
         "clientalivecountmax" => first(&mut o.client_alive_count_max, at.parsed(d, parse_count)?),
@@ -458,12 +466,16 @@ impl SshdOptions {
             .collect()
     }
 
-    /// Whether `user` passes `AllowUsers` and `DenyUsers` (patterns with `*`/`?`; a
-    /// `user@host` pattern is matched on its user part only).
-    pub fn user_allowed(&self, user: &str) -> bool {
-        let matches = |p: &String| {
-            let user_part = p.split_once('@').map_or(p.as_str(), |(u, _)| u);
-            burrow_keys::match_pattern(user_part, user)
+    /// Whether `user` from address `ip` passes `AllowUsers` and `DenyUsers` (patterns with
+    /// `*`/`?`; in `user@host` the host part is an address, CIDR or wildcard list as in
+    /// sshd with UseDNS off).
+    pub fn user_allowed(&self, user: &str, ip: &str) -> bool {
+        let matches = |p: &String| match p.rsplit_once('@') {
+            Some((u, host)) => {
+                burrow_keys::match_pattern(u, user)
+                    && burrow_keys::authorized_keys::from_allows(host, ip)
+            }
+            None => burrow_keys::match_pattern(p, user),
         };
         if self.deny_users.iter().any(matches) {
             return false;

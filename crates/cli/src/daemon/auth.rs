@@ -1,5 +1,6 @@
-//! Who may log in to burrowd: AllowUsers/DenyUsers, PermitRootLogin, the user's
-//! AuthorizedKeysFile lines, and StrictModes checks on those files, with sshd-style log lines.
+//! Who may log in to burrowd: AllowUsers/DenyUsers (with `user@host`), locked and expired
+//! accounts, PermitRootLogin, the user's AuthorizedKeysFile lines read with the user's rights,
+//! and StrictModes checks on the files' resolved paths, with sshd-style log lines.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -7,8 +8,9 @@ use std::path::Path;
 use burrow::{AuthorizedKeysFile, Ed25519PublicKey};
 use burrow_keys::KeyOptions;
 
+use super::privdrop::AsUser;
 use crate::config::sshd_config::{PermitRootLogin, SshdOptions};
-use crate::sys::{PasswdEntry, lookup_user};
+use crate::sys::{AccountRefusal, PasswdEntry, account_refusal, lookup_user};
 
 /// The part of the configuration that decides logins.
 #[derive(Debug, Clone)]
@@ -35,12 +37,24 @@ impl LoginPolicy {
         if !o.pubkey_authentication() {
             return fail(" (PubkeyAuthentication no)");
         }
-        if !o.user_allowed(user) {
+        let ip_only = ip.trim_start_matches('[').trim_end_matches(']');
+        if !o.user_allowed(user, ip_only) {
             return fail(" (not allowed by AllowUsers/DenyUsers)");
         }
         let Some(account) = lookup_user(user) else {
             return fail(" (invalid user)");
         };
+        match account_refusal(user) {
+            Some(AccountRefusal::Locked) => {
+                tracing::info!("User {user} not allowed because account is locked");
+                return fail(" (account locked)");
+            }
+            Some(AccountRefusal::Expired) => {
+                tracing::info!("Account {user} has expired");
+                return fail(" (account expired)");
+            }
+            None => {}
+        }
         if account.uid == 0
             && matches!(
                 o.permit_root_login(),
@@ -52,6 +66,14 @@ impl LoginPolicy {
         if self.me.uid != 0 && account.uid != self.me.uid {
             return fail(" (burrowd runs as another user)");
         }
+        // Files are read with the user's rights (sshd's temporarily_use_uid).
+        let _as_user = match AsUser::enter(&account) {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::error!("cannot take {user}'s identity to read its files: {e}");
+                return fail("");
+            }
+        };
         for path in o.authorized_keys_paths(&account.name, &account.home) {
             if o.strict_modes() {
                 if let Err(why) = secure_path(Path::new(&path), &account) {
@@ -59,7 +81,6 @@ impl LoginPolicy {
                     continue;
                 }
             }
-            let ip_only = ip.trim_start_matches('[').trim_end_matches(']');
             if let Some(opts) = AuthorizedKeysFile::new(path.clone().into()).lookup(key, ip_only) {
                 tracing::info!(
                     "Accepted publickey for {user} from {ip} port {port} ssh2: ED25519 {}",
@@ -77,17 +98,24 @@ fn split_peer(peer: &str) -> (&str, &str) {
     peer.rsplit_once(':').unwrap_or((peer, "0"))
 }
 
-/// sshd's StrictModes: the file and each directory up to the home (or `/`) must be owned by
-/// the user or root and not writable by group or others.
+/// sshd's StrictModes: symlinks resolved, the file must be a regular file, and it and each
+/// directory of its real path up to the (real) home, or `/`, must be owned by the user or
+/// root and not writable by group or others. A missing file passes (there is nothing to read).
 pub fn secure_path(path: &Path, account: &PasswdEntry) -> Result<(), String> {
+    let real = match std::fs::canonicalize(path) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("{}: {}", path.display(), crate::sys::strerror(&e))),
+    };
+    let path = real.as_path();
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    let home = std::fs::canonicalize(&account.home).unwrap_or_else(|_| account.home.clone().into());
     let mut current = Some(path);
-    let home = Path::new(&account.home);
     while let Some(p) = current {
-        let meta = match std::fs::metadata(p) {
-            Ok(m) => m,
-            Err(_) if p == path => return Ok(()),
-            Err(e) => return Err(format!("{}: {}", p.display(), crate::sys::strerror(&e))),
-        };
+        let meta = std::fs::metadata(p)
+            .map_err(|e| format!("{}: {}", p.display(), crate::sys::strerror(&e)))?;
         if meta.uid() != 0 && meta.uid() != account.uid {
             return Err(format!(
                 "bad ownership or modes for {} {}",
@@ -146,6 +174,41 @@ mod tests {
                 .contains("directory")
         );
         assert_eq!(secure_path(&ssh.join("missing"), &account), Ok(()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn strict_modes_check_where_a_symlink_points() {
+        let dir = std::env::temp_dir().join(format!("burrowd-sml-{}", std::process::id()));
+        let (home, elsewhere) = (dir.join("home"), dir.join("shared"));
+        std::fs::create_dir_all(home.join(".ssh")).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        for d in [&dir, &home, &home.join(".ssh")] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        // The link itself sits in safe directories; its target is in a world-writable one.
+        std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let target = elsewhere.join("keys");
+        std::fs::write(&target, "").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let link = home.join(".ssh/authorized_keys");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let account = PasswdEntry {
+            home: home.display().to_string(),
+            ..crate::sys::current_user()
+        };
+        let err = secure_path(&link, &account).unwrap_err();
+        assert!(
+            err.contains("bad ownership or modes for directory") && err.contains("shared"),
+            "{err}"
+        );
+        // A link to a safe file in the home passes.
+        let safe = home.join("keys");
+        std::fs::write(&safe, "").unwrap();
+        std::fs::set_permissions(&safe, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(&safe, &link).unwrap();
+        assert_eq!(secure_path(&link, &account), Ok(()));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -2,6 +2,7 @@
 //! current `ForwardServer`, session channels refused with a clear message. SIGHUP swaps in a
 //! new policy for what happens next.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use burrow::{
@@ -29,6 +30,9 @@ pub const SESSION_REFUSED: &str =
 #[derive(Debug, Clone)]
 pub struct DaemonHandler {
     current: Arc<RwLock<Arc<Current>>>,
+    /// A per-connection process of a root burrowd: become the user after authentication.
+    privilege_separated: bool,
+    logged_in: Arc<AtomicBool>,
 }
 
 impl DaemonHandler {
@@ -36,7 +40,22 @@ impl DaemonHandler {
     pub fn new(current: Current) -> Self {
         Self {
             current: Arc::new(RwLock::new(Arc::new(current))),
+            privilege_separated: false,
+            logged_in: Arc::default(),
         }
+    }
+
+    /// The handler of a per-connection process: after authentication, and before any
+    /// channel or global request is served, the process becomes the logged-in user.
+    pub fn privilege_separated(mut self) -> Self {
+        self.privilege_separated = true;
+        self
+    }
+
+    /// True once a client has authenticated (and, privilege separated, the process has
+    /// become its user).
+    pub fn is_logged_in(&self) -> bool {
+        self.logged_in.load(Ordering::SeqCst)
     }
 
     /// Puts `next` in force for what happens from now on.
@@ -79,6 +98,16 @@ impl ServerHandler for DaemonHandler {
             fingerprint: key.fingerprint(),
             forwards: SessionForwards::new(),
         })
+    }
+
+    fn authenticated(&self, conn: &ConnectionInfo<ForwardPermissions>) -> std::io::Result<()> {
+        if self.privilege_separated {
+            super::privsep::become_logged_in_user(&conn.user).inspect_err(|e| {
+                tracing::error!("cannot become {} for {}: {e}", conn.user, conn.peer);
+            })?;
+        }
+        self.logged_in.store(true, Ordering::SeqCst);
+        Ok(())
     }
 
     fn channel_open(&self, conn: &ConnectionInfo<ForwardPermissions>, channel: IncomingChannel) {

@@ -1,15 +1,19 @@
 //! The `burrowd` program: a forwarding-only SSH server with sshd's flags, configuration
-//! subset, log lines and signals (SIGTERM drains and exits 0, SIGHUP reloads).
+//! subset, log lines and signals (SIGTERM drains and exits 0, SIGHUP reloads); as root, one
+//! process per connection (see `privsep`).
 
 mod auth;
 mod handler;
 pub mod hostkey;
+mod privdrop;
+mod privsep;
 mod settings;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use burrow::{Server, ServerStop};
+use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 pub use handler::{DaemonHandler, SESSION_REFUSED};
@@ -50,6 +54,9 @@ pub fn main(argv: Vec<String>) -> i32 {
             }
         };
     }
+    if args.session {
+        return privsep::run_session(&args);
+    }
     let opts = match settings::read_options(&args) {
         Ok(o) => o,
         Err(e) => {
@@ -58,6 +65,10 @@ pub fn main(argv: Vec<String>) -> i32 {
         }
     };
     crate::logging::init(settings::log_level(&args, &opts));
+    match privdrop::raise_fd_limit() {
+        Ok(n) => tracing::debug!("open files limit {n}"),
+        Err(e) => tracing::warn!("open files limit not raised: {e}"),
+    }
     let me = crate::sys::current_user();
     let prepared = settings::listen_addresses(&args, &opts).and_then(|addrs| {
         let (key_path, key) = settings::host_key(&args, &opts, &me)?;
@@ -90,19 +101,40 @@ pub fn main(argv: Vec<String>) -> i32 {
         key_path.display(),
         config.host_key.public_key().fingerprint()
     );
-    let handler = DaemonHandler::new(settings::current(&opts, &me));
     let pid_file = opts
         .pid_file
         .clone()
         .filter(|p| !p.eq_ignore_ascii_case("none"));
-    let code = runtime.block_on(serve(
-        &args,
-        addrs,
-        config,
-        handler,
-        &me,
-        pid_file.as_deref(),
-    ));
+    let code = runtime.block_on(async {
+        let listeners = bind_all(&addrs).await;
+        if listeners.is_empty() {
+            eprintln!("burrowd: Cannot bind any address.");
+            return EXIT_FAILURE;
+        }
+        write_pid_file(pid_file.as_deref());
+        if privdrop::is_root() {
+            // The listener keeps no host key: each connection's process loads its own.
+            drop(config);
+            let limits = settings::limits(&opts);
+            let reload = || match settings::read_options(&args) {
+                Ok(o) => {
+                    tracing::info!(
+                        "Received SIGHUP; configuration reloaded (each new connection's process reads the configuration; addresses need a restart)."
+                    );
+                    Some(settings::limits(&o))
+                }
+                Err(e) => {
+                    tracing::error!("Received SIGHUP; configuration not reloaded: {e}");
+                    None
+                }
+            };
+            let rest = argv.get(1..).unwrap_or_default().to_vec();
+            privsep::listen(listeners, rest, limits, reload).await
+        } else {
+            let handler = DaemonHandler::new(settings::current(&opts, &me));
+            serve(&args, listeners, config, handler, &me).await
+        }
+    });
     runtime.shutdown_background();
     if let Some(p) = pid_file {
         if let Err(e) = std::fs::remove_file(&p) {
@@ -112,21 +144,15 @@ pub fn main(argv: Vec<String>) -> i32 {
     code
 }
 
-async fn serve(
-    args: &ServerArgs,
-    addrs: Vec<(String, u16)>,
-    config: burrow::ServerConfig,
-    handler: DaemonHandler,
-    me: &PasswdEntry,
-    pid_file: Option<&str>,
-) -> i32 {
-    let mut servers = Vec::new();
-    for (host, port) in &addrs {
-        match Server::bind((host.as_str(), *port), config.clone(), handler.clone()).await {
-            Ok(s) => {
-                let shown = s.local_addr().map_or(*port, |a| a.port());
+/// Binds each address, logging as sshd does; the ones that fail are reported and skipped.
+async fn bind_all(addrs: &[(String, u16)]) -> Vec<TcpListener> {
+    let mut listeners = Vec::new();
+    for (host, port) in addrs {
+        match TcpListener::bind((host.as_str(), *port)).await {
+            Ok(l) => {
+                let shown = l.local_addr().map_or(*port, |a| a.port());
                 tracing::info!("Server listening on {host} port {shown}.");
-                servers.push(s);
+                listeners.push(l);
             }
             Err(e) => {
                 eprintln!(
@@ -136,10 +162,10 @@ async fn serve(
             }
         }
     }
-    if servers.is_empty() {
-        eprintln!("burrowd: Cannot bind any address.");
-        return EXIT_FAILURE;
-    }
+    listeners
+}
+
+fn write_pid_file(pid_file: Option<&str>) {
     if let Some(p) = pid_file {
         if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
             tracing::error!(
@@ -148,30 +174,46 @@ async fn serve(
             );
         }
     }
+}
+
+/// Waits for SIGTERM or SIGINT (returning its number), calling `reload` on each SIGHUP.
+pub(crate) async fn wait_for_stop(reload: impl Fn()) -> i32 {
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => return 15,
+            _ = int.recv() => return 2,
+            _ = hup.recv() => reload(),
+        }
+    }
+}
+
+/// The one-process model (burrowd run by an ordinary user): every connection is a task.
+async fn serve(
+    args: &ServerArgs,
+    listeners: Vec<TcpListener>,
+    config: burrow::ServerConfig,
+    handler: DaemonHandler,
+    me: &PasswdEntry,
+) -> i32 {
+    let servers: Vec<_> = listeners
+        .into_iter()
+        .map(|l| Server::serve(l, config.clone(), handler.clone()))
+        .collect();
     let stops: Vec<ServerStop> = servers.iter().map(Server::stopper).collect();
     let mut tasks = tokio::task::JoinSet::new();
     for s in servers {
         tasks.spawn(s.run());
     }
-    let signals = async {
-        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::hangup()),
-        ) else {
-            return std::future::pending().await;
-        };
-        loop {
-            tokio::select! {
-                _ = term.recv() => return 15,
-                _ = int.recv() => return 2,
-                _ = hup.recv() => reload(args, &handler, me),
-            }
-        }
-    };
     let mut code = 0;
     tokio::select! {
-        sig = signals => {
+        sig = wait_for_stop(|| reload(args, &handler, me)) => {
             tracing::info!("Received signal {sig}; terminating.");
             for s in &stops {
                 s.stop(DRAIN_GRACE);

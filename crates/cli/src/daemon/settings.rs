@@ -161,6 +161,10 @@ pub fn server_config(opts: &SshdOptions, key: Ed25519KeyPair) -> Result<ServerCo
         .filter(|&s| s > 0)
         .map(Duration::from_secs);
     config.client_alive_count_max = opts.client_alive_count_max();
+    if let Some(n) = opts.max_sessions {
+        // A forwarding server has no sessions: MaxSessions caps open channels per connection.
+        config.connection.max_channels = n;
+    }
     Ok(config)
 }
 
@@ -171,6 +175,19 @@ fn banner(opts: &SshdOptions) -> Result<Option<String>, String> {
         Some(path) => std::fs::read_to_string(path)
             .map(Some)
             .map_err(|e| format!("Banner {path}: {}", crate::sys::strerror(&e))),
+    }
+}
+
+/// What the root listener enforces before a connection gets its own process.
+pub fn limits(opts: &SshdOptions) -> super::privsep::Limits {
+    let m = opts.max_startups();
+    super::privsep::Limits {
+        max_startups: burrow::MaxStartups {
+            start: usize::try_from(m.start).unwrap_or(usize::MAX),
+            rate: m.rate,
+            full: usize::try_from(m.full).unwrap_or(usize::MAX),
+        },
+        per_source: opts.per_source_max_startups,
     }
 }
 

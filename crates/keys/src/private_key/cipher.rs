@@ -1,7 +1,7 @@
 //! The ciphers and the bcrypt KDF that protect the private section of an openssh-key-v1 file.
 
 use aes::cipher::{KeyIvInit as _, StreamCipher as _};
-use aes_gcm::aead::{AeadInPlace as _, KeyInit as _};
+use aes_gcm::aead::{AeadInOut as _, KeyInit as _};
 use zeroize::Zeroizing;
 
 use crate::KeyError;
@@ -158,7 +158,7 @@ pub(crate) fn decrypt_in_place(
             })?;
             let nonce: [u8; 12] = iv.try_into().map_err(|_| KeyError::KdfFailed)?;
             let gcm = aes_gcm::Aes256Gcm::new_from_slice(key).map_err(|_| KeyError::KdfFailed)?;
-            gcm.decrypt_in_place_detached(&nonce.into(), b"", data, &tag.into())
+            gcm.decrypt_inout_detached(&nonce.into(), b"", data.into(), &tag.into())
                 .map_err(|_| KeyError::AuthenticationFailed)
         }
     }
@@ -192,7 +192,7 @@ pub(crate) fn encrypt_in_place(
             let nonce: [u8; 12] = iv.try_into().unwrap();
             aes_gcm::Aes256Gcm::new_from_slice(key)
                 .unwrap()
-                .encrypt_in_place_detached(&nonce.into(), b"", data)
+                .encrypt_inout_detached(&nonce.into(), b"", data.into())
                 .unwrap()
                 .to_vec()
         }

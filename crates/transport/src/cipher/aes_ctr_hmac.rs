@@ -8,7 +8,7 @@
 
 use aes::{Aes128, Aes256};
 use ctr::Ctr128BE;
-use ctr::cipher::{KeyIvInit, StreamCipher};
+use ctr::cipher::{self, KeyIvInit, StreamCipher, StreamCipherSeek};
 
 use super::mac::PacketMac;
 use super::{CipherAlg, MacAlg, check_len, split_packet};
@@ -32,12 +32,19 @@ impl Stream {
         result.map_err(|_| PacketError::KeystreamExhausted)
     }
 
-    /// Applies the keystream to `data` from a copy of the state (on the stack, no allocation),
-    /// leaving our own position where it was.
-    fn peek(&self, data: &mut [u8]) -> Result<(), PacketError> {
+    /// Applies the keystream to `data`, then seeks back, leaving our position where it was.
+    fn peek(&mut self, data: &mut [u8]) -> Result<(), PacketError> {
+        fn peek_in<S: StreamCipher + StreamCipherSeek>(
+            s: &mut S,
+            data: &mut [u8],
+        ) -> Result<(), cipher::StreamCipherError> {
+            let pos: u64 = s.try_current_pos().map_err(|_| cipher::StreamCipherError)?;
+            s.try_apply_keystream(data)?;
+            s.try_seek(pos).map_err(|_| cipher::StreamCipherError)
+        }
         let result = match self {
-            Stream::Aes128(s) => Ctr128BE::clone(s).try_apply_keystream(data),
-            Stream::Aes256(s) => Ctr128BE::clone(s).try_apply_keystream(data),
+            Stream::Aes128(s) => peek_in(&mut **s, data),
+            Stream::Aes256(s) => peek_in(&mut **s, data),
         };
         result.map_err(|_| PacketError::KeystreamExhausted)
     }
@@ -101,8 +108,8 @@ impl CtrHmac {
     }
 
     /// Reads the length: in clear for ETM; otherwise by decrypting a copy of the first block
-    /// with a copy of the keystream, so neither the input nor our counter changes.
-    pub(super) fn decrypt_length(&self, head: &[u8]) -> Result<u32, PacketError> {
+    /// and seeking the keystream back, so neither the input nor our counter changes.
+    pub(super) fn decrypt_length(&mut self, head: &[u8]) -> Result<u32, PacketError> {
         let truncated = PacketError::Truncated { len: head.len() };
         if self.mac.alg().is_etm() {
             return super::clear_length(head);

@@ -3,8 +3,8 @@
 //! 12-byte nonce is a 4-byte fixed field and an 8-byte invocation counter, both from the
 //! derived IV, and the counter goes up by one after every packet (RFC 5647 §7.1).
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit, Nonce, Tag};
+use aes_gcm::aead::consts::U12;
+use aes_gcm::{AeadInOut, Aes128Gcm, Aes256Gcm, KeyInit, Nonce, Tag};
 
 use super::{CipherAlg, check_len, split_packet};
 use crate::packet::PacketError;
@@ -75,7 +75,7 @@ impl AesGcm {
     }
 
     /// The nonce of the next packet; then steps the invocation counter.
-    fn next_nonce(&mut self) -> Nonce<aes_gcm::aead::consts::U12> {
+    fn next_nonce(&mut self) -> Nonce<U12> {
         let mut nonce = [0u8; 12];
         let (fixed, invocation) = nonce.split_at_mut(4);
         fixed.copy_from_slice(&self.fixed);
@@ -90,8 +90,8 @@ impl AesGcm {
         let (data, tag) = split_packet(packet, TAG_LEN)?;
         let (length, body) = data.split_at_mut(4);
         let result = match &self.key {
-            Key::Aes128(k) => k.encrypt_in_place_detached(&nonce, length, body),
-            Key::Aes256(k) => k.encrypt_in_place_detached(&nonce, length, body),
+            Key::Aes128(k) => k.encrypt_inout_detached(&nonce, length, body.into()),
+            Key::Aes256(k) => k.encrypt_inout_detached(&nonce, length, body.into()),
         };
         let computed = result.map_err(|_| PacketError::CipherRefused { seq })?;
         tag.copy_from_slice(&computed);
@@ -103,10 +103,10 @@ impl AesGcm {
         let nonce = self.next_nonce();
         let (data, tag) = split_packet(packet, TAG_LEN)?;
         let (length, body) = data.split_at_mut(4);
-        let tag = Tag::from_slice(tag);
+        let tag = Tag::try_from(&*tag).map_err(|_| PacketError::MacMismatch { seq })?;
         let result = match &self.key {
-            Key::Aes128(k) => k.decrypt_in_place_detached(&nonce, length, body, tag),
-            Key::Aes256(k) => k.decrypt_in_place_detached(&nonce, length, body, tag),
+            Key::Aes128(k) => k.decrypt_inout_detached(&nonce, length, body.into(), &tag),
+            Key::Aes256(k) => k.decrypt_inout_detached(&nonce, length, body.into(), &tag),
         };
         result.map_err(|_| PacketError::MacMismatch { seq })
     }

@@ -64,7 +64,7 @@ impl ChaChaPoly {
         stream
             .try_seek(BODY_KEYSTREAM_OFFSET)
             .map_err(|_| PacketError::KeystreamExhausted)?;
-        let mac = Poly1305::new(poly_key.as_ref().into());
+        let mac = Poly1305::new((&*poly_key).into());
         Ok((stream, mac))
     }
 

@@ -278,8 +278,8 @@ impl PacketCipher {
     }
 
     /// Reads the packet length from `head` (at least [`Self::length_prefix_len`] bytes)
-    /// without changing it or the cipher's state.
-    pub fn decrypt_length(&self, seq: u32, head: &[u8]) -> Result<u32, PacketError> {
+    /// without changing it or the cipher's position.
+    pub fn decrypt_length(&mut self, seq: u32, head: &[u8]) -> Result<u32, PacketError> {
         match self {
             Self::Clear | Self::AesGcm(_) => clear_length(head),
             Self::ChaCha(c) => c.decrypt_length(seq, head),

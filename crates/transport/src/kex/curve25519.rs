@@ -1,4 +1,4 @@
-//! curve25519-sha256 (RFC 8731): ephemeral X25519 keys and the shared secret K.
+//! X25519 ephemeral keys (RFC 7748), for curve25519-sha256 (RFC 8731) and the hybrids.
 
 use rand_core::CryptoRngCore;
 use x25519_dalek::{PublicKey, StaticSecret};
@@ -8,33 +8,6 @@ use crate::TransportError;
 
 /// Length of an X25519 public key (Q_C, Q_S) and of the raw shared secret.
 pub const X25519_LEN: usize = 32;
-
-/// A key exchange method we implement. Both names are the same algorithm (RFC 8731 §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KexAlg {
-    /// `curve25519-sha256`
-    Curve25519Sha256,
-    /// `curve25519-sha256@libssh.org`, the pre-standard name.
-    Curve25519Sha256Libssh,
-}
-
-impl KexAlg {
-    /// Every method, in our default order of preference.
-    pub const ALL: [KexAlg; 2] = [KexAlg::Curve25519Sha256, KexAlg::Curve25519Sha256Libssh];
-
-    /// The method for a name on the wire.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|alg| alg.name() == name)
-    }
-
-    /// The name on the wire.
-    pub fn name(self) -> &'static str {
-        match self {
-            KexAlg::Curve25519Sha256 => "curve25519-sha256",
-            KexAlg::Curve25519Sha256Libssh => "curve25519-sha256@libssh.org",
-        }
-    }
-}
 
 /// Our ephemeral X25519 key pair for one key exchange. The secret is zeroized on drop.
 pub struct EphemeralKey {
@@ -63,36 +36,21 @@ impl EphemeralKey {
         &self.public
     }
 
-    /// X25519 with the peer's public key. A key that is not 32 bytes, or a result of all
-    /// zeros (a low-order peer point), is refused (RFC 8731 §3).
-    pub fn agree(&self, peer_public: &[u8]) -> Result<SharedSecret, TransportError> {
+    /// X25519 with the peer's public key: the raw 32-byte result. A key that is not 32 bytes,
+    /// or a result of all zeros (a low-order peer point), is refused (RFC 8731 §3).
+    pub fn agree(&self, peer_public: &[u8]) -> Result<Zeroizing<[u8; X25519_LEN]>, TransportError> {
         let peer: [u8; X25519_LEN] =
             peer_public
                 .try_into()
                 .map_err(|_| TransportError::BadEphemeralKey {
+                    kex: "x25519",
                     len: peer_public.len(),
                 })?;
         let shared = self.secret.diffie_hellman(&PublicKey::from(peer));
         if !shared.was_contributory() {
             return Err(TransportError::AllZeroSharedSecret);
         }
-        Ok(SharedSecret(Zeroizing::new(shared.to_bytes())))
-    }
-}
-
-/// The shared secret K: the X25519 output read as an unsigned big-endian integer
-/// (RFC 8731 §3). Zeroized on drop, no `Debug`.
-pub struct SharedSecret(Zeroizing<[u8; X25519_LEN]>);
-
-impl SharedSecret {
-    /// The 32 raw bytes, which enter the hash as `mpint` K.
-    pub fn as_bytes(&self) -> &[u8; X25519_LEN] {
-        &self.0
-    }
-
-    /// A shared secret from raw bytes (for known-answer tests).
-    pub fn from_bytes(bytes: [u8; X25519_LEN]) -> Self {
-        Self(Zeroizing::new(bytes))
+        Ok(Zeroizing::new(shared.to_bytes()))
     }
 }
 
@@ -120,8 +78,8 @@ mod tests {
         assert_eq!(bob.public_key(), &arr(BOB_PUBLIC));
         let k1 = alice.agree(bob.public_key()).unwrap();
         let k2 = bob.agree(alice.public_key()).unwrap();
-        assert_eq!(k1.as_bytes(), &arr(SHARED));
-        assert_eq!(k2.as_bytes(), &arr(SHARED));
+        assert_eq!(&*k1, &arr(SHARED));
+        assert_eq!(&*k2, &arr(SHARED));
     }
 
     #[test]
@@ -145,19 +103,11 @@ mod tests {
         let alice = EphemeralKey::from_secret_bytes(arr(ALICE_SECRET));
         assert!(matches!(
             alice.agree(&[9u8; 31]),
-            Err(TransportError::BadEphemeralKey { len: 31 })
+            Err(TransportError::BadEphemeralKey { len: 31, .. })
         ));
         assert!(matches!(
             alice.agree(&[]),
-            Err(TransportError::BadEphemeralKey { len: 0 })
+            Err(TransportError::BadEphemeralKey { len: 0, .. })
         ));
-    }
-
-    #[test]
-    fn kex_names_round_trip() {
-        for alg in KexAlg::ALL {
-            assert_eq!(KexAlg::from_name(alg.name()), Some(alg));
-        }
-        assert_eq!(KexAlg::from_name("diffie-hellman-group14-sha256"), None);
     }
 }

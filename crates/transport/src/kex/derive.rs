@@ -1,11 +1,8 @@
 //! Key derivation from K, H and the session id, with key extension (RFC 4253 §7.2).
 
-use burrow_wire::{Mpint, Writer};
-use bytes::BytesMut;
-use sha2::{Digest, Sha256};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
-use super::{HASH_LEN, SharedSecret};
+use super::{KexHash, SharedSecret};
 
 /// Which key is derived: the letter hashed after K and H (RFC 4253 §7.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,35 +35,26 @@ impl KeyLetter {
     }
 }
 
-/// Derives `len` bytes of key material: K1 = HASH(K || H || letter || session_id), and while
-/// more is needed Kn = HASH(K || H || K1 || ... || Kn-1); the key is the first `len` bytes of
-/// K1 || K2 || ... K is hashed as an `mpint`.
+/// Derives `len` bytes of key material with the method's `hash`: K1 = HASH(K || H || letter ||
+/// session_id), and while more is needed Kn = HASH(K || H || K1 || ... || Kn-1); the key is
+/// the first `len` bytes of K1 || K2 || ... K enters as it was encoded for H.
 pub fn derive_key(
+    hash: KexHash,
     shared_secret: &SharedSecret,
     exchange_hash: &[u8],
     letter: KeyLetter,
     session_id: &[u8],
     len: usize,
 ) -> Zeroizing<Vec<u8>> {
-    let mut prefix = BytesMut::new();
-    Writer::new(&mut prefix)
-        .mpint(&Mpint::from_unsigned_be(shared_secret.as_bytes()))
-        .raw(exchange_hash);
-    let mut hasher = Sha256::new();
-    hasher.update(&prefix);
-    hasher.update([letter.letter()]);
-    hasher.update(session_id);
+    let k = shared_secret.encoded();
     // Room for the last whole block up front, so growing never leaves an unwiped copy behind.
-    let mut out = Zeroizing::new(Vec::with_capacity(len.saturating_add(HASH_LEN)));
-    out.extend_from_slice(&hasher.finalize());
+    let mut out = Zeroizing::new(Vec::with_capacity(len.saturating_add(64)));
+    let first = Zeroizing::new(hash.digest(&[k, exchange_hash, &[letter.letter()], session_id]));
+    out.extend_from_slice(&first);
     while out.len() < len {
-        let mut hasher = Sha256::new();
-        hasher.update(&prefix);
-        hasher.update(out.as_slice());
-        out.extend_from_slice(&hasher.finalize());
+        let next = Zeroizing::new(hash.digest(&[k, exchange_hash, out.as_slice()]));
+        out.extend_from_slice(&next);
     }
     out.truncate(len);
-    let held: &mut [u8] = &mut prefix;
-    held.zeroize();
     out
 }

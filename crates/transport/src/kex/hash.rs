@@ -1,11 +1,10 @@
-//! The exchange hash H for curve25519-sha256 (RFC 8731 §3, RFC 5656 §4).
+//! The exchange hash H (RFC 4253 §8, RFC 5656 §4, RFC 8731 §3 and the hybrid drafts): one
+//! layout for every method, with the method's hash.
 
-use burrow_wire::{Mpint, Writer};
+use burrow_wire::Writer;
 use bytes::BytesMut;
-use sha2::{Digest, Sha256};
-use zeroize::Zeroize;
 
-use super::{HASH_LEN, SharedSecret};
+use super::{KexHash, SharedSecret};
 
 /// Everything the exchange hash covers, in the order it is hashed.
 pub struct ExchangeHashInput<'a> {
@@ -19,19 +18,18 @@ pub struct ExchangeHashInput<'a> {
     pub server_kexinit: &'a [u8],
     /// K_S: the server's host key blob.
     pub host_key: &'a [u8],
-    /// Q_C: the client's ephemeral public key.
+    /// The client's value: Q_C, C_INIT, or the body of the `mpint` e (same bytes either way).
     pub client_ephemeral: &'a [u8],
-    /// Q_S: the server's ephemeral public key.
+    /// The server's value: Q_S, S_REPLY or f.
     pub server_ephemeral: &'a [u8],
-    /// K: the shared secret.
+    /// K, already encoded as `mpint` or `string`.
     pub shared_secret: &'a SharedSecret,
 }
 
-/// H = SHA-256(string V_C || string V_S || string I_C || string I_S || string K_S ||
-/// string Q_C || string Q_S || mpint K).
-pub fn exchange_hash(input: &ExchangeHashInput<'_>) -> [u8; HASH_LEN] {
+/// H = HASH(string V_C || string V_S || string I_C || string I_S || string K_S ||
+/// string client value || string server value || K).
+pub fn exchange_hash(hash: KexHash, input: &ExchangeHashInput<'_>) -> Vec<u8> {
     let mut buf = BytesMut::new();
-    let k = Mpint::from_unsigned_be(input.shared_secret.as_bytes());
     Writer::new(&mut buf)
         .string(input.client_version)
         .string(input.server_version)
@@ -39,11 +37,6 @@ pub fn exchange_hash(input: &ExchangeHashInput<'_>) -> [u8; HASH_LEN] {
         .string(input.server_kexinit)
         .string(input.host_key)
         .string(input.client_ephemeral)
-        .string(input.server_ephemeral)
-        .mpint(&k);
-    let digest = Sha256::digest(&buf);
-    // The buffer held K; wipe it before it is freed.
-    let held: &mut [u8] = &mut buf;
-    held.zeroize();
-    digest.into()
+        .string(input.server_ephemeral);
+    hash.digest(&[&buf, input.shared_secret.encoded()])
 }

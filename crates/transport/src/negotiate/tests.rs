@@ -78,7 +78,7 @@ fn pseudo_algorithms_are_never_chosen() {
     let mut theirs = kexinit(Side::Client, &cfg);
     // A hostile client lists the pseudo-algorithms first and nothing real we share.
     theirs.kex_algorithms =
-        names("kex-strict-s-v00@openssh.com,ext-info-s,sntrup761x25519-sha512@openssh.com");
+        names("kex-strict-s-v00@openssh.com,ext-info-s,diffie-hellman-group1-sha1");
     let err = negotiate(Side::Server, &ours, &theirs).unwrap_err();
     assert!(matches!(
         err,
@@ -127,7 +127,20 @@ fn our_kexinit_lists_pseudo_algorithms_after_real_ones() {
     let k = kexinit(Side::Client, &TransportConfig::default());
     assert_eq!(
         k.kex_algorithms.as_str(),
-        "curve25519-sha256,curve25519-sha256@libssh.org,ext-info-c,kex-strict-c-v00@openssh.com"
+        "mlkem768x25519-sha256,sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,\
+         curve25519-sha256,curve25519-sha256@libssh.org,\
+         ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,\
+         diffie-hellman-group14-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,\
+         ext-info-c,kex-strict-c-v00@openssh.com"
+    );
+    // The server offers the modern methods only.
+    let k = kexinit(Side::Server, &TransportConfig::default());
+    assert_eq!(
+        k.kex_algorithms.as_str(),
+        "mlkem768x25519-sha256,sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,\
+         curve25519-sha256,curve25519-sha256@libssh.org,\
+         ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,\
+         ext-info-s,kex-strict-s-v00@openssh.com"
     );
     assert_eq!(k.server_host_key_algorithms.as_str(), "ssh-ed25519");
     assert_eq!(k.compression_algorithms_client_to_server.as_str(), "none");

@@ -469,7 +469,7 @@ fn seal_takes_a_boxed_dyn_rng_as_the_transport_holds_it() {
 /// The first `length_prefix_len` bytes a peer would send to announce `len` under the opener's
 /// keys at its current sequence number. Length encryption is a XOR with a keystream, so
 /// "decrypting" the plaintext length gives its ciphertext.
-fn encrypted_length_prefix(opener: &PacketOpener, len: u32) -> BytesMut {
+fn encrypted_length_prefix(opener: &mut PacketOpener, len: u32) -> BytesMut {
     let mut head = vec![0u8; opener.cipher.length_prefix_len()];
     head[..4].copy_from_slice(&len.to_be_bytes());
     let encrypted = opener
@@ -487,7 +487,7 @@ fn oversized_and_misaligned_lengths_are_rejected_from_the_prefix_in_every_suite(
         let (_, mut opener) = pair_for(state);
         opener.set_sequence_number(41);
         for len in [MAX_PACKET_LEN as u32 + 1, u32::MAX] {
-            let mut input = encrypted_length_prefix(&opener, len);
+            let mut input = encrypted_length_prefix(&mut opener, len);
             assert_eq!(
                 opener.open(&mut input),
                 Err(PacketError::PacketTooLarge {
@@ -498,12 +498,12 @@ fn oversized_and_misaligned_lengths_are_rejected_from_the_prefix_in_every_suite(
             );
         }
         let (_, mut opener) = pair_for(state);
-        let mut input = encrypted_length_prefix(&opener, 0);
+        let mut input = encrypted_length_prefix(&mut opener, 0);
         assert_eq!(
             opener.open(&mut input),
             Err(PacketError::PacketTooShort { len: 0 })
         );
-        let mut input = encrypted_length_prefix(&opener, 37);
+        let mut input = encrypted_length_prefix(&mut opener, 37);
         assert!(
             matches!(
                 opener.open(&mut input),

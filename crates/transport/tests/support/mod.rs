@@ -192,3 +192,42 @@ fn record(seen: &mut Seen, ev: TransportEvent) {
         other => panic!("unexpected event {other:?}"),
     }
 }
+
+/// One unencrypted packet (block size 8, at least 4 bytes of padding).
+pub fn clear_packet(payload: &[u8]) -> Vec<u8> {
+    let mut padding = 8 - (5 + payload.len()) % 8;
+    if padding < 4 {
+        padding += 8;
+    }
+    let mut p = ((1 + payload.len() + padding) as u32)
+        .to_be_bytes()
+        .to_vec();
+    p.push(padding as u8);
+    p.extend_from_slice(payload);
+    p.extend(std::iter::repeat_n(0u8, padding));
+    p
+}
+
+/// The payloads of the clear packets in `stream` (after the version line, if it starts with
+/// one), up to NEWKEYS.
+pub fn clear_payloads(stream: &[u8]) -> Vec<Vec<u8>> {
+    let start = if stream.starts_with(b"SSH-") {
+        stream.windows(2).position(|w| w == b"\r\n").unwrap() + 2
+    } else {
+        0
+    };
+    let mut rest = &stream[start..];
+    let mut out = Vec::new();
+    while rest.len() >= 5 {
+        let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
+        let pad = rest[4] as usize;
+        let payload = rest[5..4 + len - pad].to_vec();
+        rest = &rest[4 + len..];
+        let newkeys = payload[0] == 21;
+        out.push(payload);
+        if newkeys {
+            break;
+        }
+    }
+    out
+}

@@ -1,0 +1,374 @@
+//! Privilege separation when burrowd runs as root: the listener accepts and runs burrowd
+//! again for each connection (fork+exec, the socket as stdin, as sshd runs sshd-session);
+//! that process authenticates, then becomes the logged-in user for good before it serves
+//! a single forward. The listener counts unauthenticated connections (MaxStartups,
+//! PerSourceMaxStartups) until the process reports the login with one byte on a pipe.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use burrow::{MaxStartups, Server};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use rand_core::RngCore;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::handler::DaemonHandler;
+use super::{DRAIN_GRACE, EXIT_FAILURE, privdrop, settings};
+use crate::args::ServerArgs;
+use crate::sys::lookup_user;
+
+/// The byte a per-connection process writes to its stdout once the client authenticated.
+const LOGGED_IN: u8 = b'A';
+
+/// What the listener enforces before handing a connection on; SIGHUP replaces it.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// MaxStartups.
+    pub max_startups: MaxStartups,
+    /// PerSourceMaxStartups: unauthenticated connections per source address (`None`: no limit).
+    pub per_source: Option<u32>,
+}
+
+/// Unauthenticated connections, in total and per source address.
+#[derive(Default)]
+struct Startups {
+    total: usize,
+    per_source: HashMap<IpAddr, u32>,
+}
+
+/// Shared by the accept loops and the per-child tasks.
+struct Listener {
+    exe: PathBuf,
+    argv: Vec<String>,
+    limits: Mutex<Limits>,
+    startups: Mutex<Startups>,
+}
+
+/// One unauthenticated connection counted; dropping it uncounts it.
+struct Startup {
+    listener: Arc<Listener>,
+    ip: IpAddr,
+}
+
+impl Drop for Startup {
+    fn drop(&mut self) {
+        let mut s = self
+            .listener
+            .startups
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        s.total = s.total.saturating_sub(1);
+        if let Some(n) = s.per_source.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                s.per_source.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl Listener {
+    /// Counts a new connection from `peer`, or says why it is dropped.
+    fn admit(self: &Arc<Self>, peer: SocketAddr) -> Result<Startup, String> {
+        let ip = canonical(peer.ip());
+        let limits = *self.limits.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut s = self.startups.lock().unwrap_or_else(PoisonError::into_inner);
+        let roll = rand_core::OsRng.next_u32() % 100;
+        if limits.max_startups.should_drop(s.total, roll) {
+            return Err(format!("past MaxStartups ({} unauthenticated)", s.total));
+        }
+        let mine = s.per_source.get(&ip).copied().unwrap_or(0);
+        if limits.per_source.is_some_and(|max| mine >= max) {
+            return Err(format!("past PerSourceMaxStartups ({mine} from {ip})"));
+        }
+        s.total = s.total.saturating_add(1);
+        s.per_source.insert(ip, mine.saturating_add(1));
+        Ok(Startup {
+            listener: self.clone(),
+            ip,
+        })
+    }
+}
+
+/// IPv4-mapped IPv6 addresses count as their IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Runs the root listener on `listeners` until SIGTERM/SIGINT; `argv` (without the program
+/// name) is what each per-connection burrowd gets, plus `--session`.
+pub async fn listen(
+    listeners: Vec<TcpListener>,
+    argv: Vec<String>,
+    limits: Limits,
+    reload: impl Fn() -> Option<Limits>,
+) -> i32 {
+    let exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("cannot find burrowd's own executable: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let listener = Arc::new(Listener {
+        exe,
+        argv,
+        limits: Mutex::new(limits),
+        startups: Mutex::new(Startups::default()),
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut loops = JoinSet::new();
+    for l in listeners {
+        loops.spawn(accept_loop(l, listener.clone(), stop_rx.clone()));
+    }
+    let sig = super::wait_for_stop(|| {
+        if let Some(l) = reload() {
+            *listener
+                .limits
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = l;
+        }
+    })
+    .await;
+    tracing::info!("Received signal {sig}; terminating.");
+    let _ignored = stop_tx.send(true);
+    // Each loop ends once its children have drained.
+    while loops.join_next().await.is_some() {}
+    0
+}
+
+async fn accept_loop(tcp: TcpListener, listener: Arc<Listener>, mut stop: watch::Receiver<bool>) {
+    let mut children = JoinSet::new();
+    // Kept open so that `accept` can always take a connection off the queue to close it,
+    // even when the process has no descriptor left (EMFILE).
+    let mut reserve = std::fs::File::open("/dev/null").ok();
+    loop {
+        let accepted = tokio::select! {
+            r = tcp.accept() => r,
+            _ = stop.changed() => break,
+        };
+        while children.try_join_next().is_some() {}
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) if matches!(e.raw_os_error(), Some(24 | 23)) => {
+                drop(reserve.take());
+                if let Ok((s, peer)) = tcp.accept().await {
+                    tracing::error!("accept: {e}; dropped the connection from {peer}");
+                    drop(s);
+                }
+                reserve = std::fs::File::open("/dev/null").ok();
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!("accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let startup = match listener.admit(peer) {
+            Ok(s) => s,
+            Err(why) => {
+                tracing::info!(
+                    "drop connection from {} port {}: {why}",
+                    peer.ip(),
+                    peer.port()
+                );
+                continue;
+            }
+        };
+        match spawn_session(&listener, stream) {
+            Ok(child) => {
+                children.spawn(watch_child(child, startup, stop.clone()));
+            }
+            Err(e) => tracing::error!("cannot start a process for {peer}: {e}"),
+        }
+    }
+    drop(tcp);
+    while children.join_next().await.is_some() {}
+}
+
+/// Runs `burrowd <argv> --session` with the socket as its stdin and a pipe as its stdout.
+fn spawn_session(
+    listener: &Listener,
+    stream: tokio::net::TcpStream,
+) -> std::io::Result<tokio::process::Child> {
+    let std_stream = stream.into_std()?;
+    std_stream.set_nonblocking(false)?;
+    let fd: OwnedFd = std_stream.into();
+    tokio::process::Command::new(&listener.exe)
+        .args(&listener.argv)
+        .arg("--session")
+        .stdin(Stdio::from(fd))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(false)
+        .spawn()
+}
+
+/// Uncounts the connection when the child reports the login (or ends), reaps it, and
+/// passes SIGTERM on when the listener stops.
+async fn watch_child(
+    mut child: tokio::process::Child,
+    startup: Startup,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut startup = Some(startup);
+    let pid = child
+        .id()
+        .and_then(|p| i32::try_from(p).ok())
+        .map(Pid::from_raw);
+    let mut out = child.stdout.take();
+    let mut buf = [0u8; 16];
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            r = async {
+                match out.as_mut() {
+                    Some(o) => o.read(&mut buf).await,
+                    None => std::future::pending().await,
+                }
+            } => match r {
+                Ok(n) if n > 0 => {
+                    if buf.get(..n).is_some_and(|b| b.contains(&LOGGED_IN)) {
+                        startup = None;
+                    }
+                }
+                _ => {
+                    out = None;
+                    startup = None;
+                }
+            },
+            _ = child.wait() => break,
+            r = stop.changed(), if !stopping => {
+                stopping = true;
+                if r.is_ok() {
+                    if let Some(pid) = pid {
+                        // The child is not reaped before `wait` returns, so the pid is its.
+                        let _ignored = kill(pid, Signal::SIGTERM);
+                    }
+                }
+            }
+        }
+    }
+    drop(startup);
+}
+
+/// Serves the one connection on stdin as a per-connection process (`--session`): hardened
+/// before it reads a byte, the user's identity taken after authentication.
+pub fn run_session(args: &ServerArgs) -> i32 {
+    if let Err(e) = privdrop::harden_session_process() {
+        eprintln!("burrowd: {e}");
+        return EXIT_FAILURE;
+    }
+    let opts = match settings::read_options(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_FAILURE;
+        }
+    };
+    crate::logging::init(settings::log_level(args, &opts));
+    let me = crate::sys::current_user();
+    let config = settings::host_key(args, &opts, &me)
+        .and_then(|(_, key)| settings::server_config(&opts, key));
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("{e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let stream = match std::io::stdin().as_fd().try_clone_to_owned() {
+        Ok(fd) => std::net::TcpStream::from(fd),
+        Err(e) => {
+            tracing::error!("stdin: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let peer = match stream.peer_addr() {
+        Ok(p) => p.to_string(),
+        Err(e) => {
+            tracing::error!("stdin is not a connected socket: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("cannot start the runtime: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let handler = DaemonHandler::new(settings::current(&opts, &me)).privilege_separated();
+    let shown = peer.clone();
+    runtime
+        .block_on(async move {
+            stream.set_nonblocking(true)?;
+            let stream = tokio::net::TcpStream::from_std(stream)?;
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!("TCP_NODELAY not set: {e}");
+            }
+            let logged_in = handler.clone();
+            let serve = Server::serve_stream(stream, &peer, Arc::new(config), Arc::new(handler));
+            tokio::pin!(serve);
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                r = &mut serve => return Ok::<_, std::io::Error>(r),
+                _ = term.recv() => {}
+            }
+            // Stopping: a connection still authenticating ends now; a logged-in one may finish
+            // its transfers for DRAIN_GRACE.
+            if logged_in.is_logged_in() {
+                if let Ok(r) = tokio::time::timeout(DRAIN_GRACE, serve).await {
+                    return Ok(r);
+                }
+            }
+            Ok(Ok(()))
+        })
+        .map_or_else(
+            |e| {
+                tracing::error!("{shown}: {e}");
+                EXIT_FAILURE
+            },
+            |r| {
+                if let Err(e) = r {
+                    tracing::info!(peer = %shown, error = %e, "connection ended");
+                }
+                0
+            },
+        )
+}
+
+/// After authentication in a per-connection process: becomes `user` for good, then tells
+/// the listener the connection no longer counts as unauthenticated.
+pub fn become_logged_in_user(user: &str) -> std::io::Result<()> {
+    let account =
+        lookup_user(user).ok_or_else(|| std::io::Error::other(format!("no user {user:?}")))?;
+    privdrop::become_user(&account)?;
+    tracing::debug!(
+        "serving {user} as uid {} gid {} from now on",
+        account.uid,
+        account.gid
+    );
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    if let Err(e) = out.write_all(&[LOGGED_IN]).and_then(|()| out.flush()) {
+        tracing::debug!("cannot report the login to the listener: {e}");
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! Interop with AsyncSSH both ways: a plain login with AsyncSSH's default algorithm order
+//! (mlkem768x25519-sha256 first), and every key exchange both speak, each followed by data
+//! through a direct-tcpip channel.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::sync::Arc;
+
+use burrow::{Client, ClientConfig, Ed25519KeyPair, Ed25519PublicKey};
+use burrow_transport::TransportConfig;
+use common::asyncssh::AsyncSshServer;
+use common::forward::{echo_server, pattern, round_trip};
+
+/// burrow logs in to `server` as `tester` with `cfg` and echoes data through it.
+async fn burrow_login(server: &AsyncSshServer, key: Ed25519KeyPair, cfg: TransportConfig) {
+    let expected = server.host_key_blob.clone();
+    let check = move |_: &str, _: u16, k: &Ed25519PublicKey| k.to_blob() == expected;
+    let mut config = ClientConfig::new("tester", Arc::new(check));
+    config.keys.push(key);
+    config.transport = Arc::new(cfg);
+    let session = match Client::connect("127.0.0.1", server.port, config).await {
+        Ok(s) => s,
+        Err(e) => panic!(
+            "login to asyncssh failed: {e}\nserver log:\n{}",
+            server.log()
+        ),
+    };
+    let echo = echo_server().await;
+    let channel = session
+        .open_direct_tcpip("127.0.0.1", echo, "127.0.0.1", 0)
+        .await
+        .unwrap();
+    round_trip(channel, &pattern(100_000, 7)).await;
+    session.disconnect().await;
+}
+
+fn client_key() -> (Ed25519KeyPair, String) {
+    let key = Ed25519KeyPair::from_seed(&[0x42; 32]);
+    let line = key.public_key().to_openssh_line("burrow-test");
+    (key, line)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burrow_client_logs_in_to_asyncssh_with_its_default_algorithm_order() {
+    let (key, line) = client_key();
+    let Some(server) = AsyncSshServer::start(&line, "") else {
+        return;
+    };
+    burrow_login(&server, key, TransportConfig::default()).await;
+    assert!(
+        !server.log().contains("Key exchange not in progress"),
+        "{}",
+        server.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burrow_client_offering_curve25519_first_logs_in_to_asyncssh_default_order() {
+    // AsyncSSH prefers mlkem768x25519-sha256; a client whose first choice is another method
+    // it supports is where the two ways of judging a guessed first packet disagree.
+    let (key, line) = client_key();
+    let Some(server) = AsyncSshServer::start(&line, "") else {
+        return;
+    };
+    let mut cfg = TransportConfig::default();
+    cfg.set_kex_algorithms("curve25519-sha256").unwrap();
+    burrow_login(&server, key, cfg).await;
+    assert!(
+        server.log().contains("Key exchange alg: curve25519-sha256"),
+        "{}",
+        server.log()
+    );
+}
