@@ -24,6 +24,7 @@ use burrow::{
 };
 use burrow_forward::{ForwardHandler, ForwardPolicy, ForwardServer};
 use burrow_keys::KeyOptions;
+use burrow_transport::cipher::{CipherAlg, MacAlg};
 use burrow_transport::packet::PacketError;
 use burrow_transport::{TransportConfig, TransportError};
 use common::forward::pattern;
@@ -159,9 +160,11 @@ fn suites() -> Vec<(&'static str, Option<&'static str>)> {
             .collect()
     };
     let (ciphers, macs) = (query("cipher"), query("mac"));
-    let mut all = TransportConfig::default();
-    all.set_ciphers("*").unwrap();
-    all.set_macs("*").unwrap();
+    let all = TransportConfig {
+        ciphers: CipherAlg::ALL.to_vec(),
+        macs: MacAlg::ALL.to_vec(),
+        ..TransportConfig::default()
+    };
     let mut out = Vec::new();
     for c in all
         .ciphers
