@@ -1,4 +1,4 @@
-//! Interop with AsyncSSH both ways: a plain login with AsyncSSH's default algorithm order
+//! Interop with AsyncSSH 2.24 both ways: a plain login with AsyncSSH's default algorithm order
 //! (mlkem768x25519-sha256 first), and every key exchange both speak, each followed by data
 //! through a direct-tcpip channel.
 #![allow(
@@ -13,9 +13,12 @@ mod common;
 use std::sync::Arc;
 
 use burrow::{Client, ClientConfig, Ed25519KeyPair, Ed25519PublicKey};
+use burrow_forward::ForwardPolicy;
+use burrow_keys::KeyOptions;
 use burrow_transport::TransportConfig;
-use common::asyncssh::AsyncSshServer;
-use common::forward::{echo_server, pattern, round_trip};
+use common::asyncssh::{AsyncSshServer, run_client};
+use common::forward::{burrow_server, echo_server, pattern, round_trip};
+use common::{TempDir, keygen_ed25519, public_key_blob};
 
 /// burrow logs in to `server` as `tester` with `cfg` and echoes data through it.
 async fn burrow_login(server: &AsyncSshServer, key: Ed25519KeyPair, cfg: TransportConfig) {
@@ -53,11 +56,74 @@ async fn burrow_client_logs_in_to_asyncssh_with_its_default_algorithm_order() {
         return;
     };
     burrow_login(&server, key, TransportConfig::default()).await;
+    let log = server.log();
+    assert!(!log.contains("Key exchange not in progress"), "{log}");
     assert!(
-        !server.log().contains("Key exchange not in progress"),
-        "{}",
-        server.log()
+        log.contains("Key exchange alg: mlkem768x25519-sha256"),
+        "{log}"
     );
+}
+
+/// Methods both burrow's client and AsyncSSH speak (AsyncSSH has no sntrup761).
+const CLIENT_KEX: [&str; 8] = [
+    "mlkem768x25519-sha256",
+    "curve25519-sha256",
+    "ecdh-sha2-nistp256",
+    "ecdh-sha2-nistp384",
+    "ecdh-sha2-nistp521",
+    "diffie-hellman-group14-sha256",
+    "diffie-hellman-group16-sha512",
+    "diffie-hellman-group18-sha512",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burrow_client_speaks_every_common_kex_with_asyncssh() {
+    let (key, line) = client_key();
+    let Some(server) = AsyncSshServer::start(&line, "") else {
+        return;
+    };
+    for kex in CLIENT_KEX {
+        let mut cfg = TransportConfig::default();
+        cfg.set_kex_algorithms(kex).unwrap();
+        burrow_login(&server, key.clone(), cfg).await;
+        assert!(
+            server.log().contains(&format!("Key exchange alg: {kex}\n")),
+            "{kex}: {}",
+            server.log()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asyncssh_client_logs_in_to_burrow_server_with_mlkem_and_its_default_order() {
+    let Some(_) = common::asyncssh::python() else {
+        return;
+    };
+    let dir = TempDir::new("asyncssh-burrowd");
+    keygen_ed25519(&dir.join("id"));
+    let blob = public_key_blob(&dir.join("id.pub"));
+    let (port, _stop) =
+        burrow_server(ForwardPolicy::default(), blob, KeyOptions::unrestricted()).await;
+    let echo = echo_server().await;
+    for kex in ["", "mlkem768x25519-sha256", "ecdh-sha2-nistp521"] {
+        let run = run_client(&dir.join("id"), port, kex, echo).await.unwrap();
+        assert!(
+            run.success && run.stdout.starts_with("OK 16384"),
+            "{kex}: {}{}",
+            run.stdout,
+            run.stderr
+        );
+        let want = if kex.is_empty() {
+            "mlkem768x25519-sha256"
+        } else {
+            kex
+        };
+        assert!(
+            run.stderr.contains(&format!("Key exchange alg: {want}\n")),
+            "{kex}: {}",
+            run.stderr
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,9 +24,9 @@ use burrow::{
 };
 use burrow_forward::{ForwardHandler, ForwardPolicy, ForwardServer};
 use burrow_keys::KeyOptions;
+use burrow_transport::TransportError;
 use burrow_transport::cipher::{CipherAlg, MacAlg};
 use burrow_transport::packet::PacketError;
-use burrow_transport::{TransportConfig, TransportError};
 use common::forward::pattern;
 use common::ssh::ssh_command;
 use common::sshd::Sshd;
@@ -160,22 +160,15 @@ fn suites() -> Vec<(&'static str, Option<&'static str>)> {
             .collect()
     };
     let (ciphers, macs) = (query("cipher"), query("mac"));
-    let all = TransportConfig {
-        ciphers: CipherAlg::ALL.to_vec(),
-        macs: MacAlg::ALL.to_vec(),
-        ..TransportConfig::default()
-    };
     let mut out = Vec::new();
-    for c in all
-        .ciphers
+    for c in CipherAlg::ALL
         .iter()
         .filter(|c| ciphers.iter().any(|n| n == c.name()))
     {
         if c.is_aead() {
             out.push((c.name(), None));
         } else {
-            for m in all
-                .macs
+            for m in MacAlg::ALL
                 .iter()
                 .filter(|m| macs.iter().any(|n| n == m.name()))
             {

@@ -9,8 +9,10 @@ use burrow_connection::ConnectionConfig;
 use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
 use burrow_transport::{Transport, TransportConfig};
 use burrow_userauth::{Method, PromptLine};
+use std::net::{IpAddr, SocketAddr};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
+
+use tokio::net::{TcpSocket, TcpStream};
 
 use crate::agent::Agent;
 use crate::core::{Incoming, SessionCore};
@@ -25,6 +27,13 @@ use crate::session::Session;
 pub trait HostKeyCheck: Send + Sync {
     /// True to go on with `key` for `host:port`.
     fn check(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> bool;
+
+    /// True when `check` accepted a key it does not trust (a changed key under
+    /// `StrictHostKeyChecking no`): the client then offers only publickey authentication,
+    /// as ssh does, so that no password reaches a possible impostor.
+    fn untrusted(&self) -> bool {
+        false
+    }
 }
 
 impl<F: Fn(&str, u16, &Ed25519PublicKey) -> bool + Send + Sync> HostKeyCheck for F {
@@ -52,9 +61,10 @@ pub trait AuthPrompt: Send + Sync {
         None
     }
 
-    /// The server's banner (peer text).
-    fn banner(&self, message: &str) {
-        tracing::info!(banner = message, "server banner");
+    /// The server's banner, as sent (peer bytes: see [`crate::peer_text::escape`]).
+    fn banner(&self, message: &[u8]) {
+        let text = crate::peer_text::escape(message, false, crate::peer_text::MAX_LINE);
+        tracing::info!(banner = %text, "server banner");
     }
 }
 
@@ -73,6 +83,8 @@ pub struct ClientConfig {
     pub keys: Vec<Ed25519KeyPair>,
     /// ssh-agent socket whose ed25519 keys are offered after `keys`.
     pub agent: Option<PathBuf>,
+    /// IdentitiesOnly: when set, only the agent's keys in this list are offered.
+    pub agent_only_keys: Option<Vec<Ed25519PublicKey>>,
     /// Password and keyboard-interactive answers.
     pub prompt: Option<Arc<dyn AuthPrompt>>,
     /// Methods to try, in order (PreferredAuthentications).
@@ -85,6 +97,34 @@ pub struct ClientConfig {
     pub server_alive_count_max: u32,
     /// How long the TCP connect, key exchange and authentication may take together.
     pub connect_timeout: Option<Duration>,
+    /// Which of the host's addresses [`Client::connect`] may use (ssh's AddressFamily).
+    pub ip_family: IpFamily,
+    /// The local address to connect from (ssh's BindAddress, `-b`).
+    pub bind_address: Option<IpAddr>,
+    /// SO_KEEPALIVE on the TCP connection (ssh's TCPKeepAlive, on by default).
+    pub tcp_keepalive: bool,
+}
+
+/// Which addresses of a host to connect to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IpFamily {
+    /// IPv4 and IPv6, in the resolver's order.
+    #[default]
+    Any,
+    /// IPv4 only.
+    V4,
+    /// IPv6 only.
+    V6,
+}
+
+impl IpFamily {
+    fn allows(self, addr: &SocketAddr) -> bool {
+        match self {
+            Self::Any => true,
+            Self::V4 => addr.is_ipv4(),
+            Self::V6 => addr.is_ipv6(),
+        }
+    }
 }
 
 impl ClientConfig {
@@ -98,6 +138,7 @@ impl ClientConfig {
             host_key_check,
             keys: Vec::new(),
             agent: None,
+            agent_only_keys: None,
             prompt: None,
             methods: vec![
                 Method::Publickey,
@@ -108,6 +149,9 @@ impl ClientConfig {
             server_alive_interval: None,
             server_alive_count_max: 3,
             connect_timeout: None,
+            ip_family: IpFamily::Any,
+            bind_address: None,
+            tcp_keepalive: true,
         }
     }
 
@@ -149,11 +193,8 @@ impl Client {
         let peer = format!("{host}:{port}");
         let timeout = config.connect_timeout;
         let fut = async {
-            let stream = TcpStream::connect((host, port))
+            let stream = tcp_connect(host, port, &config)
                 .await
-                .map_err(|e| Error::new(&peer, Phase::Connect, ErrorKind::Io(e)))?;
-            stream
-                .set_nodelay(true)
                 .map_err(|e| Error::new(&peer, Phase::Connect, ErrorKind::Io(e)))?;
             Self::setup(stream, host, port, config).await
         };
@@ -230,6 +271,44 @@ impl Client {
         ));
         Ok(Session::new(shared))
     }
+}
+
+/// Resolves `host` and connects to the first of its addresses (of the configured family)
+/// that answers, from the configured local address, with TCP_NODELAY and SO_KEEPALIVE as set.
+async fn tcp_connect(host: &str, port: u16, config: &ClientConfig) -> std::io::Result<TcpStream> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await?
+        .filter(|a| config.ip_family.allows(a))
+        .collect();
+    if addrs.is_empty() {
+        // Worded as the resolver's own failures, so that ssh's message is printed.
+        return Err(std::io::Error::other(
+            "failed to lookup address information: Address family for hostname not supported",
+        ));
+    }
+    let mut last = None;
+    for addr in addrs {
+        let attempt = async {
+            let socket = match addr {
+                SocketAddr::V4(_) => TcpSocket::new_v4()?,
+                SocketAddr::V6(_) => TcpSocket::new_v6()?,
+            };
+            socket.set_keepalive(config.tcp_keepalive)?;
+            socket.set_nodelay(true)?;
+            if let Some(ip) = config.bind_address {
+                socket.bind(SocketAddr::new(ip, 0))?;
+            }
+            socket.connect(addr).await
+        };
+        match attempt.await {
+            Ok(s) => return Ok(s),
+            Err(e) => {
+                tracing::debug!(%addr, error = %e, "connect failed");
+                last = Some(e);
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::ErrorKind::NotConnected.into()))
 }
 
 /// Hands one peer request to the client's handler.

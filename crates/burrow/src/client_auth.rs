@@ -36,13 +36,22 @@ where
     };
     if let Some(a) = agent.as_mut() {
         match a.ed25519_keys().await {
-            Ok(keys) => identities.extend(keys.into_iter().map(Identity::External)),
+            Ok(keys) => identities.extend(
+                keys.into_iter()
+                    .filter(|k| {
+                        config
+                            .agent_only_keys
+                            .as_ref()
+                            .is_none_or(|only| only.contains(k))
+                    })
+                    .map(Identity::External),
+            ),
             Err(e) => tracing::debug!(error = %e, "ssh-agent listed no keys"),
         }
     }
     let mut ua_config = burrow_userauth::ClientConfig::new(config.user.clone(), host);
     ua_config.methods = config.methods.clone();
-    if config.prompt.is_none() {
+    if config.prompt.is_none() || config.host_key_check.untrusted() {
         ua_config
             .methods
             .retain(|m| !matches!(m, Method::KeyboardInteractive | Method::Password));

@@ -165,8 +165,9 @@ impl fmt::Display for ErrorKind {
                 description,
             } => write!(
                 f,
-                "peer disconnected ({reason}, code {}): {description}",
-                reason.code()
+                "peer disconnected ({reason}, code {}): {}",
+                reason.code(),
+                crate::peer_text::line(description)
             ),
             ErrorKind::PeerClosedSocket => f.write_str("peer closed the connection"),
             ErrorKind::KeepaliveTimeout { count } => {
@@ -183,8 +184,9 @@ impl fmt::Display for ErrorKind {
                 description,
             } => write!(
                 f,
-                "channel open refused ({reason}, code {}): {description}",
-                reason.code()
+                "channel open refused ({reason}, code {}): {}",
+                reason.code(),
+                crate::peer_text::line(description)
             ),
             ErrorKind::RequestRefused { request } => write!(f, "peer refused {request}"),
             ErrorKind::LocalLimit(e) => write!(f, "local limit: {e}"),

@@ -125,6 +125,12 @@ struct ServerState {
 pub struct ServerStop(Arc<ServerState>);
 
 impl ServerStop {
+    /// A handle for connections served one by one with [`Server::serve_stream_stoppable`]
+    /// (an inetd-style or per-connection process).
+    pub fn standalone() -> Self {
+        Self(Arc::default())
+    }
+
     /// Stops accepting and drains connections for at most `grace`.
     pub fn stop(&self, grace: Duration) {
         self.0
@@ -281,6 +287,20 @@ impl<H: ServerHandler> Server<H> {
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
         serve_connection(stream, peer.to_owned(), config, handler, Arc::default()).await
+    }
+
+    /// [`Server::serve_stream`] that `stop` drains as it drains a listening server.
+    pub async fn serve_stream_stoppable<S>(
+        stream: S,
+        peer: &str,
+        config: Arc<ServerConfig>,
+        handler: Arc<H>,
+        stop: &ServerStop,
+    ) -> Result<(), Arc<Error>>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        serve_connection(stream, peer.to_owned(), config, handler, stop.0.clone()).await
     }
 }
 

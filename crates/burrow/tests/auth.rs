@@ -83,3 +83,70 @@ async fn password_callback_logs_in_and_a_wrong_one_is_refused() {
         "{err}"
     );
 }
+
+/// Delegates to the test server and records the order of the handler calls; `refuse` makes
+/// the post-authentication hook fail.
+struct Gate {
+    inner: Arc<TestServer>,
+    refuse: bool,
+    calls: std::sync::Mutex<Vec<&'static str>>,
+}
+
+impl burrow::ServerHandler for Gate {
+    type Permissions = ();
+
+    fn auth_publickey(&self, peer: &str, user: &str, key: &burrow::Ed25519PublicKey) -> Option<()> {
+        self.calls.lock().unwrap().push("auth_publickey");
+        self.inner.auth_publickey(peer, user, key)
+    }
+
+    fn authenticated(&self, _conn: &burrow::ConnectionInfo<()>) -> std::io::Result<()> {
+        self.calls.lock().unwrap().push("authenticated");
+        if self.refuse {
+            return Err(std::io::Error::other("cannot drop privileges"));
+        }
+        Ok(())
+    }
+
+    fn channel_open(&self, conn: &burrow::ConnectionInfo<()>, channel: burrow::IncomingChannel) {
+        self.calls.lock().unwrap().push("channel_open");
+        self.inner.channel_open(conn, channel);
+    }
+}
+
+async fn gated(refuse: bool) -> (Arc<Gate>, Result<(), burrow::Error>) {
+    let (c, s) = tokio::io::duplex(64 << 10);
+    let gate = Arc::new(Gate {
+        inner: test_server(),
+        refuse,
+        calls: std::sync::Mutex::default(),
+    });
+    let h = gate.clone();
+    tokio::spawn(async move { Server::serve_stream(s, "c", Arc::new(server_config(8)), h).await });
+    let opened = async {
+        let session = Client::connect_stream(c, "srv", 22, client_config(8)).await?;
+        session.open_direct_tcpip("echo", 7, "", 0).await.map(drop)
+    };
+    (gate, with_timeout(20, opened).await)
+}
+
+#[tokio::test]
+async fn authenticated_hook_runs_after_the_proof_and_before_any_channel() {
+    let (gate, opened) = gated(false).await;
+    opened.unwrap();
+    let calls = gate.calls.lock().unwrap().clone();
+    let at = |c: &str| calls.iter().position(|x| *x == c).unwrap();
+    assert!(at("auth_publickey") < at("authenticated"), "{calls:?}");
+    assert!(at("authenticated") < at("channel_open"), "{calls:?}");
+    assert_eq!(calls.iter().filter(|c| **c == "authenticated").count(), 1);
+}
+
+#[tokio::test]
+async fn a_failing_authenticated_hook_ends_the_connection_before_channels() {
+    let (gate, opened) = gated(true).await;
+    assert!(
+        opened.is_err(),
+        "a channel was served after the hook failed"
+    );
+    assert!(!gate.calls.lock().unwrap().contains(&"channel_open"));
+}

@@ -8,7 +8,7 @@
 use clap::{ArgAction, Parser};
 
 use crate::CliError;
-use crate::config::ssh_config::{SshOptions, Warning, apply_option};
+use crate::config::ssh_config::{AddressFamily, SshOptions, Warning, apply_option};
 
 /// What `burrow --help` says after the options.
 const CLIENT_AFTER_HELP: &str = "\
@@ -46,12 +46,33 @@ pub struct ClientArgs {
     /// Print the version and exit.
     #[arg(short = 'V')]
     pub version: bool,
-    /// IPv4 only: accepted for ssh habits, not enforced yet (the first resolved address is used).
+    /// IPv4 addresses only (AddressFamily inet).
     #[arg(short = '4', conflicts_with = "ipv6")]
     pub ipv4: bool,
-    /// IPv6 only: accepted for ssh habits, not enforced yet.
+    /// IPv6 addresses only (AddressFamily inet6).
     #[arg(short = '6')]
     pub ipv6: bool,
+    /// Remote hosts may connect to local forwarded ports (GatewayPorts yes).
+    #[arg(short = 'g')]
+    pub gateway_ports: bool,
+    /// Local address to connect from (BindAddress).
+    #[arg(short = 'b', value_name = "bind_address")]
+    pub bind_address: Option<String>,
+    /// Ciphers, comma-separated, in ssh_config `Ciphers` syntax.
+    #[arg(short = 'c', value_name = "cipher_spec")]
+    pub ciphers: Option<String>,
+    /// MACs, comma-separated, in ssh_config `MACs` syntax.
+    #[arg(short = 'm', value_name = "mac_spec")]
+    pub macs: Option<String>,
+    /// Append log output to this file instead of standard error.
+    #[arg(short = 'E', value_name = "log_file")]
+    pub log_file: Option<String>,
+    /// Print the effective configuration (after Host and `-o` evaluation) and exit.
+    #[arg(short = 'G')]
+    pub print_config: bool,
+    /// List what burrow implements: cipher, mac, kex, key, key-cert, sig.
+    #[arg(short = 'Q', value_name = "query_option")]
+    pub query: Option<String>,
     /// Compression: refused (burrow does not compress).
     #[arg(short = 'C', hide = true)]
     pub compression: bool,
@@ -205,7 +226,7 @@ impl ClientArgs {
                 "compression (-C) is not supported: burrow never compresses".to_owned(),
             ));
         }
-        if self.demo || self.version {
+        if self.demo || self.version || self.query.is_some() {
             return Ok(());
         }
         let Some(dest) = &self.destination else {
@@ -237,6 +258,34 @@ impl ClientArgs {
             .transpose()?;
         if let Some(p) = self.port {
             opts.port = Some(p);
+        }
+        if self.gateway_ports {
+            opts.gateway_ports = Some(true);
+        }
+        if self.background {
+            opts.fork_after_authentication = Some(true);
+        }
+        if self.null_stdin {
+            opts.stdin_null = Some(true);
+        }
+        if self.no_command {
+            opts.session_none = Some(true);
+        }
+        if self.ipv4 || self.ipv6 {
+            opts.address_family = Some(if self.ipv4 {
+                AddressFamily::Inet
+            } else {
+                AddressFamily::Inet6
+            });
+        }
+        if let Some(b) = &self.bind_address {
+            opts.bind_address = Some(b.clone());
+        }
+        if let Some(c) = &self.ciphers {
+            opts.ciphers = Some(c.clone());
+        }
+        if let Some(m) = &self.macs {
+            opts.macs = Some(m.clone());
         }
         if let Some(user) = self.login.clone().or_else(|| dest.and_then(|d| d.user)) {
             opts.user = Some(user);

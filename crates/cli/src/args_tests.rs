@@ -224,3 +224,32 @@ fn burrowd_flags_in_sshd_spelling() {
     let e = ServerArgs::parse_from_argv(["burrowd", "--help"]).unwrap_err();
     assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp);
 }
+
+#[test]
+fn ssh_everyday_flags_reach_the_options() {
+    let a = client(&[
+        "-g",
+        "-b",
+        "10.0.0.1",
+        "-c",
+        "aes128-ctr",
+        "-m",
+        "hmac-sha2-256",
+        "-E",
+        "/tmp/log",
+        "-4",
+        "-G",
+        "h",
+    ]);
+    assert!(a.print_config);
+    assert_eq!(a.log_file.as_deref(), Some("/tmp/log"));
+    let mut o = SshOptions::default();
+    a.apply_to(&mut o, &mut Vec::new()).unwrap();
+    assert_eq!(o.gateway_ports, Some(true));
+    assert_eq!(o.bind_address.as_deref(), Some("10.0.0.1"));
+    assert_eq!(o.ciphers.as_deref(), Some("aes128-ctr"));
+    assert_eq!(o.macs.as_deref(), Some("hmac-sha2-256"));
+    assert_eq!(o.address_family, Some(AddressFamily::Inet));
+    let q = client(&["-Q", "cipher"]);
+    assert!(q.validate().is_ok(), "-Q needs no destination");
+}

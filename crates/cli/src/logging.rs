@@ -6,6 +6,7 @@ use std::fmt;
 use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -30,12 +31,21 @@ where
     }
 }
 
-/// Installs the global subscriber for `level`.
+/// Installs the global subscriber for `level`, writing to stderr.
 pub fn init(level: LogLevel) {
+    install(level, BoxMakeWriter::new(std::io::stderr));
+}
+
+/// As [`init`], but appending to `file` instead of stderr (`ssh -E`).
+pub fn init_file(level: LogLevel, file: std::fs::File) {
+    install(level, BoxMakeWriter::new(std::sync::Mutex::new(file)));
+}
+
+fn install(level: LogLevel, writer: BoxMakeWriter) {
     let filter = EnvFilter::new(level.tracing_directive());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .without_time()
         .with_ansi(false);
     let result = if level >= LogLevel::Debug1 {

@@ -382,3 +382,150 @@ fn exit_on_forward_failure_exits_255_when_a_listener_cannot_bind() {
     assert!(err.contains("burrow: cannot listen on 127.0.0.1:"), "{err}");
     assert!(err.contains("Address already in use"), "{err}");
 }
+
+#[test]
+fn proxy_command_ssh_w_reaches_sshd() {
+    let Some(sshd) = start_sshd() else { return };
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    let dir = TempDir::new("c-proxycmd");
+    // ssh -W as the transport, as people write it for a bastion (here: sshd itself).
+    let proxy = format!(
+        "ProxyCommand={} -F /dev/null -i {} -p %p -o UserKnownHostsFile={} \
+         -o StrictHostKeyChecking=accept-new -o BatchMode=yes -W %h:%p %r@%h",
+        ssh.display(),
+        sshd.client_key.display(),
+        dir.s("proxy_known_hosts"),
+    );
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &["-o", &proxy, "-n", "root@127.0.0.1", "echo", "via-proxy"],
+    );
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "via-proxy\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn identity_agent_points_at_a_real_agent() {
+    let Some(sshd) = start_sshd() else { return };
+    let (Some(agent_bin), Some(add)) = (require_binary("ssh-agent"), require_binary("ssh-add"))
+    else {
+        return;
+    };
+    let dir = TempDir::new("c-agent");
+    let sock = dir.s("agent.sock");
+    let mut agent = Proc {
+        child: std::process::Command::new(agent_bin)
+            .args(["-D", "-a", &sock])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+        stderr_path: dir.join("agent.log"),
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !dir.join("agent.sock").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let st = std::process::Command::new(add)
+        .arg(&sshd.client_key)
+        .env("SSH_AUTH_SOCK", &sock)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let base = |agent_opt: &str| {
+        vec![
+            s("-F"),
+            s("/dev/null"),
+            s("-p"),
+            sshd.port.to_string(),
+            s("-o"),
+            format!("UserKnownHostsFile={}", dir.s("known_hosts")),
+            s("-o"),
+            s("StrictHostKeyChecking=accept-new"),
+            s("-o"),
+            s("BatchMode=yes"),
+            s("-o"),
+            format!("IdentityAgent={agent_opt}"),
+            s("-n"),
+            s("root@127.0.0.1"),
+            s("echo"),
+            s("agent-ok"),
+        ]
+    };
+    // `run` removes SSH_AUTH_SOCK: only IdentityAgent can name the agent.
+    let out = run(BURROW, &base(&sock), &dir);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "agent-ok\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(BURROW, &base("none"), &dir);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"));
+    // IdentitiesOnly: the agent's key is offered only when an identity file names it (here
+    // by its public half alone), not for another identity file.
+    let pubkey = std::fs::read_to_string(format!("{}.pub", sshd.client_key.display())).unwrap();
+    std::fs::write(dir.join("agentkey.pub"), pubkey).unwrap();
+    keygen(&dir.join("other"));
+    let only = |id: &str| {
+        let mut a = base(&sock);
+        a.splice(0..0, [s("-o"), s("IdentitiesOnly=yes"), s("-i"), dir.s(id)]);
+        run(BURROW, &a, &dir)
+    };
+    let out = only("agentkey");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "agent-ok\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = only("other");
+    assert_eq!(out.status.code(), Some(255));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"));
+    agent.signal("-TERM");
+    agent.wait_exit(5);
+}
+
+#[test]
+fn match_selects_port_and_identity() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-match");
+    let config = format!(
+        "Host target\n  HostName 127.0.0.1\n\
+         Match host 127.0.0.1 originalhost target\n  Port {}\n  IdentityFile {}\n  User root\n\
+         Match final host 127.0.0.1\n  IdentitiesOnly yes\n",
+        sshd.port,
+        sshd.client_key.display()
+    );
+    std::fs::write(dir.join("config"), config).unwrap();
+    let a = vec![
+        s("-F"),
+        dir.s("config"),
+        s("-o"),
+        format!("UserKnownHostsFile={}", dir.s("known_hosts")),
+        s("-o"),
+        s("StrictHostKeyChecking=accept-new"),
+        s("-o"),
+        s("BatchMode=yes"),
+        s("-n"),
+        s("target"),
+        s("echo"),
+        s("match-ok"),
+    ];
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "match-ok\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

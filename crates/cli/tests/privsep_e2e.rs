@@ -345,3 +345,89 @@ fn one_users_two_thousand_stuck_channels_leave_accept_and_other_users_alone() {
         accepted.load(std::sync::atomic::Ordering::SeqCst)
     );
 }
+
+#[test]
+fn sighup_spares_connections_and_sigterm_drains_idle_ones_at_once() {
+    if !can_run() {
+        return;
+    }
+    let a = User::new("tm", false);
+    let mut d = start_daemon(&[], None);
+    let dir = TempDir::new("ps-term");
+    let echo = echo_server();
+    let lport = free_port();
+    let mut c = ssh_as(
+        &d,
+        &dir,
+        &a.key,
+        &a.name,
+        &["-L", &format!("{lport}:127.0.0.1:{echo}")],
+    );
+    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.stderr());
+    let session = the_session_process(d.proc.child.id());
+    // SIGHUP to the listener and the connection's process, as a terminal hangup sends it
+    // to the process group: the listener reloads, the connection's process stays.
+    let out = std::process::Command::new("kill")
+        .args(["-HUP", &d.proc.child.id().to_string(), &session.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d.proc
+        .wait_stderr("Received SIGHUP; configuration reloaded", 5);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        Path::new(&format!("/proc/{session}")).exists(),
+        "SIGHUP ended the connection"
+    );
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+        &pattern(10_000),
+    );
+    // SIGTERM: the idle logged-in connection (no channel open) ends now, not after the grace.
+    let started = Instant::now();
+    d.proc.signal("-TERM");
+    assert_eq!(d.proc.wait_exit(15), Some(0), "{}", d.proc.stderr());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(c.wait_exit(10).is_some(), "ssh still connected");
+}
+
+#[test]
+fn a_stopped_connection_process_cannot_keep_the_listener_from_exiting() {
+    if !can_run() {
+        return;
+    }
+    let a = User::new("st", false);
+    let mut d = start_daemon(&[], None);
+    let dir = TempDir::new("ps-stop");
+    let echo = echo_server();
+    let lport = free_port();
+    let _c = ssh_as(
+        &d,
+        &dir,
+        &a.key,
+        &a.name,
+        &["-L", &format!("{lport}:127.0.0.1:{echo}")],
+    );
+    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.stderr());
+    let session = the_session_process(d.proc.child.id());
+    // The process runs as the user, who may signal it: stopped, it ignores SIGTERM.
+    let st = std::process::Command::new("kill")
+        .args(["-STOP", &session.to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    d.proc.signal("-TERM");
+    assert_eq!(d.proc.wait_exit(30), Some(0), "{}", d.proc.stderr());
+    assert!(
+        !Path::new(&format!("/proc/{session}")).exists(),
+        "left running"
+    );
+}

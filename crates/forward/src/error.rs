@@ -81,6 +81,14 @@ pub enum ForwardError {
         /// The listen port or path as requested.
         listen: Listen,
     },
+    /// The server answered a request with a malformed reply (a protocol error: the session
+    /// is ended).
+    MalformedReply {
+        /// The request.
+        request: &'static str,
+        /// What is wrong with the reply.
+        problem: String,
+    },
     /// The SSH session failed or refused something (a channel open, a request).
     Session(burrow::Error),
     /// The SSH connection ended; every listener and forwarded socket was closed.
@@ -134,6 +142,9 @@ impl std::fmt::Display for ForwardError {
             ForwardError::RemoteForwardRefused {
                 listen: Listen::Unix(path),
             } => write!(f, "remote port forwarding failed for listen path {path}"),
+            ForwardError::MalformedReply { request, problem } => {
+                write!(f, "protocol error: {request}: {problem}")
+            }
             ForwardError::Session(e) => write!(f, "ssh: {e}"),
             ForwardError::SessionClosed(e) => write!(f, "ssh connection ended: {e}"),
             ForwardError::Io(e) => write!(f, "{e}"),

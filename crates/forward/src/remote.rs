@@ -17,9 +17,11 @@ const QUEUE: usize = 64;
 /// server may deliver one before we learn the allocated port).
 const MAX_PARKED: usize = 16;
 
+/// What a forwarded channel must name to reach a listener: the address as we asked for it
+/// and the port as the server granted it (OpenSSH matches both), or the socket path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Route {
-    Tcp(u32),
+    Tcp(String, u32),
     Unix(String),
 }
 
@@ -36,8 +38,8 @@ struct Table {
     routes: HashMap<Route, mpsc::Sender<ForwardedConnection>>,
     /// Port-0 requests sent and not answered yet.
     allocating: usize,
-    /// Connections that arrived for an unknown port while `allocating > 0` (≤ MAX_PARKED).
-    parked: Vec<(u32, ForwardedConnection)>,
+    /// Connections that arrived for an unknown route while `allocating > 0` (≤ MAX_PARKED).
+    parked: Vec<(Route, ForwardedConnection)>,
 }
 
 impl RemoteForwards {
@@ -60,22 +62,22 @@ impl RemoteForwards {
 
     /// Ends one port-0 request: routes `bound` to `tx` (with any connection parked for it)
     /// and, once no request is outstanding, refuses what is still parked.
-    fn allocation_done(&self, bound: Option<(u32, mpsc::Sender<ForwardedConnection>)>) {
+    fn allocation_done(&self, bound: Option<(Route, mpsc::Sender<ForwardedConnection>)>) {
         let mut refused = Vec::new();
         {
             let mut t = self.table();
             t.allocating = t.allocating.saturating_sub(1);
-            if let Some((port, tx)) = bound {
+            if let Some((route, tx)) = bound {
                 let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut t.parked)
                     .into_iter()
-                    .partition(|(p, _)| *p == port);
+                    .partition(|(r, _)| *r == route);
                 t.parked = rest;
                 for (_, conn) in mine {
                     if let Err(e) = tx.try_send(conn) {
                         refused.push(unsent(e));
                     }
                 }
-                t.routes.insert(Route::Tcp(port), tx);
+                t.routes.insert(route, tx);
             }
             if t.allocating == 0 {
                 refused.extend(std::mem::take(&mut t.parked).into_iter().map(|(_, c)| c));
@@ -100,12 +102,15 @@ impl Handler for RemoteForwards {
     fn channel_open(&self, channel: IncomingChannel) {
         let (route, originator) = match channel.channel_type() {
             ChannelOpenType::ForwardedTcpip {
+                address_that_was_connected,
                 port_that_was_connected,
                 originator_address,
                 originator_port,
-                ..
             } => (
-                Route::Tcp(*port_that_was_connected),
+                Route::Tcp(
+                    address_that_was_connected.to_string(),
+                    *port_that_was_connected,
+                ),
                 Originator {
                     address: originator_address.to_string(),
                     port: u16::try_from(*originator_port).unwrap_or(0),
@@ -135,13 +140,16 @@ impl Handler for RemoteForwards {
             let mut t = self.table();
             match (t.routes.get(&route).cloned(), &route) {
                 (Some(s), _) => s,
-                (None, Route::Tcp(port)) if t.allocating > 0 && t.parked.len() < MAX_PARKED => {
-                    t.parked.push((*port, conn));
+                (None, Route::Tcp(..)) if t.allocating > 0 && t.parked.len() < MAX_PARKED => {
+                    t.parked.push((route, conn));
                     return;
                 }
                 (None, _) => {
                     drop(t);
-                    tracing::info!(?route, "forwarded connection for a port we did not ask for");
+                    tracing::info!(
+                        ?route,
+                        "refused a forwarded connection for a listener we did not ask for"
+                    );
                     conn.reject(
                         OpenFailureReason::AdministrativelyProhibited,
                         "no such remote forward",
@@ -191,7 +199,7 @@ fn remote_error(e: burrow::Error, refused: ForwardError) -> ForwardError {
 /// also when the request's future is cancelled.
 struct Allocation<'a> {
     routes: &'a RemoteForwards,
-    outcome: Option<(u32, mpsc::Sender<ForwardedConnection>)>,
+    outcome: Option<(Route, mpsc::Sender<ForwardedConnection>)>,
 }
 
 impl Drop for Allocation<'_> {
@@ -207,7 +215,6 @@ pub struct RemoteListener {
     route: Route,
     rx: mpsc::Receiver<ForwardedConnection>,
     session: Session,
-    request_host: String,
     port: u16,
 }
 
@@ -252,28 +259,38 @@ impl RemoteListener {
                 .request_remote_forward(bind_host, 0)
                 .await
                 .map_err(|e| remote_error(e, refused()))?;
-            let Ok(bound16) = u16::try_from(bound) else {
-                return Err(refused());
+            // A success without a port (or with 0, or one that is not a port) is malformed:
+            // a protocol error that ends the connection, as in ssh.
+            let Some(bound16) = u16::try_from(bound).ok().filter(|&p| p != 0) else {
+                session.disconnect().await;
+                return Err(ForwardError::MalformedReply {
+                    request: "tcpip-forward",
+                    problem: if bound == 0 {
+                        "no port in the reply to a request for port 0".to_owned()
+                    } else {
+                        format!("invalid allocated port {bound}")
+                    },
+                });
             };
-            pending.outcome = Some((bound, tx));
+            pending.outcome = Some((Route::Tcp(bind_host.to_owned(), bound), tx));
             bound16
         } else {
-            routes.insert(Route::Tcp(u32::from(port)), tx);
+            let route = Route::Tcp(bind_host.to_owned(), u32::from(port));
+            routes.insert(route.clone(), tx);
             if let Err(e) = session
                 .request_remote_forward(bind_host, u32::from(port))
                 .await
             {
-                routes.remove(&Route::Tcp(u32::from(port)));
+                routes.remove(&route);
                 return Err(remote_error(e, refused()));
             }
             port
         };
         Ok(Self {
             routes: routes.clone(),
-            route: Route::Tcp(u32::from(bound)),
+            route: Route::Tcp(bind_host.to_owned(), u32::from(bound)),
             rx,
             session: session.clone(),
-            request_host: bind_host.to_owned(),
             port: bound,
         })
     }
@@ -299,7 +316,6 @@ impl RemoteListener {
             route,
             rx,
             session: session.clone(),
-            request_host: String::new(),
             port: 0,
         })
     }
@@ -326,11 +342,7 @@ impl RemoteListener {
     pub async fn cancel(self) -> Result<(), ForwardError> {
         self.routes.remove(&self.route);
         match &self.route {
-            Route::Tcp(port) => {
-                self.session
-                    .cancel_remote_forward(&self.request_host, *port)
-                    .await?
-            }
+            Route::Tcp(host, port) => self.session.cancel_remote_forward(host, *port).await?,
             Route::Unix(path) => self.session.cancel_remote_streamlocal_forward(path).await?,
         }
         Ok(())
@@ -346,14 +358,10 @@ impl Drop for RemoteListener {
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let (session, route, host) = (
-            self.session.clone(),
-            self.route.clone(),
-            self.request_host.clone(),
-        );
+        let (session, route) = (self.session.clone(), self.route.clone());
         rt.spawn(async move {
             let r = match &route {
-                Route::Tcp(port) => session.cancel_remote_forward(&host, *port).await,
+                Route::Tcp(host, port) => session.cancel_remote_forward(host, *port).await,
                 Route::Unix(path) => session.cancel_remote_streamlocal_forward(path).await,
             };
             if let Err(e) = r {

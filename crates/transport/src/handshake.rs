@@ -109,16 +109,18 @@ impl Transport {
     pub(crate) fn start_kex(&mut self, initiates: bool) -> Result<(), TransportError> {
         let mut cookie = [0u8; 16];
         self.rng.fill_bytes(&mut cookie);
-        let guess = initiates
-            && self.side == Side::Client
-            && self.cfg.guess_kex
-            && self.guess_predicted_right;
-        let kexinit = our_kexinit(self.side, &self.cfg, cookie, guess)?;
+        let guess_alg = self.cfg.kex_algorithms.first().copied().filter(|_| {
+            initiates
+                && self.side == Side::Client
+                && self.cfg.guess_kex
+                && self.guess_predicted_right
+        });
+        let kexinit = our_kexinit(self.side, &self.cfg, cookie, guess_alg.is_some())?;
         let ours = kexinit.to_bytes().freeze();
         self.seal(&ours)?;
-        let guess = match self.cfg.kex_algorithms.first() {
-            Some(&alg) if guess => Some(self.send_kex_init(alg)?),
-            _ => None,
+        let guess = match guess_alg {
+            Some(alg) => Some(self.send_kex_init(alg)?),
+            None => None,
         };
         self.kex = KexState::SentKexInit(SentKexInit { ours, guess });
         Ok(())

@@ -1,5 +1,6 @@
 //! burrow-transport: the sans-IO SSH-2 transport layer (RFC 4253): version exchange,
-//! binary packet protocol, ciphers and MACs, curve25519 key exchange, strict kex and rekeying.
+//! binary packet protocol, ciphers and MACs, key exchange (ML-KEM and sntrup761 hybrids, X25519,
+//! NIST ECDH, DH groups), strict kex and rekeying.
 #![forbid(unsafe_code)]
 
 mod admission;

@@ -421,7 +421,7 @@ pub fn userauth_success() -> impl Strategy<Value = UserauthSuccess> {
 
 pub fn userauth_banner() -> impl Strategy<Value = UserauthBanner<'static>> {
     (text(), text()).prop_map(|(message, language_tag)| UserauthBanner {
-        message,
+        message: Cow::Owned(message.into_owned().into_bytes()),
         language_tag,
     })
 }

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use burrow::{Client, ClientConfig, Error, ErrorKind, Handler, Method, Phase, Session};
+use burrow::{Client, ClientConfig, Error, ErrorKind, Handler, IpFamily, Method, Phase, Session};
 use burrow_keys::{KeyError, PrivateKeyFile};
 
-use super::hostkey::CliHostKeyCheck;
+use super::hostkey::{CliHostKeyCheck, Trust};
 use super::prompt::{self, BannerOnly, TtyPrompt};
 use crate::config::client::ClientSettings;
+use crate::config::ssh_config::AddressFamily;
 use crate::sys::strerror;
 
 /// Wrong passphrases allowed per key file, as ssh.
@@ -27,25 +28,35 @@ impl Failure {
     }
 }
 
-/// Builds the ClientConfig for one hop.
-pub fn client_config(s: &ClientSettings, handler: Option<Arc<dyn Handler>>) -> ClientConfig {
-    let known_hosts = s
-        .known_hosts_files
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "/dev/null".to_owned());
-    let check = CliHostKeyCheck::new(known_hosts.into(), s.strict_host_key_checking, s.batch_mode);
-    let mut config = ClientConfig::new(s.user.clone(), Arc::new(check));
+/// Builds the ClientConfig for one hop, and its host key check (to ask afterwards whether
+/// the key was trusted). The destination gets `handler` and its forwards.
+pub fn client_config(
+    s: &ClientSettings,
+    handler: Option<Arc<dyn Handler>>,
+) -> (ClientConfig, Arc<CliHostKeyCheck>) {
+    let check = Arc::new(CliHostKeyCheck::new(
+        s,
+        handler.is_some() && !s.forwards.is_empty(),
+    ));
+    let mut config = ClientConfig::new(s.user.clone(), check.clone());
     config.transport = Arc::new(s.transport.clone());
     for file in &s.identity_files {
         load_identity(&mut config, file, s);
     }
-    if !s.identities_only {
-        config.agent = burrow::Agent::env_path();
+    config.agent = s.identity_agent.as_ref().map(std::path::PathBuf::from);
+    // IdentitiesOnly: of the agent's keys, only those of the identity files.
+    if s.identities_only {
+        config.agent_only_keys = Some(
+            s.identity_files
+                .iter()
+                .filter_map(|f| identity_public_key(f))
+                .collect(),
+        );
     }
+    config.methods.clone_from(&s.methods);
     if s.batch_mode {
         config.prompt = Some(Arc::new(BannerOnly));
-        config.methods = vec![Method::Publickey];
+        config.methods.retain(|m| *m == Method::Publickey);
     } else {
         config.prompt = Some(Arc::new(TtyPrompt));
     }
@@ -55,11 +66,60 @@ pub fn client_config(s: &ClientSettings, handler: Option<Arc<dyn Handler>>) -> C
     config.server_alive_interval = s.server_alive_interval;
     config.server_alive_count_max = s.server_alive_count_max;
     config.connect_timeout = s.connect_timeout;
-    config
+    config.ip_family = match s.address_family {
+        AddressFamily::Any => IpFamily::Any,
+        AddressFamily::Inet => IpFamily::V4,
+        AddressFamily::Inet6 => IpFamily::V6,
+    };
+    config.bind_address = s.bind_address;
+    config.tcp_keepalive = s.tcp_keep_alive;
+    (config, check)
+}
+
+/// The public key of an identity file: from the private key file (without decrypting it),
+/// from `file.pub`, or from `file` itself when it holds a public key line.
+fn identity_public_key(file: &str) -> Option<burrow::Ed25519PublicKey> {
+    let from_line = |text: String| {
+        burrow_keys::parse_public_key_line(text.lines().next()?.trim())
+            .ok()
+            .map(|(k, _)| k)
+    };
+    let text = std::fs::read_to_string(file).ok();
+    text.as_deref()
+        .and_then(|t| PrivateKeyFile::parse(t).ok())
+        .map(|p| p.public_key().clone())
+        .or_else(|| from_line(std::fs::read_to_string(format!("{file}.pub")).ok()?))
+        .or_else(|| from_line(text?))
+}
+
+/// False (after OpenSSH's warning) when the key file `file` may be read by others.
+fn permissions_ok(file: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(file) else {
+        return true;
+    };
+    let mode = meta.mode() & 0o777;
+    // As ssh: only files of the user running us are checked (uid from /proc/self).
+    let me = std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid());
+    if meta.uid() != me || mode & 0o077 == 0 {
+        return true;
+    }
+    let bar = "@".repeat(59);
+    tracing::error!(
+        "{bar}\n@         WARNING: UNPROTECTED PRIVATE KEY FILE!          @\n{bar}\n\
+         Permissions 0{mode:03o} for '{file}' are too open.\n\
+         It is required that your private key files are NOT accessible by others.\n\
+         This private key will be ignored.\n\
+         Load key \"{file}\": bad permissions"
+    );
+    false
 }
 
 /// Adds one identity file; asks for its passphrase when it is encrypted (not in BatchMode).
 fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
+    if !permissions_ok(file) {
+        return;
+    }
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
@@ -102,31 +162,67 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
     }
 }
 
-/// Connects to the destination, through every jump host first. Returns the destination's
-/// session and the jump sessions (to be kept alive as long as it).
+/// The destination's session, the jump sessions (to be kept alive as long as it), and
+/// whether the destination's host key was accepted without being trusted.
+pub struct Connected {
+    /// The destination.
+    pub session: Session,
+    /// The jump hosts' sessions.
+    pub jumps: Vec<Session>,
+    /// A changed key accepted under `StrictHostKeyChecking no`: set up no forwards.
+    pub untrusted: bool,
+    /// The ProxyCommand carrying the first hop, if any (killed when dropped).
+    pub proxy: Option<tokio::process::Child>,
+}
+
+/// Connects to the destination, through every jump host first.
 pub async fn connect_chain(
     dest: &ClientSettings,
     jumps: &[ClientSettings],
     handler: Arc<dyn Handler>,
-) -> Result<(Session, Vec<Session>), Failure> {
+) -> Result<Connected, Failure> {
     let mut hops: Vec<Session> = Vec::new();
+    let mut untrusted = false;
+    let mut proxy = None;
     for hop in jumps.iter().chain(std::iter::once(dest)) {
         let is_dest = std::ptr::eq(hop, dest);
-        let config = client_config(hop, is_dest.then(|| handler.clone()));
-        let session = match hops.last() {
-            None => Client::connect(&hop.host_name, hop.port, config)
+        let (config, check) = client_config(hop, is_dest.then(|| handler.clone()));
+        let fail = |e: &Error| match check.trust() {
+            Trust::ForwardingFatal => Failure { lines: Vec::new() },
+            _ => failure(e, hop),
+        };
+        let session = match (hops.last(), &hop.proxy_command) {
+            (None, Some(command)) => {
+                let (stream, child) = super::proxy::spawn(command).map_err(|e| {
+                    Failure::line(format!(
+                        "burrow: proxy command \"{command}\": {}",
+                        strerror(&e)
+                    ))
+                })?;
+                let child = proxy.insert(child);
+                match Client::connect_stream(stream, &hop.host_name, hop.port, config).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let mut f = fail(&e);
+                        f.lines.extend(super::proxy::exit_report(child).await);
+                        return Err(f);
+                    }
+                }
+            }
+            (None, None) => connect_with_attempts(hop, config)
                 .await
-                .map_err(|e| failure(&e, hop))?,
-            Some(prev) => {
+                .map_err(|e| fail(&e))?,
+            (Some(prev), _) => {
                 let channel = prev
                     .open_direct_tcpip(&hop.host_name, hop.port, "127.0.0.1", 0)
                     .await
                     .map_err(|e| jump_failure(&e, hop))?;
                 Client::connect_stream(channel, &hop.host_name, hop.port, config)
                     .await
-                    .map_err(|e| failure(&e, hop))?
+                    .map_err(|e| fail(&e))?
             }
         };
+        untrusted = check.trust() != Trust::Trusted;
         tracing::debug!(
             "Authenticated to {} ([{}]:{}).",
             hop.host_name,
@@ -138,14 +234,41 @@ pub async fn connect_chain(
     let session = hops
         .pop()
         .ok_or_else(|| Failure::line("no session".to_owned()))?;
-    Ok((session, hops))
+    Ok(Connected {
+        session,
+        jumps: hops,
+        untrusted,
+        proxy,
+    })
+}
+
+/// ConnectionAttempts: retries a connection that failed before the SSH handshake, one
+/// second apart, as ssh.
+async fn connect_with_attempts(
+    hop: &ClientSettings,
+    config: ClientConfig,
+) -> Result<Session, Error> {
+    let mut attempt = 1;
+    loop {
+        match Client::connect(&hop.host_name, hop.port, config.clone()).await {
+            Err(e) if e.phase == Phase::Connect && attempt < hop.connection_attempts => {
+                tracing::debug!("connect to {}: {e}; trying again", hop.host_name);
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 fn jump_failure(e: &Error, hop: &ClientSettings) -> Failure {
     match &*e.kind {
         ErrorKind::ChannelOpenFailed { description, .. } => Failure {
             lines: vec![
-                format!("channel 0: open failed: {description}"),
+                format!(
+                    "channel 0: open failed: {}",
+                    burrow::peer_text::line(description)
+                ),
                 format!(
                     "burrow: stdio forwarding to {} port {} failed",
                     hop.host_name, hop.port
@@ -186,8 +309,9 @@ pub fn failure(e: &Error, s: &ClientSettings) -> Failure {
             reason,
             description,
         } => Failure::line(format!(
-            "Received disconnect from {host} port {port}:{}: {description}\nDisconnected from {host} port {port}",
-            reason.code()
+            "Received disconnect from {host} port {port}:{}: {}\nDisconnected from {host} port {port}",
+            reason.code(),
+            burrow::peer_text::line(description)
         )),
         ErrorKind::PeerClosedSocket => {
             Failure::line(format!("Connection closed by {host} port {port}"))

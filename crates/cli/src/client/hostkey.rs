@@ -1,83 +1,299 @@
-//! The client's host key check: known_hosts with StrictHostKeyChecking, including `ask`
-//! (the question on the terminal that ssh asks about an unknown host).
+//! The client's host key check: every UserKnownHostsFile and GlobalKnownHostsFile,
+//! StrictHostKeyChecking (with `ask`, the question ssh asks about an unknown host),
+//! HostKeyAlias and HashKnownHosts, and the untrusted state OpenSSH enters past a changed
+//! key under `StrictHostKeyChecking no` (publickey only, no forwarding).
 
+use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
-use burrow::StrictHostKeyChecking as Policy;
-use burrow::{Ed25519PublicKey, HostKeyCheck, KnownHostsFile};
+use burrow::host_key::{
+    HostKeyCheck as Check, HostKeyDecision, KnownHostLookup, StrictHostKeyChecking as Policy,
+    decide,
+};
+use burrow::{Ed25519PublicKey, HostKeyCheck};
 use burrow_keys::{HostKeyStatus, KnownHosts};
+use rand_core::RngCore;
 
 use super::prompt;
+use crate::config::client::ClientSettings;
 use crate::config::ssh_config::StrictHostKeyChecking;
 
+/// What the check left behind for the rest of the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Trust {
+    /// Nothing decided yet, or the key is trusted.
+    #[default]
+    Trusted,
+    /// A changed or revoked key accepted under `no`: publickey only, no forwarding.
+    Untrusted,
+    /// As `Untrusted`, but ExitOnForwardFailure made it fatal (the key was refused).
+    ForwardingFatal,
+}
+
 /// known_hosts lookup with ssh's four StrictHostKeyChecking values.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CliHostKeyCheck {
-    file: PathBuf,
+    user_files: Vec<PathBuf>,
+    global_files: Vec<PathBuf>,
     strict: StrictHostKeyChecking,
     batch_mode: bool,
+    hash: bool,
+    alias: Option<String>,
+    /// Options an untrusted key turns off: (password, keyboard-interactive, forwards).
+    risky: (bool, bool, bool),
+    exit_on_forward_failure: bool,
+    revoked: Option<PathBuf>,
+    trust: Mutex<Trust>,
 }
 
 impl CliHostKeyCheck {
-    /// Checks against `file` (the first UserKnownHostsFile; new keys are added there).
-    pub fn new(file: PathBuf, strict: StrictHostKeyChecking, batch_mode: bool) -> Self {
+    /// The check for a connection made with `s`; `forwards` tells whether it carries
+    /// `-L`/`-R`/`-D` forwards (the destination does, jump hosts do not).
+    pub fn new(s: &ClientSettings, forwards: bool) -> Self {
         Self {
-            file,
-            strict,
-            batch_mode,
+            user_files: s.known_hosts_files.iter().map(PathBuf::from).collect(),
+            global_files: s
+                .global_known_hosts_files
+                .iter()
+                .map(PathBuf::from)
+                .collect(),
+            strict: s.strict_host_key_checking,
+            batch_mode: s.batch_mode,
+            hash: s.hash_known_hosts,
+            alias: s.host_key_alias.clone(),
+            risky: (
+                s.password_authentication,
+                s.kbd_interactive_authentication,
+                forwards,
+            ),
+            exit_on_forward_failure: s.exit_on_forward_failure,
+            revoked: s.revoked_host_keys.as_ref().map(PathBuf::from),
+            trust: Mutex::new(Trust::Trusted),
         }
     }
 
-    fn known_hosts(&self, policy: Policy) -> KnownHostsFile {
-        KnownHostsFile::new(self.file.clone()).with_policy(policy)
+    /// What the last check decided.
+    pub fn trust(&self) -> Trust {
+        *self
+            .trust
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// `ask`: an unknown key is put to the user; known, changed and revoked keys are
-    /// handled as `yes` does (accepted, refused).
-    fn ask(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> bool {
-        let text = std::fs::read_to_string(&self.file).unwrap_or_default();
-        let status = KnownHosts::parse(&text).check_ed25519(host, port, key);
-        if !matches!(status, HostKeyStatus::Unknown) || self.batch_mode {
-            return self.known_hosts(Policy::Yes).check(host, port, key);
+    fn set_trust(&self, t: Trust) {
+        *self
+            .trust
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = t;
+    }
+
+    /// The combined answer of every known_hosts file, as OpenSSH reads them: a revoked line
+    /// anywhere wins, then a matching key, then the first other key for the host.
+    fn lookup(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> (KnownHostLookup, bool) {
+        let mut found: Vec<KnownHostLookup> = Vec::new();
+        let mut without_port = false;
+        for path in self.user_files.iter().chain(&self.global_files) {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let hosts = KnownHosts::parse(&text);
+            let status = hosts.check_ed25519(host, port, key);
+            found.push(KnownHostLookup::from_status(
+                status,
+                &hosts,
+                &path.display().to_string(),
+            ));
+            without_port |= port != 22
+                && matches!(
+                    hosts.check_ed25519(host, 22, key),
+                    HostKeyStatus::Known { .. }
+                );
         }
-        let name = if port == 22 {
-            host.to_owned()
-        } else {
-            format!("[{host}]:{port}")
+        let pick = |f: fn(&KnownHostLookup) -> bool| found.iter().find(|l| f(l)).cloned();
+        let lookup = pick(|l| matches!(l, KnownHostLookup::Revoked { .. }))
+            .or_else(|| pick(|l| matches!(l, KnownHostLookup::Known)))
+            .or_else(|| pick(|l| matches!(l, KnownHostLookup::Changed { .. })))
+            .or_else(|| pick(|l| matches!(l, KnownHostLookup::CertAuthorityUnsupported)))
+            .unwrap_or(KnownHostLookup::Unknown);
+        (lookup, without_port)
+    }
+
+    /// RevokedHostKeys: true (after ssh's message) when `key` is listed there, or when the
+    /// file cannot be read (a KRL, which burrow does not read, counts as unreadable).
+    fn revoked(&self, key: &Ed25519PublicKey) -> bool {
+        let Some(path) = &self.revoked else {
+            return false;
         };
-        let question = format!(
+        let fp = key.fingerprint();
+        let file = path.display();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) if !t.starts_with("SSHKRL") => t,
+            Ok(_) => {
+                tracing::error!(
+                    "Error checking host key ED25519 {fp} in revoked keys file {file}: \
+                     key revocation lists are not supported"
+                );
+                return true;
+            }
+            Err(e) => {
+                tracing::error!(
+                    "Error checking host key ED25519 {fp} in revoked keys file {file}: {}",
+                    crate::sys::strerror(&e)
+                );
+                return true;
+            }
+        };
+        let listed = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| burrow_keys::parse_public_key_line(l).ok())
+            .any(|(k, _)| k == *key);
+        if listed {
+            tracing::error!("Host key ED25519 {fp} revoked by file {file}");
+        }
+        listed
+    }
+
+    /// `ask` about an unknown key: true to accept (and add) it.
+    fn ask(&self, name: &str, key: &Ed25519PublicKey) -> bool {
+        let mut text = format!(
             "The authenticity of host '{name}' can't be established.\n\
              ED25519 key fingerprint is {}.\n\
              This key is not known by any other names.\n\
              Are you sure you want to continue connecting (yes/no/[fingerprint])? ",
             key.fingerprint()
         );
-        let mut prompt_text = question;
         loop {
-            let Some(answer) = prompt::ask(&prompt_text, true) else {
-                return self.known_hosts(Policy::Yes).check(host, port, key);
+            let Some(answer) = prompt::ask(&text, true) else {
+                return false;
             };
             let answer = answer.trim();
             if answer.eq_ignore_ascii_case("yes") || answer == key.fingerprint() {
-                return self.known_hosts(Policy::AcceptNew).check(host, port, key);
+                return true;
             }
             if answer.eq_ignore_ascii_case("no") {
                 return false;
             }
-            prompt_text = "Please type 'yes', 'no' or the fingerprint: ".to_owned();
+            "Please type 'yes', 'no' or the fingerprint: ".clone_into(&mut text);
+        }
+    }
+
+    /// Past a changed key under `no`: OpenSSH's messages, and the options it turns off.
+    fn untrusted(&self) -> bool {
+        let (password, kbd, forwards) = self.risky;
+        if password {
+            tracing::error!(
+                "Password authentication is disabled to avoid man-in-the-middle attacks."
+            );
+        }
+        if kbd {
+            tracing::error!(
+                "Keyboard-interactive authentication is disabled to avoid man-in-the-middle attacks."
+            );
+        }
+        if forwards {
+            tracing::error!("Port forwarding is disabled to avoid man-in-the-middle attacks.");
+        }
+        if self.exit_on_forward_failure && (password || kbd || forwards) {
+            tracing::error!("Error: forwarding disabled due to host key check failure");
+            self.set_trust(Trust::ForwardingFatal);
+            return false;
+        }
+        self.set_trust(Trust::Untrusted);
+        true
+    }
+
+    fn append(&self, line: &str) {
+        let Some(path) = self.user_files.first() else {
+            return;
+        };
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+            })
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            tracing::warn!(
+                "Failed to add the host to the list of known hosts ({}): {e}",
+                path.display()
+            );
         }
     }
 }
 
 impl HostKeyCheck for CliHostKeyCheck {
     fn check(&self, host: &str, port: u16, key: &Ed25519PublicKey) -> bool {
-        match self.strict {
-            StrictHostKeyChecking::Yes => self.known_hosts(Policy::Yes).check(host, port, key),
-            StrictHostKeyChecking::AcceptNew => {
-                self.known_hosts(Policy::AcceptNew).check(host, port, key)
-            }
-            StrictHostKeyChecking::No => self.known_hosts(Policy::No).check(host, port, key),
-            StrictHostKeyChecking::Ask => self.ask(host, port, key),
+        if self.revoked(key) {
+            return false;
         }
+        // HostKeyAlias replaces the name and port in known_hosts, as ssh.
+        let (host, port) = match &self.alias {
+            Some(a) => (a.as_str(), 22),
+            None => (host, port),
+        };
+        let (lookup, known_without_port) = self.lookup(host, port, key);
+        let unknown = matches!(
+            lookup,
+            KnownHostLookup::Unknown | KnownHostLookup::CertAuthorityUnsupported
+        ) && !known_without_port;
+        let policy = match self.strict {
+            StrictHostKeyChecking::Yes => Policy::Yes,
+            StrictHostKeyChecking::AcceptNew => Policy::AcceptNew,
+            StrictHostKeyChecking::No => Policy::No,
+            StrictHostKeyChecking::Ask if unknown && !self.batch_mode => {
+                let name = burrow_keys::known_hosts::host_name(host, port);
+                if !self.ask(&name, key) {
+                    return false;
+                }
+                Policy::AcceptNew
+            }
+            StrictHostKeyChecking::Ask => Policy::Yes,
+        };
+        let user_file = self
+            .user_files
+            .first()
+            .map_or_else(|| "/dev/null".to_owned(), |p| p.display().to_string());
+        let hash_salt = self.hash.then(|| {
+            let mut salt = [0u8; 20];
+            rand_core::OsRng.fill_bytes(&mut salt);
+            salt
+        });
+        let check = Check {
+            policy,
+            host,
+            port,
+            key,
+            user_known_hosts: &user_file,
+            lookup,
+            known_without_port,
+            hash_salt,
+        };
+        match decide(&check) {
+            HostKeyDecision::Accept => true,
+            HostKeyDecision::AcceptAndAppend { line, message, .. } => {
+                self.append(&line);
+                tracing::warn!("{message}");
+                true
+            }
+            HostKeyDecision::AcceptUntrusted { warning } => {
+                tracing::error!("{warning}");
+                self.untrusted()
+            }
+            HostKeyDecision::Refuse { message } => {
+                tracing::error!("{message}");
+                false
+            }
+        }
+    }
+
+    fn untrusted(&self) -> bool {
+        self.trust() != Trust::Trusted
     }
 }

@@ -3,9 +3,11 @@
 
 mod background;
 mod connect;
+mod dump;
 mod hostkey;
 mod options;
 mod prompt;
+mod proxy;
 mod run;
 
 pub use connect::{Failure, client_config, connect_chain, failure};
@@ -41,6 +43,9 @@ pub fn main(argv: Vec<String>) -> i32 {
         );
         return 0;
     }
+    if let Some(q) = &args.query {
+        return query(q);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -60,6 +65,7 @@ pub fn main(argv: Vec<String>) -> i32 {
     }
     let me = crate::sys::current_user();
     let env = LocalEnv {
+        auth_sock: std::env::var("SSH_AUTH_SOCK").ok(),
         home: me.home,
         user: me.name,
     };
@@ -75,8 +81,29 @@ pub fn main(argv: Vec<String>) -> i32 {
     } else {
         settings.log_level.raised_by_verbosity(args.verbose)
     };
-    crate::logging::init(level);
-    if args.background && !background::is_child() {
+    match &args.log_file {
+        Some(path) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            Ok(f) => crate::logging::init_file(level, f),
+            Err(e) => {
+                eprintln!(
+                    "burrow: couldn't open logfile {path}: {}",
+                    crate::sys::strerror(&e)
+                );
+                return EXIT_FAILURE;
+            }
+        },
+        None => crate::logging::init(level),
+    }
+    options::show_notices(&settings);
+    if args.print_config {
+        print!("{}", dump::dump(&settings));
+        return 0;
+    }
+    if settings.fork_after_authentication && !background::is_child() {
         return background::spawn_and_wait(&argv);
     }
     let mut jumps = Vec::new();
@@ -93,4 +120,32 @@ pub fn main(argv: Vec<String>) -> i32 {
     // Do not wait for the blocking thread that may still sit in a read of stdin.
     runtime.shutdown_background();
     code
+}
+
+/// `-Q`: lists what burrow implements, one name per line, as `ssh -Q`.
+fn query(what: &str) -> i32 {
+    use crate::config::algorithms::Family;
+    let names: Vec<&str> = match what.to_ascii_lowercase().as_str() {
+        "cipher" | "ciphers" => Family::Ciphers.supported(),
+        "cipher-auth" => Family::Ciphers
+            .supported()
+            .into_iter()
+            .filter(|n| n.contains("gcm") || n.contains("poly1305"))
+            .collect(),
+        "mac" | "macs" => Family::Macs.supported(),
+        "kex" | "kexalgorithms" => Family::Kex.supported(),
+        "key" | "key-plain" | "sig" | "hostkeyalgorithms" | "pubkeyacceptedalgorithms" => {
+            vec![burrow_keys::ALGORITHM]
+        }
+        "key-cert" => Vec::new(),
+        "protocol-version" => vec!["2"],
+        _ => {
+            eprintln!("burrow: Unsupported query \"{what}\"");
+            return EXIT_FAILURE;
+        }
+    };
+    for n in names {
+        println!("{n}");
+    }
+    0
 }

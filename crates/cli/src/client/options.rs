@@ -5,9 +5,10 @@ use std::path::Path;
 
 use crate::CliError;
 use crate::args::{ClientArgs, Destination};
-use crate::config::client::{ClientSettings, LocalEnv, expand_tilde};
+use crate::config::client::{ClientSettings, LocalEnv, Notice, expand_tilde, expand_tokens};
 use crate::config::jump::JumpHost;
-use crate::config::ssh_config::{SourceFile, SshOptions, Warning, WarningKind, read_config};
+use crate::config::ssh_config::{SourceFile, SshOptions, Warning, WarningKind, read_config_pass};
+use crate::config::ssh_match::MatchContext;
 use crate::fsglob;
 
 /// The system-wide client configuration, read after the user's (as ssh).
@@ -26,8 +27,9 @@ pub fn destination_settings(args: &ClientArgs, env: &LocalEnv) -> Result<ClientS
         &mut opts,
         &mut warnings,
     )?;
-    report(&warnings);
-    ClientSettings::resolve(&dest.host, &opts, env)
+    let mut settings = ClientSettings::resolve(&dest.host, &opts, env)?;
+    report(&warnings, &mut settings);
+    Ok(settings)
 }
 
 /// Settings for one jump host: its own user and port, then the configuration files, as
@@ -61,6 +63,8 @@ pub fn jump_settings(
     ClientSettings::resolve(&hop.host, &opts, env)
 }
 
+/// Reads the configuration files for `host`, twice when a `Match final` asks for it (the
+/// second pass sees the resolved host name; values of the first pass win).
 fn read_files(
     config_file: Option<&str>,
     host: &str,
@@ -68,9 +72,35 @@ fn read_files(
     opts: &mut SshOptions,
     warnings: &mut Vec<Warning>,
 ) -> Result<(), CliError> {
+    let mut ctx = MatchContext {
+        original_host: host.to_owned(),
+        local_user: env.user.clone(),
+        home: env.home.clone(),
+        ..MatchContext::default()
+    };
+    if read_pass(config_file, &ctx, env, opts, warnings)? {
+        tracing::debug!("configuration requests final Match pass");
+        ctx.final_pass = true;
+        ctx.final_host = opts
+            .host_name
+            .as_deref()
+            .map_or_else(|| host.to_owned(), |h| expand_tokens(h, &[('h', host)]));
+        read_pass(config_file, &ctx, env, opts, warnings)?;
+    }
+    Ok(())
+}
+
+/// One pass over the files: `-F`'s, or the user's then the system's.
+fn read_pass(
+    config_file: Option<&str>,
+    ctx: &MatchContext,
+    env: &LocalEnv,
+    opts: &mut SshOptions,
+    warnings: &mut Vec<Warning>,
+) -> Result<bool, CliError> {
     let user_dir = format!("{}/.ssh", env.home.trim_end_matches('/'));
-    match config_file {
-        Some(f) if f.eq_ignore_ascii_case("none") => Ok(()),
+    let files: Vec<(String, String)> = match config_file {
+        Some(f) if f.eq_ignore_ascii_case("none") => Vec::new(),
         Some(f) => {
             let path = expand_tilde(f, &env.home);
             let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -79,36 +109,41 @@ fn read_files(
                     crate::sys::strerror(&e)
                 ))
             })?;
-            read_one(opts, host, &path, text, &user_dir, env, warnings)
+            vec![(path, text)]
         }
-        None => {
-            let user = format!("{user_dir}/config");
-            if let Ok(text) = std::fs::read_to_string(&user) {
-                read_one(opts, host, &user, text, &user_dir, env, warnings)?;
-            }
-            if let Ok(text) = std::fs::read_to_string(SYSTEM_CONFIG) {
-                read_one(opts, host, SYSTEM_CONFIG, text, "/etc/ssh", env, warnings)?;
-            }
-            Ok(())
-        }
+        None => [format!("{user_dir}/config"), SYSTEM_CONFIG.to_owned()]
+            .into_iter()
+            .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+            .collect(),
+    };
+    let mut wants_final = false;
+    for (name, text) in files {
+        let base = if name == SYSTEM_CONFIG {
+            "/etc/ssh"
+        } else {
+            &user_dir
+        };
+        let file = SourceFile { name, text };
+        let mut include = |pattern: &str| include_files(pattern, base, &env.home);
+        wants_final |= read_config_pass(opts, ctx, &file, &mut include, &mut match_exec, warnings)?;
     }
+    Ok(wants_final)
 }
 
-fn read_one(
-    opts: &mut SshOptions,
-    host: &str,
-    name: &str,
-    text: String,
-    include_base: &str,
-    env: &LocalEnv,
-    warnings: &mut Vec<Warning>,
-) -> Result<(), CliError> {
-    let file = SourceFile {
-        name: name.to_owned(),
-        text,
-    };
-    let mut include = |pattern: &str| include_files(pattern, include_base, &env.home);
-    read_config(opts, host, &file, &mut include, warnings)
+/// `Match exec`: the command through the shell, stdin and stdout on /dev/null, as ssh.
+fn match_exec(command: &str) -> bool {
+    let shell = std::env::var("SHELL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "/bin/sh".to_owned());
+    tracing::debug!("Executing command: '{command}'");
+    std::process::Command::new(shell)
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// The files an `Include` argument names: `~` expanded, relative to `base`, globbed.
@@ -134,12 +169,23 @@ fn include_files(pattern: &str, base: &str, home: &str) -> Vec<SourceFile> {
         .collect()
 }
 
-/// Prints ignored configuration lines: unknown keywords always (as ssh), the rest with -v.
-fn report(warnings: &[Warning]) {
-    for w in warnings {
-        match w.kind {
-            WarningKind::BadOption => eprintln!("{w}"),
-            WarningKind::Unsupported | WarningKind::MatchSkipped => tracing::debug!("{w}"),
+/// Adds the ignored configuration lines to the notices shown once logging is set up:
+/// unknown keywords always (as ssh), the rest with -v.
+fn report(warnings: &[Warning], settings: &mut ClientSettings) {
+    let notes = warnings.iter().map(|w| Notice {
+        text: w.to_string(),
+        verbose_only: w.kind != WarningKind::BadOption,
+    });
+    settings.notices.splice(0..0, notes);
+}
+
+/// Shows the notices of `settings` (call it once logging is set up).
+pub fn show_notices(settings: &ClientSettings) {
+    for n in &settings.notices {
+        if n.verbose_only {
+            tracing::debug!("{}", n.text);
+        } else {
+            tracing::warn!("{}", n.text);
         }
     }
 }

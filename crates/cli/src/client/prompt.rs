@@ -5,7 +5,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
-use burrow::AuthPrompt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use burrow::{AuthPrompt, peer_text};
 use burrow_userauth::PromptLine;
 
 /// Longest answer read from the terminal.
@@ -60,7 +62,10 @@ pub struct TtyPrompt;
 
 impl AuthPrompt for TtyPrompt {
     fn password(&self, prompt: &str) -> Option<String> {
-        ask(prompt, false)
+        ask(
+            &peer_text::escape(prompt.as_bytes(), false, peer_text::MAX_LINE),
+            false,
+        )
     }
 
     fn keyboard_interactive(
@@ -71,14 +76,23 @@ impl AuthPrompt for TtyPrompt {
     ) -> Option<Vec<String>> {
         for text in [name, instruction] {
             if !text.is_empty() {
-                eprintln!("{text}");
+                eprintln!(
+                    "{}",
+                    peer_text::escape(text.as_bytes(), true, peer_text::MAX_BANNER)
+                );
             }
         }
-        prompts.iter().map(|p| ask(&p.text, p.echo)).collect()
+        prompts
+            .iter()
+            .map(|p| {
+                let text = peer_text::escape(p.text.as_bytes(), false, peer_text::MAX_LINE);
+                ask(&text, p.echo)
+            })
+            .collect()
     }
 
-    fn banner(&self, message: &str) {
-        eprint!("{message}");
+    fn banner(&self, message: &[u8]) {
+        show_banner(message);
     }
 }
 
@@ -87,7 +101,27 @@ impl AuthPrompt for TtyPrompt {
 pub struct BannerOnly;
 
 impl AuthPrompt for BannerOnly {
-    fn banner(&self, message: &str) {
-        eprint!("{message}");
+    fn banner(&self, message: &[u8]) {
+        show_banner(message);
+    }
+}
+
+/// Banner bytes one run prints at most; a server that sends more gets one notice.
+pub const BANNER_BUDGET: usize = 64 << 10;
+
+static BANNER_SHOWN: AtomicUsize = AtomicUsize::new(0);
+
+/// Prints a banner escaped (as ssh's `fmprintf`), each cut at [`peer_text::MAX_BANNER`]
+/// and all together at [`BANNER_BUDGET`] bytes.
+fn show_banner(message: &[u8]) {
+    let before = BANNER_SHOWN.fetch_add(message.len(), Ordering::Relaxed);
+    let left = BANNER_BUDGET.saturating_sub(before);
+    if left == 0 {
+        return;
+    }
+    let max = left.min(peer_text::MAX_BANNER);
+    eprint!("{}", peer_text::escape(message, true, max));
+    if message.len() >= left {
+        eprintln!("\n[further banner text from the server not shown]");
     }
 }

@@ -21,16 +21,22 @@ pub async fn run(
     level: LogLevel,
 ) -> i32 {
     let routes = RemoteForwards::new();
-    let (session, _jump_sessions) =
-        match connect::connect_chain(&settings, &jumps, routes.clone()).await {
-            Ok(s) => s,
-            Err(f) => {
-                for line in f.lines {
-                    eprintln!("{line}");
-                }
-                return EXIT_FAILURE;
+    let connected = match connect::connect_chain(&settings, &jumps, routes.clone()).await {
+        Ok(c) => c,
+        Err(f) => {
+            for line in f.lines {
+                eprintln!("{line}");
             }
-        };
+            return EXIT_FAILURE;
+        }
+    };
+    let (session, _jump_sessions, _proxy) = (connected.session, connected.jumps, connected.proxy);
+    // Past an untrusted host key no forward is set up (ssh's "Port forwarding is disabled").
+    let forwards = if connected.untrusted {
+        &[][..]
+    } else {
+        &settings.forwards[..]
+    };
     if let Some(target) = &args.stdio {
         return stdio(&session, target).await;
     }
@@ -41,7 +47,7 @@ pub async fn run(
     let running = match start_forwards(
         &session,
         &routes,
-        &settings.forwards,
+        forwards,
         &opts,
         settings.exit_on_forward_failure,
     )
@@ -61,19 +67,18 @@ pub async fn run(
     }
     background::report_ready();
     let _serving = running;
-    let command = (!args.no_command && !args.command.is_empty()).then(|| args.command.join(" "));
+    let command =
+        (!settings.session_none && !args.command.is_empty()).then(|| args.command.join(" "));
     let status = match command {
         Some(cmd) => tokio::select! {
-            code = exec(&session, &cmd, args.null_stdin || args.background) => code,
+            code = exec(&session, &cmd, settings.stdin_null || settings.fork_after_authentication) => code,
             sig = shutdown_signal() => { tracing::debug!("received {sig}"); EXIT_FAILURE }
         },
         None => tokio::select! {
             // The forwards serve in the background and end with the connection.
             e = session.closed() => {
                 tracing::debug!("connection ended: {e}");
-                if !matches!(*e.kind, burrow::ErrorKind::LocallyClosed) {
-                    eprintln!("Connection to {} closed by remote host.", settings.host_name);
-                }
+                report_end(&e, &settings);
                 EXIT_FAILURE
             }
             sig = shutdown_signal() => { tracing::debug!("received {sig}, disconnecting"); EXIT_FAILURE }
@@ -81,6 +86,23 @@ pub async fn run(
     };
     session.disconnect().await;
     status
+}
+
+/// ssh's message for a connection that ended on its own.
+fn report_end(e: &burrow::Error, settings: &ClientSettings) {
+    let host = &settings.host_name;
+    match &*e.kind {
+        burrow::ErrorKind::LocallyClosed => {}
+        burrow::ErrorKind::KeepaliveTimeout { .. } => {
+            eprintln!("Timeout, server {host} not responding.");
+        }
+        burrow::ErrorKind::PeerDisconnected { .. } => {
+            for line in connect::failure(e, settings).lines {
+                eprintln!("{line}");
+            }
+        }
+        _ => eprintln!("Connection to {host} closed by remote host."),
+    }
 }
 
 /// `-W host:port`: stdin and stdout joined to a direct-tcpip channel.
@@ -162,7 +184,10 @@ async fn exec(session: &Session, cmd: &str, null_stdin: bool) -> i32 {
     match exit {
         Some(ExitInfo::Status(code)) => i32::try_from(code & 0xff).unwrap_or(EXIT_FAILURE),
         Some(ExitInfo::Signal(sig)) => {
-            eprintln!("burrow: remote command killed by signal {sig}");
+            eprintln!(
+                "burrow: remote command killed by signal {}",
+                burrow::peer_text::line(&sig)
+            );
             EXIT_FAILURE
         }
         None => EXIT_FAILURE,
@@ -185,7 +210,10 @@ async fn read_opt(stdin: &mut Option<tokio::io::Stdin>, buf: &mut [u8]) -> std::
 
 async fn copy_stderr(channel: &Channel, stderr: &mut tokio::io::Stderr) {
     let data = channel.take_stderr();
-    if !data.is_empty() && stderr.write_all(&data).await.is_err() {
+    // tokio writes stderr on a blocking thread: without the flush a write still in flight is
+    // lost when the runtime shuts down without waiting for its blocking threads.
+    if !data.is_empty() && (stderr.write_all(&data).await.is_err() || stderr.flush().await.is_err())
+    {
         tracing::debug!("stderr closed");
     }
 }

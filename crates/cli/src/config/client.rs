@@ -1,16 +1,23 @@
 //! The settings `burrow` connects with: ssh_config options plus defaults, `%`-tokens and `~`
 //! expanded, forwards and jump hosts parsed.
 
+use core::net::IpAddr;
 use core::time::Duration;
 
 use burrow_forward::spec::ForwardSpec;
 use burrow_transport::TransportConfig;
+use burrow_userauth::Method;
 
+use super::algorithms::{Family, OPENSSH_DEFAULT_CIPHERS, filter};
 use super::jump::{JumpHost, parse_jump_chain};
-use super::ssh_config::{SshOptions, StrictHostKeyChecking};
+use super::ssh_config::{AddressFamily, SshOptions, StrictHostKeyChecking};
 use super::syntax;
 use super::value::LogLevel;
 use crate::CliError;
+
+/// ssh's default GlobalKnownHostsFile.
+pub const DEFAULT_GLOBAL_KNOWN_HOSTS: [&str; 2] =
+    ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"];
 
 /// What the expansion needs to know about the local side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +26,8 @@ pub struct LocalEnv {
     pub home: String,
     /// The local user name (`%u`, and the default remote user).
     pub user: String,
+    /// `$SSH_AUTH_SOCK`, the default IdentityAgent.
+    pub auth_sock: Option<String>,
 }
 
 /// Everything one connection (or one jump hop) is made with.
@@ -63,6 +72,97 @@ pub struct ClientSettings {
     pub jumps: Vec<JumpHost>,
     /// LogLevel, INFO unless set.
     pub log_level: LogLevel,
+    /// GlobalKnownHostsFile, read after the user's files, never written.
+    pub global_known_hosts_files: Vec<String>,
+    /// HashKnownHosts: new known_hosts lines hold a hashed host name.
+    pub hash_known_hosts: bool,
+    /// HostKeyAlias: the name looked up in (and written to) known_hosts instead of the host.
+    pub host_key_alias: Option<String>,
+    /// PasswordAuthentication.
+    pub password_authentication: bool,
+    /// KbdInteractiveAuthentication.
+    pub kbd_interactive_authentication: bool,
+    /// The authentication methods to try, in order (PreferredAuthentications filtered by
+    /// the methods that are enabled and that burrow implements).
+    pub methods: Vec<Method>,
+    /// TCPKeepAlive: SO_KEEPALIVE on the connection, yes unless set.
+    pub tcp_keep_alive: bool,
+    /// IdentityAgent: the ssh-agent socket (`None`: no agent). Defaults to `$SSH_AUTH_SOCK`.
+    pub identity_agent: Option<String>,
+    /// ProxyCommand, `%` tokens expanded (`None` for none).
+    pub proxy_command: Option<String>,
+    /// ClearAllForwardings: no `-L`/`-R`/`-D` at all, from the files or the command line.
+    pub clear_all_forwardings: bool,
+    /// ForkAfterAuthentication (`-f`): go to the background once the forwards are up.
+    pub fork_after_authentication: bool,
+    /// StdinNull (`-n`).
+    pub stdin_null: bool,
+    /// SessionType none (`-N`): run no command.
+    pub session_none: bool,
+    /// RevokedHostKeys: a file of public keys never to accept as host keys.
+    pub revoked_host_keys: Option<String>,
+    /// ConnectionAttempts: TCP connection tries, one second apart (1 unless set).
+    pub connection_attempts: u32,
+    /// AddressFamily (`-4`, `-6`).
+    pub address_family: AddressFamily,
+    /// BindAddress (`-b`): an IP address.
+    pub bind_address: Option<IpAddr>,
+    /// What `-G` shows as written (ssh expands these only when it uses them): IdentityFile,
+    /// PreferredAuthentications, ProxyJump, and PubkeyAuthentication.
+    pub as_written: AsWritten,
+    /// Notices about the configuration (algorithms burrow lacks, ignored keywords), to be
+    /// shown once logging is set up.
+    pub notices: Vec<Notice>,
+}
+
+/// Values `ssh -G` prints as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AsWritten {
+    /// IdentityFile / `-i`, unexpanded (empty: the defaults).
+    pub identity_files: Vec<String>,
+    /// PreferredAuthentications, if set.
+    pub preferred_authentications: Option<String>,
+    /// ProxyJump, if set (and not `none`).
+    pub proxy_jump: Option<String>,
+    /// PubkeyAuthentication.
+    pub pubkey_authentication: bool,
+    /// ProxyCommand, if set (and not `none`), tokens not expanded.
+    pub proxy_command: Option<String>,
+}
+
+/// A notice about the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The text.
+    pub text: String,
+    /// Shown only with `-v` (keywords burrow does not implement), else always.
+    pub verbose_only: bool,
+}
+
+/// ssh's PreferredAuthentications default, as far as burrow implements it.
+const DEFAULT_METHODS: &str = "publickey,keyboard-interactive,password";
+
+/// The methods of `preferred` (comma-separated) that are enabled, in order, once each.
+fn methods(opts: &SshOptions) -> Vec<Method> {
+    let preferred = opts
+        .preferred_authentications
+        .as_deref()
+        .unwrap_or(DEFAULT_METHODS);
+    let mut out = Vec::new();
+    for name in preferred.split(',') {
+        let m = match name.trim() {
+            "publickey" if opts.pubkey_authentication.unwrap_or(true) => Method::Publickey,
+            "keyboard-interactive" if opts.kbd_interactive_authentication.unwrap_or(true) => {
+                Method::KeyboardInteractive
+            }
+            "password" if opts.password_authentication.unwrap_or(true) => Method::Password,
+            _ => continue,
+        };
+        if !out.contains(&m) {
+            out.push(m);
+        }
+    }
+    out
 }
 
 impl ClientSettings {
@@ -84,6 +184,7 @@ impl ClientSettings {
             ('n', alias),
         ];
         let path = |p: &str| expand_tokens(&expand_tilde(p, &env.home), &tokens);
+        let mut notes = Vec::new();
         let identity_files_given = !opts.identity_files.is_empty();
         let identity_files = if identity_files_given {
             opts.identity_files.iter().map(|p| path(p)).collect()
@@ -96,8 +197,39 @@ impl ClientSettings {
                 .filter(|f| !f.eq_ignore_ascii_case("none"))
                 .map(|p| path(p))
                 .collect(),
-            None => vec![path("~/.ssh/known_hosts")],
+            None => vec![path("~/.ssh/known_hosts"), path("~/.ssh/known_hosts2")],
         };
+        let global_known_hosts_files = match &opts.global_known_hosts_files {
+            Some(files) => files
+                .iter()
+                .filter(|f| !f.eq_ignore_ascii_case("none"))
+                .map(|p| path(p))
+                .collect(),
+            None => DEFAULT_GLOBAL_KNOWN_HOSTS
+                .iter()
+                .map(|&f| f.to_owned())
+                .collect(),
+        };
+        let identity_agent = match opts.identity_agent.as_deref() {
+            None | Some("SSH_AUTH_SOCK") => env.auth_sock.clone(),
+            Some(none) if none.eq_ignore_ascii_case("none") => None,
+            // `$NAME` names an environment variable, as in ssh.
+            Some(var) if var.starts_with('$') => {
+                std::env::var(var.trim_start_matches('$').trim_matches(['{', '}'])).ok()
+            }
+            Some(p) => Some(path(p)),
+        }
+        .filter(|p| !p.is_empty());
+        let revoked_host_keys = opts
+            .revoked_host_keys
+            .as_deref()
+            .filter(|f| !f.eq_ignore_ascii_case("none"))
+            .map(path);
+        let proxy_command = opts
+            .proxy_command
+            .as_deref()
+            .filter(|c| !c.eq_ignore_ascii_case("none"))
+            .map(|c| expand_tokens(c, &tokens));
         Ok(Self {
             alias: alias.to_owned(),
             host_name,
@@ -116,34 +248,92 @@ impl ClientSettings {
                 .filter(|&s| s > 0)
                 .map(Duration::from_secs),
             server_alive_count_max: opts.server_alive_count_max.unwrap_or(3),
-            transport: transport_config(opts)?,
+            transport: transport_config(opts, &mut notes)?,
             connect_timeout: opts
                 .connect_timeout
                 .filter(|&s| s > 0)
                 .map(Duration::from_secs),
             batch_mode: opts.batch_mode.unwrap_or(false),
             gateway_ports: opts.gateway_ports.unwrap_or(false),
-            forwards: forwards(opts)?,
+            forwards: if opts.clear_all_forwardings == Some(true) {
+                Vec::new()
+            } else {
+                forwards(opts)?
+            },
             jumps: match &opts.proxy_jump {
                 Some(j) => parse_jump_chain(j)?,
                 None => Vec::new(),
             },
             log_level: opts.log_level.unwrap_or(LogLevel::Info),
+            global_known_hosts_files,
+            hash_known_hosts: opts.hash_known_hosts.unwrap_or(false),
+            host_key_alias: opts.host_key_alias.clone(),
+            password_authentication: opts.password_authentication.unwrap_or(true),
+            kbd_interactive_authentication: opts.kbd_interactive_authentication.unwrap_or(true),
+            methods: methods(opts),
+            tcp_keep_alive: opts.tcp_keep_alive.unwrap_or(true),
+            as_written: AsWritten {
+                identity_files: opts.identity_files.clone(),
+                preferred_authentications: opts.preferred_authentications.clone(),
+                proxy_jump: opts
+                    .proxy_jump
+                    .clone()
+                    .filter(|j| !j.eq_ignore_ascii_case("none")),
+                pubkey_authentication: opts.pubkey_authentication.unwrap_or(true),
+                proxy_command: opts
+                    .proxy_command
+                    .clone()
+                    .filter(|c| !c.eq_ignore_ascii_case("none")),
+            },
+            proxy_command,
+            identity_agent,
+            revoked_host_keys,
+            connection_attempts: opts.connection_attempts.unwrap_or(1),
+            clear_all_forwardings: opts.clear_all_forwardings.unwrap_or(false),
+            fork_after_authentication: opts.fork_after_authentication.unwrap_or(false),
+            stdin_null: opts.stdin_null.unwrap_or(false),
+            session_none: opts.session_none.unwrap_or(false),
+            address_family: opts.address_family.unwrap_or_default(),
+            bind_address: match &opts.bind_address {
+                Some(b) => Some(b.parse().map_err(|_| {
+                    CliError::Usage(format!("BindAddress \"{b}\" is not an IP address"))
+                })?),
+                None => None,
+            },
+            notices: notes
+                .into_iter()
+                .map(|text| Notice {
+                    text,
+                    verbose_only: false,
+                })
+                .collect(),
         })
     }
 }
 
-fn transport_config(opts: &SshOptions) -> Result<TransportConfig, CliError> {
+fn transport_config(
+    opts: &SshOptions,
+    notes: &mut Vec<String>,
+) -> Result<TransportConfig, CliError> {
     let mut t = TransportConfig::default();
     let bad = |k: &str, v: &str| CliError::Usage(format!("bad {k} value \"{v}\""));
-    if let Some(v) = &opts.ciphers {
-        syntax::set_ciphers(&mut t, v).map_err(|_| bad("Ciphers", v))?;
-    }
-    if let Some(v) = &opts.macs {
-        syntax::set_macs(&mut t, v).map_err(|_| bad("MACs", v))?;
-    }
-    if let Some(v) = &opts.kex_algorithms {
-        syntax::set_kex_algorithms(&mut t, v).map_err(|_| bad("KexAlgorithms", v))?;
+    t.set_ciphers(OPENSSH_DEFAULT_CIPHERS)
+        .map_err(|_| bad("Ciphers", OPENSSH_DEFAULT_CIPHERS))?;
+    let lists = [
+        (Family::Ciphers, &opts.ciphers),
+        (Family::Macs, &opts.macs),
+        (Family::Kex, &opts.kex_algorithms),
+    ];
+    for (family, spec) in lists {
+        let Some(v) = spec.as_deref().and_then(|s| filter(family, s, notes)) else {
+            continue;
+        };
+        let set = match family {
+            Family::Ciphers => syntax::set_ciphers,
+            Family::Macs => syntax::set_macs,
+            Family::Kex => syntax::set_kex_algorithms,
+        };
+        set(&mut t, &v).map_err(|_| bad(family.keyword(), &v))?;
     }
     if let Some(r) = opts.rekey_limit {
         t.rekey_limit = r;
@@ -212,6 +402,7 @@ mod tests {
         LocalEnv {
             home: "/home/me".to_owned(),
             user: "me".to_owned(),
+            auth_sock: Some("/tmp/agent.env".to_owned()),
         }
     }
 
@@ -232,7 +423,20 @@ mod tests {
         );
         assert_eq!(s.identity_files, ["/home/me/.ssh/id_ed25519"]);
         assert!(!s.identity_files_given);
-        assert_eq!(s.known_hosts_files, ["/home/me/.ssh/known_hosts"]);
+        assert_eq!(
+            s.known_hosts_files,
+            ["/home/me/.ssh/known_hosts", "/home/me/.ssh/known_hosts2"]
+        );
+        assert_eq!(s.global_known_hosts_files, DEFAULT_GLOBAL_KNOWN_HOSTS);
+        assert_eq!(
+            s.methods,
+            [
+                Method::Publickey,
+                Method::KeyboardInteractive,
+                Method::Password
+            ]
+        );
+        assert!(s.tcp_keep_alive && !s.hash_known_hosts);
         assert_eq!(s.strict_host_key_checking, StrictHostKeyChecking::Ask);
         assert_eq!(s.log_level, LogLevel::Info);
         assert_eq!(s.server_alive_count_max, 3);
@@ -299,6 +503,69 @@ mod tests {
         assert_eq!(s.transport.rekey_limit.bytes, Some(65_536));
         assert_eq!(s.connect_timeout, Some(Duration::from_secs(5)));
         assert_eq!(s.server_alive_interval, None);
+    }
+
+    #[test]
+    fn authentication_options_shape_the_method_list() {
+        let o = opts(&[
+            "PreferredAuthentications password,gssapi-with-mic,publickey,password",
+            "PasswordAuthentication no",
+            "GlobalKnownHostsFile /g1 ~/g2",
+            "UserKnownHostsFile ~/a ~/b",
+            "HashKnownHosts yes",
+            "HostKeyAlias alias",
+        ]);
+        let s = ClientSettings::resolve("h", &o, &env()).unwrap();
+        assert_eq!(s.methods, [Method::Publickey]);
+        assert!(!s.password_authentication && s.kbd_interactive_authentication);
+        assert_eq!(s.global_known_hosts_files, ["/g1", "/home/me/g2"]);
+        assert_eq!(s.known_hosts_files, ["/home/me/a", "/home/me/b"]);
+        assert!(s.hash_known_hosts);
+        assert_eq!(s.host_key_alias.as_deref(), Some("alias"));
+        let kbd = opts(&["KbdInteractiveAuthentication no"]);
+        let s = ClientSettings::resolve("h", &kbd, &env()).unwrap();
+        assert_eq!(s.methods, [Method::Publickey, Method::Password]);
+    }
+
+    #[test]
+    fn algorithms_burrow_lacks_become_notices() {
+        let o = opts(&[
+            "Ciphers +3des-cbc,aes128-ctr",
+            "MACs hmac-md5",
+            "KexAlgorithms ^curve25519-sha256,diffie-hellman-group1-sha1",
+        ]);
+        let s = ClientSettings::resolve("h", &o, &env()).unwrap();
+        let defaults = TransportConfig::default();
+        assert_eq!(s.transport.macs, defaults.macs);
+        assert_eq!(s.transport.ciphers.len(), defaults.ciphers.len());
+        assert_eq!(s.transport.kex_algorithms[0].name(), "curve25519-sha256");
+        let texts: Vec<&str> = s.notices.iter().map(|n| n.text.as_str()).collect();
+        assert_eq!(texts.len(), 4, "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("3des-cbc")));
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("diffie-hellman-group1-sha1"))
+        );
+    }
+
+    #[test]
+    fn identity_agent_path_env_and_none() {
+        let agent = |lines: &[&str]| {
+            ClientSettings::resolve("h", &opts(lines), &env())
+                .unwrap()
+                .identity_agent
+        };
+        assert_eq!(agent(&[]).as_deref(), Some("/tmp/agent.env"));
+        assert_eq!(
+            agent(&["IdentityAgent SSH_AUTH_SOCK"]).as_deref(),
+            Some("/tmp/agent.env")
+        );
+        assert_eq!(agent(&["IdentityAgent none"]), None);
+        assert_eq!(
+            agent(&["IdentityAgent ~/.1password/agent-%r.sock"]).as_deref(),
+            Some("/home/me/.1password/agent-me.sock")
+        );
     }
 
     #[test]

@@ -10,6 +10,9 @@ pub struct Directive {
     pub key: String,
     /// The arguments after the keyword, with quotes removed.
     pub args: Vec<String>,
+    /// The text after the keyword (and `=`) as written, for the keywords that take the rest
+    /// of the line verbatim (ProxyCommand).
+    pub rest: String,
 }
 
 /// Why a line could not be split.
@@ -46,6 +49,7 @@ pub fn split_line(line: &str) -> Result<Option<Directive>, (String, LexError)> {
         keyword: keyword.to_owned(),
         key: keyword.to_ascii_lowercase(),
         args,
+        rest: rest.to_owned(),
     }))
 }
 

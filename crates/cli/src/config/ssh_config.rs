@@ -3,10 +3,11 @@
 
 use core::fmt;
 
-use burrow_keys::match_pattern;
-use burrow_transport::{RekeyLimit, TransportConfig};
+use burrow_keys::{match_pattern, match_pattern_list};
+use burrow_transport::RekeyLimit;
 
 use super::lexer::{Directive, LexError, split_line};
+use super::ssh_match::{self, MatchContext, SoFar};
 use super::syntax;
 use super::value::{LogLevel, parse_count, parse_flag, parse_port, parse_time};
 use crate::CliError;
@@ -84,11 +85,11 @@ pub struct SshOptions {
     pub server_alive_interval: Option<u64>,
     /// `ServerAliveCountMax`.
     pub server_alive_count_max: Option<u32>,
-    /// `Ciphers`, checked against what burrow implements.
+    /// `Ciphers`, as written (filtered when resolved).
     pub ciphers: Option<String>,
-    /// `MACs`, checked.
+    /// `MACs`, as written.
     pub macs: Option<String>,
-    /// `KexAlgorithms`, checked.
+    /// `KexAlgorithms`, as written.
     pub kex_algorithms: Option<String>,
     /// `ConnectTimeout`, seconds (0: none).
     pub connect_timeout: Option<u64>,
@@ -108,6 +109,79 @@ pub struct SshOptions {
     pub proxy_jump: Option<String>,
     /// `LogLevel`.
     pub log_level: Option<LogLevel>,
+    /// `GlobalKnownHostsFile` (several files on one line are allowed).
+    pub global_known_hosts_files: Option<Vec<String>>,
+    /// `HashKnownHosts`.
+    pub hash_known_hosts: Option<bool>,
+    /// `HostKeyAlias`.
+    pub host_key_alias: Option<String>,
+    /// `PasswordAuthentication`.
+    pub password_authentication: Option<bool>,
+    /// `KbdInteractiveAuthentication` (and its old name `ChallengeResponseAuthentication`).
+    pub kbd_interactive_authentication: Option<bool>,
+    /// `PubkeyAuthentication`.
+    pub pubkey_authentication: Option<bool>,
+    /// `PreferredAuthentications`, as written.
+    pub preferred_authentications: Option<String>,
+    /// `TCPKeepAlive`.
+    pub tcp_keep_alive: Option<bool>,
+    /// `AddressFamily`.
+    pub address_family: Option<AddressFamily>,
+    /// `BindAddress`.
+    pub bind_address: Option<String>,
+    /// `IgnoreUnknown`: a pattern list of unknown keywords to skip silently.
+    pub ignore_unknown: Option<String>,
+    /// `ProxyCommand` as written (`none` kept).
+    pub proxy_command: Option<String>,
+    /// `IdentityAgent` as written.
+    pub identity_agent: Option<String>,
+    /// `Tag` (for `Match tagged`).
+    pub tag: Option<String>,
+    /// `RevokedHostKeys`, as written.
+    pub revoked_host_keys: Option<String>,
+    /// `ConnectionAttempts`.
+    pub connection_attempts: Option<u32>,
+    /// `ClearAllForwardings`.
+    pub clear_all_forwardings: Option<bool>,
+    /// `ForkAfterAuthentication` (`-f`).
+    pub fork_after_authentication: Option<bool>,
+    /// `StdinNull` (`-n`).
+    pub stdin_null: Option<bool>,
+    /// `SessionType none` (`-N`): no command (`false` for `default`).
+    pub session_none: Option<bool>,
+}
+
+/// `AddressFamily` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddressFamily {
+    /// IPv4 and IPv6 (`any`, the default).
+    #[default]
+    Any,
+    /// IPv4 only (`inet`, `-4`).
+    Inet,
+    /// IPv6 only (`inet6`, `-6`).
+    Inet6,
+}
+
+impl AddressFamily {
+    /// Parses `any`, `inet` or `inet6`.
+    pub fn parse(v: &str) -> Option<Self> {
+        match v.to_ascii_lowercase().as_str() {
+            "any" => Some(Self::Any),
+            "inet" => Some(Self::Inet),
+            "inet6" => Some(Self::Inet6),
+            _ => None,
+        }
+    }
+
+    /// The ssh_config spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Any => "any",
+            Self::Inet => "inet",
+            Self::Inet6 => "inet6",
+        }
+    }
 }
 
 /// Why a line was ignored.
@@ -117,8 +191,8 @@ pub enum WarningKind {
     BadOption,
     /// An OpenSSH keyword burrow does not implement.
     Unsupported,
-    /// A `Match` block, which burrow skips up to the next `Host` or `Match`.
-    MatchSkipped,
+    /// A `Match` criterion burrow cannot evaluate (`localnetwork`...): it does not match.
+    MatchUnsupported,
 }
 
 /// A line that was ignored, for the caller to report.
@@ -145,9 +219,9 @@ impl fmt::Display for Warning {
                 f,
                 "{file}: line {line}: Unsupported option \"{key}\" ignored (burrow does not implement it)"
             ),
-            WarningKind::MatchSkipped => write!(
+            WarningKind::MatchUnsupported => write!(
                 f,
-                "{file}: line {line}: Match blocks are not supported; skipped up to the next Host"
+                "{file}: line {line}: Match criterion \"{key}\" is not supported by burrow; the block does not match"
             ),
         }
     }
@@ -163,13 +237,35 @@ pub fn read_config(
     include: &mut dyn FnMut(&str) -> Vec<SourceFile>,
     warnings: &mut Vec<Warning>,
 ) -> Result<(), CliError> {
+    let ctx = MatchContext {
+        original_host: host.to_owned(),
+        ..MatchContext::default()
+    };
+    read_config_pass(opts, &ctx, file, include, &mut |_| false, warnings).map(drop)
+}
+
+/// One pass over config text, as [`read_config`], with `Match` lines evaluated against
+/// `ctx`; `exec` runs a `Match exec` command (true for exit status 0). Returns true when a
+/// `Match final` asks for the second pass (run it with `ctx.final_pass` set, on the same
+/// options: values of the first pass win).
+pub fn read_config_pass(
+    opts: &mut SshOptions,
+    ctx: &MatchContext,
+    file: &SourceFile,
+    include: &mut dyn FnMut(&str) -> Vec<SourceFile>,
+    exec: &mut dyn FnMut(&str) -> bool,
+    warnings: &mut Vec<Warning>,
+) -> Result<bool, CliError> {
     let mut reader = Reader {
-        host,
+        ctx,
         include,
+        exec,
         warnings,
         lines_left: MAX_TOTAL_LINES,
+        wants_final: false,
     };
-    reader.read_file(opts, file, 0, true)
+    reader.read_file(opts, file, 0, true)?;
+    Ok(reader.wants_final)
 }
 
 /// Applies one `-o Key=Value` (or `-o "Key Value"`) option. Apply them before reading files:
@@ -193,10 +289,12 @@ pub fn apply_option(
 }
 
 struct Reader<'a> {
-    host: &'a str,
+    ctx: &'a MatchContext,
     include: &'a mut dyn FnMut(&str) -> Vec<SourceFile>,
+    exec: &'a mut dyn FnMut(&str) -> bool,
     warnings: &'a mut Vec<Warning>,
     lines_left: usize,
+    wants_final: bool,
 }
 
 impl Reader<'_> {
@@ -223,16 +321,36 @@ impl Reader<'_> {
             };
             match d.key.as_str() {
                 "host" => active = self.host_matches(&d, &at)?,
-                "match" => {
-                    self.warnings
-                        .push(at.warning(&d, WarningKind::MatchSkipped));
-                    active = false;
-                }
+                "match" => active = self.match_line(opts, &d, &at)?,
                 "include" => self.on_include(opts, &d, &at, depth, active)?,
                 _ => apply_keyword(opts, &d, &at, active, self.warnings)?,
             }
         }
         Ok(())
+    }
+
+    /// `Match criteria...`: active when every criterion matches (see [`ssh_match`]).
+    fn match_line(
+        &mut self,
+        o: &SshOptions,
+        d: &Directive,
+        at: &Location<'_>,
+    ) -> Result<bool, CliError> {
+        let so_far = SoFar {
+            host_name: o.host_name.as_deref(),
+            user: o.user.as_deref(),
+            port: o.port,
+            tag: o.tag.as_deref(),
+        };
+        let out = ssh_match::evaluate(&d.args, self.ctx, so_far, self.exec)
+            .map_err(|e| at.err_value(d, &e))?;
+        self.wants_final |= out.wants_final;
+        for criterion in out.unsupported {
+            let mut w = at.warning(d, WarningKind::MatchUnsupported);
+            w.keyword = criterion;
+            warn(self.warnings, w);
+        }
+        Ok(out.matched)
     }
 
     /// `Host p1 !p2 ...`: active when a positive pattern matches and no negated one does.
@@ -243,9 +361,9 @@ impl Reader<'_> {
         let mut matched = false;
         for pattern in &d.args {
             match pattern.strip_prefix('!') {
-                Some(neg) if match_pattern(neg, self.host) => return Ok(false),
+                Some(neg) if match_pattern(neg, &self.ctx.original_host) => return Ok(false),
                 Some(_) => {}
-                None => matched |= match_pattern(pattern, self.host),
+                None => matched |= match_pattern(pattern, &self.ctx.original_host),
             }
         }
         Ok(matched)
@@ -372,22 +490,15 @@ fn append(
     if !active {
         return Ok(());
     }
+    // As ssh: an entry given twice (by both passes of `Match final`, say) is kept once.
+    if list.contains(&value) {
+        return Ok(());
+    }
     if list.len() >= MAX_REPEATED {
         return Err(at.err_value(d, &format!("more than {MAX_REPEATED} entries")));
     }
     list.push(value);
     Ok(())
-}
-
-/// Checks an algorithm list against what burrow implements.
-fn algorithms(
-    at: &Location<'_>,
-    d: &Directive,
-    set: fn(&mut TransportConfig, &str) -> Result<(), burrow_transport::TransportError>,
-) -> Result<String, CliError> {
-    let v = at.one(d)?;
-    set(&mut TransportConfig::default(), v).map_err(|_| at.err_value(d, v))?;
-    Ok(v.to_owned())
 }
 
 fn apply_keyword(
@@ -425,12 +536,11 @@ fn apply_keyword(
                 at.parsed(d, parse_count)?,
             );
         }
-        "ciphers" => first(&mut o.ciphers, on, algorithms(at, d, syntax::set_ciphers)?),
-        "macs" => first(&mut o.macs, on, algorithms(at, d, syntax::set_macs)?),
-        "kexalgorithms" => {
-            let v = algorithms(at, d, syntax::set_kex_algorithms)?;
-            first(&mut o.kex_algorithms, on, v);
-        }
+        // Checked against what burrow implements when the settings are resolved: a name
+        // burrow lacks is a notice there, not an error here.
+        "ciphers" => first(&mut o.ciphers, on, at.one(d)?.to_owned()),
+        "macs" => first(&mut o.macs, on, at.one(d)?.to_owned()),
+        "kexalgorithms" => first(&mut o.kex_algorithms, on, at.one(d)?.to_owned()),
         "connecttimeout" => {
             let v = at.parsed(d, |v| if v == "none" { Some(0) } else { parse_time(v) })?;
             first(&mut o.connect_timeout, on, v);
@@ -451,11 +561,86 @@ fn apply_keyword(
             append(&mut o.remote_forwards, on, spec, at, d)?;
         }
         "dynamicforward" => append(&mut o.dynamic_forwards, on, at.one(d)?.to_owned(), at, d)?,
-        "proxyjump" => first(&mut o.proxy_jump, on, at.one(d)?.to_owned()),
+        // ProxyJump and ProxyCommand compete: whichever comes first wins, as in ssh.
+        "proxyjump" => {
+            let v = at.one(d)?.to_owned();
+            if o.proxy_command.is_none() {
+                first(&mut o.proxy_jump, on, v);
+            }
+        }
+        "identityagent" => first(&mut o.identity_agent, on, at.one(d)?.to_owned()),
+        "tag" => first(&mut o.tag, on, at.one(d)?.to_owned()),
+        "clearallforwardings" => {
+            first(&mut o.clear_all_forwardings, on, at.parsed(d, parse_flag)?);
+        }
+        "forkafterauthentication" => {
+            first(
+                &mut o.fork_after_authentication,
+                on,
+                at.parsed(d, parse_flag)?,
+            );
+        }
+        "stdinnull" => first(&mut o.stdin_null, on, at.parsed(d, parse_flag)?),
+        "sessiontype" => {
+            let v = at.parsed(d, |v| match v.to_ascii_lowercase().as_str() {
+                "none" => Some(true),
+                "default" => Some(false),
+                _ => None,
+            })?;
+            first(&mut o.session_none, on, v);
+        }
+        "revokedhostkeys" => first(&mut o.revoked_host_keys, on, at.one(d)?.to_owned()),
+        "connectionattempts" => {
+            let v = at.parsed(d, |v| parse_count(v).filter(|&n| n > 0))?;
+            first(&mut o.connection_attempts, on, v);
+        }
+        "proxycommand" => {
+            if o.proxy_jump.is_none() {
+                first(&mut o.proxy_command, on, d.rest.clone());
+            }
+        }
         "loglevel" => first(&mut o.log_level, on, at.parsed(d, LogLevel::parse)?),
+        "globalknownhostsfile" => first(&mut o.global_known_hosts_files, on, d.args.clone()),
+        "hashknownhosts" => first(&mut o.hash_known_hosts, on, at.parsed(d, parse_flag)?),
+        "hostkeyalias" => first(&mut o.host_key_alias, on, at.one(d)?.to_owned()),
+        "passwordauthentication" => {
+            first(
+                &mut o.password_authentication,
+                on,
+                at.parsed(d, parse_flag)?,
+            );
+        }
+        "kbdinteractiveauthentication" | "challengeresponseauthentication" => {
+            let v = at.parsed(d, parse_flag)?;
+            first(&mut o.kbd_interactive_authentication, on, v);
+        }
+        "pubkeyauthentication" => {
+            let v = at.parsed(d, |v| match v.to_ascii_lowercase().as_str() {
+                "unbound" | "host-bound" => Some(true),
+                other => parse_flag(other),
+            })?;
+            first(&mut o.pubkey_authentication, on, v);
+        }
+        "preferredauthentications" => {
+            first(&mut o.preferred_authentications, on, at.one(d)?.to_owned());
+        }
+        "tcpkeepalive" => first(&mut o.tcp_keep_alive, on, at.parsed(d, parse_flag)?),
+        "addressfamily" => {
+            first(
+                &mut o.address_family,
+                on,
+                at.parsed(d, AddressFamily::parse)?,
+            );
+        }
+        "bindaddress" => first(&mut o.bind_address, on, at.one(d)?.to_owned()),
+        "ignoreunknown" => first(&mut o.ignore_unknown, on, d.args.join(",").to_lowercase()),
         key if OPENSSH_KEYWORDS.contains(&key) => {
             warn(warnings, at.warning(d, WarningKind::Unsupported));
         }
+        key if o
+            .ignore_unknown
+            .as_deref()
+            .is_some_and(|list| match_pattern_list(list, key)) => {}
         _ => warn(warnings, at.warning(d, WarningKind::BadOption)),
     }
     Ok(())
@@ -479,8 +664,6 @@ fn forward_spec(
 /// unknown words get, since a user's ~/.ssh/config is full of them.
 const OPENSSH_KEYWORDS: &[&str] = &[
     "addkeystoagent",
-    "addressfamily",
-    "bindaddress",
     "bindinterface",
     "canonicaldomains",
     "canonicalizefallbacklocal",
@@ -491,9 +674,7 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "certificatefile",
     "channeltimeout",
     "checkhostip",
-    "clearallforwardings",
     "compression",
-    "connectionattempts",
     "controlmaster",
     "controlpath",
     "controlpersist",
@@ -501,23 +682,16 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "enablesshkeysign",
     "escapechar",
     "fingerprinthash",
-    "forkafterauthentication",
     "forwardagent",
     "forwardx11",
     "forwardx11timeout",
     "forwardx11trusted",
-    "globalknownhostsfile",
     "gssapiauthentication",
     "gssapidelegatecredentials",
-    "hashknownhosts",
     "hostbasedacceptedalgorithms",
     "hostbasedauthentication",
     "hostkeyalgorithms",
-    "hostkeyalias",
-    "identityagent",
-    "ignoreunknown",
     "ipqos",
-    "kbdinteractiveauthentication",
     "kbdinteractivedevices",
     "knownhostscommand",
     "localcommand",
@@ -525,30 +699,21 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "nohostauthenticationforlocalhost",
     "numberofpasswordprompts",
     "obscurekeystroketiming",
-    "passwordauthentication",
     "permitlocalcommand",
     "permitremoteopen",
     "pkcs11provider",
-    "preferredauthentications",
-    "proxycommand",
     "proxyusefdpass",
     "pubkeyacceptedalgorithms",
     "pubkeyacceptedkeytypes",
-    "pubkeyauthentication",
     "remotecommand",
     "requesttty",
     "requiredrsasize",
-    "revokedhostkeys",
     "securitykeyprovider",
     "sendenv",
-    "sessiontype",
     "setenv",
-    "stdinnull",
     "streamlocalbindmask",
     "streamlocalbindunlink",
     "syslogfacility",
-    "tag",
-    "tcpkeepalive",
     "tunnel",
     "tunneldevice",
     "updatehostkeys",

@@ -176,6 +176,44 @@ fn inactive_blocks_are_still_validated() {
 }
 
 #[test]
+fn algorithms_burrow_lacks_are_not_fatal_anywhere() {
+    // A crypto-policy include and legacy lines, in a block that matches and one that does
+    // not: read as written (filtered with a notice when the settings are resolved).
+    let (o, w) = read(
+        "h",
+        "Host other\n\
+         KexAlgorithms +diffie-hellman-group1-sha1\n\
+         Host *\n\
+         Ciphers aes256-gcm@openssh.com,3des-cbc\n\
+         MACs hmac-md5\n\
+         KexAlgorithms -diffie-hellman-group14-sha1\n",
+    );
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(
+        o.ciphers.as_deref(),
+        Some("aes256-gcm@openssh.com,3des-cbc")
+    );
+    assert_eq!(o.macs.as_deref(), Some("hmac-md5"));
+    assert_eq!(
+        o.kex_algorithms.as_deref(),
+        Some("-diffie-hellman-group14-sha1")
+    );
+}
+
+#[test]
+fn ignore_unknown_silences_the_keywords_it_names() {
+    let (_, w) = read(
+        "h",
+        "IgnoreUnknown UseKeychain,Add*\n\
+         UseKeychain yes\n\
+         AddSomething x\n\
+         OtherUnknown 1\n",
+    );
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].keyword, "OtherUnknown");
+}
+
+#[test]
 fn bad_values_name_file_line_and_keyword() {
     assert!(matches!(
         read_err("Port 0"),
@@ -187,18 +225,6 @@ fn bad_values_name_file_line_and_keyword() {
     ));
     assert!(matches!(
         read_err("StrictHostKeyChecking sometimes"),
-        CliError::BadValue { .. }
-    ));
-    assert!(matches!(
-        read_err("Ciphers 3des-cbc"),
-        CliError::BadValue { .. }
-    ));
-    assert!(matches!(
-        read_err("MACs hmac-md5"),
-        CliError::BadValue { .. }
-    ));
-    assert!(matches!(
-        read_err("KexAlgorithms diffie-hellman-group1-sha1"),
         CliError::BadValue { .. }
     ));
     assert!(matches!(
@@ -260,11 +286,55 @@ fn unknown_and_unsupported_keywords_warn_with_file_and_line() {
 }
 
 #[test]
-fn match_blocks_are_skipped_with_a_warning() {
-    let (o, w) = read("h", "Match host h\nUser m\nHost h\nPort 3\n");
-    assert_eq!(o.user, None);
+fn match_blocks_apply_when_their_criteria_match() {
+    let (o, w) = read(
+        "h",
+        "Match host h\nUser m\nMatch host other\nPort 9\nHost h\nPort 3\n",
+    );
+    assert_eq!(o.user.as_deref(), Some("m"));
     assert_eq!(o.port, Some(3));
-    assert_eq!(w[0].kind, WarningKind::MatchSkipped);
+    assert!(w.is_empty(), "{w:?}");
+    let (o, w) = read("h", "Match localnetwork 10.0.0.0/8\nUser n\n");
+    assert_eq!(o.user, None);
+    assert_eq!(w[0].kind, WarningKind::MatchUnsupported);
+    assert!(matches!(
+        read_err("Match bogus x\n"),
+        CliError::BadValue { .. }
+    ));
+}
+
+#[test]
+fn match_final_needs_the_second_pass() {
+    let text = "Host h\n  HostName h.example.com\nMatch final host *.example.com\n  User fin\n";
+    let mut opts = SshOptions::default();
+    let mut ctx = MatchContext {
+        original_host: "h".to_owned(),
+        ..MatchContext::default()
+    };
+    let f = file("cfg", text);
+    let wants = read_config_pass(
+        &mut opts,
+        &ctx,
+        &f,
+        &mut no_include,
+        &mut |_| false,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert!(wants);
+    assert_eq!(opts.user, None);
+    ctx.final_pass = true;
+    ctx.final_host = "h.example.com".to_owned();
+    read_config_pass(
+        &mut opts,
+        &ctx,
+        &f,
+        &mut no_include,
+        &mut |_| false,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert_eq!(opts.user.as_deref(), Some("fin"));
 }
 
 #[test]
@@ -386,7 +456,9 @@ fn command_line_refuses_host_and_include_and_bad_values() {
 
 #[test]
 fn repeatable_options_are_bounded() {
-    let text = "IdentityFile x\n".repeat(MAX_REPEATED + 1);
+    let text: String = (0..=MAX_REPEATED)
+        .map(|i| format!("IdentityFile x{i}\n"))
+        .collect();
     assert!(matches!(read_err(&text), CliError::BadValue { .. }));
 }
 

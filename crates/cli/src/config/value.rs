@@ -65,6 +65,20 @@ impl LogLevel {
         })
     }
 
+    /// The name ssh prints (`ssh -G`): DEBUG1 is `DEBUG`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Quiet => "QUIET",
+            Self::Fatal => "FATAL",
+            Self::Error => "ERROR",
+            Self::Info => "INFO",
+            Self::Verbose => "VERBOSE",
+            Self::Debug1 => "DEBUG",
+            Self::Debug2 => "DEBUG2",
+            Self::Debug3 => "DEBUG3",
+        }
+    }
+
     /// Raises the level by `steps` (each `-v`), stopping at `Debug3`. ssh starts counting from
     /// INFO: `-v` is DEBUG1, whatever LogLevel says, unless the level is higher already.
     pub fn raised_by_verbosity(self, steps: u8) -> Self {

@@ -2,7 +2,6 @@
 //! current `ForwardServer`, session channels refused with a clear message. SIGHUP swaps in a
 //! new policy for what happens next.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use burrow::{
@@ -32,7 +31,6 @@ pub struct DaemonHandler {
     current: Arc<RwLock<Arc<Current>>>,
     /// A per-connection process of a root burrowd: become the user after authentication.
     privilege_separated: bool,
-    logged_in: Arc<AtomicBool>,
 }
 
 impl DaemonHandler {
@@ -41,7 +39,6 @@ impl DaemonHandler {
         Self {
             current: Arc::new(RwLock::new(Arc::new(current))),
             privilege_separated: false,
-            logged_in: Arc::default(),
         }
     }
 
@@ -50,12 +47,6 @@ impl DaemonHandler {
     pub fn privilege_separated(mut self) -> Self {
         self.privilege_separated = true;
         self
-    }
-
-    /// True once a client has authenticated (and, privilege separated, the process has
-    /// become its user).
-    pub fn is_logged_in(&self) -> bool {
-        self.logged_in.load(Ordering::SeqCst)
     }
 
     /// Puts `next` in force for what happens from now on.
@@ -106,7 +97,6 @@ impl ServerHandler for DaemonHandler {
                 tracing::error!("cannot become {} for {}: {e}", conn.user, conn.peer);
             })?;
         }
-        self.logged_in.store(true, Ordering::SeqCst);
         Ok(())
     }
 

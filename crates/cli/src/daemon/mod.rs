@@ -131,6 +131,9 @@ pub fn main(argv: Vec<String>) -> i32 {
             let rest = argv.get(1..).unwrap_or_default().to_vec();
             privsep::listen(listeners, rest, limits, reload).await
         } else {
+            if opts.per_source_max_startups.is_some() {
+                tracing::warn!("PerSourceMaxStartups applies only when burrowd runs as root");
+            }
             let handler = DaemonHandler::new(settings::current(&opts, &me));
             serve(&args, listeners, config, handler, &me).await
         }

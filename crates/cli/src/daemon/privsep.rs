@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use burrow::{MaxStartups, Server};
+use burrow::{MaxStartups, Server, ServerStop};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use rand_core::RngCore;
@@ -231,6 +231,9 @@ async fn watch_child(
     let mut out = child.stdout.take();
     let mut buf = [0u8; 16];
     let mut stopping = false;
+    // A process that outlives its drain (stopped, or ignoring SIGTERM: after the drop its
+    // user may signal it) is killed, so that the listener always exits.
+    let mut kill_at: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             r = async {
@@ -257,7 +260,19 @@ async fn watch_child(
                         // The child is not reaped before `wait` returns, so the pid is its.
                         let _ignored = kill(pid, Signal::SIGTERM);
                     }
+                    let grace = DRAIN_GRACE.saturating_add(std::time::Duration::from_secs(2));
+                    kill_at = Some(tokio::time::Instant::now() + grace);
                 }
+            }
+            () = async {
+                match kill_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                kill_at = None;
+                tracing::info!("connection process {pid:?} still running after the drain; killed");
+                let _ignored = child.start_kill();
             }
         }
     }
@@ -322,21 +337,29 @@ pub fn run_session(args: &ServerArgs) -> i32 {
             if let Err(e) = stream.set_nodelay(true) {
                 tracing::debug!("TCP_NODELAY not set: {e}");
             }
-            let logged_in = handler.clone();
-            let serve = Server::serve_stream(stream, &peer, Arc::new(config), Arc::new(handler));
+            let stop = ServerStop::standalone();
+            let serve = Server::serve_stream_stoppable(
+                stream,
+                &peer,
+                Arc::new(config),
+                Arc::new(handler),
+                &stop,
+            );
             tokio::pin!(serve);
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            // A hangup of the listener's terminal or process group must not end connections.
+            let _hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
             tokio::select! {
                 r = &mut serve => return Ok::<_, std::io::Error>(r),
                 _ = term.recv() => {}
             }
-            // Stopping: a connection still authenticating ends now; a logged-in one may finish
-            // its transfers for DRAIN_GRACE.
-            if logged_in.is_logged_in() {
-                if let Ok(r) = tokio::time::timeout(DRAIN_GRACE, serve).await {
-                    return Ok(r);
-                }
+            // As the one-process server drains: a connection still authenticating ends now,
+            // a logged-in one once its channels are closed, or at DRAIN_GRACE.
+            stop.stop(DRAIN_GRACE);
+            let fallback = DRAIN_GRACE.saturating_add(std::time::Duration::from_secs(1));
+            if let Ok(r) = tokio::time::timeout(fallback, serve).await {
+                return Ok(r);
             }
             Ok(Ok(()))
         })

@@ -6,7 +6,7 @@ use crypto_bigint::{Limb, U1024, U2048, U4096, U8192, Uint};
 use rand_core::CryptoRngCore;
 use zeroize::Zeroizing;
 
-use super::SharedSecret;
+use super::{SharedSecret, mpint_body};
 use crate::TransportError;
 
 /// RFC 3526 §3: the 2048-bit MODP group.
@@ -63,7 +63,7 @@ impl DhSecret {
             bits: used * 8,
         };
         let public = secret.power(&[2])?;
-        Ok((secret, mpint_body(&public)))
+        Ok((secret, mpint_body(&public).to_vec()))
     }
 
     /// K = peer^x mod p as an `mpint`. The peer's value must be a canonical positive `mpint`
@@ -122,17 +122,4 @@ fn power<const L: usize>(
         out.extend_from_slice(&limb.0.to_be_bytes());
     }
     Ok(out)
-}
-
-/// The body of an `mpint` for an unsigned big-endian value: no leading zeros, plus one zero
-/// byte when the top bit is set.
-fn mpint_body(value: &[u8]) -> Vec<u8> {
-    let start = value.iter().position(|&b| b != 0).unwrap_or(value.len());
-    let digits = value.get(start..).unwrap_or_default();
-    let mut out = Vec::with_capacity(digits.len() + 1);
-    if digits.first().is_some_and(|&b| b & 0x80 != 0) {
-        out.push(0);
-    }
-    out.extend_from_slice(digits);
-    out
 }

@@ -26,17 +26,7 @@ pub struct SharedSecret(Zeroizing<Vec<u8>>);
 impl SharedSecret {
     /// K as an `mpint` of the unsigned big-endian `value`.
     pub fn mpint(value: &[u8]) -> Self {
-        let start = value.iter().position(|&b| b != 0).unwrap_or(value.len());
-        let digits = value.get(start..).unwrap_or_default();
-        let pad = digits.first().is_some_and(|&b| b & 0x80 != 0);
-        let len = digits.len() + usize::from(pad);
-        let mut out = Zeroizing::new(Vec::with_capacity(4 + len));
-        out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes());
-        if pad {
-            out.push(0);
-        }
-        out.extend_from_slice(digits);
-        Self(out)
+        Self::string(&mpint_body(value))
     }
 
     /// K as a `string` of `bytes`.
@@ -53,5 +43,20 @@ impl SharedSecret {
     }
 }
 
+/// The body of an `mpint` for an unsigned big-endian value (RFC 4251 §5): no leading zeros,
+/// plus one zero byte when the top bit is set. Zeroized on drop: it may hold K.
+pub(crate) fn mpint_body(value: &[u8]) -> Zeroizing<Vec<u8>> {
+    let start = value.iter().position(|&b| b != 0).unwrap_or(value.len());
+    let digits = value.get(start..).unwrap_or_default();
+    let mut out = Zeroizing::new(Vec::with_capacity(digits.len() + 1));
+    if digits.first().is_some_and(|&b| b & 0x80 != 0) {
+        out.push(0);
+    }
+    out.extend_from_slice(digits);
+    out
+}
+
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vector_tests;

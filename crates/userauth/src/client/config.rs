@@ -69,8 +69,8 @@ pub struct PromptLine {
 pub enum ClientEvent {
     /// SSH_MSG_USERAUTH_BANNER: print it (ssh prints to stderr).
     Banner {
-        /// The banner text (peer text).
-        message: String,
+        /// The banner text as sent (peer bytes, not necessarily UTF-8: escape before display).
+        message: Vec<u8>,
     },
     /// Sign `data` with the external key `key_blob` (ssh-agent SIGN_REQUEST), then call
     /// `provide_signature` (or `signing_failed`).

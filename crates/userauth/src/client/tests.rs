@@ -387,14 +387,14 @@ fn banner_is_handed_to_the_caller() {
     assert!(c.poll_payload().is_some());
     c.handle_payload(&accept()).unwrap();
     let banner = UserauthBanner {
-        message: "Authorized use only\n".into(),
+        message: b"Authorized use only\n".as_slice().into(),
         language_tag: "".into(),
     };
     c.handle_payload(&encode(|w| banner.encode(w))).unwrap();
     assert_eq!(
         c.poll_event(),
         Some(ClientEvent::Banner {
-            message: "Authorized use only\n".into()
+            message: b"Authorized use only\n".to_vec()
         })
     );
 }

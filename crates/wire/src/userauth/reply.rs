@@ -24,8 +24,9 @@ wire_message! {
 wire_message! {
     /// SSH_MSG_USERAUTH_BANNER (RFC 4252 §5.4).
     pub struct UserauthBanner<'a> = USERAUTH_BANNER {
-        /// The banner text (may hold control characters: filter before display).
-        message: Cow<'a, str>,
+        /// The banner text as sent: RFC 4252 says UTF-8, but servers send Latin-1 and worse,
+        /// so the bytes are kept for the caller to escape before display.
+        message: Cow<'a, [u8]>,
         /// RFC 3066 language tag.
         language_tag: Cow<'a, str>,
     }

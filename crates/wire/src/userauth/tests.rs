@@ -155,7 +155,7 @@ fn failure_success_banner_vectors() {
         b"\x35\x00\x00\x00\x03hi\n\x00\x00\x00\x00",
         Expect60::PkOk,
         UserauthMessage::UserauthBanner(UserauthBanner {
-            message: Cow::Borrowed("hi\n"),
+            message: Cow::Borrowed(b"hi\n"),
             language_tag: Cow::Borrowed(""),
         }),
     );
