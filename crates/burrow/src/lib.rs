@@ -33,7 +33,7 @@
 //! `examples/server.rs`.
 #![forbid(unsafe_code)]
 
-mod agent;
+pub mod agent;
 mod auth_log;
 mod authorized_keys;
 mod channel;

@@ -57,7 +57,6 @@ mod global;
 mod id;
 mod open;
 mod outgoing;
-mod owned;
 mod reply;
 mod request;
 mod state;
