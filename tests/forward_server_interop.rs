@@ -133,6 +133,52 @@ async fn ssh_remote_forward_port_zero_prints_the_allocated_port() {
     round_trip(c, &pattern(300_000, 7)).await;
 }
 
+/// ssh sends all its `-R` requests back to back before reading a reply: 200 of them are
+/// more than the 64 replies a connection may owe, so the server reads them as it answers.
+/// (ssh drops duplicate forwards, so each names another target; only the first's is real.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_with_200_remote_forwards_gets_every_one() {
+    let Some(s) = setup(ForwardPolicy::default(), KeyOptions::unrestricted()).await else {
+        return;
+    };
+    let target = echo_server().await;
+    let specs: Vec<String> = (0..200u16)
+        .map(|i| format!("0:127.0.0.1:{}", target.wrapping_add(i)))
+        .collect();
+    let mut args = vec![
+        "-N",
+        "-o",
+        "LogLevel=INFO",
+        "-o",
+        "ExitOnForwardFailure=yes",
+    ];
+    for spec in &specs {
+        args.extend(["-R", spec.as_str()]);
+    }
+    let mut ssh = s.spawn(&args);
+    let mut lines = BufReader::new(ssh.stderr.take().unwrap()).lines();
+    let mut ports = std::collections::HashMap::new();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while ports.len() < specs.len() {
+            let l = lines.next_line().await.unwrap().expect("ssh exited");
+            let Some(rest) = l.strip_prefix("Allocated port ") else {
+                continue;
+            };
+            let (port, to) = rest.split_once(" for remote forward to ").unwrap();
+            let port: u16 = port.parse().unwrap();
+            assert!(ports.insert(to.to_owned(), port).is_none(), "{l}");
+        }
+    })
+    .await
+    .unwrap();
+    let echo_port = ports[&format!("127.0.0.1:{target}")];
+    let c = tokio::net::TcpStream::connect(("127.0.0.1", echo_port))
+        .await
+        .unwrap();
+    round_trip(c, &pattern(100_000, 3)).await;
+    assert!(ssh.try_wait().unwrap().is_none(), "ssh gave up");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ssh_remote_forward_fixed_port_and_cleanup_on_exit() {
     let Some(s) = setup(ForwardPolicy::default(), KeyOptions::unrestricted()).await else {

@@ -252,8 +252,9 @@ async fn ssh_through_burrowd(
     let dir = TempDir::new("integrity-ssh");
     keygen_ed25519(&dir.join("id"));
     let blob = public_key_blob(&dir.join("id.pub"));
-    let auth =
-        move |_: &str, _: &str, k: &PublicKey| (k.to_blob() == blob).then(KeyOptions::unrestricted);
+    let auth = move |_: std::net::SocketAddr, _: &str, k: &PublicKey| {
+        (k.to_blob() == blob).then(KeyOptions::unrestricted)
+    };
     let handler = Arc::new(ForwardHandler::new(
         ForwardServer::new(ForwardPolicy::default(), Duration::from_secs(5)),
         auth,
@@ -297,7 +298,12 @@ async fn ssh_through_burrowd(
     let (stream, flipped) = Flipper::new(stream, flip_at);
     let served = tokio::time::timeout(
         Duration::from_secs(30),
-        Server::serve_stream(stream, "ssh", config, handler),
+        Server::serve_stream(
+            stream,
+            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            config,
+            handler,
+        ),
     )
     .await
     .expect("burrow server session did not end");

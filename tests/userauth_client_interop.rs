@@ -13,9 +13,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use burrow::agent::codec::{self as agent, AgentReply, AgentRequestKind};
 use burrow_keys::{KeyPair, PrivateKeyFile};
 use burrow_transport::{TransportConfig, TransportEvent};
-use burrow_userauth::agent::{self, AgentReply, AgentRequestKind};
 use burrow_userauth::{Client, ClientConfig, ClientEvent, Identity, Method, UserauthError};
 use common::agent::{AgentConn, SshAgent};
 use common::auth::local_user;

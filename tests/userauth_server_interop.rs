@@ -45,9 +45,15 @@ impl AuthPolicy for AuthorizedKeysPolicy {
         } else {
             ""
         };
-        find_key(text, &key.to_blob(), "127.0.0.1", now)
-            .found
-            .map(|k| k.options)
+        find_key(
+            text,
+            &key.to_blob(),
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            now,
+            0,
+        )
+        .found
+        .map(|k| k.options)
     }
 
     fn password(&mut self, _user: &str, _password: &str) -> Option<KeyOptions> {

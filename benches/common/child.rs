@@ -112,8 +112,9 @@ async fn client_forward() {
 async fn server() {
     exit_on_stdin_eof();
     let blob = unhex(&var("BB_AUTH_BLOB"));
-    let auth =
-        move |_: &str, _: &str, k: &PublicKey| (k.to_blob() == blob).then(KeyOptions::unrestricted);
+    let auth = move |_: std::net::SocketAddr, _: &str, k: &PublicKey| {
+        (k.to_blob() == blob).then(KeyOptions::unrestricted)
+    };
     let policy = ForwardPolicy::default();
     let handler = ForwardHandler::new(ForwardServer::new(policy, Duration::from_secs(5)), auth);
     let host = KeyPair::from_ed25519_seed(&[0x5A; 32]);

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use burrow_userauth::UserauthError;
-use burrow_userauth::agent::{self, AgentReply, AgentRequestKind};
+use burrow::agent::codec::{self as agent, AgentProtocolError, AgentReply, AgentRequestKind};
 use bytes::BytesMut;
 
 use super::{TempDir, require_binary};
@@ -20,7 +19,7 @@ impl AgentConn {
         &mut self,
         request: &[u8],
         kind: AgentRequestKind,
-    ) -> Result<AgentReply, UserauthError> {
+    ) -> Result<AgentReply, AgentProtocolError> {
         self.0.write_all(request).unwrap();
         let mut input = BytesMut::new();
         let mut buf = [0u8; 4096];

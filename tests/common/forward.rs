@@ -116,8 +116,9 @@ pub async fn burrow_server(
     blob: Vec<u8>,
     options: KeyOptions,
 ) -> (u16, burrow::ServerStop) {
-    let auth =
-        move |_: &str, _: &str, k: &PublicKey| (k.to_blob() == blob).then(|| options.clone());
+    let auth = move |_: std::net::SocketAddr, _: &str, k: &PublicKey| {
+        (k.to_blob() == blob).then(|| options.clone())
+    };
     let handler = ForwardHandler::new(ForwardServer::new(policy, Duration::from_secs(5)), auth);
     let host = KeyPair::from_ed25519_seed(&[0x5A; 32]);
     let server = Server::bind("127.0.0.1:0", ServerConfig::new(host), handler)

@@ -24,7 +24,12 @@ pub struct OneKey {
 impl ServerHandler for OneKey {
     type Permissions = ();
 
-    fn auth_publickey(&self, _peer: &str, _user: &str, key: &PublicKey) -> Option<()> {
+    fn auth_publickey(
+        &self,
+        _peer: std::net::SocketAddr,
+        _user: &str,
+        key: &PublicKey,
+    ) -> Option<()> {
         (*key == self.key).then_some(())
     }
 

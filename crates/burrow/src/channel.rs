@@ -4,9 +4,10 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use burrow_connection::LocalChannelId;
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::core::{MAX_WRITE_CHUNK, SessionCore};
@@ -103,43 +104,76 @@ impl Channel {
     }
 }
 
+impl Channel {
+    /// Takes up to `max` received bytes as they arrived, without copying them (a slice of the
+    /// packet they came in, or of the small-packet buffer); `Ok(None)` at end of stream.
+    /// Reading grants the peer window credit, as `poll_read` does.
+    pub fn poll_read_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+        max: usize,
+    ) -> Poll<io::Result<Option<Bytes>>> {
+        let mut core = self.shared.lock();
+        let core = &mut *core;
+        let Some(conn) = core.conn.as_mut() else {
+            return Poll::Ready(Err(closed_err(core)));
+        };
+        match conn.read(self.id, max) {
+            Ok(Some(chunk)) => {
+                if conn.has_messages() {
+                    self.shared.notify.notify_one();
+                }
+                return Poll::Ready(Ok(Some(chunk)));
+            }
+            Ok(None) => {}
+            // The channel is gone (closed both ways): end of stream.
+            Err(_) => return Poll::Ready(Ok(None)),
+        }
+        if max == 0 {
+            return Poll::Ready(Ok(Some(Bytes::new())));
+        }
+        if conn.peer_finished(self.id) {
+            return Poll::Ready(Ok(None));
+        }
+        if core.closed.is_some() {
+            return Poll::Ready(Err(closed_err(core)));
+        }
+        match core.slots.get_mut(&self.id) {
+            Some(slot) => {
+                park(&mut slot.read_waker, cx.waker());
+                Poll::Pending
+            }
+            None => Poll::Ready(Ok(None)),
+        }
+    }
+
+    /// The most data bytes one CHANNEL_DATA to the peer carries (its maximum packet size, as
+    /// far as we honour it); 0 once the channel is gone.
+    pub fn max_packet(&self) -> usize {
+        let core = self.shared.lock();
+        let max = core
+            .conn
+            .as_ref()
+            .and_then(|c| c.send_window(self.id))
+            .map_or(0, |w| w.max_packet());
+        usize::try_from(max).unwrap_or(usize::MAX)
+    }
+}
+
 impl AsyncRead for Channel {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let mut core = this.shared.lock();
-        let core = &mut *core;
-        let Some(conn) = core.conn.as_mut() else {
-            return Poll::Ready(Err(closed_err(core)));
-        };
-        match conn.read(this.id, buf.remaining()) {
-            Ok(Some(chunk)) => {
-                buf.put_slice(&chunk);
-                if conn.has_messages() {
-                    this.shared.notify.notify_one();
-                }
-                return Poll::Ready(Ok(()));
-            }
-            Ok(None) => {}
-            // The channel is gone (closed both ways): end of stream.
-            Err(_) => return Poll::Ready(Ok(())),
-        }
-        if buf.remaining() == 0 || conn.peer_finished(this.id) {
+        if buf.remaining() == 0 {
             return Poll::Ready(Ok(()));
         }
-        if core.closed.is_some() {
-            return Poll::Ready(Err(closed_err(core)));
+        let chunk = ready!(self.get_mut().poll_read_chunk(cx, buf.remaining()))?;
+        if let Some(chunk) = chunk {
+            buf.put_slice(&chunk);
         }
-        match core.slots.get_mut(&this.id) {
-            Some(slot) => {
-                park(&mut slot.read_waker, cx.waker());
-                Poll::Pending
-            }
-            None => Poll::Ready(Ok(())),
-        }
+        Poll::Ready(Ok(()))
     }
 }
 

@@ -245,7 +245,7 @@ impl Client {
     {
         let peer = format!("{host}:{port}");
         let span = tracing::info_span!("ssh", side = "client", peer = %peer);
-        let rng = Box::new(rand_core::OsRng);
+        let rng = crate::rng::connection_rng();
         let known_types = config.host_key_check.known_key_types(host, port);
         let mut transport_config = config.transport.clone();
         if !known_types.is_empty() {

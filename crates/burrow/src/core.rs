@@ -82,6 +82,10 @@ pub(crate) struct SessionCore {
     pub(crate) globals: HashMap<GlobalRequestId, oneshot::Sender<GlobalReply>>,
     /// Our channel requests waiting for a reply. Bound: `max_pending_requests` per channel.
     pub(crate) chan_requests: HashMap<(LocalChannelId, ChannelRequestId), oneshot::Sender<bool>>,
+    /// Connection payloads held back (with the size of the allocation they share) while
+    /// replies are owed past the limit. Bound: the driver does not read while any is held,
+    /// so at most the packets of one read.
+    pub(crate) held: VecDeque<(Bytes, usize)>,
     /// Requests for the handler. Bound: offered channels count against the channel limit and
     /// global requests against `max_pending_requests`; the driver drains it every turn.
     pub(crate) incoming: VecDeque<Incoming>,
@@ -124,6 +128,7 @@ impl SessionCore {
             opens: HashMap::new(),
             globals: HashMap::new(),
             chan_requests: HashMap::new(),
+            held: VecDeque::new(),
             incoming: VecDeque::new(),
             backlog: 0,
             unsent: 0,
@@ -246,13 +251,7 @@ impl SessionCore {
     fn on_payload(&mut self, payload: Bytes) -> Result<(), Error> {
         let number = payload.first().copied().unwrap_or(0);
         match (&mut self.conn, number) {
-            (Some(conn), 80..=127) => {
-                if let Err(e) = conn.handle_message_in(&payload, self.input_alloc.size()) {
-                    return Err(self.error(ErrorKind::Connection(e)));
-                }
-                self.process_connection_events();
-                Ok(())
-            }
+            (Some(_), 80..=127) => self.handle_or_hold(payload, self.input_alloc.size()),
             // Before the connection layer starts, everything waits for the handshake code
             // (a server's first global requests can follow USERAUTH_SUCCESS in one read).
             (None, 5 | 6 | 50..=127) => {

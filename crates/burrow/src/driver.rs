@@ -14,11 +14,6 @@ use crate::error::{Error, ErrorKind};
 
 /// How much free space the input buffer gets before each read: many packets per syscall.
 const READ_CHUNK: usize = 64 << 10;
-/// While this much is queued for a peer that is not reading, stop reading from it: every
-/// reply it provokes (UNIMPLEMENTED, request failures, keepalive answers) would otherwise queue
-/// without bound. Channel data alone never gets here: it stops at `SEND_HIGH_WATER`.
-const READ_PAUSE_OUTPUT: usize = 4 * crate::core::SEND_HIGH_WATER;
-
 /// How long the driver tries to deliver a final DISCONNECT.
 const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -105,10 +100,12 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
 
     /// A turn that also ends at `extra` (the handshake code's own timers).
     pub(crate) async fn turn_until(&mut self, extra: Option<Instant>) -> Result<(), Error> {
-        let core_deadline = {
+        let (core_deadline, paused) = {
             let mut core = self.shared.lock();
             collect(&mut self.output, &mut core)?;
-            core.poll_timeout()
+            // Every reply the peer provokes waits in `output` or the connection layer: while
+            // too many do, or requests are held, the peer waits for us (backpressure).
+            (core.poll_timeout(), core.reads_paused(self.output.len()))
         };
         let deadline = match (core_deadline, extra) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -127,7 +124,7 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
         let mut timed_out = false;
         let io_error = |e: std::io::Error, s: &Shared| s.lock().error(ErrorKind::Io(e));
         tokio::select! {
-            r = self.rd.read_buf(&mut self.input), if self.output.len() < READ_PAUSE_OUTPUT => match r {
+            r = self.rd.read_buf(&mut self.input), if !paused => match r {
                 Ok(0) => return Err(self.shared.lock().error(ErrorKind::PeerClosedSocket)),
                 Ok(_) => got_input = true,
                 Err(e) => return Err(io_error(e, &self.shared)),
@@ -141,14 +138,43 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
             () = self.shared.notify.notified() => {}
         }
         let now = now();
-        let mut core = self.shared.lock();
-        if got_input {
-            core.handle_input(&mut self.input, now)?;
+        {
+            let mut core = self.shared.lock();
+            if got_input {
+                core.handle_input(&mut self.input, now)?;
+            }
+            if timed_out {
+                core.handle_timeout(now)?;
+            }
+            // The handler may have answered requests: the held ones behind them go in now, so
+            // that `run` hands what they ask for to the handler at once.
+            core.release_held()?;
+            collect(&mut self.output, &mut core)?;
         }
-        if timed_out {
-            core.handle_timeout(now)?;
+        self.write_now().await
+    }
+
+    /// Writes what this turn sealed if the socket takes it now, without waiting: a byte that
+    /// arrived goes out in the same turn, not after another round through `select!`.
+    async fn write_now(&mut self) -> Result<(), Error> {
+        if self.output.is_empty() {
+            return Ok(());
         }
-        collect(&mut self.output, &mut core)
+        let wr = &mut self.wr;
+        let output = &self.output;
+        let polled = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::pin::Pin::new(&mut *wr).poll_write(cx, output))
+        })
+        .await;
+        match polled {
+            std::task::Poll::Ready(Ok(n)) => {
+                let n = n.min(self.output.len());
+                bytes::Buf::advance(&mut self.output, n);
+                Ok(())
+            }
+            std::task::Poll::Ready(Err(e)) => Err(self.shared.lock().error(ErrorKind::Io(e))),
+            std::task::Poll::Pending => Ok(()),
+        }
     }
 
     /// Runs turns until `done` says the handshake part is over.

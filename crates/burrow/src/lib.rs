@@ -33,7 +33,8 @@
 //! `examples/server.rs`.
 #![forbid(unsafe_code)]
 
-mod agent;
+pub mod agent;
+mod auth_log;
 mod authorized_keys;
 mod channel;
 mod client;
@@ -42,12 +43,14 @@ mod core;
 mod driver;
 mod error;
 mod handler;
+mod hold;
 pub mod host_key;
 mod incoming;
 mod input_alloc;
 mod keepalive;
 mod known_hosts;
 pub mod peer_text;
+mod rng;
 mod route;
 mod send;
 mod server;
@@ -58,6 +61,7 @@ mod startups;
 
 pub use crate::core::DEFAULT_MAX_CHANNELS;
 pub use agent::{Agent, AgentError};
+pub use auth_log::printable;
 pub use authorized_keys::AuthorizedKeysFile;
 pub use channel::Channel;
 pub use client::{AuthPrompt, Client, ClientConfig, HostKeyCheck, IpFamily};

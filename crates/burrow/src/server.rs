@@ -19,7 +19,7 @@ use crate::driver::{Driver, Shared, in_span, now};
 use crate::error::{Error, ErrorKind, Phase};
 use crate::incoming::{IncomingChannel, IncomingGlobalRequest, WeakSession};
 use crate::keepalive::Keepalive;
-use crate::startups::{MaxStartups, StartupCounter};
+use crate::startups::{MaxStartups, StartupCounter, StartupGuard};
 
 /// Who is on the other end of an authenticated connection.
 #[derive(Debug)]
@@ -41,10 +41,22 @@ pub trait ServerHandler: Send + Sync + 'static {
     type Permissions: Send + Sync + 'static;
 
     /// Whether `key` may log in as `user` from `peer` (see [`crate::AuthorizedKeysFile`]).
-    fn auth_publickey(&self, peer: &str, user: &str, key: &PublicKey) -> Option<Self::Permissions>;
+    /// `peer` is the client's address as accepted, an IPv4-mapped IPv6 address given as
+    /// IPv4 (a dual-stack listener's IPv4 clients match IPv4 `from=` patterns, as in sshd).
+    fn auth_publickey(
+        &self,
+        peer: SocketAddr,
+        user: &str,
+        key: &PublicKey,
+    ) -> Option<Self::Permissions>;
 
     /// Whether `password` is right (only asked when the userauth config enables passwords).
-    fn auth_password(&self, peer: &str, user: &str, password: &str) -> Option<Self::Permissions> {
+    fn auth_password(
+        &self,
+        peer: SocketAddr,
+        user: &str,
+        password: &str,
+    ) -> Option<Self::Permissions> {
         let _unused = (peer, user, password);
         None
     }
@@ -162,6 +174,7 @@ impl ServerStop {
 ///
 /// ```no_run
 /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::net::SocketAddr;
 /// use burrow::{AuthorizedKeysFile, ConnectionInfo, IncomingChannel, KeyOptions, Server,
 ///     ServerConfig, ServerHandler, KeyPair, PublicKey};
 ///
@@ -169,8 +182,8 @@ impl ServerStop {
 ///
 /// impl ServerHandler for Keys {
 ///     type Permissions = KeyOptions;
-///     fn auth_publickey(&self, peer: &str, _user: &str, key: &PublicKey) -> Option<KeyOptions> {
-///         self.0.lookup(key, peer)
+///     fn auth_publickey(&self, peer: SocketAddr, _user: &str, key: &PublicKey) -> Option<KeyOptions> {
+///         self.0.lookup(key, peer.ip())
 ///     }
 ///     fn channel_open(&self, _conn: &ConnectionInfo<KeyOptions>, channel: IncomingChannel) {
 ///         // Decide from channel.channel_type() and conn.permissions; dropping refuses.
@@ -255,6 +268,9 @@ impl<H: ServerHandler> Server<H> {
                 drop(stream);
                 continue;
             }
+            // Counted here, before the task exists: a burst accepted before any task runs
+            // sees every earlier connection of the burst.
+            let startup = self.state.startups.enter();
             if let Err(e) = stream.set_nodelay(true) {
                 tracing::debug!(error = %e, "TCP_NODELAY not set");
             }
@@ -264,7 +280,7 @@ impl<H: ServerHandler> Server<H> {
                 self.state.clone(),
             );
             tasks.spawn(async move {
-                let r = serve_connection(stream, addr.to_string(), config, handler, state).await;
+                let r = serve_connection(stream, addr, config, handler, state, startup).await;
                 if let Err(e) = r {
                     tracing::info!(error = %e, "connection ended");
                 }
@@ -277,23 +293,25 @@ impl<H: ServerHandler> Server<H> {
     }
 
     /// Serves one connection over any byte stream until it ends (for tests and inetd-style
-    /// use); `peer` names the other end.
+    /// use); `peer` is the other end's address.
     pub async fn serve_stream<S>(
         stream: S,
-        peer: &str,
+        peer: SocketAddr,
         config: Arc<ServerConfig>,
         handler: Arc<H>,
     ) -> Result<(), Arc<Error>>
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        serve_connection(stream, peer.to_owned(), config, handler, Arc::default()).await
+        let state = Arc::<ServerState>::default();
+        let startup = state.startups.enter();
+        serve_connection(stream, peer, config, handler, state, startup).await
     }
 
     /// [`Server::serve_stream`] that `stop` drains as it drains a listening server.
     pub async fn serve_stream_stoppable<S>(
         stream: S,
-        peer: &str,
+        peer: SocketAddr,
         config: Arc<ServerConfig>,
         handler: Arc<H>,
         stop: &ServerStop,
@@ -301,24 +319,33 @@ impl<H: ServerHandler> Server<H> {
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        serve_connection(stream, peer.to_owned(), config, handler, stop.0.clone()).await
+        let startup = stop.0.startups.enter();
+        serve_connection(stream, peer, config, handler, stop.0.clone(), startup).await
     }
+}
+
+/// The client's address as sshd logs and matches it: IPv4-mapped IPv6 (a dual-stack
+/// listener's IPv4 client) as plain IPv4.
+fn canonical_peer(peer: SocketAddr) -> SocketAddr {
+    SocketAddr::new(peer.ip().to_canonical(), peer.port())
 }
 
 async fn serve_connection<S, H>(
     stream: S,
-    peer: String,
+    peer: SocketAddr,
     config: Arc<ServerConfig>,
     handler: Arc<H>,
     state: Arc<ServerState>,
+    startup: StartupGuard,
 ) -> Result<(), Arc<Error>>
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
     H: ServerHandler,
 {
-    let startup = state.startups.enter();
+    let peer_addr = canonical_peer(peer);
+    let peer = peer_addr.to_string();
     let span = tracing::info_span!("ssh", side = "server", peer = %peer);
-    let rng = Box::new(rand_core::OsRng);
+    let rng = crate::rng::connection_rng();
     let transport = Transport::server(
         config.transport.clone(),
         config.host_keys.clone(),
@@ -337,12 +364,20 @@ where
     }
     let mut driver = Driver::new(shared.clone(), stream);
     let grace = config.userauth.login_grace_time;
-    let handshake = crate::server_auth::authenticate(&mut driver, &config, &*handler, &peer);
-    let outcome = match tokio::time::timeout(grace, in_span(span.clone(), handshake)).await {
-        Ok(r) => r,
-        Err(_) => Err(shared.lock().error(ErrorKind::LoginGraceTimeExpired {
-            seconds: grace.as_secs(),
-        })),
+    let handshake = in_span(
+        span.clone(),
+        crate::server_auth::authenticate(&mut driver, &config, &*handler, peer_addr),
+    );
+    // LoginGraceTime 0 is no limit (sshd).
+    let outcome = if grace.is_zero() {
+        handshake.await
+    } else {
+        match tokio::time::timeout(grace, handshake).await {
+            Ok(r) => r,
+            Err(_) => Err(shared.lock().error(ErrorKind::LoginGraceTimeExpired {
+                seconds: grace.as_secs(),
+            })),
+        }
     };
     drop(startup);
     let (user, permissions) = match outcome {
@@ -352,7 +387,7 @@ where
             return Err(Arc::new(e));
         }
     };
-    tracing::info!(parent: &span, user = %user, "authenticated");
+    tracing::debug!(parent: &span, user = %crate::auth_log::printable(&user), "authenticated");
     if let Some(interval) = config.client_alive_interval {
         shared.lock().keepalive = Some(Keepalive::new(
             interval,

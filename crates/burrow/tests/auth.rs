@@ -18,7 +18,9 @@ use util::*;
 async fn wrong_host_key_is_rejected_with_context() {
     let (c, s) = tokio::io::duplex(64 << 10);
     let h = test_server();
-    tokio::spawn(async move { Server::serve_stream(s, "c", Arc::new(server_config(8)), h).await });
+    tokio::spawn(async move {
+        Server::serve_stream(s, test_peer(), Arc::new(server_config(8)), h).await
+    });
     let mut cfg = client_config(8);
     cfg.host_key_check = Arc::new(|_: &str, _: u16, _: &burrow::PublicKey| false);
     let err = Client::connect_stream(c, "srv", 2222, cfg)
@@ -40,7 +42,9 @@ async fn wrong_host_key_is_rejected_with_context() {
 async fn unknown_client_key_fails_authentication() {
     let (c, s) = tokio::io::duplex(64 << 10);
     let h = test_server();
-    tokio::spawn(async move { Server::serve_stream(s, "c", Arc::new(server_config(8)), h).await });
+    tokio::spawn(async move {
+        Server::serve_stream(s, test_peer(), Arc::new(server_config(8)), h).await
+    });
     let mut cfg = client_config(8);
     cfg.keys = vec![burrow::KeyPair::from_ed25519_seed(&[0x99; 32])];
     let err = Client::connect_stream(c, "srv", 22, cfg).await.unwrap_err();
@@ -66,7 +70,7 @@ async fn password_login(password: &'static str) -> Result<burrow::Session, burro
     scfg.userauth.failure_delay = Duration::ZERO;
     scfg.userauth.failure_jitter = Duration::ZERO;
     let h = test_server();
-    tokio::spawn(async move { Server::serve_stream(s, "c", Arc::new(scfg), h).await });
+    tokio::spawn(async move { Server::serve_stream(s, test_peer(), Arc::new(scfg), h).await });
     let mut cfg = client_config(8);
     cfg.keys.clear();
     cfg.prompt = Some(Arc::new(Answers(password)));
@@ -84,6 +88,24 @@ async fn password_callback_logs_in_and_a_wrong_one_is_refused() {
     );
 }
 
+/// A dual-stack listener's IPv4 client reaches the handler as IPv4 (not `::ffff:127.0.0.1`,
+/// which IPv4 `from=` patterns would not match), an IPv6 client as itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_get_the_client_address_typed_and_ipv4_mapped_as_ipv4() {
+    let (port, handler, _stop, _task) = tcp_server_on("[::]:0", server_config(8)).await;
+    for host in ["127.0.0.1", "::1"] {
+        let session = Client::connect(host, port, client_config(8)).await.unwrap();
+        session.disconnect().await;
+    }
+    let peers = handler.peers.lock().unwrap().clone();
+    assert!(!peers.is_empty());
+    let v4: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let v6: std::net::IpAddr = "::1".parse().unwrap();
+    assert_eq!(peers.first().unwrap().ip(), v4, "{peers:?}");
+    assert_eq!(peers.last().unwrap().ip(), v6, "{peers:?}");
+    assert!(peers.iter().all(|p| p.port() != 0));
+}
+
 /// Delegates to the test server and records the order of the handler calls; `refuse` makes
 /// the post-authentication hook fail.
 struct Gate {
@@ -95,7 +117,12 @@ struct Gate {
 impl burrow::ServerHandler for Gate {
     type Permissions = ();
 
-    fn auth_publickey(&self, peer: &str, user: &str, key: &burrow::PublicKey) -> Option<()> {
+    fn auth_publickey(
+        &self,
+        peer: std::net::SocketAddr,
+        user: &str,
+        key: &burrow::PublicKey,
+    ) -> Option<()> {
         self.calls.lock().unwrap().push("auth_publickey");
         self.inner.auth_publickey(peer, user, key)
     }
@@ -122,7 +149,9 @@ async fn gated(refuse: bool) -> (Arc<Gate>, Result<(), burrow::Error>) {
         calls: std::sync::Mutex::default(),
     });
     let h = gate.clone();
-    tokio::spawn(async move { Server::serve_stream(s, "c", Arc::new(server_config(8)), h).await });
+    tokio::spawn(async move {
+        Server::serve_stream(s, test_peer(), Arc::new(server_config(8)), h).await
+    });
     let opened = async {
         let session = Client::connect_stream(c, "srv", 22, client_config(8)).await?;
         session.open_direct_tcpip("echo", 7, "", 0).await.map(drop)

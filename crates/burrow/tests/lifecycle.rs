@@ -58,7 +58,9 @@ async fn cuttable_pair(
     });
     let h = test_server();
     let server =
-        tokio::spawn(async move { Server::serve_stream(s, "c", Arc::new(server), h).await });
+        tokio::spawn(
+            async move { Server::serve_stream(s, test_peer(), Arc::new(server), h).await },
+        );
     let session = Client::connect_stream(c, "s", 22, client).await.unwrap();
     (session, cut, server)
 }
@@ -149,13 +151,36 @@ async fn server_stop_lets_open_channels_finish_until_the_deadline() {
     );
 }
 
+/// LoginGraceTime 0 is sshd's "no limit": a client may take an hour to log in (it was
+/// dropped at once).
+#[tokio::test(start_paused = true)]
+async fn login_grace_time_0_means_no_limit() {
+    let (c, s) = tokio::io::duplex(64 << 10);
+    let mut scfg = server_config(16);
+    scfg.userauth.login_grace_time = Duration::ZERO;
+    let h = test_server();
+    let server =
+        tokio::spawn(async move { Server::serve_stream(s, test_peer(), Arc::new(scfg), h).await });
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    assert!(
+        !server.is_finished(),
+        "dropped while the client was still silent"
+    );
+    let session = Client::connect_stream(c, "srv", 22, client_config(16))
+        .await
+        .unwrap();
+    session.disconnect().await;
+    server.await.unwrap().unwrap();
+}
+
 #[tokio::test(start_paused = true)]
 async fn login_grace_time_drops_a_client_that_never_authenticates() {
     let (c, s) = tokio::io::duplex(64 << 10);
     let mut cfg = server_config(16);
     cfg.userauth.login_grace_time = Duration::from_secs(30);
     let h = test_server();
-    let server = tokio::spawn(async move { Server::serve_stream(s, "c", Arc::new(cfg), h).await });
+    let server =
+        tokio::spawn(async move { Server::serve_stream(s, test_peer(), Arc::new(cfg), h).await });
     // The "client" sends its version line and then nothing.
     let (mut r, mut w) = tokio::io::split(c);
     w.write_all(b"SSH-2.0-silent\r\n").await.unwrap();
@@ -195,6 +220,33 @@ async fn max_startups_drops_connections_beyond_full() {
         .await
         .unwrap();
     session.disconnect().await;
+    stop.stop(Duration::from_secs(1));
+}
+
+/// 40 connections at once against MaxStartups 3: exactly 3 get the server's version line,
+/// the others are closed. The accept loop takes the whole burst before any connection task
+/// runs (one thread), so the count must be taken before the task is spawned.
+#[tokio::test]
+async fn max_startups_holds_against_a_burst() {
+    let mut cfg = server_config(8);
+    cfg.max_startups = burrow::MaxStartups::parse("3").unwrap();
+    let (port, _h, stop, _run) = tcp_server(cfg).await;
+    let burst: Vec<std::net::TcpStream> = (0..40)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    let mut kept = 0;
+    for s in burst {
+        s.set_nonblocking(true).unwrap();
+        let mut s = tokio::net::TcpStream::from_std(s).unwrap();
+        let mut buf = [0u8; 8];
+        let r = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await;
+        match r {
+            Ok(Ok(8)) if &buf == b"SSH-2.0-" => kept += 1,
+            Ok(Ok(0) | Err(_)) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(kept, 3, "MaxStartups 3 kept {kept} of a burst of 40");
     stop.stop(Duration::from_secs(1));
 }
 

@@ -145,7 +145,7 @@ async fn peer_vanishing_mid_transfer_fails_reads_writes_and_session() {
     let h = handler.clone();
     let server = tokio::spawn(async move {
         let (stream, _) = listener.accept().await.unwrap();
-        Server::serve_stream(stream, "c", Arc::new(server_config(1024)), h).await
+        Server::serve_stream(stream, test_peer(), Arc::new(server_config(1024)), h).await
     });
     let session = Client::connect("127.0.0.1", port, client_config(1024))
         .await

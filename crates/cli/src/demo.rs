@@ -57,7 +57,7 @@ async fn demo() -> Result<bool, Box<dyn std::error::Error>> {
     let echo_port = echo.local_addr()?.port();
     tokio::spawn(echo_service(echo));
 
-    let auth = move |_peer: &str, _user: &str, key: &PublicKey| {
+    let auth = move |_peer: std::net::SocketAddr, _user: &str, key: &PublicKey| {
         (*key == client_pub).then(KeyOptions::unrestricted)
     };
     let forwards = ForwardServer::new(ForwardPolicy::default(), Duration::from_secs(10));
@@ -75,7 +75,7 @@ async fn demo() -> Result<bool, Box<dyn std::error::Error>> {
     );
 
     let routes = RemoteForwards::new();
-    let check = move |_: &str, _: u16, k: &PublicKey| k == &host_pub;
+    let check = move |_: &str, _: u16, k: &PublicKey| *k == host_pub;
     let mut config = ClientConfig::new("demo", Arc::new(check));
     config.keys.push(client_key);
     config.handler = routes.clone();

@@ -354,3 +354,102 @@ fn burrowd_sighup_reloads_logins_for_new_connections() {
         d.proc.stderr()
     );
 }
+
+/// `from=` over IPv6: burrowd on ::1 checks the client's address as `::1` (it once checked
+/// `:`, the address cut at its last colon twice, so `!::1` never matched), and its log line
+/// names it.
+#[test]
+fn from_option_matches_ipv6_clients_with_negation() {
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    let Some(d) = start_burrowd(&["ListenAddress ::1"], None) else {
+        return;
+    };
+    let dir = TempDir::new("s-from6");
+    let echo = echo_server();
+    let key_line = std::fs::read_to_string(d.dir.join("authorized_keys")).unwrap();
+    let login = |from: &str| {
+        std::fs::write(
+            d.dir.join("authorized_keys"),
+            format!("from=\"{from}\" {key_line}"),
+        )
+        .unwrap();
+        let lport = free_port();
+        let spec = format!("{lport}:127.0.0.1:{echo}");
+        let a = with(
+            ssh_opts(&dir, &d.client_key, d.port),
+            &[
+                "-o",
+                "ExitOnForwardFailure=yes",
+                "-N",
+                "-L",
+                &spec,
+                "root@::1",
+            ],
+        );
+        let mut client = spawn(ssh.to_str().unwrap(), &a, &dir, "ssh.log");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if client.child.try_wait().unwrap().is_some() {
+                return false;
+            }
+            if TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).is_ok() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        false
+    };
+    assert!(!login("!::1,*"), "::1 is negated:\n{}", d.proc.stderr());
+    assert!(login("::1"), "::1 is listed:\n{}", d.proc.stderr());
+    d.proc
+        .wait_stderr("Accepted publickey for root from ::1 port ", 5);
+    assert!(!login("127.0.0.1"), "an IPv4 entry does not match ::1");
+}
+
+/// A key query (no signature) is not a login: ssh holding only the public key is told the
+/// key would do and then cannot sign. burrowd once logged "Accepted publickey" at the query;
+/// now that line comes only after a checked signature, in sshd's form.
+#[test]
+fn accepted_publickey_is_logged_only_after_the_signature() {
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let dir = TempDir::new("s-query");
+    let mut pub_path = d.client_key.clone().into_os_string();
+    pub_path.push(".pub");
+    std::fs::copy(&pub_path, dir.join("only.pub")).unwrap();
+    let a = with(
+        ssh_opts(&dir, &dir.join("only.pub"), d.port),
+        &["root@127.0.0.1", "true"],
+    );
+    let out = run(ssh.to_str().unwrap(), &a, &dir);
+    assert!(!out.status.success(), "no private key, no login");
+    d.proc
+        .wait_stderr("Postponed publickey for root from 127.0.0.1 port ", 5);
+    assert!(
+        !d.proc.stderr().contains("Accepted publickey"),
+        "a query was logged as a login:\n{}",
+        d.proc.stderr()
+    );
+    let echo = echo_server();
+    let lport = free_port();
+    let spec = format!("{lport}:127.0.0.1:{echo}");
+    let a = with(
+        ssh_opts(&dir, &d.client_key, d.port),
+        &["-N", "-L", &spec, "root@127.0.0.1"],
+    );
+    let _client = spawn(ssh.to_str().unwrap(), &a, &dir, "ssh.log");
+    let log = d
+        .proc
+        .wait_stderr("Accepted publickey for root from 127.0.0.1 port ", 10);
+    let line = log
+        .lines()
+        .find(|l| l.contains("Accepted publickey"))
+        .unwrap();
+    assert!(line.contains(" ssh2: ED25519 SHA256:"), "{line}");
+}

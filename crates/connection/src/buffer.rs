@@ -19,16 +19,31 @@ pub const COALESCE_BELOW: usize = 4096;
 /// 64 KiB at a time) still travels without a copy.
 pub const MAX_PIN_RATIO: usize = 2;
 
+/// Bytes of allocation that chunks failing the [`MAX_PIN_RATIO`] rule may still pin without a
+/// copy, per channel, counted from the moment its queue was last empty. A reader that keeps
+/// up (the queue drains every few packets) never copies, even with OpenSSH's 16 KiB packets
+/// cut from a 64 KiB read buffer; a stalled one copies once this is used up, so it pins at
+/// most `MAX_PIN_RATIO` times its window plus this.
+pub const MAX_PINNED: usize = 512 << 10;
+
 /// Received data in arrival order. Bounded by the receive window: the connection checks every
 /// packet against the window before pushing it here. The memory it keeps alive is bounded by
-/// about twice that: zero-copy chunks pin at most [`MAX_PIN_RATIO`] times their bytes, and
-/// the copied tail grows by doubling.
+/// about twice that: zero-copy chunks pin at most [`MAX_PIN_RATIO`] times their bytes (plus
+/// [`MAX_PINNED`] for chunks kept against the ratio), and the copied tail grows by doubling.
+///
+/// The oldest chunk sits in `front`, outside the queue, so a channel whose reader keeps up
+/// (one chunk at a time, the usual bulk case) never allocates the queue: no allocation per
+/// packet, and nothing held once drained.
 #[derive(Debug, Default)]
 pub struct RecvBuffer {
+    /// The oldest chunk; empty only if `chunks` is empty too.
+    front: Bytes,
     chunks: VecDeque<Bytes>,
     /// Small chunks that arrived after the last entry of `chunks`.
     tail: BytesMut,
     len: usize,
+    /// Allocation bytes pinned by chunks kept against the ratio since the queue was empty.
+    pinned: usize,
 }
 
 impl RecvBuffer {
@@ -50,14 +65,28 @@ impl RecvBuffer {
             return;
         }
         self.len = self.len.saturating_add(data.len());
-        let pins_too_much = allocation > data.len().saturating_mul(MAX_PIN_RATIO);
+        let over_ratio = allocation > data.len().saturating_mul(MAX_PIN_RATIO);
+        let pins_too_much = over_ratio && self.pinned.saturating_add(allocation) > MAX_PINNED;
         if data.len() < COALESCE_BELOW || pins_too_much {
             self.tail.extend_from_slice(&data);
         } else {
-            if !self.tail.is_empty() {
-                self.chunks.push_back(self.tail.split().freeze());
+            if over_ratio {
+                self.pinned = self.pinned.saturating_add(allocation);
             }
-            self.chunks.push_back(data);
+            if !self.tail.is_empty() {
+                let small = self.tail.split().freeze();
+                self.push_chunk(small);
+            }
+            self.push_chunk(data);
+        }
+    }
+
+    /// Appends a whole chunk behind `front` and the queue (the tail is empty).
+    fn push_chunk(&mut self, chunk: Bytes) {
+        if self.front.is_empty() {
+            self.front = chunk;
+        } else {
+            self.chunks.push_back(chunk);
         }
     }
 
@@ -66,13 +95,14 @@ impl RecvBuffer {
         if max == 0 || self.len == 0 {
             return None;
         }
-        let out = match self.chunks.front_mut() {
-            Some(front) if front.len() > max => front.split_to(max),
-            Some(_) => self.chunks.pop_front()?,
-            None => {
-                let n = max.min(self.tail.len());
-                self.tail.split_to(n).freeze()
-            }
+        let out = if self.front.len() > max {
+            self.front.split_to(max)
+        } else if !self.front.is_empty() {
+            let next = self.chunks.pop_front().unwrap_or_default();
+            std::mem::replace(&mut self.front, next)
+        } else {
+            let n = max.min(self.tail.len());
+            self.tail.split_to(n).freeze()
         };
         self.len = self.len.saturating_sub(out.len());
         if self.len == 0 {
@@ -91,6 +121,8 @@ impl RecvBuffer {
 
     /// Frees the memory of an empty buffer, so an idle channel keeps no allocation.
     fn release(&mut self) {
+        self.pinned = 0;
+        self.front = Bytes::new();
         self.chunks = VecDeque::new();
         self.tail = BytesMut::new();
     }
@@ -98,7 +130,7 @@ impl RecvBuffer {
     /// Entries held (for tests of the bound).
     #[cfg(test)]
     pub fn entries(&self) -> usize {
-        self.chunks.len() + usize::from(!self.tail.is_empty())
+        usize::from(!self.front.is_empty()) + self.chunks.len() + usize::from(!self.tail.is_empty())
     }
 }
 
@@ -165,6 +197,73 @@ mod tests {
             total += 1 + COALESCE_BELOW;
         }
         assert!(b.entries() <= 2 * total / COALESCE_BELOW + 1);
+    }
+
+    #[test]
+    fn a_reader_that_keeps_up_never_allocates_the_queue() {
+        let mut b = RecvBuffer::default();
+        for i in 0..100u8 {
+            b.push(Bytes::from(vec![i; 32 << 10]), OWNED);
+            assert_eq!(b.chunks.capacity(), 0);
+            assert_eq!(b.pop(64 << 10).unwrap()[0], i);
+        }
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn big_and_small_chunks_keep_their_order() {
+        let mut b = RecvBuffer::default();
+        let mut want = Vec::new();
+        for i in 0..20u8 {
+            let len = if i % 3 == 0 { 10 } else { 5000 };
+            want.extend(vec![i; len]);
+            b.push(Bytes::from(vec![i; len]), OWNED);
+            if i % 4 == 0 {
+                let got = b.pop(7000).unwrap();
+                assert_eq!(&want[..got.len()], &got[..]);
+                want.drain(..got.len());
+            }
+        }
+        while let Some(got) = b.pop(3000) {
+            assert_eq!(&want[..got.len()], &got[..]);
+            want.drain(..got.len());
+        }
+        assert!(want.is_empty());
+        assert_eq!(b.entries(), 0);
+    }
+
+    #[test]
+    fn slices_of_a_big_buffer_are_not_copied_while_the_reader_keeps_up() {
+        let mut b = RecvBuffer::default();
+        // OpenSSH's 16 KiB packets, four to a 64 KiB read buffer: over the ratio.
+        let buffer = Bytes::from(vec![3u8; 64 << 10]);
+        for _ in 0..100 {
+            for i in 0..4 {
+                let slice = buffer.slice(i * (16 << 10)..(i + 1) * (16 << 10));
+                let ptr = slice.as_ptr();
+                b.push(slice, 64 << 10);
+                assert_eq!(b.pop(usize::MAX).unwrap().as_ptr(), ptr);
+            }
+        }
+        assert_eq!(b.pinned, 0);
+    }
+
+    #[test]
+    fn a_stalled_reader_copies_once_the_pin_budget_is_used() {
+        let mut b = RecvBuffer::default();
+        let mut kept = 0;
+        for _ in 0..64 {
+            let buffer = Bytes::from(vec![5u8; 64 << 10]);
+            let slice = buffer.slice(..16 << 10);
+            let ptr = slice.as_ptr();
+            b.push(slice, 64 << 10);
+            drop(buffer);
+            let last = b.chunks.back().unwrap_or(&b.front);
+            kept += usize::from(last.as_ptr() == ptr);
+        }
+        assert_eq!(kept * (64 << 10), MAX_PINNED);
+        assert!(b.pinned <= MAX_PINNED);
+        assert_eq!(b.len(), 64 * (16 << 10));
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct Connection {
     pub(crate) global: GlobalRequests,
     events: VecDeque<Event>,
     pub(crate) out: VecDeque<Outgoing>,
+    /// How many of `out` are messages other than channel data (replies among them).
+    queued_messages: usize,
     scratch: BytesMut,
     next_request_id: u64,
     pub(crate) no_more_sessions: bool,
@@ -57,6 +59,7 @@ impl Connection {
             config,
             events: VecDeque::new(),
             out: VecDeque::new(),
+            queued_messages: 0,
             scratch: BytesMut::new(),
             next_request_id: 0,
             no_more_sessions: false,
@@ -131,6 +134,34 @@ impl Connection {
         !self.out.is_empty()
     }
 
+    /// Payloads waiting in `poll_message` other than channel data: the replies, refusals and
+    /// window adjustments a peer provokes. A driver stops reading while many wait, so a peer
+    /// that sends requests and never reads the answers cannot make this queue grow.
+    pub fn queued_messages(&self) -> usize {
+        self.queued_messages
+    }
+
+    /// True when `payload` can be handled now without going past a limit on replies owed:
+    /// false for a GLOBAL_REQUEST while `max_pending_requests` global replies are owed, and
+    /// for a CHANNEL_REQUEST while as many are owed on its channel. A driver holds such a
+    /// payload, and stops reading, until the application's answers drain the queue: pipelined
+    /// requests then get backpressure instead of [`Error::TooManyGlobalRequests`].
+    pub fn is_ready_for(&self, payload: &[u8]) -> bool {
+        let limit = self.config.max_pending_requests;
+        match payload.first().copied() {
+            Some(burrow_wire::msg::GLOBAL_REQUEST) => self.global.replies.len() < limit,
+            Some(burrow_wire::msg::CHANNEL_REQUEST) => {
+                let id = payload
+                    .get(1..5)
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map(|b| LocalChannelId(u32::from_be_bytes(b)));
+                id.and_then(|id| self.channels.get(id))
+                    .is_none_or(|c| c.replies.len() < limit)
+            }
+            _ => true,
+        }
+    }
+
     // ----- input -----
 
     /// Handles one connection-layer payload (numbers 80-100) from the transport, a payload
@@ -198,7 +229,11 @@ impl Connection {
     /// The next payload for the transport, in the order it must be sent.
     #[must_use]
     pub fn poll_message(&mut self) -> Option<Outgoing> {
-        self.out.pop_front()
+        let out = self.out.pop_front()?;
+        if let Outgoing::Message(_) = out {
+            self.queued_messages = self.queued_messages.saturating_sub(1);
+        }
+        Some(out)
     }
 
     // ----- helpers for the other modules -----
@@ -241,6 +276,7 @@ impl Connection {
         msg.encode(&mut Writer::new(&mut self.scratch));
         let payload = self.scratch.split().freeze();
         self.out.push_back(Outgoing::Message(payload));
+        self.queued_messages = self.queued_messages.saturating_add(1);
     }
 
     pub(crate) fn next_request_id(&mut self) -> u64 {

@@ -6,12 +6,14 @@ use burrow_wire::msg;
 use bytes::Bytes;
 
 use crate::buffer::MAX_PIN_RATIO;
+use crate::channel::Channel;
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::event::Event;
 use crate::id::LocalChannelId;
 use crate::outgoing::{DataClaim, Outgoing};
 use crate::state::{ChannelState, DataFate, LocalCloseAction, PeerCloseFate};
+use crate::table::ChannelTable;
 use crate::window::{RecvWindow, WindowViolation};
 
 impl Connection {
@@ -137,17 +139,7 @@ impl Connection {
     /// peer's maximum packet size, and advances `data` past what was taken (no copy). Returns
     /// the bytes taken; 0 means wait for [`Event::Writable`].
     pub fn write(&mut self, id: LocalChannelId, data: &mut Bytes) -> Result<usize, Error> {
-        let c = self
-            .channels
-            .get_mut(id)
-            .ok_or(Error::NoSuchChannel { channel: id })?;
-        if !c.state.can_send_data() {
-            return Err(Error::ChannelStateMismatch {
-                channel: id,
-                action: "write",
-                state: c.state.name(),
-            });
-        }
+        let c = writable(&mut self.channels, id)?;
         let recipient = c.remote;
         let mut taken = 0usize;
         while !data.is_empty() {
@@ -178,17 +170,7 @@ impl Connection {
         want: usize,
     ) -> Result<Option<DataClaim>, Error> {
         let queued = !self.out.is_empty();
-        let c = self
-            .channels
-            .get_mut(id)
-            .ok_or(Error::NoSuchChannel { channel: id })?;
-        if !c.state.can_send_data() {
-            return Err(Error::ChannelStateMismatch {
-                channel: id,
-                action: "write",
-                state: c.state.name(),
-            });
-        }
+        let c = writable(&mut self.channels, id)?;
         if queued || want == 0 {
             return Ok(None);
         }
@@ -256,4 +238,22 @@ impl Connection {
         self.grant_credit(id);
         Ok(())
     }
+}
+
+/// Channel `id` of `channels` when it may send data (open, no EOF or CLOSE sent by us).
+fn writable(
+    channels: &mut ChannelTable<Channel>,
+    id: LocalChannelId,
+) -> Result<&mut Channel, Error> {
+    let c = channels
+        .get_mut(id)
+        .ok_or(Error::NoSuchChannel { channel: id })?;
+    if !c.state.can_send_data() {
+        return Err(Error::ChannelStateMismatch {
+            channel: id,
+            action: "write",
+            state: c.state.name(),
+        });
+    }
+    Ok(c)
 }

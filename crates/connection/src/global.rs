@@ -13,7 +13,6 @@ use crate::connection::Connection;
 use crate::error::Error;
 use crate::event::Event;
 use crate::id::GlobalRequestId;
-use crate::owned;
 use crate::reply::ReplyQueue;
 
 /// A reply we owe: success (with the bound port for tcpip-forward to port 0) or failure.
@@ -89,7 +88,7 @@ impl Connection {
                 self.push_event(Event::GlobalRequest {
                     id,
                     want_reply: m.want_reply,
-                    request: owned::global_request(m.request),
+                    request: m.request.into_owned(),
                 });
             }
         }

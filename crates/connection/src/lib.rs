@@ -57,14 +57,13 @@ mod global;
 mod id;
 mod open;
 mod outgoing;
-mod owned;
 mod reply;
 mod request;
 mod state;
 mod table;
 mod window;
 
-pub use buffer::{COALESCE_BELOW, MAX_PIN_RATIO};
+pub use buffer::{COALESCE_BELOW, MAX_PIN_RATIO, MAX_PINNED};
 pub use config::{
     ConnectionConfig, DEFAULT_MAX_PACKET, DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_MAX_SEND_PACKET,
     DEFAULT_WINDOW_SIZE,

@@ -13,7 +13,6 @@ use crate::connection::Connection;
 use crate::error::Error;
 use crate::event::Event;
 use crate::id::{LocalChannelId, RemoteChannelId};
-use crate::owned;
 use crate::state::ChannelState;
 use crate::window::{RecvWindow, SendWindow};
 
@@ -66,7 +65,7 @@ impl Connection {
         );
         match self.channels.insert(channel) {
             Ok(id) => {
-                let channel_type = owned::open_type(m.channel_type);
+                let channel_type = m.channel_type.into_owned();
                 self.push_event(Event::ChannelOpenRequest {
                     channel: id,
                     channel_type,

@@ -10,7 +10,6 @@ use crate::connection::Connection;
 use crate::error::Error;
 use crate::event::Event;
 use crate::id::{ChannelRequestId, LocalChannelId};
-use crate::owned;
 
 impl Connection {
     /// The peer's CHANNEL_REQUEST: unknown types are refused here (when a reply is wanted),
@@ -39,7 +38,7 @@ impl Connection {
             channel: id,
             id: request_id,
             want_reply: m.want_reply,
-            request: owned::channel_request(m.request),
+            request: m.request.into_owned(),
         });
         Ok(())
     }

@@ -189,6 +189,45 @@ fn too_many_pending_global_requests_is_protocol_error() {
 }
 
 #[test]
+fn a_full_global_reply_queue_is_not_ready_for_more_requests_until_answered() {
+    let mut c = Connection::new(
+        Side::Server,
+        ConnectionConfig {
+            max_pending_requests: 2,
+            ..ConnectionConfig::default()
+        },
+    );
+    let request = global(true, forward(1));
+    assert!(c.is_ready_for(&request));
+    c.handle_message(&request).unwrap();
+    c.handle_message(&request).unwrap();
+    assert!(!c.is_ready_for(&request), "two replies owed of two");
+    assert!(
+        c.is_ready_for(&crate::connection::tests::peer_open(1, 10, 10)),
+        "only requests wait"
+    );
+    let ids = global_ids(&mut c);
+    c.accept_global_request(ids[0], None).unwrap();
+    assert!(c.is_ready_for(&request), "one answered, one owed");
+    c.handle_message(&request).unwrap();
+    assert_eq!(numbers(&mut c), vec![msg::REQUEST_SUCCESS]);
+}
+
+#[test]
+fn queued_messages_counts_replies_until_taken() {
+    let mut c = server();
+    for _ in 0..3 {
+        c.handle_message(&global(true, GlobalRequestKind::Keepalive))
+            .unwrap();
+    }
+    assert_eq!(c.queued_messages(), 3);
+    assert!(c.poll_message().is_some());
+    assert_eq!(c.queued_messages(), 2);
+    sent(&mut c);
+    assert_eq!(c.queued_messages(), 0);
+}
+
+#[test]
 fn many_refused_global_requests_leave_nothing_behind() {
     let mut c = server();
     for _ in 0..10_000 {
@@ -391,6 +430,40 @@ fn too_many_pending_channel_requests_is_protocol_error() {
             limit: 2
         })
     );
+}
+
+#[test]
+fn a_full_channel_reply_queue_is_not_ready_for_more_requests_on_that_channel() {
+    let mut c = Connection::new(
+        Side::Server,
+        ConnectionConfig {
+            max_pending_requests: 1,
+            ..ConnectionConfig::default()
+        },
+    );
+    for sender in [1, 2] {
+        c.handle_message(&crate::connection::tests::peer_open(sender, 10, 10))
+            .unwrap();
+    }
+    c.accept_channel(crate::LocalChannelId(0)).unwrap();
+    c.accept_channel(crate::LocalChannelId(1)).unwrap();
+    c.handle_message(&channel_request(0, true, exec())).unwrap();
+    assert!(!c.is_ready_for(&channel_request(0, true, exec())));
+    assert!(c.is_ready_for(&channel_request(1, true, exec())));
+    assert!(
+        c.is_ready_for(&channel_request(7, true, exec())),
+        "an unknown channel is the handler's error to report"
+    );
+    let id = events(&mut c)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::ChannelRequest { id, .. } => Some(id),
+            _ => None,
+        })
+        .unwrap();
+    c.reply_channel_request(crate::LocalChannelId(0), id, true)
+        .unwrap();
+    assert!(c.is_ready_for(&channel_request(0, true, exec())));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! A ready-made `burrow::ServerHandler` for a forwarding-only server: public key login
 //! through a [`KeyAuth`] and every forward through a [`ForwardServer`].
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use burrow::{ConnectionInfo, IncomingChannel, IncomingGlobalRequest, PublicKey, ServerHandler};
@@ -11,15 +12,15 @@ use crate::server_listen::SessionForwards;
 
 /// Decides public key logins: the key's authorized_keys options, or `None` to refuse.
 pub trait KeyAuth: Send + Sync + 'static {
-    /// Options of the line authorizing `key` for `user` connecting from `peer` (an IP).
-    fn authorize(&self, peer: &str, user: &str, key: &PublicKey) -> Option<KeyOptions>;
+    /// Options of the line authorizing `key` for `user` connecting from `peer`.
+    fn authorize(&self, peer: SocketAddr, user: &str, key: &PublicKey) -> Option<KeyOptions>;
 }
 
 impl<F> KeyAuth for F
 where
-    F: Fn(&str, &str, &PublicKey) -> Option<KeyOptions> + Send + Sync + 'static,
+    F: Fn(SocketAddr, &str, &PublicKey) -> Option<KeyOptions> + Send + Sync + 'static,
 {
-    fn authorize(&self, peer: &str, user: &str, key: &PublicKey) -> Option<KeyOptions> {
+    fn authorize(&self, peer: SocketAddr, user: &str, key: &PublicKey) -> Option<KeyOptions> {
         self(peer, user, key)
     }
 }
@@ -45,7 +46,7 @@ pub struct ForwardPermissions {
 /// use burrow::{AuthorizedKeysFile, Server, ServerConfig, KeyPair};
 /// use burrow_forward::{ForwardHandler, ForwardPolicy, ForwardServer};
 /// let keys = AuthorizedKeysFile::new("/etc/burrow/authorized_keys".into());
-/// let auth = move |peer: &str, _user: &str, key: &burrow::PublicKey| keys.lookup(key, peer);
+/// let auth = move |peer: std::net::SocketAddr, _user: &str, key: &burrow::PublicKey| keys.lookup(key, peer.ip());
 /// let forwards = ForwardServer::new(ForwardPolicy::default(), Duration::from_secs(10));
 /// let host_key: KeyPair = load_host_key();
 /// let server = Server::bind("127.0.0.1:2222", ServerConfig::new(host_key), ForwardHandler::new(forwards, auth)).await?;
@@ -83,7 +84,7 @@ impl<A: KeyAuth> ServerHandler for ForwardHandler<A> {
 
     fn auth_publickey(
         &self,
-        peer: &str,
+        peer: SocketAddr,
         user: &str,
         key: &PublicKey,
     ) -> Option<ForwardPermissions> {

@@ -25,6 +25,7 @@ pub mod socks;
 pub mod spec;
 mod stats;
 mod stdio;
+mod unix_bind;
 
 pub use bind::{BindAddr, GatewayPorts};
 pub use error::{ForwardError, SpecKind};

@@ -48,6 +48,21 @@ impl AsyncWrite for LocalStream {
         }
     }
 
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            LocalStream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            LocalStream::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             LocalStream::Tcp(s) => Pin::new(s).poll_flush(cx),
@@ -138,19 +153,10 @@ impl LocalListener {
     }
 
     /// Binds a unix socket at `path`; with `unlink`, a stale file there is removed first
-    /// (StreamLocalBindUnlink). The socket is made mode 0600 (StreamLocalBindMask 0177).
+    /// (StreamLocalBindUnlink). The socket is mode 0600 (StreamLocalBindMask 0177) from the
+    /// moment it exists at `path` (`unix_bind`).
     pub fn bind_unix(path: &Path, unlink: bool) -> io::Result<Self> {
-        if unlink {
-            match std::fs::remove_file(path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let l = UnixListener::bind(path)?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        Ok(Self::Unix(l))
+        Ok(Self::Unix(crate::unix_bind::bind_unix_0600(path, unlink)?))
     }
 
     /// The bound TCP port (0 for a unix listener).

@@ -15,7 +15,9 @@ use burrow_keys::KeyOptions;
 use crate::net::{LocalListener, connect};
 use crate::policy::{Decision, ForwardPolicy, ForwardRequest, denial_log_line};
 use crate::pump::{Origin, join};
-use crate::server_listen::{ListenKey, OpenKind, SessionForwards, answer_cancel, register};
+use crate::server_listen::{
+    BindSlot, ListenKey, OpenKind, SessionForwards, answer_cancel, register,
+};
 use crate::spec::Connect;
 use crate::stats::ForwardStats;
 
@@ -64,9 +66,8 @@ impl ForwardServer {
     }
 
     /// Bounds the remote-forward listeners of one connection (default
-    /// [`DEFAULT_MAX_LISTENERS`]); requests past it are refused. Requests still binding are
-    /// not counted yet, so the bound can be passed by the connection's pending global
-    /// requests at most (themselves bounded by the connection layer).
+    /// [`DEFAULT_MAX_LISTENERS`]), counting those still binding; requests past it are
+    /// refused.
     pub fn with_max_listeners(mut self, max: usize) -> Self {
         self.max_listeners = max;
         self
@@ -178,12 +179,16 @@ impl ForwardServer {
                     port: port_to_bind,
                     want_reply: true,
                 };
-                if !self.decide(who, &check) || !self.has_room(who, forwards) {
+                let slot = match self.decide(who, &check) {
+                    true => self.bind_slot(who, forwards),
+                    false => None,
+                };
+                let Some(slot) = slot else {
                     request.reject();
                     return;
-                }
+                };
                 self.spawn_tcp_listener(
-                    forwards,
+                    (forwards, slot),
                     session,
                     request,
                     address_to_bind.to_string(),
@@ -199,11 +204,16 @@ impl ForwardServer {
             }
             GlobalRequestKind::StreamlocalForward { socket_path } => {
                 let check = ForwardRequest::StreamlocalForward { path: &socket_path };
-                if !self.decide(who, &check) || !self.has_room(who, forwards) {
+                let slot = match self.decide(who, &check) {
+                    true => self.bind_slot(who, forwards),
+                    false => None,
+                };
+                let Some(slot) = slot else {
                     request.reject();
                     return;
-                }
-                self.spawn_unix_listener(forwards, session, request, socket_path.to_string());
+                };
+                let path = socket_path.to_string();
+                self.spawn_unix_listener((forwards, slot), session, request, path);
             }
             GlobalRequestKind::CancelStreamlocalForward { socket_path } => {
                 answer_cancel(forwards, &ListenKey::Unix(socket_path.to_string()), request);
@@ -212,11 +222,12 @@ impl ForwardServer {
         }
     }
 
-    /// True while the connection holds fewer listeners than allowed; logs a refusal.
-    fn has_room(&self, who: &Requester<'_>, forwards: &SessionForwards) -> bool {
-        let open = forwards.len();
+    /// A slot for one more listener while the connection holds (or is binding) fewer than
+    /// allowed; logs a refusal.
+    fn bind_slot(&self, who: &Requester<'_>, forwards: &Arc<SessionForwards>) -> Option<BindSlot> {
+        let open = forwards.claimed();
         if open < self.max_listeners {
-            return true;
+            return Some(forwards.bind_slot());
         }
         tracing::info!(
             user = who.user,
@@ -224,12 +235,12 @@ impl ForwardServer {
             limit = self.max_listeners,
             "remote forward refused: too many listeners"
         );
-        false
+        None
     }
 
     fn spawn_tcp_listener(
         &self,
-        forwards: &Arc<SessionForwards>,
+        (forwards, slot): (&Arc<SessionForwards>, BindSlot),
         session: WeakSession,
         request: IncomingGlobalRequest,
         address: String,
@@ -238,6 +249,8 @@ impl ForwardServer {
         let bind = self.policy.bind_for(&address);
         let (forwards, stats) = (Arc::downgrade(forwards), self.stats.clone());
         tokio::spawn(async move {
+            // Counted until the listener is registered or the bind failed.
+            let _slot = slot;
             let Ok(port16) = u16::try_from(port) else {
                 request.reject();
                 return;
@@ -270,7 +283,7 @@ impl ForwardServer {
 
     fn spawn_unix_listener(
         &self,
-        forwards: &Arc<SessionForwards>,
+        (forwards, slot): (&Arc<SessionForwards>, BindSlot),
         session: WeakSession,
         request: IncomingGlobalRequest,
         path: String,
@@ -278,6 +291,7 @@ impl ForwardServer {
         let unlink = self.policy.stream_local_bind_unlink;
         let (forwards, stats) = (Arc::downgrade(forwards), self.stats.clone());
         tokio::spawn(async move {
+            let _slot = slot;
             let listener = match LocalListener::bind_unix(path.as_ref(), unlink) {
                 Ok(l) => l,
                 Err(e) => {

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -41,6 +42,21 @@ impl ListenerEntry {
 #[derive(Debug, Default)]
 pub struct SessionForwards {
     listeners: Mutex<HashMap<ListenKey, ListenerEntry>>,
+    /// Accepted requests whose listeners are still binding (`BindSlot`s alive).
+    binding: AtomicUsize,
+}
+
+/// A listener being bound, counted against the connection's limit until dropped (after the
+/// listener is registered, or the bind failed).
+#[derive(Debug)]
+pub(crate) struct BindSlot(Weak<SessionForwards>);
+
+impl Drop for BindSlot {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.upgrade() {
+            f.binding.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl SessionForwards {
@@ -57,6 +73,18 @@ impl SessionForwards {
     /// True when no listener is open.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Listeners open plus those still binding.
+    pub(crate) fn claimed(&self) -> usize {
+        self.len()
+            .saturating_add(self.binding.load(Ordering::Relaxed))
+    }
+
+    /// Counts one more listener as binding until the slot is dropped.
+    pub(crate) fn bind_slot(self: &Arc<Self>) -> BindSlot {
+        self.binding.fetch_add(1, Ordering::Relaxed);
+        BindSlot(Arc::downgrade(self))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ListenKey, ListenerEntry>> {

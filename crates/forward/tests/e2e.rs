@@ -284,6 +284,43 @@ async fn remote_forwards_past_the_listener_limit_are_refused() {
     assert!(again.is_ok(), "no room after a cancel");
 }
 
+/// Requests sent back to back are counted while their listeners are still binding: of 8
+/// pipelined requests against a limit of 2, exactly 2 get listeners (all 8 did).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_remote_forwards_are_counted_while_binding() {
+    let server =
+        ForwardServer::new(ForwardPolicy::default(), Duration::from_secs(5)).with_max_listeners(2);
+    let p = pair_with(server, KeyOptions::unrestricted()).await;
+    let asks = (0..8).map(|_| p.session.request_remote_forward("127.0.0.1", 0));
+    let answers = futures_join_all(asks).await;
+    let granted = answers.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(granted, 2, "{answers:?}");
+}
+
+/// Awaits every future, each on its own task-free poll (the requests leave in order).
+async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = fs.map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, o) in pinned.iter_mut().zip(out.iter_mut()) {
+            if o.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *o = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(Option::unwrap).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_on_forward_failure_returns_the_first_failure() {
     let policy = ForwardPolicy {
@@ -695,7 +732,12 @@ struct EagerServer;
 impl burrow::ServerHandler for EagerServer {
     type Permissions = ();
 
-    fn auth_publickey(&self, _: &str, _: &str, key: &burrow::PublicKey) -> Option<()> {
+    fn auth_publickey(
+        &self,
+        _: std::net::SocketAddr,
+        _: &str,
+        key: &burrow::PublicKey,
+    ) -> Option<()> {
         (key == keys().1.public_key()).then_some(())
     }
 

@@ -17,7 +17,7 @@ pub mod public_key_line;
 mod rsa_key;
 
 pub use algorithm::SigAlg;
-pub use authorized_keys::{AuthorizedKeys, KeyLookup, KeyOptions, find_key};
+pub use authorized_keys::{AuthorizedKeys, ExpiryTime, KeyLookup, KeyOptions, find_key};
 pub use error::{KeyError, LineWarning};
 pub use keypair::KeyPair;
 pub use known_hosts::{HostKeyStatus, KnownHosts};

@@ -52,7 +52,7 @@ proptest! {
     fn authorized_keys_parse_never_panics(text in "[ -~\t\n\"\\\\=,]{0,300}") {
         let ak = AuthorizedKeys::parse(&text);
         let blob = KeyPair::from_ed25519_seed(&[1; 32]).public_key().to_blob();
-        let lookup = ak.find(&blob, "10.0.0.1", 1_700_000_000);
+        let lookup = ak.find(&blob, "10.0.0.1".parse().unwrap(), 1_700_000_000, 0);
         prop_assert!(lookup.found.is_none() || !ak.entries.is_empty());
     }
 

@@ -1,6 +1,7 @@
 //! Seal and open throughput of each packet cipher on 32 KiB CHANNEL_DATA-sized payloads, in
 //! isolation from I/O: `cargo bench -p burrow-transport --bench cipher` (release profile).
-//! Set `CIPHER_BENCH_MB` to change the volume per measurement (default 256). MB/s are per
+//! Set `CIPHER_BENCH_MB` to change the volume per measurement (default 256),
+//! `CIPHER_BENCH_ONLY` to a name prefix (`chacha`, `aes128-gcm`) to measure fewer ciphers. MB/s are per
 //! second of this thread's CPU time (`/proc/thread-self/schedstat`), so other work on a
 //! shared machine does not lower them; wall-clock time is the fallback elsewhere.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -85,7 +86,11 @@ fn main() {
         (CipherAlg::Chacha20Poly1305, None),
         (CipherAlg::Aes128Ctr, Some(MacAlg::HmacSha256Etm)),
     ];
+    let only = std::env::var("CIPHER_BENCH_ONLY").unwrap_or_default();
     for (cipher, mac) in cases {
+        if !cipher.name().starts_with(only.as_str()) {
+            continue;
+        }
         let k = keys(cipher, mac);
         measure(&k, 16);
         let (seal, open) = measure(&k, megabytes);

@@ -84,29 +84,6 @@ pub enum UserauthError {
     },
     /// The signature from the external signer (ssh-agent) does not verify under the key.
     ExternalSignatureInvalid,
-    /// The agent's reply frame is longer than allowed.
-    AgentFrameTooLong {
-        /// The length the agent announced.
-        len: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// The agent's reply did not decode.
-    AgentDecode(DecodeError),
-    /// The agent listed more identities than allowed.
-    AgentTooManyIdentities {
-        /// The count the agent announced.
-        count: u32,
-        /// The limit.
-        limit: u32,
-    },
-    /// The agent replied with a message number that does not answer our request.
-    AgentUnexpectedReply {
-        /// The message number received.
-        number: u8,
-    },
-    /// The agent answered SSH_AGENT_FAILURE.
-    AgentRefused,
 }
 
 impl UserauthError {
@@ -129,11 +106,6 @@ impl UserauthError {
             Self::NotWaitingFor { .. } => DisconnectReason::ByApplication,
             Self::WrongAnswerCount { .. } => DisconnectReason::ByApplication,
             Self::ExternalSignatureInvalid => DisconnectReason::ByApplication,
-            Self::AgentFrameTooLong { .. } => DisconnectReason::ByApplication,
-            Self::AgentDecode(_) => DisconnectReason::ByApplication,
-            Self::AgentTooManyIdentities { .. } => DisconnectReason::ByApplication,
-            Self::AgentUnexpectedReply { .. } => DisconnectReason::ByApplication,
-            Self::AgentRefused => DisconnectReason::ByApplication,
         }
     }
 }
@@ -204,17 +176,6 @@ impl fmt::Display for UserauthError {
             Self::ExternalSignatureInvalid => {
                 f.write_str("the external signer's signature does not verify under its key")
             }
-            Self::AgentFrameTooLong { len, limit } => {
-                write!(f, "agent sent a {len}-byte message, limit {limit}")
-            }
-            Self::AgentDecode(e) => write!(f, "agent sent a malformed reply: {e}"),
-            Self::AgentTooManyIdentities { count, limit } => {
-                write!(f, "agent listed {count} identities, limit {limit}")
-            }
-            Self::AgentUnexpectedReply { number } => {
-                write!(f, "agent replied with message {number}")
-            }
-            Self::AgentRefused => f.write_str("agent refused the operation"),
         }
     }
 }

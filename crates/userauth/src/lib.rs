@@ -3,8 +3,8 @@
 //!
 //! - [`Client`]: `new(config, session_id, identities)` queues SERVICE_REQUEST; feed it the
 //!   server's userauth payloads with `handle_payload`, send what `poll_payload` gives, and
-//!   answer [`ClientEvent`]s with `provide_signature` / `signing_failed` (ssh-agent, see
-//!   [`agent`]), `answer_prompts`, `answer_password`. `Err(PermissionDenied)` prints like ssh.
+//!   answer [`ClientEvent`]s with `provide_signature` / `signing_failed` (ssh-agent: the
+//!   codec is in burrow), `answer_prompts`, `answer_password`. `Err(PermissionDenied)` prints like ssh.
 //! - [`Server`]: `new(Arc<config>, session_id, rng, now)`; `handle_payload(payload, policy,
 //!   now)` with the caller's [`AuthPolicy`]; `poll_payload(now)` releases replies once the
 //!   failure delay has passed; `poll_timeout` / `handle_timeout` drive the delay and
@@ -13,7 +13,6 @@
 //!   authentication.
 #![forbid(unsafe_code)]
 
-pub mod agent;
 mod authenticated;
 pub mod client;
 mod error;

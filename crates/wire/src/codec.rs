@@ -68,19 +68,17 @@ pub(crate) fn len_u32(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
 }
 
-/// Implements `to_bytes` for message types that have `encode`.
+/// Implements `to_bytes` for a message type that has `encode` (`Name` or `Name<'a>`).
 macro_rules! impl_to_bytes {
-    ($($ty:ty),* $(,)?) => {
-        $(
-            impl $ty {
-                /// Encodes the message (number byte included) into a new buffer.
-                pub fn to_bytes(&self) -> bytes::BytesMut {
-                    let mut buf = bytes::BytesMut::new();
-                    self.encode(&mut $crate::Writer::new(&mut buf));
-                    buf
-                }
+    ($name:ident $(<$lt:lifetime>)?) => {
+        impl $(<$lt>)? $name $(<$lt>)? {
+            /// Encodes the message (number byte included) into a new buffer.
+            pub fn to_bytes(&self) -> bytes::BytesMut {
+                let mut buf = bytes::BytesMut::new();
+                self.encode(&mut $crate::Writer::new(&mut buf));
+                buf
             }
-        )*
+        }
     };
 }
 pub(crate) use impl_to_bytes;

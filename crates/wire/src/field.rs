@@ -99,3 +99,46 @@ impl<'a> Codec<'a, Cow<'a, [u8]>> for Rest {
         w.raw(v);
     }
 }
+
+/// A field value whose borrowed parts can be copied into a `'static` value.
+pub(crate) trait ToStatic {
+    /// The same type with `'static` borrows.
+    type Static;
+    /// Copies what is borrowed.
+    fn to_static(self) -> Self::Static;
+}
+
+impl ToStatic for bool {
+    type Static = bool;
+    fn to_static(self) -> bool {
+        self
+    }
+}
+
+impl ToStatic for u32 {
+    type Static = u32;
+    fn to_static(self) -> u32 {
+        self
+    }
+}
+
+impl ToStatic for Cow<'_, str> {
+    type Static = Cow<'static, str>;
+    fn to_static(self) -> Cow<'static, str> {
+        Cow::Owned(self.into_owned())
+    }
+}
+
+impl ToStatic for Cow<'_, [u8]> {
+    type Static = Cow<'static, [u8]>;
+    fn to_static(self) -> Cow<'static, [u8]> {
+        Cow::Owned(self.into_owned())
+    }
+}
+
+impl<T: ToStatic> ToStatic for Vec<T> {
+    type Static = Vec<T::Static>;
+    fn to_static(self) -> Vec<T::Static> {
+        self.into_iter().map(T::to_static).collect()
+    }
+}

@@ -5,8 +5,10 @@
 /// each field named `MESSAGE.field` in errors, no trailing bytes), `encode` and `to_bytes`.
 /// `$number` is the message's name in [`msg`](crate::msg). A field written `name: Type as
 /// Codec` is read and written by that [`Codec`](crate::field::Codec) instead of the type's own
-/// [`Field`](crate::field::Field) encoding. A message without fields is a unit struct:
-/// `pub struct NewKeys = NEWKEYS;`.
+/// [`Field`](crate::field::Field) encoding. A request message ends with `@name { fields }
+/// kind: Kind`: the name of its [`wire_kind!`] part (`MESSAGE.name` in errors), the fields that
+/// follow the name, and the field holding the kind, whose own fields end the payload. A
+/// message without fields is a unit struct: `pub struct NewKeys = NEWKEYS;`.
 macro_rules! wire_message {
     (
         $(#[$attr:meta])*
@@ -39,6 +41,16 @@ macro_rules! wire_message {
                 $(#[$field_attr:meta])*
                 $field:ident: $ty:ty $(as $codec:ty)?,
             )*
+            $(
+                @$kind_name:ident {
+                    $(
+                        $(#[$after_attr:meta])*
+                        $after:ident: $after_ty:ty,
+                    )*
+                }
+                $(#[$kind_attr:meta])*
+                $kind:ident: $kind_ty:ty,
+            )?
         }
     ) => {
         $(#[$attr])*
@@ -48,6 +60,14 @@ macro_rules! wire_message {
                 $(#[$field_attr])*
                 pub $field: $ty,
             )*
+            $(
+                $(
+                    $(#[$after_attr])*
+                    pub $after: $after_ty,
+                )*
+                $(#[$kind_attr])*
+                pub $kind: $kind_ty,
+            )?
         }
 
         impl $(<$lt>)? $name $(<$lt>)? {
@@ -55,17 +75,29 @@ macro_rules! wire_message {
             pub fn decode(payload: &$($lt)? [u8]) -> Result<Self, $crate::DecodeError> {
                 let what = stringify!($number);
                 let mut r = $crate::codec::open(payload, $crate::msg::$number, what)?;
-                let m = Self {
+                $(
+                    let $field = $crate::message::read_field!(
+                        &mut r,
+                        concat!(stringify!($number), ".", stringify!($field)),
+                        $ty $(as $codec)?
+                    );
+                )*
+                $(
+                    let name = r.utf8(concat!(stringify!($number), ".", stringify!($kind_name)))?;
                     $(
-                        $field: $crate::message::read_field!(
+                        let $after = $crate::message::read_field!(
                             &mut r,
-                            concat!(stringify!($number), ".", stringify!($field)),
-                            $ty $(as $codec)?
-                        ),
+                            concat!(stringify!($number), ".", stringify!($after)),
+                            $after_ty
+                        );
                     )*
-                };
+                    let $kind = <$kind_ty>::read_body(name, &mut r)?;
+                )?
                 r.finish(what)?;
-                Ok(m)
+                Ok(Self {
+                    $($field,)*
+                    $($($after,)* $kind,)?
+                })
             }
 
             /// Encodes the message, number included.
@@ -74,15 +106,17 @@ macro_rules! wire_message {
                 $(
                     $crate::message::write_field!(w, &self.$field, $ty $(as $codec)?);
                 )*
-            }
-
-            /// Encodes the message (number byte included) into a new buffer.
-            pub fn to_bytes(&self) -> bytes::BytesMut {
-                let mut buf = bytes::BytesMut::new();
-                self.encode(&mut $crate::Writer::new(&mut buf));
-                buf
+                $(
+                    w.utf8(self.$kind.name());
+                    $(
+                        $crate::message::write_field!(w, &self.$after, $after_ty);
+                    )*
+                    self.$kind.write_body(w);
+                )?
             }
         }
+
+        $crate::codec::impl_to_bytes!($name $(<$lt>)?);
     };
 }
 pub(crate) use wire_message;
@@ -90,8 +124,8 @@ pub(crate) use wire_message;
 /// Defines the name-keyed part of a request message (channel type, request name, method
 /// name): `Unknown`, which keeps any other name and the raw rest of the payload (written first,
 /// declared last), then one variant per known name, a unit or with its fields in wire order
-/// (each named `prefix.field` in errors). Generates `name()`, and `read_body` / `write_body`
-/// for what follows the name.
+/// (each named `prefix.field` in errors). Generates `name()`, `into_owned()`, and `read_body` /
+/// `write_body` for what follows the name.
 macro_rules! wire_kind {
     (
         $(#[$attr:meta])*
@@ -166,6 +200,22 @@ macro_rules! wire_kind {
                         $unknown_name: name,
                     },
                 })
+            }
+
+            /// A copy that owns its strings, for what outlives the payload (bounded by the
+            /// packet size).
+            pub fn into_owned(self) -> $name<'static> {
+                match self {
+                    $(
+                        Self::$variant $({ $($field,)* })? => $name::$variant $({
+                            $($field: $crate::field::ToStatic::to_static($field),)*
+                        })?,
+                    )*
+                    Self::Unknown { $unknown_name, data } => $name::Unknown {
+                        $unknown_name: $crate::field::ToStatic::to_static($unknown_name),
+                        data: $crate::field::ToStatic::to_static(data),
+                    },
+                }
             }
 
             /// Writes the fields that follow the name.
@@ -257,7 +307,7 @@ macro_rules! layer_message {
             }
         }
 
-        $crate::codec::impl_to_bytes!($name<'_>);
+        $crate::codec::impl_to_bytes!($name<$lt>);
     };
 }
 pub(crate) use layer_message;

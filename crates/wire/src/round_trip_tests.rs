@@ -205,4 +205,19 @@ proptest! {
             std::borrow::Cow::Owned(_) => prop_assert!(false, "CHANNEL_DATA was copied"),
         }
     }
+
+    #[test]
+    fn into_owned_keeps_every_name_keyed_field(
+        o in strategy::channel_open(),
+        g in strategy::global_request(),
+        r in strategy::channel_request(),
+    ) {
+        let (ob, gb, rb) = (o.to_bytes(), g.to_bytes(), r.to_bytes());
+        let owned = ChannelOpen::decode(&ob).unwrap().channel_type.into_owned();
+        prop_assert_eq!(owned, o.channel_type);
+        let owned = GlobalRequest::decode(&gb).unwrap().request.into_owned();
+        prop_assert_eq!(owned, g.request);
+        let owned = ChannelRequest::decode(&rb).unwrap().request.into_owned();
+        prop_assert_eq!(owned, r.request);
+    }
 }

@@ -3,6 +3,7 @@
 //! duplex streams or loopback TCP.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,16 +24,19 @@ pub struct TestServer {
     pub client_key: PublicKey,
     pub held: Mutex<Vec<Channel>>,
     pub sessions: Mutex<Vec<burrow::WeakSession>>,
+    /// The client address each public key attempt came from.
+    pub peers: Mutex<Vec<SocketAddr>>,
 }
 
 impl ServerHandler for TestServer {
     type Permissions = ();
 
-    fn auth_publickey(&self, _peer: &str, _user: &str, key: &PublicKey) -> Option<()> {
+    fn auth_publickey(&self, peer: SocketAddr, _user: &str, key: &PublicKey) -> Option<()> {
+        self.peers.lock().unwrap().push(peer);
         (*key == self.client_key).then_some(())
     }
 
-    fn auth_password(&self, _peer: &str, user: &str, password: &str) -> Option<()> {
+    fn auth_password(&self, _peer: SocketAddr, user: &str, password: &str) -> Option<()> {
         (user == "tester" && password == PASSWORD).then_some(())
     }
 
@@ -138,6 +142,7 @@ pub fn test_server() -> Arc<TestServer> {
         client_key: keys().1.public_key().clone(),
         held: Mutex::new(Vec::new()),
         sessions: Mutex::new(Vec::new()),
+        peers: Mutex::new(Vec::new()),
     })
 }
 
@@ -155,7 +160,7 @@ pub async fn duplex_pair(
     let h = handler.clone();
     let task =
         tokio::spawn(
-            async move { Server::serve_stream(b, "duplex-client", Arc::new(server), h).await },
+            async move { Server::serve_stream(b, test_peer(), Arc::new(server), h).await },
         );
     let session = Client::connect_stream(a, "duplex-server", 22, client)
         .await
@@ -172,8 +177,21 @@ pub async fn tcp_server(
     burrow::ServerStop,
     tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
+    tcp_server_on("127.0.0.1:0", config).await
+}
+
+/// [`tcp_server`] on another address.
+pub async fn tcp_server_on(
+    addr: &str,
+    config: ServerConfig,
+) -> (
+    u16,
+    Arc<TestServer>,
+    burrow::ServerStop,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let handler = test_server();
-    let server = Server::bind("127.0.0.1:0", config, Shared(handler.clone()))
+    let server = Server::bind(addr, config, Shared(handler.clone()))
         .await
         .unwrap();
     let port = server.local_addr().unwrap().port();
@@ -187,11 +205,11 @@ pub struct Shared(pub Arc<TestServer>);
 impl ServerHandler for Shared {
     type Permissions = ();
 
-    fn auth_publickey(&self, peer: &str, user: &str, key: &PublicKey) -> Option<()> {
+    fn auth_publickey(&self, peer: SocketAddr, user: &str, key: &PublicKey) -> Option<()> {
         self.0.auth_publickey(peer, user, key)
     }
 
-    fn auth_password(&self, peer: &str, user: &str, password: &str) -> Option<()> {
+    fn auth_password(&self, peer: SocketAddr, user: &str, password: &str) -> Option<()> {
         self.0.auth_password(peer, user, password)
     }
 
@@ -202,6 +220,11 @@ impl ServerHandler for Shared {
     fn global_request(&self, conn: &ConnectionInfo<()>, request: IncomingGlobalRequest) {
         self.0.global_request(conn, request)
     }
+}
+
+/// The client address in-process servers are told (the duplex pipe has none).
+pub fn test_peer() -> SocketAddr {
+    SocketAddr::from(([192, 0, 2, 1], 40_000))
 }
 
 pub fn pattern(len: usize, seed: u8) -> Vec<u8> {

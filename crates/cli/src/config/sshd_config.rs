@@ -481,7 +481,7 @@ impl SshdOptions {
     /// Whether `user` from address `ip` passes `AllowUsers` and `DenyUsers` (patterns with
     /// `*`/`?`; in `user@host` the host part is an address, CIDR or wildcard list as in
     /// sshd with UseDNS off).
-    pub fn user_allowed(&self, user: &str, ip: &str) -> bool {
+    pub fn user_allowed(&self, user: &str, ip: std::net::IpAddr) -> bool {
         let matches = |p: &String| match p.rsplit_once('@') {
             Some((u, host)) => {
                 burrow_keys::match_pattern(u, user)

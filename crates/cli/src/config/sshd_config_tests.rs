@@ -240,31 +240,31 @@ fn authorized_keys_tokens_and_relative_paths() {
 #[test]
 fn allow_and_deny_users() {
     let o = read("AllowUsers al* bob@10.0.0.1\nDenyUsers alex\n");
-    assert!(o.user_allowed("alice", "192.0.2.1"));
-    assert!(o.user_allowed("bob", "10.0.0.1"));
-    assert!(!o.user_allowed("alex", "10.0.0.1"));
-    assert!(!o.user_allowed("carol", "10.0.0.1"));
-    assert!(read("DenyUsers root\n").user_allowed("anyone", "10.0.0.1"));
-    assert!(!read("DenyUsers root\n").user_allowed("root", "10.0.0.1"));
+    assert!(o.user_allowed("alice", "192.0.2.1".parse().unwrap()));
+    assert!(o.user_allowed("bob", "10.0.0.1".parse().unwrap()));
+    assert!(!o.user_allowed("alex", "10.0.0.1".parse().unwrap()));
+    assert!(!o.user_allowed("carol", "10.0.0.1".parse().unwrap()));
+    assert!(read("DenyUsers root\n").user_allowed("anyone", "10.0.0.1".parse().unwrap()));
+    assert!(!read("DenyUsers root\n").user_allowed("root", "10.0.0.1".parse().unwrap()));
 }
 
 #[test]
 fn allow_and_deny_users_match_the_host_part() {
     // The host part was dropped: bob@10.0.0.1 let bob in from anywhere.
     let o = read("AllowUsers bob@10.0.0.1 alice@10.0.0.0/8 carol@192.0.2.* dave@2001:db8::/32\n");
-    assert!(o.user_allowed("bob", "10.0.0.1"));
-    assert!(!o.user_allowed("bob", "10.0.0.2"));
-    assert!(o.user_allowed("alice", "10.200.0.9"));
-    assert!(!o.user_allowed("alice", "11.0.0.1"));
-    assert!(o.user_allowed("carol", "192.0.2.77"));
-    assert!(!o.user_allowed("carol", "192.0.3.77"));
-    assert!(o.user_allowed("dave", "2001:db8::5"));
-    assert!(!o.user_allowed("dave", "2001:db9::5"));
+    assert!(o.user_allowed("bob", "10.0.0.1".parse().unwrap()));
+    assert!(!o.user_allowed("bob", "10.0.0.2".parse().unwrap()));
+    assert!(o.user_allowed("alice", "10.200.0.9".parse().unwrap()));
+    assert!(!o.user_allowed("alice", "11.0.0.1".parse().unwrap()));
+    assert!(o.user_allowed("carol", "192.0.2.77".parse().unwrap()));
+    assert!(!o.user_allowed("carol", "192.0.3.77".parse().unwrap()));
+    assert!(o.user_allowed("dave", "2001:db8::5".parse().unwrap()));
+    assert!(!o.user_allowed("dave", "2001:db9::5".parse().unwrap()));
     let d = read("DenyUsers *@10.0.0.0/8 eve@!192.0.2.1,*\n");
-    assert!(!d.user_allowed("anyone", "10.1.1.1"));
-    assert!(d.user_allowed("anyone", "192.0.2.1"));
-    assert!(!d.user_allowed("eve", "198.51.100.1"));
-    assert!(d.user_allowed("eve", "192.0.2.1"));
+    assert!(!d.user_allowed("anyone", "10.1.1.1".parse().unwrap()));
+    assert!(d.user_allowed("anyone", "192.0.2.1".parse().unwrap()));
+    assert!(!d.user_allowed("eve", "198.51.100.1".parse().unwrap()));
+    assert!(d.user_allowed("eve", "192.0.2.1".parse().unwrap()));
 }
 
 #[test]

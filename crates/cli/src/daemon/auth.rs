@@ -2,6 +2,7 @@
 //! accounts, PermitRootLogin, the user's AuthorizedKeysFile lines read with the user's rights,
 //! and StrictModes checks on the files' resolved paths, with sshd-style log lines.
 
+use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -23,13 +24,15 @@ pub struct LoginPolicy {
 }
 
 impl LoginPolicy {
-    /// The authorized_keys options for `key` logging in as `user` from `peer` (an IP).
-    pub fn authorize(&self, peer: &str, user: &str, key: &PublicKey) -> Option<KeyOptions> {
-        let (ip, port) = split_peer(peer);
+    /// The authorized_keys options for `key` logging in as `user` from `peer`.
+    pub fn authorize(&self, peer: SocketAddr, user: &str, key: &PublicKey) -> Option<KeyOptions> {
+        let (ip, port) = (peer.ip(), peer.port());
+        // burrow logs "Accepted/Failed publickey ..." once the outcome is known (after the
+        // signature check, not for a query); these are the reasons behind a refusal.
+        let shown = burrow::printable(user);
         let fail = |why: &str| {
-            tracing::info!(
-                "Failed publickey for {user} from {ip} port {port} ssh2: {} {}{why}",
-                key.type_label(),
+            tracing::debug!(
+                "publickey {} refused for {shown} from {ip} port {port}{why}",
                 key.fingerprint()
             );
             None
@@ -38,20 +41,20 @@ impl LoginPolicy {
         if !o.pubkey_authentication() {
             return fail(" (PubkeyAuthentication no)");
         }
-        let ip_only = ip.trim_start_matches('[').trim_end_matches(']');
-        if !o.user_allowed(user, ip_only) {
+        if !o.user_allowed(user, ip) {
             return fail(" (not allowed by AllowUsers/DenyUsers)");
         }
         let Some(account) = lookup_user(user) else {
+            tracing::info!("Invalid user {shown} from {ip} port {port}");
             return fail(" (invalid user)");
         };
         match account_refusal(user) {
             Some(AccountRefusal::Locked) => {
-                tracing::info!("User {user} not allowed because account is locked");
+                tracing::info!("User {shown} not allowed because account is locked");
                 return fail(" (account locked)");
             }
             Some(AccountRefusal::Expired) => {
-                tracing::info!("Account {user} has expired");
+                tracing::info!("Account {shown} has expired");
                 return fail(" (account expired)");
             }
             None => {}
@@ -82,22 +85,12 @@ impl LoginPolicy {
                     continue;
                 }
             }
-            if let Some(opts) = AuthorizedKeysFile::new(path.clone().into()).lookup(key, ip_only) {
-                tracing::info!(
-                    "Accepted publickey for {user} from {ip} port {port} ssh2: {} {}",
-                    key.type_label(),
-                    key.fingerprint()
-                );
+            if let Some(opts) = AuthorizedKeysFile::new(path.clone().into()).lookup(key, ip) {
                 return Some(opts);
             }
         }
         fail("")
     }
-}
-
-/// `ip:port` (or `[v6]:port`) split for log lines.
-fn split_peer(peer: &str) -> (&str, &str) {
-    peer.rsplit_once(':').unwrap_or((peer, "0"))
 }
 
 /// sshd's StrictModes: symlinks resolved, the file must be a regular file, and it and each

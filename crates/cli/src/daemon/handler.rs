@@ -79,7 +79,7 @@ impl ServerHandler for DaemonHandler {
 
     fn auth_publickey(
         &self,
-        peer: &str,
+        peer: std::net::SocketAddr,
         user: &str,
         key: &PublicKey,
     ) -> Option<ForwardPermissions> {

@@ -313,7 +313,7 @@ pub fn run_session(args: &ServerArgs) -> i32 {
         }
     };
     let peer = match stream.peer_addr() {
-        Ok(p) => p.to_string(),
+        Ok(p) => p,
         Err(e) => {
             tracing::error!("stdin is not a connected socket: {e}");
             return EXIT_FAILURE;
@@ -330,7 +330,7 @@ pub fn run_session(args: &ServerArgs) -> i32 {
         }
     };
     let handler = DaemonHandler::new(settings::current(&opts, &me)).privilege_separated();
-    let shown = peer.clone();
+    let shown = peer;
     runtime
         .block_on(async move {
             stream.set_nonblocking(true)?;
@@ -341,7 +341,7 @@ pub fn run_session(args: &ServerArgs) -> i32 {
             let stop = ServerStop::standalone();
             let serve = Server::serve_stream_stoppable(
                 stream,
-                &peer,
+                peer,
                 Arc::new(config),
                 Arc::new(handler),
                 &stop,

@@ -42,7 +42,9 @@ pub async fn pair(policy: ForwardPolicy, key: KeyOptions) -> Pair {
 pub async fn pair_with(forward_server: ForwardServer, key: KeyOptions) -> Pair {
     let (host, user) = keys();
     let user_pub = user.public_key().clone();
-    let auth = move |_peer: &str, _user: &str, k: &PublicKey| (*k == user_pub).then(|| key.clone());
+    let auth = move |_peer: std::net::SocketAddr, _user: &str, k: &PublicKey| {
+        (*k == user_pub).then(|| key.clone())
+    };
     let handler = ForwardHandler::new(forward_server, auth);
     let server = Server::bind("127.0.0.1:0", ServerConfig::new(host), handler)
         .await

@@ -86,16 +86,13 @@ pub(crate) fn validate_from(list: &str) -> Result<(), &str> {
     Ok(())
 }
 
-/// True when `client_addr` is allowed by the `from=` list: some item matches it (as an
-/// address or CIDR block, or as a `*`/`?` wildcard over its text) and no `!item` does.
-/// IPv4-mapped IPv6 addresses are compared as IPv4, as OpenSSH does.
-pub fn from_allows(list: &str, client_addr: &str) -> bool {
-    let ip = client_addr.parse::<IpAddr>().ok().map(|ip| match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    });
-    let text = ip.map(|ip| ip.to_string());
-    let text = text.as_deref().unwrap_or(client_addr);
+/// True when the client at `client` is allowed by the `from=` list: some item matches it (as
+/// an address or CIDR block, or as a `*`/`?` wildcard over its text) and no `!item` does.
+/// IPv4-mapped IPv6 addresses are compared as IPv4, as sshd does for dual-stack listeners.
+/// (A link-local client's scope is not part of an `IpAddr`: patterns match the address.)
+pub fn from_allows(list: &str, client: IpAddr) -> bool {
+    let ip = client.to_canonical();
+    let text = ip.to_string();
     let mut allowed = false;
     for item in list.split(',') {
         let (negated, pattern) = match item.strip_prefix('!') {
@@ -103,8 +100,8 @@ pub fn from_allows(list: &str, client_addr: &str) -> bool {
             None => (false, item),
         };
         let matched = match parse_cidr(pattern) {
-            Ok(Some(cidr)) => ip.is_some_and(|ip| cidr.contains(ip)),
-            Ok(None) => match_pattern(pattern, text),
+            Ok(Some(cidr)) => cidr.contains(ip),
+            Ok(None) => match_pattern(pattern, &text),
             // A bad block refuses everything, as OpenSSH's "inconsistent mask" error.
             Err(()) => return false,
         };
@@ -122,37 +119,52 @@ pub fn from_allows(list: &str, client_addr: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
     #[test]
     fn exact_address_and_wildcards() {
-        assert!(from_allows("192.0.2.7", "192.0.2.7"));
-        assert!(!from_allows("192.0.2.7", "192.0.2.8"));
-        assert!(from_allows("192.0.2.*", "192.0.2.8"));
-        assert!(from_allows("10.*,192.0.2.?", "192.0.2.8"));
-        assert!(!from_allows("10.*", "192.0.2.8"));
+        assert!(from_allows("192.0.2.7", ip("192.0.2.7")));
+        assert!(!from_allows("192.0.2.7", ip("192.0.2.8")));
+        assert!(from_allows("192.0.2.*", ip("192.0.2.8")));
+        assert!(from_allows("10.*,192.0.2.?", ip("192.0.2.8")));
+        assert!(!from_allows("10.*", ip("192.0.2.8")));
     }
 
     #[test]
     fn cidr_blocks_v4_and_v6() {
-        assert!(from_allows("10.0.0.0/8", "10.200.3.4"));
-        assert!(!from_allows("10.0.0.0/8", "11.0.0.1"));
-        assert!(from_allows("0.0.0.0/0", "203.0.113.9"));
-        assert!(from_allows("2001:db8::/32", "2001:db8:1::5"));
-        assert!(!from_allows("2001:db8::/32", "2001:db9::5"));
-        assert!(!from_allows("10.0.0.0/8", "2001:db8::1"));
+        assert!(from_allows("10.0.0.0/8", ip("10.200.3.4")));
+        assert!(!from_allows("10.0.0.0/8", ip("11.0.0.1")));
+        assert!(from_allows("0.0.0.0/0", ip("203.0.113.9")));
+        assert!(from_allows("2001:db8::/32", ip("2001:db8:1::5")));
+        assert!(!from_allows("2001:db8::/32", ip("2001:db9::5")));
+        assert!(!from_allows("10.0.0.0/8", ip("2001:db8::1")));
     }
 
     #[test]
     fn negation_wins() {
-        assert!(!from_allows("10.0.0.0/8,!10.1.2.3", "10.1.2.3"));
-        assert!(from_allows("10.0.0.0/8,!10.1.2.3", "10.1.2.4"));
-        assert!(!from_allows("!192.0.2.*,*", "192.0.2.1"));
-        assert!(!from_allows("!10.0.0.1", "10.0.0.2"));
+        assert!(!from_allows("10.0.0.0/8,!10.1.2.3", ip("10.1.2.3")));
+        assert!(from_allows("10.0.0.0/8,!10.1.2.3", ip("10.1.2.4")));
+        assert!(!from_allows("!192.0.2.*,*", ip("192.0.2.1")));
+        assert!(!from_allows("!10.0.0.1", ip("10.0.0.2")));
+    }
+
+    #[test]
+    fn ipv6_clients_match_v6_entries_and_negations() {
+        assert!(from_allows("::1", ip("::1")));
+        assert!(!from_allows("!::1,*", ip("::1")));
+        assert!(from_allows("!::1,*", ip("::2")));
+        assert!(from_allows("fe80::/10", ip("fe80::1")));
+        assert!(!from_allows("::1", ip("127.0.0.1")));
     }
 
     #[test]
     fn ipv4_mapped_client_is_compared_as_ipv4() {
-        assert!(from_allows("192.0.2.0/24", "::ffff:192.0.2.5"));
-        assert!(from_allows("192.0.2.*", "::ffff:192.0.2.5"));
+        assert!(from_allows("10.1.2.3", ip("::ffff:10.1.2.3")));
+        assert!(!from_allows("!10.1.2.3,*", ip("::ffff:10.1.2.3")));
+        assert!(from_allows("192.0.2.0/24", ip("::ffff:192.0.2.5")));
+        assert!(from_allows("192.0.2.*", ip("::ffff:192.0.2.5")));
     }
 
     #[test]
@@ -166,7 +178,7 @@ mod tests {
             "foo/8",
         ] {
             assert!(validate_from(bad).is_err(), "{bad}");
-            assert!(!from_allows(&format!("*,{bad}"), "10.0.0.1"), "{bad}");
+            assert!(!from_allows(&format!("*,{bad}"), ip("10.0.0.1")), "{bad}");
         }
         assert!(validate_from("10.0.0.0/8,!10.1.*,host.example,::1").is_ok());
     }

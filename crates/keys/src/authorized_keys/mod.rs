@@ -7,11 +7,13 @@ mod options;
 #[cfg(test)]
 mod tests;
 
-pub use expiry::parse_expiry_time;
+pub use expiry::{ExpiryTime, parse_expiry_time};
 pub use from::from_allows;
 pub use options::{
     KeyOptions, MAX_OTHER_OPTIONS, MAX_PERMITS, OtherOption, PermitListen, PermitOpen,
 };
+
+use core::net::IpAddr;
 
 use crate::public_key_line::{
     KeyBlob, is_known_key_type, next_word, parse_key_file, split_key_fields,
@@ -38,8 +40,8 @@ pub enum Refusal {
     Expired {
         /// The line.
         line: usize,
-        /// The expiry, unix seconds.
-        expiry_time: u64,
+        /// The expiry.
+        expiry_time: ExpiryTime,
     },
     /// `from=` does not allow the client address.
     FromMismatch {
@@ -82,8 +84,16 @@ impl AuthorizedKeys {
     }
 
     /// Finds the first line holding `key_blob` (compared byte for byte) that is not
-    /// `cert-authority`, not expired at `now_unix` and whose `from=` allows `client_addr`.
-    pub fn find(&self, key_blob: &[u8], client_addr: &str, now_unix: u64) -> KeyLookup {
+    /// `cert-authority`, not expired at `now_unix` (local time, which `expiry-time=` values are
+    /// read in unless they say UTC, being `utc_offset` seconds ahead of UTC) and whose
+    /// `from=` allows `client`.
+    pub fn find(
+        &self,
+        key_blob: &[u8],
+        client: IpAddr,
+        now_unix: u64,
+        utc_offset: i32,
+    ) -> KeyLookup {
         let mut refused = Vec::new();
         let mut found = None;
         for entry in self.entries.iter().filter(|e| e.key.blob() == key_blob) {
@@ -91,10 +101,12 @@ impl AuthorizedKeys {
             let opts = &entry.options;
             if opts.cert_authority {
                 refused.push(Refusal::CertAuthority { line });
-            } else if let Some(expiry_time) = opts.expiry_time.filter(|_| opts.is_expired(now_unix))
+            } else if let Some(expiry_time) = opts
+                .expiry_time
+                .filter(|_| opts.is_expired(now_unix, utc_offset))
             {
                 refused.push(Refusal::Expired { line, expiry_time });
-            } else if !opts.from_allows(client_addr) {
+            } else if !opts.from_allows(client) {
                 refused.push(Refusal::FromMismatch { line });
             } else {
                 found = Some(entry.clone());
@@ -110,9 +122,15 @@ impl AuthorizedKeys {
 }
 
 /// Parses `text` and looks `key_blob` up in one go (see [`AuthorizedKeys::find`]).
-pub fn find_key(text: &str, key_blob: &[u8], client_addr: &str, now_unix: u64) -> KeyLookup {
+pub fn find_key(
+    text: &str,
+    key_blob: &[u8],
+    client: IpAddr,
+    now_unix: u64,
+    utc_offset: i32,
+) -> KeyLookup {
     let parsed = AuthorizedKeys::parse(text);
-    let mut lookup = parsed.find(key_blob, client_addr, now_unix);
+    let mut lookup = parsed.find(key_blob, client, now_unix, utc_offset);
     lookup.warnings = parsed.warnings;
     lookup
 }

@@ -1,7 +1,7 @@
 //! authorized_keys options (`restrict,permitopen="host:port",from="..."`, sshd(8)
 //! AUTHORIZED_KEYS FILE FORMAT): the parser and the permissions they grant.
 
-use super::expiry::parse_expiry_time;
+use super::expiry::{ExpiryTime, parse_expiry_time};
 use super::from::{from_allows, validate_from};
 use crate::KeyError;
 use crate::error::input_name;
@@ -69,8 +69,8 @@ pub struct KeyOptions {
     pub permit_listen: Vec<PermitListen>,
     /// The `from=` pattern list, if any.
     pub from: Option<String>,
-    /// `expiry-time=` as unix seconds (the earliest, if repeated).
-    pub expiry_time: Option<u64>,
+    /// `expiry-time=` (the earliest, if repeated).
+    pub expiry_time: Option<ExpiryTime>,
     /// `restrict` was given.
     pub restrict: bool,
     /// `cert-authority`: the line is for certificates and never matches a plain key.
@@ -114,16 +114,18 @@ impl KeyOptions {
                 || self.permit_listen.iter().any(|p| p.allows(host, port)))
     }
 
-    /// True when `from=` is absent or allows `client_addr`.
-    pub fn from_allows(&self, client_addr: &str) -> bool {
+    /// True when `from=` is absent or allows a client at `client`.
+    pub fn from_allows(&self, client: core::net::IpAddr) -> bool {
         self.from
             .as_deref()
-            .is_none_or(|list| from_allows(list, client_addr))
+            .is_none_or(|list| from_allows(list, client))
     }
 
-    /// True when `expiry-time=` is set and lies before `now_unix`.
-    pub fn is_expired(&self, now_unix: u64) -> bool {
-        self.expiry_time.is_some_and(|t| t < now_unix)
+    /// True when `expiry-time=` is set and has passed at `now_unix`, local time being
+    /// `utc_offset` seconds ahead of UTC.
+    pub fn is_expired(&self, now_unix: u64, utc_offset: i32) -> bool {
+        self.expiry_time
+            .is_some_and(|t| t.has_passed(now_unix, utc_offset))
     }
 }
 

@@ -4,6 +4,10 @@ use super::*;
 use crate::testutil::{TempDir, run_keygen, ssh_keygen};
 use crate::{KeyPair, PublicKey};
 
+fn ip(s: &str) -> core::net::IpAddr {
+    s.parse().unwrap()
+}
+
 fn key(n: u8) -> PublicKey {
     KeyPair::from_ed25519_seed(&[n; 32]).public_key().clone()
 }
@@ -296,27 +300,32 @@ fn expiry_time_keeps_the_earliest_and_expired_keys_are_skipped() {
         r#"expiry-time="20300101",expiry-time="20250101" {}"#,
         k(1)
     ));
-    assert_eq!(e.options.expiry_time, Some(1_735_689_600));
-    assert!(!e.options.is_expired(1_735_689_600));
-    assert!(e.options.is_expired(1_735_689_601));
+    let expiry = e.options.expiry_time.unwrap();
+    assert_eq!((expiry.seconds, expiry.utc), (1_735_689_600, false));
+    assert!(!e.options.is_expired(1_735_689_600, 0));
+    assert!(e.options.is_expired(1_735_689_601, 0));
+    assert!(
+        !e.options.is_expired(1_735_689_601, -3600),
+        "23:00 local at UTC-1"
+    );
 
     let text = format!(
         "expiry-time=\"20250101\" {k}\nexpiry-time=\"20300101\" {k}\n",
         k = k(1)
     );
     let blob = key(1).to_blob();
-    let early = find_key(&text, &blob, "192.0.2.1", 1_700_000_000);
+    let early = find_key(&text, &blob, ip("192.0.2.1"), 1_700_000_000, 0);
     assert_eq!(early.found.unwrap().line, 1);
-    let late = find_key(&text, &blob, "192.0.2.1", 1_800_000_000);
+    let late = find_key(&text, &blob, ip("192.0.2.1"), 1_800_000_000, 0);
     assert_eq!(late.found.unwrap().line, 2);
     assert_eq!(
         late.refused,
         [Refusal::Expired {
             line: 1,
-            expiry_time: 1_735_689_600
+            expiry_time: expiry
         }]
     );
-    let never = find_key(&text, &blob, "192.0.2.1", 2_000_000_000);
+    let never = find_key(&text, &blob, ip("192.0.2.1"), 2_000_000_000, 0);
     assert!(never.found.is_none());
     assert_eq!(never.refused.len(), 2);
 }
@@ -328,14 +337,14 @@ fn from_restricts_by_client_address() {
         k = k(1)
     );
     let blob = key(1).to_blob();
-    let inside = find_key(&text, &blob, "10.1.2.3", 0).found.unwrap();
+    let inside = find_key(&text, &blob, ip("10.1.2.3"), 0, 0).found.unwrap();
     assert_eq!(inside.line, 1);
     assert!(inside.options.allows_open("a", 1));
     assert!(!inside.options.allows_open("b", 1));
-    let lan = find_key(&text, &blob, "192.0.2.44", 0);
+    let lan = find_key(&text, &blob, ip("192.0.2.44"), 0, 0);
     assert_eq!(lan.found.unwrap().line, 2);
     assert_eq!(lan.refused, [Refusal::FromMismatch { line: 1 }]);
-    let negated = find_key(&text, &blob, "10.9.9.9", 0);
+    let negated = find_key(&text, &blob, ip("10.9.9.9"), 0, 0);
     assert!(negated.found.is_none());
     assert_eq!(
         negated.refused,
@@ -349,7 +358,7 @@ fn from_restricts_by_client_address() {
 #[test]
 fn cert_authority_lines_never_match_a_plain_key() {
     let text = format!("cert-authority {k}\n", k = k(1));
-    let r = find_key(&text, &key(1).to_blob(), "::1", 0);
+    let r = find_key(&text, &key(1).to_blob(), ip("::1"), 0, 0);
     assert!(r.found.is_none());
     assert_eq!(r.refused, [Refusal::CertAuthority { line: 1 }]);
 }
@@ -357,7 +366,7 @@ fn cert_authority_lines_never_match_a_plain_key() {
 #[test]
 fn other_keys_are_not_found_and_warnings_are_returned() {
     let text = format!("{}\nbroken\n", k(1));
-    let r = find_key(&text, &key(2).to_blob(), "::1", 0);
+    let r = find_key(&text, &key(2).to_blob(), ip("::1"), 0, 0);
     assert!(r.found.is_none());
     assert!(r.refused.is_empty());
     assert_eq!(r.warnings.len(), 1);

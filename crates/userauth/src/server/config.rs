@@ -20,7 +20,8 @@ pub struct ServerConfig {
     pub authentication_methods: Vec<Vec<Method>>,
     /// MaxAuthTries: failed attempts before DISCONNECT "Too many authentication failures".
     pub max_auth_tries: u32,
-    /// LoginGraceTime: time from the start of userauth until the server gives up.
+    /// LoginGraceTime: time from the start of userauth until the server gives up; zero means
+    /// no limit, as in sshd.
     pub login_grace_time: Duration,
     /// Every refused request is answered no sooner than this after it
     /// arrived...

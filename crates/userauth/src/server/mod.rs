@@ -71,7 +71,8 @@ pub struct Server<P> {
     outbox: Outbox,
     /// Bound: at most one `Authenticated` and one `Closed` are ever queued.
     events: VecDeque<ServerEvent<P>>,
-    grace_deadline: Instant,
+    /// `None`: LoginGraceTime 0, no limit (as sshd).
+    grace_deadline: Option<Instant>,
     pending_token: Option<Authenticated<P>>,
     pending_close: Option<UserauthError>,
 }
@@ -85,7 +86,8 @@ impl<P> Server<P> {
         now: Instant,
     ) -> Self {
         let chains = Chains::new(config.enabled(), &config.authentication_methods);
-        let grace_deadline = now.checked_add(config.login_grace_time).unwrap_or(now);
+        let grace_deadline = (!config.login_grace_time.is_zero())
+            .then(|| now.checked_add(config.login_grace_time).unwrap_or(now));
         Self {
             config,
             session_id,
@@ -132,7 +134,7 @@ impl<P> Server<P> {
         if matches!(self.phase, Phase::Done | Phase::Closed) {
             return Ok(());
         }
-        if now >= self.grace_deadline {
+        if self.grace_deadline.is_some_and(|d| now >= d) {
             self.expire();
             return Ok(());
         }
@@ -149,7 +151,9 @@ impl<P> Server<P> {
 
     /// Checks LoginGraceTime against `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if matches!(self.phase, Phase::AwaitService | Phase::Auth) && now >= self.grace_deadline {
+        if matches!(self.phase, Phase::AwaitService | Phase::Auth)
+            && self.grace_deadline.is_some_and(|d| now >= d)
+        {
             self.expire();
         }
     }
@@ -183,8 +187,9 @@ impl<P> Server<P> {
     /// When to call `poll_payload` or `handle_timeout` next.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let grace =
-            matches!(self.phase, Phase::AwaitService | Phase::Auth).then_some(self.grace_deadline);
+        let grace = self
+            .grace_deadline
+            .filter(|_| matches!(self.phase, Phase::AwaitService | Phase::Auth));
         match (self.outbox.next_release(), grace) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -491,3 +491,20 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn login_grace_time_0_is_no_limit() {
+    let t0 = Instant::now();
+    let config = ServerConfig {
+        login_grace_time: Duration::ZERO,
+        ..server_config()
+    };
+    let mut s = ready(config, t0);
+    assert_eq!(s.poll_timeout(), None);
+    let later = t0 + Duration::from_secs(86_400);
+    s.handle_timeout(later);
+    assert!(!s.is_closed());
+    s.handle_payload(&none("alice"), &mut MapPolicy::default(), later)
+        .unwrap();
+    assert!(!s.is_closed());
+}

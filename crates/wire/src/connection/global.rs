@@ -3,10 +3,9 @@
 
 use std::borrow::Cow;
 
-use crate::codec::{impl_to_bytes, open};
 use crate::field::{Codec, Rest};
 use crate::message::{wire_kind, wire_message};
-use crate::{DecodeError, DecodeErrorKind, Reader, Writer, msg};
+use crate::{DecodeError, DecodeErrorKind, Reader, Writer};
 
 /// Most host keys one `hostkeys-00@openssh.com` request may list (OpenSSH sends one per key
 /// type, a handful).
@@ -27,13 +26,16 @@ pub const NO_MORE_SESSIONS: &str = "no-more-sessions@openssh.com";
 /// Request name of [`GlobalRequestKind::HostKeys`].
 pub const HOSTKEYS: &str = "hostkeys-00@openssh.com";
 
-/// SSH_MSG_GLOBAL_REQUEST (RFC 4254 §4).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GlobalRequest<'a> {
-    /// Whether the sender wants REQUEST_SUCCESS / REQUEST_FAILURE back.
-    pub want_reply: bool,
-    /// The request name and its type-specific data.
-    pub request: GlobalRequestKind<'a>,
+wire_message! {
+    /// SSH_MSG_GLOBAL_REQUEST (RFC 4254 §4).
+    pub struct GlobalRequest<'a> = GLOBAL_REQUEST {
+        @request_name {
+            /// Whether the sender wants REQUEST_SUCCESS / REQUEST_FAILURE back.
+            want_reply: bool,
+        }
+        /// The request name and its type-specific data.
+        request: GlobalRequestKind<'a>,
+    }
 }
 
 wire_kind! {
@@ -80,29 +82,6 @@ wire_kind! {
             /// One public key blob per host key.
             keys: Vec<Cow<'a, [u8]>> as HostKeyBlobs,
         },
-    }
-}
-
-impl<'a> GlobalRequest<'a> {
-    /// Decodes a whole payload, message number included.
-    pub fn decode(payload: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut r = open(payload, msg::GLOBAL_REQUEST, "GLOBAL_REQUEST")?;
-        let request_name = r.utf8("GLOBAL_REQUEST.request_name")?;
-        let want_reply = r.boolean("GLOBAL_REQUEST.want_reply")?;
-        let request = GlobalRequestKind::read_body(request_name, &mut r)?;
-        r.finish("GLOBAL_REQUEST")?;
-        Ok(Self {
-            want_reply,
-            request,
-        })
-    }
-
-    /// Encodes the message, number included.
-    pub fn encode(&self, w: &mut Writer<'_>) {
-        w.byte(msg::GLOBAL_REQUEST)
-            .utf8(self.request.name())
-            .boolean(self.want_reply);
-        self.request.write_body(w);
     }
 }
 
@@ -164,5 +143,3 @@ wire_message! {
     /// SSH_MSG_REQUEST_FAILURE (RFC 4254 §4): no fields.
     pub struct RequestFailure = REQUEST_FAILURE;
 }
-
-impl_to_bytes!(GlobalRequest<'_>);

@@ -3,10 +3,9 @@
 
 use std::borrow::Cow;
 
-use crate::codec::{impl_to_bytes, open};
+use crate::OpenFailureReason;
 use crate::field::Rest;
 use crate::message::{wire_kind, wire_message};
-use crate::{DecodeError, OpenFailureReason, Writer, msg};
 
 /// Channel type of [`ChannelOpenType::Session`].
 pub const SESSION: &str = "session";
@@ -19,17 +18,20 @@ pub const DIRECT_STREAMLOCAL: &str = "direct-streamlocal@openssh.com";
 /// Channel type of [`ChannelOpenType::ForwardedStreamlocal`].
 pub const FORWARDED_STREAMLOCAL: &str = "forwarded-streamlocal@openssh.com";
 
-/// SSH_MSG_CHANNEL_OPEN (RFC 4254 §5.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelOpen<'a> {
-    /// The opener's id for the channel.
-    pub sender_channel: u32,
-    /// Bytes the opener lets the peer send before a WINDOW_ADJUST.
-    pub initial_window_size: u32,
-    /// Largest data packet the opener accepts.
-    pub maximum_packet_size: u32,
-    /// The channel type and its type-specific fields.
-    pub channel_type: ChannelOpenType<'a>,
+wire_message! {
+    /// SSH_MSG_CHANNEL_OPEN (RFC 4254 §5.1).
+    pub struct ChannelOpen<'a> = CHANNEL_OPEN {
+        @channel_type {
+            /// The opener's id for the channel.
+            sender_channel: u32,
+            /// Bytes the opener lets the peer send before a WINDOW_ADJUST.
+            initial_window_size: u32,
+            /// Largest data packet the opener accepts.
+            maximum_packet_size: u32,
+        }
+        /// The channel type and its type-specific fields.
+        channel_type: ChannelOpenType<'a>,
+    }
 }
 
 wire_kind! {
@@ -89,35 +91,6 @@ wire_kind! {
     }
 }
 
-impl<'a> ChannelOpen<'a> {
-    /// Decodes a whole payload, message number included.
-    pub fn decode(payload: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut r = open(payload, msg::CHANNEL_OPEN, "CHANNEL_OPEN")?;
-        let name = r.utf8("CHANNEL_OPEN.channel_type")?;
-        let sender_channel = r.uint32("CHANNEL_OPEN.sender_channel")?;
-        let initial_window_size = r.uint32("CHANNEL_OPEN.initial_window_size")?;
-        let maximum_packet_size = r.uint32("CHANNEL_OPEN.maximum_packet_size")?;
-        let channel_type = ChannelOpenType::read_body(name, &mut r)?;
-        r.finish("CHANNEL_OPEN")?;
-        Ok(Self {
-            sender_channel,
-            initial_window_size,
-            maximum_packet_size,
-            channel_type,
-        })
-    }
-
-    /// Encodes the message, number included.
-    pub fn encode(&self, w: &mut Writer<'_>) {
-        w.byte(msg::CHANNEL_OPEN)
-            .utf8(self.channel_type.name())
-            .uint32(self.sender_channel)
-            .uint32(self.initial_window_size)
-            .uint32(self.maximum_packet_size);
-        self.channel_type.write_body(w);
-    }
-}
-
 wire_message! {
     /// SSH_MSG_CHANNEL_OPEN_CONFIRMATION (RFC 4254 §5.1).
     pub struct ChannelOpenConfirmation<'a> = CHANNEL_OPEN_CONFIRMATION {
@@ -147,5 +120,3 @@ wire_message! {
         language_tag: Cow<'a, str>,
     }
 }
-
-impl_to_bytes!(ChannelOpen<'_>);

@@ -2,9 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::codec::{impl_to_bytes, open};
-use crate::message::wire_kind;
-use crate::{DecodeError, Writer, msg};
+use crate::message::{wire_kind, wire_message};
 
 /// Request type of [`ChannelRequestKind::Exec`].
 pub const EXEC: &str = "exec";
@@ -17,15 +15,18 @@ pub const EXIT_SIGNAL: &str = "exit-signal";
 /// Request type of [`ChannelRequestKind::Eow`].
 pub const EOW: &str = "eow@openssh.com";
 
-/// SSH_MSG_CHANNEL_REQUEST (RFC 4254 §5.4).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelRequest<'a> {
-    /// The receiver's id for the channel.
-    pub recipient_channel: u32,
-    /// Whether the sender wants CHANNEL_SUCCESS / CHANNEL_FAILURE back.
-    pub want_reply: bool,
-    /// The request type and its type-specific fields.
-    pub request: ChannelRequestKind<'a>,
+wire_message! {
+    /// SSH_MSG_CHANNEL_REQUEST (RFC 4254 §5.4).
+    pub struct ChannelRequest<'a> = CHANNEL_REQUEST {
+        /// The receiver's id for the channel.
+        recipient_channel: u32,
+        @request_type {
+            /// Whether the sender wants CHANNEL_SUCCESS / CHANNEL_FAILURE back.
+            want_reply: bool,
+        }
+        /// The request type and its type-specific fields.
+        request: ChannelRequestKind<'a>,
+    }
 }
 
 wire_kind! {
@@ -70,31 +71,3 @@ wire_kind! {
         Eow = EOW,
     }
 }
-
-impl<'a> ChannelRequest<'a> {
-    /// Decodes a whole payload, message number included.
-    pub fn decode(payload: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut r = open(payload, msg::CHANNEL_REQUEST, "CHANNEL_REQUEST")?;
-        let recipient_channel = r.uint32("CHANNEL_REQUEST.recipient_channel")?;
-        let request_type = r.utf8("CHANNEL_REQUEST.request_type")?;
-        let want_reply = r.boolean("CHANNEL_REQUEST.want_reply")?;
-        let request = ChannelRequestKind::read_body(request_type, &mut r)?;
-        r.finish("CHANNEL_REQUEST")?;
-        Ok(Self {
-            recipient_channel,
-            want_reply,
-            request,
-        })
-    }
-
-    /// Encodes the message, number included.
-    pub fn encode(&self, w: &mut Writer<'_>) {
-        w.byte(msg::CHANNEL_REQUEST)
-            .uint32(self.recipient_channel)
-            .utf8(self.request.name())
-            .boolean(self.want_reply);
-        self.request.write_body(w);
-    }
-}
-
-impl_to_bytes!(ChannelRequest<'_>);

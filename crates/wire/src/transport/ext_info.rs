@@ -70,4 +70,4 @@ impl<'a> ExtInfo<'a> {
     }
 }
 
-impl_to_bytes!(ExtInfo<'_>);
+impl_to_bytes!(ExtInfo<'a>);

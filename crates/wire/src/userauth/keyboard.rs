@@ -2,8 +2,10 @@
 
 use std::borrow::Cow;
 
-use crate::codec::{count, impl_to_bytes, len_u32, open};
-use crate::{DecodeError, Writer, msg};
+use crate::codec::{count, len_u32};
+use crate::field::Codec;
+use crate::message::wire_message;
+use crate::{DecodeError, Reader, Writer};
 
 /// Most prompts in one INFO_REQUEST and answers in one INFO_RESPONSE.
 pub const MAX_PROMPTS: usize = 256;
@@ -17,93 +19,69 @@ pub struct Prompt<'a> {
     pub echo: bool,
 }
 
-/// SSH_MSG_USERAUTH_INFO_REQUEST (RFC 4256 §3.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserauthInfoRequest<'a> {
-    /// Title of the prompt set.
-    pub name: Cow<'a, str>,
-    /// Instructions to show before the prompts.
-    pub instruction: Cow<'a, str>,
-    /// Deprecated language tag, usually empty.
-    pub language_tag: Cow<'a, str>,
-    /// The prompts, at most [`MAX_PROMPTS`].
-    pub prompts: Vec<Prompt<'a>>,
+wire_message! {
+    /// SSH_MSG_USERAUTH_INFO_REQUEST (RFC 4256 §3.2).
+    pub struct UserauthInfoRequest<'a> = USERAUTH_INFO_REQUEST {
+        /// Title of the prompt set.
+        name: Cow<'a, str>,
+        /// Instructions to show before the prompts.
+        instruction: Cow<'a, str>,
+        /// Deprecated language tag, usually empty.
+        language_tag: Cow<'a, str>,
+        /// The prompts, at most [`MAX_PROMPTS`].
+        prompts: Vec<Prompt<'a>> as Prompts,
+    }
 }
 
-impl<'a> UserauthInfoRequest<'a> {
-    /// Decodes a whole payload, message number included.
-    pub fn decode(payload: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut r = open(payload, msg::USERAUTH_INFO_REQUEST, "USERAUTH_INFO_REQUEST")?;
-        let name = r.utf8("USERAUTH_INFO_REQUEST.name")?;
-        let instruction = r.utf8("USERAUTH_INFO_REQUEST.instruction")?;
-        let language_tag = r.utf8("USERAUTH_INFO_REQUEST.language_tag")?;
+/// `int num-prompts` then that many `string prompt, boolean echo` pairs.
+struct Prompts;
+
+impl<'a> Codec<'a, Vec<Prompt<'a>>> for Prompts {
+    fn read(r: &mut Reader<'a>, _what: &'static str) -> Result<Vec<Prompt<'a>>, DecodeError> {
         // Each prompt takes at least an empty string and a boolean: 5 bytes.
-        let n = count(&mut r, MAX_PROMPTS, 5, "USERAUTH_INFO_REQUEST.num_prompts")?;
+        let n = count(r, MAX_PROMPTS, 5, "USERAUTH_INFO_REQUEST.num_prompts")?;
         let mut prompts = Vec::with_capacity(n);
         for _ in 0..n {
             let prompt = r.utf8("USERAUTH_INFO_REQUEST.prompt")?;
             let echo = r.boolean("USERAUTH_INFO_REQUEST.echo")?;
             prompts.push(Prompt { prompt, echo });
         }
-        r.finish("USERAUTH_INFO_REQUEST")?;
-        Ok(Self {
-            name,
-            instruction,
-            language_tag,
-            prompts,
-        })
+        Ok(prompts)
     }
 
-    /// Encodes the message, number included.
-    pub fn encode(&self, w: &mut Writer<'_>) {
-        w.byte(msg::USERAUTH_INFO_REQUEST)
-            .utf8(&self.name)
-            .utf8(&self.instruction)
-            .utf8(&self.language_tag)
-            .uint32(len_u32(self.prompts.len()));
-        for p in &self.prompts {
+    fn write(prompts: &Vec<Prompt<'a>>, w: &mut Writer<'_>) {
+        w.uint32(len_u32(prompts.len()));
+        for p in prompts {
             w.utf8(&p.prompt).boolean(p.echo);
         }
     }
 }
 
-/// SSH_MSG_USERAUTH_INFO_RESPONSE (RFC 4256 §3.4).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserauthInfoResponse<'a> {
-    /// One answer per prompt, at most [`MAX_PROMPTS`].
-    pub responses: Vec<Cow<'a, str>>,
+wire_message! {
+    /// SSH_MSG_USERAUTH_INFO_RESPONSE (RFC 4256 §3.4).
+    pub struct UserauthInfoResponse<'a> = USERAUTH_INFO_RESPONSE {
+        /// One answer per prompt, at most [`MAX_PROMPTS`].
+        responses: Vec<Cow<'a, str>> as Responses,
+    }
 }
 
-impl<'a> UserauthInfoResponse<'a> {
-    /// Decodes a whole payload, message number included.
-    pub fn decode(payload: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut r = open(
-            payload,
-            msg::USERAUTH_INFO_RESPONSE,
-            "USERAUTH_INFO_RESPONSE",
-        )?;
-        let n = count(
-            &mut r,
-            MAX_PROMPTS,
-            4,
-            "USERAUTH_INFO_RESPONSE.num_responses",
-        )?;
+/// `int num-responses` then that many `string response`.
+struct Responses;
+
+impl<'a> Codec<'a, Vec<Cow<'a, str>>> for Responses {
+    fn read(r: &mut Reader<'a>, _what: &'static str) -> Result<Vec<Cow<'a, str>>, DecodeError> {
+        let n = count(r, MAX_PROMPTS, 4, "USERAUTH_INFO_RESPONSE.num_responses")?;
         let mut responses = Vec::with_capacity(n);
         for _ in 0..n {
             responses.push(r.utf8("USERAUTH_INFO_RESPONSE.response")?);
         }
-        r.finish("USERAUTH_INFO_RESPONSE")?;
-        Ok(Self { responses })
+        Ok(responses)
     }
 
-    /// Encodes the message, number included.
-    pub fn encode(&self, w: &mut Writer<'_>) {
-        w.byte(msg::USERAUTH_INFO_RESPONSE)
-            .uint32(len_u32(self.responses.len()));
-        for response in &self.responses {
+    fn write(responses: &Vec<Cow<'a, str>>, w: &mut Writer<'_>) {
+        w.uint32(len_u32(responses.len()));
+        for response in responses {
             w.utf8(response);
         }
     }
 }
-
-impl_to_bytes!(UserauthInfoRequest<'_>, UserauthInfoResponse<'_>);

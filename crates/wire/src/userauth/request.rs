@@ -5,8 +5,8 @@ use std::borrow::Cow;
 
 use bytes::BytesMut;
 
-use crate::codec::{impl_to_bytes, open};
-use crate::{DecodeError, Writer, msg};
+use crate::message::wire_message;
+use crate::{DecodeError, Reader, Writer, msg};
 
 /// Method name of [`AuthMethod::None`].
 pub const NONE: &str = "none";
@@ -17,15 +17,17 @@ pub const PUBLICKEY: &str = "publickey";
 /// Method name of [`AuthMethod::KeyboardInteractive`].
 pub const KEYBOARD_INTERACTIVE: &str = "keyboard-interactive";
 
-/// SSH_MSG_USERAUTH_REQUEST (RFC 4252 §5).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserauthRequest<'a> {
-    /// The user to authenticate as.
-    pub user_name: Cow<'a, str>,
-    /// The service to start afterwards, `ssh-connection`.
-    pub service_name: Cow<'a, str>,
-    /// The method name and its method-specific fields.
-    pub method: AuthMethod<'a>,
+wire_message! {
+    /// SSH_MSG_USERAUTH_REQUEST (RFC 4252 §5).
+    pub struct UserauthRequest<'a> = USERAUTH_REQUEST {
+        /// The user to authenticate as.
+        user_name: Cow<'a, str>,
+        /// The service to start afterwards, `ssh-connection`.
+        service_name: Cow<'a, str>,
+        @method_name {}
+        /// The method name and its method-specific fields.
+        method: AuthMethod<'a>,
+    }
 }
 
 /// The method of a USERAUTH_REQUEST with its method-specific fields.
@@ -79,14 +81,10 @@ impl AuthMethod<'_> {
     }
 }
 
-impl<'a> UserauthRequest<'a> {
-    /// Decodes a whole payload, message number included.
-    pub fn decode(payload: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut r = open(payload, msg::USERAUTH_REQUEST, "USERAUTH_REQUEST")?;
-        let user_name = r.utf8("USERAUTH_REQUEST.user_name")?;
-        let service_name = r.utf8("USERAUTH_REQUEST.service_name")?;
-        let method_name = r.utf8("USERAUTH_REQUEST.method_name")?;
-        let method = match method_name.as_ref() {
+impl<'a> AuthMethod<'a> {
+    /// Reads the fields that follow the method name `name`, up to the end of the payload.
+    pub(crate) fn read_body(name: Cow<'a, str>, r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        Ok(match name.as_ref() {
             NONE => AuthMethod::None,
             PASSWORD => {
                 let change = r.boolean("password.change")?;
@@ -121,25 +119,15 @@ impl<'a> UserauthRequest<'a> {
                 submethods: r.utf8("keyboard-interactive.submethods")?,
             },
             _ => AuthMethod::Unknown {
-                method_name,
+                method_name: name,
                 data: Cow::Borrowed(r.rest()),
             },
-        };
-        r.finish("USERAUTH_REQUEST")?;
-        Ok(Self {
-            user_name,
-            service_name,
-            method,
         })
     }
 
-    /// Encodes the message, number included.
-    pub fn encode(&self, w: &mut Writer<'_>) {
-        w.byte(msg::USERAUTH_REQUEST)
-            .utf8(&self.user_name)
-            .utf8(&self.service_name)
-            .utf8(self.method.name());
-        match &self.method {
+    /// Writes the fields that follow the method name.
+    pub(crate) fn write_body(&self, w: &mut Writer<'_>) {
+        match self {
             AuthMethod::None => {}
             AuthMethod::Password {
                 password,
@@ -173,7 +161,9 @@ impl<'a> UserauthRequest<'a> {
             }
         }
     }
+}
 
+impl UserauthRequest<'_> {
     /// For a publickey request, the data its signature must cover (see
     /// [`publickey_signed_data`]); `None` for other methods.
     pub fn signed_data(&self, session_id: &[u8]) -> Option<BytesMut> {
@@ -216,5 +206,3 @@ pub fn publickey_signed_data(
         .string(public_key);
     buf
 }
-
-impl_to_bytes!(UserauthRequest<'_>);

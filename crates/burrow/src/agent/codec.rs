@@ -1,13 +1,14 @@
 //! The ssh-agent protocol codec (draft-miller-ssh-agent): requests we send, replies we read,
 //! framed as `uint32 length || body`, with every length and count bounded.
 //!
-//! Socket I/O lives in the tokio crate; this module only turns requests into bytes and bytes
-//! into replies.
+//! Sans-IO: the socket is [`Agent`](super::Agent)'s; this module only turns requests into bytes
+//! and bytes into replies.
 
-use burrow_wire::{Reader, Writer};
+use core::fmt;
+
+use burrow_userauth::Identity;
+use burrow_wire::{DecodeError, Reader, Writer};
 use bytes::{Buf as _, Bytes, BytesMut};
-
-use crate::{Identity, UserauthError};
 
 /// SSH_AGENT_FAILURE.
 pub const AGENT_FAILURE: u8 = 5;
@@ -30,6 +31,53 @@ pub const COM_AGENT2_FAILURE: u8 = 102;
 pub const MAX_AGENT_FRAME: usize = 256 * 1024;
 /// Most identities accepted in one IDENTITIES_ANSWER (OpenSSH's MAX_AGENT_IDENTITIES).
 pub const MAX_AGENT_IDENTITIES: u32 = 2048;
+
+/// A reply the agent should not have sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AgentProtocolError {
+    /// The agent's reply frame is longer than allowed.
+    FrameTooLong {
+        /// The length the agent announced.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The agent's reply did not decode.
+    Decode(DecodeError),
+    /// The agent listed more identities than allowed.
+    TooManyIdentities {
+        /// The count the agent announced.
+        count: u32,
+        /// The limit.
+        limit: u32,
+    },
+    /// The agent replied with a message number that does not answer our request.
+    UnexpectedReply {
+        /// The message number received.
+        number: u8,
+    },
+    /// The agent answered SSH_AGENT_FAILURE.
+    Refused,
+}
+
+impl fmt::Display for AgentProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FrameTooLong { len, limit } => {
+                write!(f, "agent sent a {len}-byte message, limit {limit}")
+            }
+            Self::Decode(e) => write!(f, "agent sent a malformed reply: {e}"),
+            Self::TooManyIdentities { count, limit } => {
+                write!(f, "agent listed {count} identities, limit {limit}")
+            }
+            Self::UnexpectedReply { number } => write!(f, "agent replied with message {number}"),
+            Self::Refused => f.write_str("agent refused the operation"),
+        }
+    }
+}
+
+impl std::error::Error for AgentProtocolError {}
 
 /// One key the agent holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +188,7 @@ fn frame(body: impl FnOnce(&mut Writer<'_>)) -> Vec<u8> {
 /// Splits one complete message body off the front of `input`, or returns `None` if more bytes
 /// are needed. A length over [`MAX_AGENT_FRAME`] (or zero) is an error before anything is
 /// buffered for it.
-pub fn take_frame(input: &mut BytesMut) -> Result<Option<Bytes>, UserauthError> {
+pub fn take_frame(input: &mut BytesMut) -> Result<Option<Bytes>, AgentProtocolError> {
     let Some(head) = input.get(..4) else {
         return Ok(None);
     };
@@ -148,7 +196,7 @@ pub fn take_frame(input: &mut BytesMut) -> Result<Option<Bytes>, UserauthError> 
     len_bytes.copy_from_slice(head);
     let len = usize::try_from(u32::from_be_bytes(len_bytes)).unwrap_or(usize::MAX);
     if len == 0 || len > MAX_AGENT_FRAME {
-        return Err(UserauthError::AgentFrameTooLong {
+        return Err(AgentProtocolError::FrameTooLong {
             len,
             limit: MAX_AGENT_FRAME,
         });
@@ -161,13 +209,13 @@ pub fn take_frame(input: &mut BytesMut) -> Result<Option<Bytes>, UserauthError> 
 }
 
 /// Decodes one reply body (as returned by [`take_frame`]) to the request `kind`.
-/// SSH_AGENT_FAILURE (and its old variants) is [`UserauthError::AgentRefused`].
-pub fn decode_reply(body: &[u8], kind: AgentRequestKind) -> Result<AgentReply, UserauthError> {
+/// SSH_AGENT_FAILURE (and its old variants) is [`AgentProtocolError::Refused`].
+pub fn decode_reply(body: &[u8], kind: AgentRequestKind) -> Result<AgentReply, AgentProtocolError> {
     let mut r = Reader::new(body);
-    let number = r.byte("agent reply").map_err(UserauthError::AgentDecode)?;
+    let number = r.byte("agent reply").map_err(AgentProtocolError::Decode)?;
     match (number, kind) {
         (AGENT_FAILURE | AGENT2_FAILURE | COM_AGENT2_FAILURE, _) => {
-            Err(UserauthError::AgentRefused)
+            Err(AgentProtocolError::Refused)
         }
         (AGENT_IDENTITIES_ANSWER, AgentRequestKind::Identities) => {
             decode_identities(r).map(AgentReply::Identities)
@@ -175,21 +223,21 @@ pub fn decode_reply(body: &[u8], kind: AgentRequestKind) -> Result<AgentReply, U
         (AGENT_SIGN_RESPONSE, AgentRequestKind::Sign) => {
             let sig = r
                 .string("SIGN_RESPONSE.signature")
-                .map_err(UserauthError::AgentDecode)?;
+                .map_err(AgentProtocolError::Decode)?;
             r.finish("SIGN_RESPONSE")
-                .map_err(UserauthError::AgentDecode)?;
+                .map_err(AgentProtocolError::Decode)?;
             Ok(AgentReply::Signature(sig.to_vec()))
         }
-        (number, _) => Err(UserauthError::AgentUnexpectedReply { number }),
+        (number, _) => Err(AgentProtocolError::UnexpectedReply { number }),
     }
 }
 
-fn decode_identities(mut r: Reader<'_>) -> Result<Vec<AgentIdentity>, UserauthError> {
+fn decode_identities(mut r: Reader<'_>) -> Result<Vec<AgentIdentity>, AgentProtocolError> {
     let count = r
         .uint32("IDENTITIES_ANSWER.nkeys")
-        .map_err(UserauthError::AgentDecode)?;
+        .map_err(AgentProtocolError::Decode)?;
     if count > MAX_AGENT_IDENTITIES {
-        return Err(UserauthError::AgentTooManyIdentities {
+        return Err(AgentProtocolError::TooManyIdentities {
             count,
             limit: MAX_AGENT_IDENTITIES,
         });
@@ -200,17 +248,17 @@ fn decode_identities(mut r: Reader<'_>) -> Result<Vec<AgentIdentity>, UserauthEr
     for _ in 0..count {
         let key_blob = r
             .string("IDENTITIES_ANSWER.key_blob")
-            .map_err(UserauthError::AgentDecode)?;
+            .map_err(AgentProtocolError::Decode)?;
         let comment = r
             .string("IDENTITIES_ANSWER.comment")
-            .map_err(UserauthError::AgentDecode)?;
+            .map_err(AgentProtocolError::Decode)?;
         out.push(AgentIdentity {
             key_blob: key_blob.to_vec(),
             comment: String::from_utf8_lossy(comment).into_owned(),
         });
     }
     r.finish("IDENTITIES_ANSWER")
-        .map_err(UserauthError::AgentDecode)?;
+        .map_err(AgentProtocolError::Decode)?;
     Ok(out)
 }
 
@@ -275,11 +323,11 @@ mod tests {
         let body = one_frame(&failure());
         assert_eq!(
             decode_reply(&body, AgentRequestKind::Sign).unwrap_err(),
-            UserauthError::AgentRefused
+            AgentProtocolError::Refused
         );
         assert_eq!(
             decode_reply(&[30], AgentRequestKind::Identities).unwrap_err(),
-            UserauthError::AgentRefused
+            AgentProtocolError::Refused
         );
     }
 
@@ -302,7 +350,7 @@ mod tests {
         let mut buf = BytesMut::from(&[0xff, 0xff, 0xff, 0xff][..]);
         assert_eq!(
             take_frame(&mut buf).unwrap_err(),
-            UserauthError::AgentFrameTooLong {
+            AgentProtocolError::FrameTooLong {
                 len: 0xffff_ffff,
                 limit: MAX_AGENT_FRAME
             }
@@ -316,7 +364,7 @@ mod tests {
         let body = [12, 0, 0, 0x08, 0x01];
         assert_eq!(
             decode_reply(&body, AgentRequestKind::Identities).unwrap_err(),
-            UserauthError::AgentTooManyIdentities {
+            AgentProtocolError::TooManyIdentities {
                 count: 2049,
                 limit: MAX_AGENT_IDENTITIES
             }
@@ -329,7 +377,7 @@ mod tests {
         let body = [12, 0, 0, 0x08, 0x00];
         assert!(matches!(
             decode_reply(&body, AgentRequestKind::Identities).unwrap_err(),
-            UserauthError::AgentDecode(_)
+            AgentProtocolError::Decode(_)
         ));
     }
 
@@ -338,11 +386,11 @@ mod tests {
         let body = one_frame(&sign_response(b"sig"));
         assert_eq!(
             decode_reply(&body, AgentRequestKind::Identities).unwrap_err(),
-            UserauthError::AgentUnexpectedReply { number: 14 }
+            AgentProtocolError::UnexpectedReply { number: 14 }
         );
         assert_eq!(
             decode_reply(&[6], AgentRequestKind::Sign).unwrap_err(),
-            UserauthError::AgentUnexpectedReply { number: 6 }
+            AgentProtocolError::UnexpectedReply { number: 6 }
         );
     }
 
@@ -351,7 +399,7 @@ mod tests {
         let body = [14, 0, 0, 0, 1, b'x', 0];
         assert!(matches!(
             decode_reply(&body, AgentRequestKind::Sign).unwrap_err(),
-            UserauthError::AgentDecode(_)
+            AgentProtocolError::Decode(_)
         ));
     }
 
@@ -359,7 +407,7 @@ mod tests {
     fn empty_body_is_a_decode_error() {
         assert!(matches!(
             decode_reply(&[], AgentRequestKind::Sign).unwrap_err(),
-            UserauthError::AgentDecode(_)
+            AgentProtocolError::Decode(_)
         ));
     }
 

@@ -1,18 +1,20 @@
-//! An ssh-agent client over the unix socket named by `SSH_AUTH_SOCK` (the codec is
-//! burrow-userauth's; this module only moves its frames).
+//! An ssh-agent client over the unix socket named by `SSH_AUTH_SOCK`; [`codec`] makes and
+//! reads its frames.
+
+pub mod codec;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use burrow_keys::{PublicKey, SigAlg};
-use burrow_userauth::UserauthError;
-use burrow_userauth::agent::{
-    AgentReply, AgentRequestKind, decode_reply, request_identities, sign_flags, sign_request,
-    take_frame,
-};
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
+
+use codec::{
+    AgentProtocolError, AgentReply, AgentRequestKind, decode_reply, request_identities, sign_flags,
+    sign_request, take_frame,
+};
 
 /// How long one agent exchange may take.
 const AGENT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,7 +26,7 @@ pub enum AgentError {
     /// The socket failed.
     Io(std::io::Error),
     /// The agent's reply was bad or a refusal.
-    Protocol(UserauthError),
+    Protocol(AgentProtocolError),
     /// The agent did not answer in time.
     Timeout,
 }
@@ -108,15 +110,14 @@ impl Agent {
                 .filter_map(|i| PublicKey::from_blob(&i.key_blob).ok())
                 .collect()),
             AgentReply::Signature(_) => {
-                Err(AgentError::Protocol(UserauthError::AgentUnexpectedReply {
+                Err(AgentError::Protocol(AgentProtocolError::UnexpectedReply {
                     number: 14,
                 }))
             }
         }
     }
 
-    /// Asks the agent to sign `data` with the key `key_blob` and `algorithm` (the SHA-2 flags
-    /// for RSA); returns the signature blob.
+    /// Asks the agent to sign `data` with the key `key_blob`; returns the signature blob.
     pub async fn sign(
         &mut self,
         key_blob: &[u8],
@@ -127,7 +128,7 @@ impl Agent {
         match self.exchange(&request, AgentRequestKind::Sign).await? {
             AgentReply::Signature(sig) => Ok(sig),
             AgentReply::Identities(_) => {
-                Err(AgentError::Protocol(UserauthError::AgentUnexpectedReply {
+                Err(AgentError::Protocol(AgentProtocolError::UnexpectedReply {
                     number: 12,
                 }))
             }
