@@ -1,8 +1,10 @@
-//! OpenSSH algorithm lists (`Ciphers`, `MACs`, `KexAlgorithms`) against what burrow
+//! OpenSSH algorithm lists (`Ciphers`, `MACs`, `KexAlgorithms`, `HostKeyAlgorithms`,
+//! `PubkeyAcceptedAlgorithms`) against what burrow
 //! implements: names burrow lacks are dropped with a notice instead of failing, so that a
 //! crypto-policy include or a legacy `+diffie-hellman-group1-sha1` does not stop every
 //! connection. The `+`, `-` and `^` prefixes are kept for the transport to apply.
 
+use burrow_keys::SigAlg;
 use burrow_keys::pattern::match_pattern_exact;
 use burrow_transport::cipher::{CipherAlg, MacAlg};
 use burrow_transport::kex::KexAlg;
@@ -21,6 +23,10 @@ pub enum Family {
     Macs,
     /// `KexAlgorithms`.
     Kex,
+    /// `HostKeyAlgorithms`.
+    HostKey,
+    /// `PubkeyAcceptedAlgorithms`.
+    Pubkey,
 }
 
 impl Family {
@@ -30,6 +36,8 @@ impl Family {
             Self::Ciphers => "Ciphers",
             Self::Macs => "MACs",
             Self::Kex => "KexAlgorithms",
+            Self::HostKey => "HostKeyAlgorithms",
+            Self::Pubkey => "PubkeyAcceptedAlgorithms",
         }
     }
 
@@ -39,6 +47,7 @@ impl Family {
             Self::Ciphers => CipherAlg::ALL.iter().map(|a| a.name()).collect(),
             Self::Macs => MacAlg::ALL.iter().map(|a| a.name()).collect(),
             Self::Kex => KexAlg::ALL.iter().map(|a| a.name()).collect(),
+            Self::HostKey | Self::Pubkey => SigAlg::ALL.iter().map(|a| a.name()).collect(),
         }
     }
 }
@@ -106,6 +115,18 @@ mod tests {
         );
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("diffie-hellman-group1-sha1"));
+    }
+
+    #[test]
+    fn certificate_types_are_dropped_from_signature_lists() {
+        let mut notes = Vec::new();
+        let spec = "ecdsa-sha2-nistp256,ecdsa-sha2-nistp256-cert-v01@openssh.com,ssh-ed25519";
+        assert_eq!(
+            filter(Family::Pubkey, spec, &mut notes).as_deref(),
+            Some("ecdsa-sha2-nistp256,ssh-ed25519")
+        );
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].starts_with("PubkeyAcceptedAlgorithms: ecdsa-sha2-nistp256-cert"));
     }
 
     #[test]

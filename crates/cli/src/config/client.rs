@@ -252,11 +252,17 @@ impl ClientSettings {
                 .map(Duration::from_secs),
             server_alive_count_max: opts.server_alive_count_max.unwrap_or(3),
             transport: transport_config(opts, &mut notes)?,
-            pubkey_algorithms: match &opts.pubkey_accepted_algorithms {
-                Some(v) => syntax::sig_algs("PubkeyAcceptedAlgorithms", v, &SigAlg::DEFAULT_PUBKEY)
-                    .map_err(|_| {
-                        CliError::Usage(format!("bad PubkeyAcceptedAlgorithms value \"{v}\""))
-                    })?,
+            pubkey_algorithms: match opts
+                .pubkey_accepted_algorithms
+                .as_deref()
+                .and_then(|s| filter(Family::Pubkey, s, &mut notes))
+            {
+                Some(v) => {
+                    syntax::sig_algs("PubkeyAcceptedAlgorithms", &v, &SigAlg::DEFAULT_PUBKEY)
+                        .map_err(|_| {
+                            CliError::Usage(format!("bad PubkeyAcceptedAlgorithms value \"{v}\""))
+                        })?
+                }
                 None => SigAlg::DEFAULT_PUBKEY.to_vec(),
             },
             connect_timeout: opts
@@ -333,6 +339,7 @@ fn transport_config(
         (Family::Ciphers, &opts.ciphers),
         (Family::Macs, &opts.macs),
         (Family::Kex, &opts.kex_algorithms),
+        (Family::HostKey, &opts.host_key_algorithms),
     ];
     for (family, spec) in lists {
         let Some(v) = spec.as_deref().and_then(|s| filter(family, s, notes)) else {
@@ -342,11 +349,10 @@ fn transport_config(
             Family::Ciphers => syntax::set_ciphers,
             Family::Macs => syntax::set_macs,
             Family::Kex => syntax::set_kex_algorithms,
+            Family::HostKey => syntax::set_host_key_algorithms,
+            Family::Pubkey => syntax::check_pubkey_algorithms,
         };
         set(&mut t, &v).map_err(|_| bad(family.keyword(), &v))?;
-    }
-    if let Some(v) = &opts.host_key_algorithms {
-        syntax::set_host_key_algorithms(&mut t, v).map_err(|_| bad("HostKeyAlgorithms", v))?;
     }
     if let Some(r) = opts.rekey_limit {
         t.rekey_limit = r;
