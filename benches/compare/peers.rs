@@ -248,6 +248,15 @@ impl Peers {
             .unwrap()
     }
 
+    /// Waits (up to 3 s) until the server has no per-connection process left from an earlier
+    /// measure, so that the server's CPU and RSS sums cover only the connection under test.
+    pub fn quiet(&self, imp: Imp) {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while !descendants(self.server_pid(imp)).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// The client command for `imp` against `port` (the server's, or a relay's), with
     /// `cipher` if given, then `args`, then the destination.
     pub fn client(&self, imp: Imp, port: u16, cipher: Option<&str>, args: &[&str]) -> Command {

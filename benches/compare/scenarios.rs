@@ -80,6 +80,7 @@ impl<'a> Bench<'a> {
     /// Bulk transfer through a fresh tunnel, then (chacha20 only, every contender has it)
     /// 1-byte ping-pong through the same tunnel.
     pub fn bulk(&mut self, imp: Imp, cipher: &'a str, dir: Dir) {
+        self.peers.quiet(imp);
         let Some(t) = self.peers.tunnel(imp, self.spec(dir, Some(cipher))) else {
             eprintln!("{}: no {} tunnel with {cipher}", imp.label(), flag(dir));
             return;
@@ -130,10 +131,12 @@ impl<'a> Bench<'a> {
     /// `-W` from process start to the first echoed byte, and `-L` from process start to a
     /// byte echoed through the forward.
     pub fn handshake(&mut self, imp: Imp) {
+        self.peers.quiet(imp);
         if let Some(ms) = w_login(self.peers, imp, self.target) {
             self.report
                 .add("handshake -W, start → first byte, ms", imp, ms);
         }
+        self.peers.quiet(imp);
         let t0 = Instant::now();
         if self
             .peers
@@ -172,6 +175,7 @@ impl<'a> Bench<'a> {
     /// RSS per channel (client and server) with `channels` idle `-L` connections, then after
     /// a 64-byte echo on each, and the time of those echoes (all written, then all read).
     pub fn memory(&mut self, imp: Imp) {
+        self.peers.quiet(imp);
         let spec = TunnelSpec {
             target: self.echo.0,
             echo_mode: false,
@@ -245,6 +249,7 @@ impl<'a> Bench<'a> {
 
     /// One `-L` channel (chacha20-poly1305) through the 100 ms RTT relay: MB/s once warm.
     pub fn long_path(&mut self, imp: Imp) {
+        self.peers.quiet(imp);
         let via = self.relays.iter().find(|r| r.0 == imp).map(|r| r.1);
         let spec = TunnelSpec {
             target: self.sink.0,
