@@ -100,6 +100,9 @@ impl<'a> Bench<'a> {
             .add(&format!("{p}, client CPU s/GB"), imp, cpu(c0, c1));
         self.report
             .add(&format!("{p}, server CPU s/GB"), imp, cpu(s0, s1));
+        let both = cpu(c0 + s0, c1 + s1);
+        self.report
+            .add(&format!("{p}, client+server CPU s/GB"), imp, both);
         if !cipher.starts_with("chacha20") {
             return;
         }
