@@ -7,6 +7,7 @@ use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::common::fixtures::{TempDir, free_port, keygen_ed25519, require_binary};
@@ -58,12 +59,39 @@ pub struct Killed(pub Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Killed {
+    /// Kills the process and its descendants and reaps it.
+    pub fn stop(&mut self) {
         let pid = self.0.id();
         for p in descendants(pid) {
             Command::new("kill").arg(p.to_string()).status().ok();
         }
         self.0.kill().ok();
         self.0.wait().ok();
+    }
+}
+
+/// A server process, the command that starts it again, and its port.
+struct Server {
+    imp: Imp,
+    port: u16,
+    make: Box<dyn Fn() -> Command + Send + Sync>,
+    proc: Mutex<Killed>,
+}
+
+impl Server {
+    fn start(imp: Imp, port: u16, make: impl Fn() -> Command + Send + Sync + 'static) -> Server {
+        let proc = Mutex::new(Killed(make().spawn().unwrap()));
+        Server {
+            imp,
+            port,
+            make: Box::new(make),
+            proc,
+        }
     }
 }
 
@@ -82,7 +110,7 @@ impl Drop for UserGuard {
 
 /// The running servers and what the clients need to reach them.
 pub struct Peers {
-    servers: Vec<(Imp, Killed, u16)>,
+    servers: Vec<Server>,
     /// Client key (accepted by every server for the throwaway user).
     key: PathBuf,
     ssh: PathBuf,
@@ -97,6 +125,12 @@ pub struct Peers {
 fn run(cmd: &mut Command) {
     let out = cmd.output().expect("spawn");
     assert!(out.status.success(), "{cmd:?} failed: {out:?}");
+}
+
+/// A log file in `dir`, appended to (a restarted server keeps its log).
+fn log(dir: &Path, name: &str) -> std::fs::File {
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).append(true).open(dir.join(name)).unwrap()
 }
 
 fn id_of(user: &str, flag: &str) -> u32 {
@@ -158,28 +192,33 @@ impl Peers {
         std::fs::create_dir_all("/run/sshd").unwrap();
 
         let mut servers = Vec::new();
-        let log = |name: &str| std::fs::File::create(dir.join(name)).unwrap();
 
         let port = free_port();
         keygen_ed25519(&dir.join("sshd_host"));
         let cfg = dir.join("sshd_config");
         std::fs::write(&cfg, "ListenAddress 127.0.0.1\nUsePAM no\nUseDNS no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nAllowTcpForwarding yes\nPidFile none\nMaxStartups 100\nLogLevel ERROR\n").unwrap();
-        let mut cmd = Command::new("/usr/sbin/sshd");
-        cmd.args(["-D", "-e", "-f"])
-            .arg(&cfg)
-            .arg("-h")
-            .arg(dir.join("sshd_host"));
-        cmd.args(["-p", &port.to_string()]).stderr(log("sshd.log"));
-        servers.push((Imp::OpenSsh, Killed(cmd.spawn().unwrap()), port));
+        let host = dir.join("sshd_host");
+        let ld = dir.path().to_path_buf();
+        servers.push(Server::start(Imp::OpenSsh, port, move || {
+            let mut cmd = Command::new("/usr/sbin/sshd");
+            cmd.args(["-D", "-e", "-f"]).arg(&cfg).arg("-h").arg(&host);
+            cmd.args(["-p", &port.to_string()])
+                .stderr(log(&ld, "sshd.log"));
+            cmd
+        }));
 
         let port = free_port();
         run(Command::new("dropbearkey")
             .args(["-t", "ed25519", "-f"])
             .arg(dir.join("db_host")));
-        let mut cmd = Command::new("dropbear");
-        cmd.args(["-F", "-E", "-s", "-p", &format!("127.0.0.1:{port}"), "-r"]);
-        cmd.arg(dir.join("db_host")).stderr(log("dropbear.log"));
-        servers.push((Imp::Dropbear, Killed(cmd.spawn().unwrap()), port));
+        let host = dir.join("db_host");
+        let ld = dir.path().to_path_buf();
+        servers.push(Server::start(Imp::Dropbear, port, move || {
+            let mut cmd = Command::new("dropbear");
+            cmd.args(["-F", "-E", "-s", "-p", &format!("127.0.0.1:{port}"), "-r"]);
+            cmd.arg(&host).stderr(log(&ld, "dropbear.log"));
+            cmd
+        }));
 
         // burrowd as the user: its host key and config in its home, written by itself.
         let bd = home.join("burrowd");
@@ -203,17 +242,24 @@ impl Peers {
                 host.display()
             );
             std::fs::write(&cfg, text).unwrap();
-            let mut cmd = Command::new(&burrowd);
-            cmd.args(["-D", "-e", "-f"]).arg(&cfg);
-            cmd.stderr(log(if root {
-                "burrowd-root.log"
-            } else {
-                "burrowd-user.log"
+            let (burrowd, bd, home) = (burrowd.clone(), bd.clone(), home.clone());
+            let ld = dir.path().to_path_buf();
+            servers.push(Server::start(imp, port, move || {
+                let mut cmd = Command::new(&burrowd);
+                cmd.args(["-D", "-e", "-f"]).arg(&cfg);
+                cmd.stderr(log(
+                    &ld,
+                    if root {
+                        "burrowd-root.log"
+                    } else {
+                        "burrowd-user.log"
+                    },
+                ));
+                if !root {
+                    cmd.uid(uid).gid(gid).current_dir(&bd).env("HOME", &home);
+                }
+                cmd
             }));
-            if !root {
-                cmd.uid(uid).gid(gid).current_dir(&bd).env("HOME", &home);
-            }
-            servers.push((imp, Killed(cmd.spawn().unwrap()), port));
         }
         let peers = Peers {
             servers,
@@ -232,20 +278,27 @@ impl Peers {
 
     /// The server's listening port.
     pub fn port(&self, imp: Imp) -> u16 {
-        self.servers
-            .iter()
-            .find(|s| s.0 == imp)
-            .map(|s| s.2)
-            .unwrap()
+        self.server(imp).port
+    }
+
+    fn server(&self, imp: Imp) -> &Server {
+        self.servers.iter().find(|s| s.imp == imp).unwrap()
+    }
+
+    /// Restarts the server (a fresh process: a long-lived one-process server would otherwise
+    /// reuse heap freed by earlier measures, and its RSS would not grow).
+    pub fn restart(&self, imp: Imp) {
+        let s = self.server(imp);
+        let mut p = s.proc.lock().unwrap();
+        p.stop();
+        *p = Killed((s.make)().spawn().unwrap());
+        drop(p);
+        wait_listen(s.port);
     }
 
     /// The server's listener pid (its connections are its descendants).
     pub fn server_pid(&self, imp: Imp) -> u32 {
-        self.servers
-            .iter()
-            .find(|s| s.0 == imp)
-            .map(|s| s.1.0.id())
-            .unwrap()
+        self.server(imp).proc.lock().unwrap().0.id()
     }
 
     /// Waits (up to 3 s) until the server has no per-connection process left from an earlier
