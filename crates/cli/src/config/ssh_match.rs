@@ -2,7 +2,7 @@
 //! `exec`, `host`, `originalhost`, `user`, `localuser`, `tagged`, `version`) evaluated as
 //! OpenSSH's `match_cfg_line` does, including the two-pass `final` semantics.
 
-use burrow_keys::match_pattern_list;
+use burrow_keyfiles::match_pattern_list;
 
 use super::client::expand_tokens;
 
