@@ -56,6 +56,7 @@ const KEYWORDS: &[&str] = &[
     "sessiontype",
     "stdinnull",
     "forkafterauthentication",
+    "permitremoteopen",
 ];
 
 /// Each corpus file and the host names to resolve with it.

@@ -529,3 +529,44 @@ fn match_selects_port_and_identity() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Asks a SOCKS5 proxy at `port` for 127.0.0.1:`target`; returns the reply code.
+fn socks5_connect(port: u16, target: u16) -> (u8, TcpStream) {
+    use std::io::{Read, Write};
+    let mut st = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    st.write_all(&[5, 1, 0]).unwrap();
+    let mut r = [0u8; 2];
+    st.read_exact(&mut r).unwrap();
+    assert_eq!(r, [5, 0]);
+    let [hi, lo] = target.to_be_bytes();
+    st.write_all(&[5, 1, 0, 1, 127, 0, 0, 1, hi, lo]).unwrap();
+    let mut r = [0u8; 10];
+    st.read_exact(&mut r).unwrap();
+    (r[1], st)
+}
+
+#[test]
+fn permit_remote_open_limits_a_reverse_dynamic_forward() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-pro");
+    let (allowed, denied) = (echo_server(), echo_server());
+    let permit = format!("PermitRemoteOpen=127.0.0.1:{allowed}");
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &["-N", "-o", &permit, "-R", "0", "root@127.0.0.1"],
+    );
+    let burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    let line = burrow.wait_stderr("Allocated port", 20);
+    assert!(line.ends_with(" for remote forward to socks:0"), "{line}");
+    let port: u16 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+    // sshd listens on the allocated port; each connection comes back to burrow as a
+    // forwarded-tcpip channel on which burrow answers SOCKS.
+    let (code, st) = socks5_connect(port, allowed);
+    assert_eq!(code, 0, "permitted target refused");
+    check_echo(st, &pattern(20_000));
+    let (code, _st) = socks5_connect(port, denied);
+    assert_eq!(
+        code, 2,
+        "a target outside PermitRemoteOpen must be 'not allowed'"
+    );
+}

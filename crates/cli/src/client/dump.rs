@@ -3,6 +3,7 @@
 
 use core::fmt::Write;
 
+use burrow_forward::policy::PermitList;
 use burrow_forward::spec::{Connect, ForwardSpec, Listen};
 
 use crate::config::client::ClientSettings;
@@ -27,6 +28,26 @@ fn connect(c: &Connect) -> String {
     match c {
         Connect::Tcp { host, port } => format!("[{host}]:{port}"),
         Connect::Unix(path) => path.clone(),
+    }
+}
+
+/// A PermitRemoteOpen list as ssh prints it: `any`, `none`, or the `host:port` words.
+fn permit_list(p: &PermitList) -> String {
+    match p {
+        PermitList::Any => "any".to_owned(),
+        PermitList::None => "none".to_owned(),
+        PermitList::Entries(entries) => entries
+            .iter()
+            .map(|e| {
+                let port = e.port.map_or_else(|| "*".to_owned(), |p| p.to_string());
+                if e.host.contains(':') {
+                    format!("[{}]:{port}", e.host)
+                } else {
+                    format!("{}:{port}", e.host)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -153,6 +174,7 @@ pub fn dump(s: &ClientSettings) -> String {
         r.time.map_or(0, |d| d.as_secs())
     );
     line("rekeylimit", &rekey);
+    line("permitremoteopen", &permit_list(&s.permit_remote_open));
     if let Some(j) = &s.as_written.proxy_jump {
         line("proxyjump", j);
     }

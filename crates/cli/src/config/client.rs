@@ -4,6 +4,7 @@
 use core::net::IpAddr;
 use core::time::Duration;
 
+use burrow_forward::policy::PermitList;
 use burrow_forward::spec::ForwardSpec;
 use burrow_keys::SigAlg;
 use burrow_transport::TransportConfig;
@@ -110,6 +111,8 @@ pub struct ClientSettings {
     pub address_family: AddressFamily,
     /// BindAddress (`-b`): an IP address.
     pub bind_address: Option<IpAddr>,
+    /// PermitRemoteOpen: where a reverse dynamic forward may connect (`any` unless set).
+    pub permit_remote_open: PermitList,
     /// What `-G` shows as written (ssh expands these only when it uses them): IdentityFile,
     /// PreferredAuthentications, ProxyJump, and PubkeyAuthentication.
     pub as_written: AsWritten,
@@ -315,6 +318,14 @@ impl ClientSettings {
                     CliError::Usage(format!("BindAddress \"{b}\" is not an IP address"))
                 })?),
                 None => None,
+            },
+            permit_remote_open: match &opts.permit_remote_open {
+                Some(words) => {
+                    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                    PermitList::parse_permit_remote_open(&words)
+                        .map_err(|e| CliError::Usage(e.to_string()))?
+                }
+                None => PermitList::Any,
             },
             notices: notes
                 .into_iter()
@@ -598,6 +609,21 @@ mod tests {
             agent(&["IdentityAgent ~/.1password/agent-%r.sock"]).as_deref(),
             Some("/home/me/.1password/agent-me.sock")
         );
+    }
+
+    #[test]
+    fn permit_remote_open_any_none_and_entries() {
+        let permit = |lines: &[&str]| ClientSettings::resolve("h", &opts(lines), &env());
+        assert_eq!(permit(&[]).unwrap().permit_remote_open, PermitList::Any);
+        let none = permit(&["PermitRemoteOpen none"]).unwrap();
+        assert_eq!(none.permit_remote_open, PermitList::None);
+        let some = permit(&["PermitRemoteOpen db:5432 *:443"]).unwrap();
+        assert!(some.permit_remote_open.allows_open("db", 5432));
+        assert!(some.permit_remote_open.allows_open("web", 443));
+        assert!(!some.permit_remote_open.allows_open("db", 22));
+        let bad = permit(&["PermitRemoteOpen db"]).unwrap_err().to_string();
+        assert!(bad.contains("PermitRemoteOpen 'db'"), "{bad}");
+        assert!(permit(&["PermitRemoteOpen any none"]).is_err());
     }
 
     #[test]

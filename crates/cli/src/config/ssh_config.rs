@@ -153,6 +153,8 @@ pub struct SshOptions {
     pub stdin_null: Option<bool>,
     /// `SessionType none` (`-N`): no command (`false` for `default`).
     pub session_none: Option<bool>,
+    /// `PermitRemoteOpen`, the words as written (checked when resolved).
+    pub permit_remote_open: Option<Vec<String>>,
 }
 
 /// `AddressFamily` values.
@@ -597,6 +599,7 @@ fn apply_keyword(
             })?;
             first(&mut o.session_none, on, v);
         }
+        "permitremoteopen" => first(&mut o.permit_remote_open, on, d.args.clone()),
         "revokedhostkeys" => first(&mut o.revoked_host_keys, on, at.one(d)?.to_owned()),
         "connectionattempts" => {
             let v = at.parsed(d, |v| parse_count(v).filter(|&n| n > 0))?;
@@ -707,7 +710,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "numberofpasswordprompts",
     "obscurekeystroketiming",
     "permitlocalcommand",
-    "permitremoteopen",
     "pkcs11provider",
     "proxyusefdpass",
     "remotecommand",
