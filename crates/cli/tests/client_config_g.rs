@@ -57,6 +57,12 @@ const KEYWORDS: &[&str] = &[
     "stdinnull",
     "forkafterauthentication",
     "permitremoteopen",
+    "connectionattempts",
+    "hostkeyalgorithms",
+    "pubkeyacceptedalgorithms",
+    "identityagent",
+    "ignoreunknown",
+    "revokedhostkeys",
 ];
 
 /// Each corpus file and the host names to resolve with it.
@@ -152,6 +158,15 @@ fn burrow_g_agrees_with_ssh_g_on_the_corpus() {
         ("ciphers", supported("cipher")),
         ("macs", supported("mac")),
         ("kexalgorithms", supported("kex")),
+        // burrow does not take security-key host keys (no server can hold one).
+        (
+            "hostkeyalgorithms",
+            supported("sig")
+                .into_iter()
+                .filter(|n| !n.starts_with("sk-"))
+                .collect(),
+        ),
+        ("pubkeyacceptedalgorithms", supported("sig")),
     ]
     .into_iter()
     .collect();

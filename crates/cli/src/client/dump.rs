@@ -174,6 +174,26 @@ pub fn dump(s: &ClientSettings) -> String {
         r.time.map_or(0, |d| d.as_secs())
     );
     line("rekeylimit", &rekey);
+    line("connectionattempts", &s.connection_attempts.to_string());
+    line(
+        "hostkeyalgorithms",
+        &names(t.host_key_algorithms.iter().map(|a| a.name()).collect()),
+    );
+    line(
+        "pubkeyacceptedalgorithms",
+        &names(s.pubkey_algorithms.iter().map(|a| a.name()).collect()),
+    );
+    let w = &s.as_written;
+    for (k, v) in [
+        ("identityagent", &w.identity_agent),
+        ("ignoreunknown", &w.ignore_unknown),
+        ("revokedhostkeys", &w.revoked_host_keys),
+        ("tag", &w.tag),
+    ] {
+        if let Some(v) = v {
+            line(k, v);
+        }
+    }
     line("permitremoteopen", &permit_list(&s.permit_remote_open));
     if let Some(j) = &s.as_written.proxy_jump {
         line("proxyjump", j);

@@ -134,6 +134,14 @@ pub struct AsWritten {
     pub pubkey_authentication: bool,
     /// ProxyCommand, if set (and not `none`), tokens not expanded.
     pub proxy_command: Option<String>,
+    /// IdentityAgent, if set (`~` expanded).
+    pub identity_agent: Option<String>,
+    /// RevokedHostKeys, if set.
+    pub revoked_host_keys: Option<String>,
+    /// IgnoreUnknown, if set.
+    pub ignore_unknown: Option<String>,
+    /// Tag, if set.
+    pub tag: Option<String>,
 }
 
 /// A notice about the configuration.
@@ -303,6 +311,14 @@ impl ClientSettings {
                     .proxy_command
                     .clone()
                     .filter(|c| !c.eq_ignore_ascii_case("none")),
+                // ssh shows IdentityAgent with `~` expanded, tokens as written.
+                identity_agent: opts
+                    .identity_agent
+                    .as_deref()
+                    .map(|a| expand_tilde(a, &env.home)),
+                revoked_host_keys: opts.revoked_host_keys.clone(),
+                ignore_unknown: opts.ignore_unknown.clone(),
+                tag: opts.tag.clone(),
             },
             proxy_command,
             identity_agent,

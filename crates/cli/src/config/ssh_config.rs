@@ -644,14 +644,14 @@ fn apply_keyword(
             );
         }
         "bindaddress" => first(&mut o.bind_address, on, at.one(d)?.to_owned()),
-        "ignoreunknown" => first(&mut o.ignore_unknown, on, d.args.join(",").to_lowercase()),
+        "ignoreunknown" => first(&mut o.ignore_unknown, on, d.args.join(",")),
         key if OPENSSH_KEYWORDS.contains(&key) => {
             warn(warnings, at.warning(d, WarningKind::Unsupported));
         }
         key if o
             .ignore_unknown
             .as_deref()
-            .is_some_and(|list| match_pattern_list(list, key)) => {}
+            .is_some_and(|list| match_pattern_list(&list.to_lowercase(), key)) => {}
         _ => warn(warnings, at.warning(d, WarningKind::BadOption)),
     }
     Ok(())
