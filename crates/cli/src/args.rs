@@ -58,6 +58,9 @@ pub struct ClientArgs {
     /// Local address to connect from (BindAddress).
     #[arg(short = 'b', value_name = "bind_address")]
     pub bind_address: Option<String>,
+    /// Local interface whose address to connect from (BindInterface).
+    #[arg(short = 'B', value_name = "bind_interface")]
+    pub bind_interface: Option<String>,
     /// Ciphers, comma-separated, in ssh_config `Ciphers` syntax.
     #[arg(short = 'c', value_name = "cipher_spec")]
     pub ciphers: Option<String>,
@@ -280,6 +283,9 @@ impl ClientArgs {
         }
         if let Some(b) = &self.bind_address {
             opts.bind_address = Some(b.clone());
+        }
+        if let Some(i) = &self.bind_interface {
+            opts.bind_interface = Some(i.clone());
         }
         if let Some(c) = &self.ciphers {
             opts.ciphers = Some(c.clone());

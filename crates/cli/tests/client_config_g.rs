@@ -63,6 +63,7 @@ const KEYWORDS: &[&str] = &[
     "identityagent",
     "ignoreunknown",
     "revokedhostkeys",
+    "bindinterface",
 ];
 
 /// Each corpus file and the host names to resolve with it.

@@ -570,3 +570,30 @@ fn permit_remote_open_limits_a_reverse_dynamic_forward() {
         "a target outside PermitRemoteOpen must be 'not allowed'"
     );
 }
+
+#[test]
+fn bind_interface_binds_to_the_interface_address() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-bindif");
+    let run_with = |iface: &str| {
+        let a = args(
+            client_opts(&dir, &sshd.client_key, sshd.port),
+            &["-B", iface, "-n", "root@127.0.0.1", "echo", "bound"],
+        );
+        run(BURROW, &a, &dir)
+    };
+    let out = run_with("lo");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "bound\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run_with("no-such-if0");
+    assert_eq!(out.status.code(), Some(255));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("BindInterface no-such-if0"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

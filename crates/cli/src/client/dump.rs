@@ -103,6 +103,9 @@ pub fn dump(s: &ClientSettings) -> String {
     if let Some(b) = &s.bind_address {
         line("bindaddress", &b.to_string());
     }
+    if let Some(i) = &s.bind_interface {
+        line("bindinterface", i);
+    }
     let names = |v: Vec<&str>| v.join(",");
     line(
         "ciphers",

@@ -5,6 +5,7 @@ mod background;
 mod connect;
 mod dump;
 mod hostkey;
+mod interfaces;
 mod options;
 mod prompt;
 mod proxy;
@@ -106,6 +107,7 @@ pub fn main(argv: Vec<String>) -> i32 {
     if settings.fork_after_authentication && !background::is_child() {
         return background::spawn_and_wait(&argv);
     }
+    let mut settings = settings;
     let mut jumps = Vec::new();
     for hop in &settings.jumps {
         match options::jump_settings(&args, hop, &env) {
@@ -114,6 +116,12 @@ pub fn main(argv: Vec<String>) -> i32 {
                 eprintln!("burrow: {e}");
                 return EXIT_FAILURE;
             }
+        }
+    }
+    for s in jumps.iter_mut().chain(std::iter::once(&mut settings)) {
+        if let Err(e) = options::bind_interface(s) {
+            eprintln!("burrow: {e}");
+            return EXIT_FAILURE;
         }
     }
     let code = runtime.block_on(run::run(&args, settings, jumps, level));

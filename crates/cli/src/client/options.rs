@@ -63,6 +63,20 @@ pub fn jump_settings(
     ClientSettings::resolve(&hop.host, &opts, env)
 }
 
+/// BindInterface: the connection binds to an address of the interface (instead of any
+/// BindAddress, as ssh); an error when the interface has none of the family wanted.
+pub fn bind_interface(s: &mut ClientSettings) -> Result<(), CliError> {
+    let Some(name) = &s.bind_interface else {
+        return Ok(());
+    };
+    let addresses = super::interfaces::up_addresses();
+    let ip = super::interfaces::bind_address(&addresses, name, s.address_family)
+        .ok_or_else(|| CliError::Usage(format!("BindInterface {name}: no suitable address")))?;
+    tracing::debug!("BindInterface {name}: binding to {ip}");
+    s.bind_address = Some(ip);
+    Ok(())
+}
+
 /// Reads the configuration files for `host`, twice when a `Match final` asks for it (the
 /// second pass sees the resolved host name; values of the first pass win).
 fn read_files(
@@ -76,6 +90,10 @@ fn read_files(
         original_host: host.to_owned(),
         local_user: env.user.clone(),
         home: env.home.clone(),
+        local_addresses: super::interfaces::up_addresses()
+            .into_iter()
+            .map(|(_, ip)| ip)
+            .collect(),
         ..MatchContext::default()
     };
     if read_pass(config_file, &ctx, env, opts, warnings)? {

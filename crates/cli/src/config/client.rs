@@ -111,6 +111,8 @@ pub struct ClientSettings {
     pub address_family: AddressFamily,
     /// BindAddress (`-b`): an IP address.
     pub bind_address: Option<IpAddr>,
+    /// BindInterface (`-B`): bind to an address of this interface (wins over BindAddress).
+    pub bind_interface: Option<String>,
     /// PermitRemoteOpen: where a reverse dynamic forward may connect (`any` unless set).
     pub permit_remote_open: PermitList,
     /// What `-G` shows as written (ssh expands these only when it uses them): IdentityFile,
@@ -335,6 +337,7 @@ impl ClientSettings {
                 })?),
                 None => None,
             },
+            bind_interface: opts.bind_interface.clone(),
             permit_remote_open: match &opts.permit_remote_open {
                 Some(words) => {
                     let words: Vec<&str> = words.iter().map(String::as_str).collect();

@@ -133,6 +133,8 @@ pub struct SshOptions {
     pub address_family: Option<AddressFamily>,
     /// `BindAddress`.
     pub bind_address: Option<String>,
+    /// `BindInterface`.
+    pub bind_interface: Option<String>,
     /// `IgnoreUnknown`: a pattern list of unknown keywords to skip silently.
     pub ignore_unknown: Option<String>,
     /// `ProxyCommand` as written (`none` kept).
@@ -644,6 +646,7 @@ fn apply_keyword(
             );
         }
         "bindaddress" => first(&mut o.bind_address, on, at.one(d)?.to_owned()),
+        "bindinterface" => first(&mut o.bind_interface, on, at.one(d)?.to_owned()),
         "ignoreunknown" => first(&mut o.ignore_unknown, on, d.args.join(",")),
         key if OPENSSH_KEYWORDS.contains(&key) => {
             warn(warnings, at.warning(d, WarningKind::Unsupported));
@@ -675,7 +678,6 @@ fn forward_spec(
 /// unknown words get, since a user's ~/.ssh/config is full of them.
 const OPENSSH_KEYWORDS: &[&str] = &[
     "addkeystoagent",
-    "bindinterface",
     "canonicaldomains",
     "canonicalizefallbacklocal",
     "canonicalizehostname",

@@ -294,7 +294,7 @@ fn match_blocks_apply_when_their_criteria_match() {
     assert_eq!(o.user.as_deref(), Some("m"));
     assert_eq!(o.port, Some(3));
     assert!(w.is_empty(), "{w:?}");
-    let (o, w) = read("h", "Match localnetwork 10.0.0.0/8\nUser n\n");
+    let (o, w) = read("h", "Match command x\nUser n\n");
     assert_eq!(o.user, None);
     assert_eq!(w[0].kind, WarningKind::MatchUnsupported);
     assert!(matches!(

@@ -1,7 +1,10 @@
 //! ssh_config(5) `Match` lines: the criteria OpenSSH has (`all`, `canonical`, `final`,
-//! `exec`, `host`, `originalhost`, `user`, `localuser`, `tagged`, `version`) evaluated as
+//! `exec`, `host`, `originalhost`, `user`, `localuser`, `localnetwork`, `tagged`, `version`) evaluated as
 //! OpenSSH's `match_cfg_line` does, including the two-pass `final` semantics.
 
+use core::net::IpAddr;
+
+use burrow_keys::authorized_keys::from_allows;
 use burrow_keys::match_pattern_list;
 
 use super::client::expand_tokens;
@@ -10,7 +13,7 @@ use super::client::expand_tokens;
 pub const VERSION: &str = concat!("burrow_", env!("CARGO_PKG_VERSION"));
 
 /// Criteria burrow cannot evaluate: warned about, and never matching.
-const UNSUPPORTED: &[&str] = &["localnetwork", "command", "sessiontype"];
+const UNSUPPORTED: &[&str] = &["command", "sessiontype"];
 
 /// What a Match line is evaluated against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,6 +29,8 @@ pub struct MatchContext {
     pub final_pass: bool,
     /// The host name resolved by the first pass (HostName expanded), for the final pass.
     pub final_host: String,
+    /// The addresses of the local interfaces that are up (`localnetwork`).
+    pub local_addresses: Vec<IpAddr>,
 }
 
 /// Options read so far that a Match line looks at.
@@ -114,6 +119,8 @@ pub fn evaluate(
             "user" => match_pattern_list(arg, ruser),
             "localuser" => match_pattern_list(arg, &ctx.local_user),
             "version" => match_pattern_list(arg, VERSION),
+            // An address of an interface that is up lies in one of the CIDR blocks.
+            "localnetwork" => ctx.local_addresses.iter().any(|&a| from_allows(arg, a)),
             "tagged" => match so_far.tag.unwrap_or("") {
                 "" => arg.is_empty(),
                 tag => match_pattern_list(arg, tag),
@@ -163,6 +170,7 @@ mod tests {
             home: "/home/me".to_owned(),
             final_pass,
             final_host: "web.example.com".to_owned(),
+            local_addresses: vec!["192.168.7.20".parse().unwrap(), "::1".parse().unwrap()],
         }
     }
 
@@ -238,8 +246,19 @@ mod tests {
         };
         assert!(run(&ctx(false), named).unwrap().matched);
         assert!(!run(&ctx(false), NOTHING).unwrap().matched);
-        let unsupported = eval("localnetwork 10.0.0.0/8", &ctx(false), NOTHING).unwrap();
-        assert!(!unsupported.matched && unsupported.unsupported == ["localnetwork"]);
+        let unsupported = eval("command x", &ctx(false), NOTHING).unwrap();
+        assert!(!unsupported.matched && unsupported.unsupported == ["command"]);
+    }
+
+    #[test]
+    fn localnetwork_matches_an_interface_address_in_a_block() {
+        let on = |line: &str| eval(line, &ctx(false), NOTHING).unwrap().matched;
+        assert!(on("localnetwork 192.168.0.0/16"));
+        assert!(on("localnetwork 10.0.0.0/8,::1/128"));
+        assert!(!on("localnetwork 10.0.0.0/8"));
+        assert!(on("!localnetwork 10.0.0.0/8"));
+        // An inconsistent block (host bits set) matches nothing, as ssh's error does.
+        assert!(!on("localnetwork 192.168.7.20/16"));
     }
 
     #[test]
