@@ -64,6 +64,7 @@ const KEYWORDS: &[&str] = &[
     "ignoreunknown",
     "revokedhostkeys",
     "bindinterface",
+    "proxyusefdpass",
 ];
 
 /// Each corpus file and the host names to resolve with it.

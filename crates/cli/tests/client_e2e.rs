@@ -597,3 +597,65 @@ fn bind_interface_binds_to_the_interface_address() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn proxy_use_fdpass_takes_the_socket_the_dialer_passes() {
+    let Some(sshd) = start_sshd() else { return };
+    let Some(python) = require_binary("python3") else {
+        return;
+    };
+    let dir = TempDir::new("c-fdpass");
+    // A dialer as people write them: connect, pass the socket on stdout (SCM_RIGHTS), exit.
+    let dialer = dir.join("dialer.py");
+    std::fs::write(
+        &dialer,
+        "import socket, sys\n\
+         s = socket.create_connection((sys.argv[1], int(sys.argv[2])))\n\
+         out = socket.socket(fileno=1)\n\
+         socket.send_fds(out, [b'\\0'], [s.fileno()])\n",
+    )
+    .unwrap();
+    let proxy = format!(
+        "ProxyCommand={} {} %h %p",
+        python.display(),
+        dialer.display()
+    );
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &[
+            "-o",
+            &proxy,
+            "-o",
+            "ProxyUseFdpass=yes",
+            "-n",
+            "root@127.0.0.1",
+            "echo",
+            "via-fdpass",
+        ],
+    );
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "via-fdpass\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A dialer that exits without passing anything is ssh's error, exit 255.
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &[
+            "-o",
+            "ProxyCommand=true",
+            "-o",
+            "ProxyUseFdpass=yes",
+            "root@127.0.0.1",
+        ],
+    );
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(out.status.code(), Some(255));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("proxy dialer did not pass back a connection"),
+        "{err}"
+    );
+}

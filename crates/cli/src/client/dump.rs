@@ -97,6 +97,7 @@ pub fn dump(s: &ClientSettings) -> String {
         },
     );
     line("tcpkeepalive", yes_no(s.tcp_keep_alive));
+    line("proxyusefdpass", yes_no(s.proxy_use_fdpass));
     line("serveralivecountmax", &s.server_alive_count_max.to_string());
     let alive = s.server_alive_interval.map_or(0, |d| d.as_secs());
     line("serveraliveinterval", &alive.to_string());

@@ -95,6 +95,9 @@ pub struct ClientSettings {
     pub identity_agent: Option<String>,
     /// ProxyCommand, `%` tokens expanded (`None` for none).
     pub proxy_command: Option<String>,
+    /// ProxyUseFdpass: the ProxyCommand passes back a connected socket instead of carrying
+    /// the connection on its stdin and stdout.
+    pub proxy_use_fdpass: bool,
     /// ClearAllForwardings: no `-L`/`-R`/`-D` at all, from the files or the command line.
     pub clear_all_forwardings: bool,
     /// ForkAfterAuthentication (`-f`): go to the background once the forwards are up.
@@ -323,6 +326,7 @@ impl ClientSettings {
                 tag: opts.tag.clone(),
             },
             proxy_command,
+            proxy_use_fdpass: opts.proxy_use_fdpass.unwrap_or(false),
             identity_agent,
             revoked_host_keys,
             connection_attempts: opts.connection_attempts.unwrap_or(1),

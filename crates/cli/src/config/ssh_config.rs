@@ -139,6 +139,8 @@ pub struct SshOptions {
     pub ignore_unknown: Option<String>,
     /// `ProxyCommand` as written (`none` kept).
     pub proxy_command: Option<String>,
+    /// `ProxyUseFdpass`.
+    pub proxy_use_fdpass: Option<bool>,
     /// `IdentityAgent` as written.
     pub identity_agent: Option<String>,
     /// `Tag` (for `Match tagged`).
@@ -580,6 +582,7 @@ fn apply_keyword(
                 first(&mut o.proxy_jump, on, v);
             }
         }
+        "proxyusefdpass" => first(&mut o.proxy_use_fdpass, on, at.parsed(d, parse_flag)?),
         "identityagent" => first(&mut o.identity_agent, on, at.one(d)?.to_owned()),
         "tag" => first(&mut o.tag, on, at.one(d)?.to_owned()),
         "clearallforwardings" => {
@@ -713,7 +716,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "obscurekeystroketiming",
     "permitlocalcommand",
     "pkcs11provider",
-    "proxyusefdpass",
     "remotecommand",
     "requesttty",
     "requiredrsasize",
