@@ -115,6 +115,10 @@ pub struct ClientArgs {
     /// Run a self-contained demonstration: an in-process burrowd and -L, -R, -D forwards.
     #[arg(long)]
     pub demo: bool,
+    /// Print a man page or shell completion script generated from these definitions:
+    /// man, bash, zsh, fish (for burrow), burrowd-man, burrowd-bash, ... (for burrowd).
+    #[arg(long, hide = true, value_name = "kind")]
+    pub generate: Option<String>,
     /// `[user@]host`, or an alias from the configuration.
     #[arg(value_name = "destination")]
     pub destination: Option<String>,
@@ -229,7 +233,7 @@ impl ClientArgs {
                 "compression (-C) is not supported: burrow never compresses".to_owned(),
             ));
         }
-        if self.demo || self.version || self.query.is_some() {
+        if self.demo || self.version || self.query.is_some() || self.generate.is_some() {
             return Ok(());
         }
         let Some(dest) = &self.destination else {

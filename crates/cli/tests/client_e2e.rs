@@ -659,3 +659,18 @@ fn proxy_use_fdpass_takes_the_socket_the_dialer_passes() {
         "{err}"
     );
 }
+
+#[test]
+fn generate_prints_man_pages_and_completions() {
+    let dir = TempDir::new("c-generate");
+    let out = run(BURROW, &[s("--generate"), s("man")], &dir);
+    assert_eq!(out.status.code(), Some(0));
+    let man = String::from_utf8_lossy(&out.stdout);
+    assert!(man.contains(".TH burrow 1"), "{man}");
+    assert!(man.contains("ProxyJump") || man.contains("\\-J"), "{man}");
+    let out = run(BURROW, &[s("--generate"), s("burrowd-zsh")], &dir);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("#compdef burrowd"));
+    let out = run(BURROW, &[s("--generate"), s("tcsh")], &dir);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown kind \"tcsh\""));
+}

@@ -47,6 +47,9 @@ pub fn main(argv: Vec<String>) -> i32 {
     if let Some(q) = &args.query {
         return query(q);
     }
+    if let Some(kind) = &args.generate {
+        return generate(kind);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -128,6 +131,25 @@ pub fn main(argv: Vec<String>) -> i32 {
     // Do not wait for the blocking thread that may still sit in a read of stdin.
     runtime.shutdown_background();
     code
+}
+
+/// `--generate KIND`: a man page or completion script on stdout.
+fn generate(kind: &str) -> i32 {
+    use std::io::Write;
+    let Some(text) = crate::docs::generate(kind) else {
+        eprintln!(
+            "burrow: --generate: unknown kind \"{kind}\" (one of {})",
+            crate::docs::KINDS
+        );
+        return EXIT_FAILURE;
+    };
+    match std::io::stdout().write_all(&text) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("burrow: --generate: {}", crate::sys::strerror(&e));
+            EXIT_FAILURE
+        }
+    }
 }
 
 /// `-Q`: lists what burrow implements, one name per line, as `ssh -Q`.
