@@ -65,6 +65,11 @@ const KEYWORDS: &[&str] = &[
     "revokedhostkeys",
     "bindinterface",
     "proxyusefdpass",
+    "canonicalizefallbacklocal",
+    "canonicalizehostname",
+    "canonicalizemaxdots",
+    "canonicaldomains",
+    "canonicalizePermittedcnames",
 ];
 
 /// Each corpus file and the host names to resolve with it.
@@ -72,6 +77,7 @@ const CORPUS: &[(&str, &[&str])] = &[
     ("debian_default.conf", &["build", "other.example.org"]),
     ("fedora_crypto_policy.conf", &["legacy-switch", "web1"]),
     ("macos_user.conf", &["laptop-peer"]),
+    ("canonical.conf", &["alias", "proxied", "short", "a.b"]),
     (
         "match_blocks.conf",
         &["gw", "app-1", "app-2", "app-3", "elsewhere"],
@@ -239,4 +245,27 @@ fn query_lists_what_burrow_implements() {
         .unwrap();
     assert_eq!(out.status.code(), Some(255));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Unsupported query \"nonsense\""));
+}
+
+#[test]
+fn canonicalize_without_fallback_is_ssh_error() {
+    let dir = TempDir::new("g-canon");
+    let config = dir.join("config");
+    std::fs::write(
+        &config,
+        "CanonicalizeHostname yes\nCanonicalDomains nothing.invalid\n\
+         CanonicalizeFallbackLocal no\n",
+    )
+    .unwrap();
+    let out = Command::new(BURROW)
+        .args(["-G", "-F"])
+        .arg(&config)
+        .arg("nohost")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(255));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "burrow: Could not resolve host \"nohost\"\n"
+    );
 }

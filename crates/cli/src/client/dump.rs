@@ -97,6 +97,21 @@ pub fn dump(s: &ClientSettings) -> String {
         },
     );
     line("tcpkeepalive", yes_no(s.tcp_keep_alive));
+    let c = &s.canonical;
+    line("canonicalizefallbacklocal", yes_no(c.fallback_local));
+    line("canonicalizehostname", c.mode.name());
+    line("canonicalizemaxdots", &c.max_dots.to_string());
+    let domains = if c.domains.is_empty() {
+        "none".to_owned()
+    } else {
+        c.domains.join(" ")
+    };
+    line("canonicaldomains", &domains);
+    // OpenSSH 9.2 prints this keyword with these capitals.
+    line(
+        "canonicalizePermittedcnames",
+        c.permitted_cnames.as_deref().unwrap_or("none"),
+    );
     line("proxyusefdpass", yes_no(s.proxy_use_fdpass));
     line("serveralivecountmax", &s.server_alive_count_max.to_string());
     let alive = s.server_alive_interval.map_or(0, |d| d.as_secs());

@@ -11,6 +11,7 @@ use burrow_transport::TransportConfig;
 use burrow_userauth::Method;
 
 use super::algorithms::{Family, OPENSSH_DEFAULT_CIPHERS, filter};
+use super::canonical::CanonicalSettings;
 use super::jump::{JumpHost, parse_jump_chain};
 use super::ssh_config::{AddressFamily, SshOptions, StrictHostKeyChecking};
 use super::syntax;
@@ -116,6 +117,8 @@ pub struct ClientSettings {
     pub bind_address: Option<IpAddr>,
     /// BindInterface (`-B`): bind to an address of this interface (wins over BindAddress).
     pub bind_interface: Option<String>,
+    /// CanonicalizeHostname and its companions (applied while reading the files).
+    pub canonical: CanonicalSettings,
     /// PermitRemoteOpen: where a reverse dynamic forward may connect (`any` unless set).
     pub permit_remote_open: PermitList,
     /// What `-G` shows as written (ssh expands these only when it uses them): IdentityFile,
@@ -204,6 +207,12 @@ impl ClientSettings {
         ];
         let path = |p: &str| expand_tokens(&expand_tilde(p, &env.home), &tokens);
         let mut notes = Vec::new();
+        if opts.canonicalize_permitted_cnames.is_some() {
+            notes.push(
+                "CanonicalizePermittedCNAMEs ignored: burrow does not follow DNS aliases"
+                    .to_owned(),
+            );
+        }
         let identity_files_given = !opts.identity_files.is_empty();
         let identity_files = if identity_files_given {
             opts.identity_files.iter().map(|p| path(p)).collect()
@@ -342,6 +351,7 @@ impl ClientSettings {
                 None => None,
             },
             bind_interface: opts.bind_interface.clone(),
+            canonical: CanonicalSettings::of(opts),
             permit_remote_open: match &opts.permit_remote_open {
                 Some(words) => {
                     let words: Vec<&str> = words.iter().map(String::as_str).collect();

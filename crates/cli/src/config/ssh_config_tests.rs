@@ -305,7 +305,8 @@ fn match_blocks_apply_when_their_criteria_match() {
 
 #[test]
 fn match_final_needs_the_second_pass() {
-    let text = "Host h\n  HostName h.example.com\nMatch final host *.example.com\n  User fin\n";
+    let text = "Host h\n  HostName h.example.com\nMatch final host *.example.com\n  User fin\n\
+                Host h.example.com\n  Port 99\n";
     let mut opts = SshOptions::default();
     let mut ctx = MatchContext {
         original_host: "h".to_owned(),
@@ -335,6 +336,8 @@ fn match_final_needs_the_second_pass() {
     )
     .unwrap();
     assert_eq!(opts.user.as_deref(), Some("fin"));
+    // In the final pass Host lines see the resolved name, as in ssh.
+    assert_eq!(opts.port, Some(99));
 }
 
 #[test]

@@ -78,7 +78,9 @@ pub fn evaluate(
         matched: true,
         ..Outcome::default()
     };
+    // Attributes other than `canonical` and `final` (which `all` may follow).
     let mut attributes = 0usize;
+    let mut seen_pass_criterion = false;
     let mut rest = args.iter().take_while(|a| !a.starts_with('#'));
     while let Some(raw) = rest.next() {
         let (negate, attr) = match raw.strip_prefix('!') {
@@ -95,14 +97,15 @@ pub fn evaluate(
             out.matched &= !negate;
             return Ok(out);
         }
-        attributes += 1;
         if lower == "canonical" || lower == "final" {
             out.wants_final |= lower == "final" && !negate;
             if ctx.final_pass == negate {
                 out.matched = false;
             }
+            seen_pass_criterion = true;
             continue;
         }
+        attributes += 1;
         let (name, arg) = match lower.split_once('=') {
             Some((name, _)) => (name.to_owned(), attr.get(name.len() + 1..).unwrap_or("")),
             None => match rest.next() {
@@ -153,7 +156,7 @@ pub fn evaluate(
             out.matched = false;
         }
     }
-    if attributes == 0 {
+    if attributes == 0 && !seen_pass_criterion {
         return Err("missing Match criteria".to_owned());
     }
     Ok(out)
@@ -270,5 +273,10 @@ mod tests {
         assert!(eval("!final", &ctx(false), NOTHING).unwrap().matched);
         assert!(!eval("!final", &ctx(false), NOTHING).unwrap().wants_final);
         assert!(eval("canonical", &ctx(true), NOTHING).unwrap().matched);
+        // `all` may follow `canonical` or `final` (ssh_config(5)), nothing else.
+        assert!(eval("canonical all", &ctx(true), NOTHING).unwrap().matched);
+        assert!(!eval("final all", &ctx(false), NOTHING).unwrap().matched);
+        assert!(eval("final all", &ctx(true), NOTHING).unwrap().matched);
+        assert!(eval("canonical all host x", &ctx(true), NOTHING).is_err());
     }
 }
