@@ -221,6 +221,7 @@ fn burrow_g_agrees_with_ssh_g_on_the_corpus() {
         differences.join("\n")
     );
     assert!(compared > 300, "only {compared} values compared");
+    eprintln!("{compared} values compared with ssh -G, none differ");
 }
 
 #[test]
