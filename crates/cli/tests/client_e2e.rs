@@ -674,3 +674,31 @@ fn generate_prints_man_pages_and_completions() {
     assert_eq!(out.status.code(), Some(255));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown kind \"tcsh\""));
 }
+
+#[test]
+fn a_jump_hosts_ignored_lines_are_reported_once() {
+    let dir = TempDir::new("c-jumpnotice");
+    let closed = free_port();
+    std::fs::write(
+        dir.join("config"),
+        format!(
+            "Host jumpbox\n HostName 127.0.0.1\n Port {closed}\n ForwardX11 yes\n Bogusword 1\n\
+             Host *\n Compression no\n"
+        ),
+    )
+    .unwrap();
+    let a = vec![
+        s("-v"),
+        s("-F"),
+        dir.s("config"),
+        s("-J"),
+        s("jumpbox"),
+        s("dest"),
+    ];
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(out.status.code(), Some(255));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Bad configuration option: Bogusword"), "{err}");
+    assert!(err.contains("Unsupported option \"ForwardX11\""), "{err}");
+    assert_eq!(err.matches("\"Compression\"").count(), 1, "{err}");
+}

@@ -114,7 +114,12 @@ pub fn main(argv: Vec<String>) -> i32 {
     let mut jumps = Vec::new();
     for hop in &settings.jumps {
         match options::jump_settings(&args, hop, &env) {
-            Ok(s) => jumps.push(s),
+            Ok(mut s) => {
+                // The same lines were reported for the destination already.
+                s.notices.retain(|n| !settings.notices.contains(n));
+                options::show_notices(&s);
+                jumps.push(s);
+            }
             Err(e) => {
                 eprintln!("burrow: {e}");
                 return EXIT_FAILURE;

@@ -61,7 +61,9 @@ pub fn jump_settings(
     opts.remote_forwards.clear();
     opts.dynamic_forwards.clear();
     opts.proxy_jump = None;
-    ClientSettings::resolve(&hop.host, &opts, env)
+    let mut settings = ClientSettings::resolve(&hop.host, &opts, env)?;
+    report(&warnings, &mut settings);
+    Ok(settings)
 }
 
 /// BindInterface: the connection binds to an address of the interface (instead of any
