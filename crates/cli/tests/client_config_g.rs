@@ -240,6 +240,17 @@ fn query_lists_what_burrow_implements() {
         ]
     );
     assert!(supported("key-cert").is_empty());
+    assert_eq!(supported("compression"), ["none"]);
+    let key_sig = supported("key-sig");
+    assert!(
+        key_sig.contains(&"ssh-rsa".to_owned()) && key_sig.contains(&"rsa-sha2-512".to_owned())
+    );
+    assert_eq!(key_sig.iter().filter(|n| *n == "ssh-ed25519").count(), 1);
+    // Every query -Q help names is answered.
+    for q in supported("help") {
+        let out = Command::new(BURROW).args(["-Q", &q]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "-Q {q}");
+    }
     let out = Command::new(BURROW)
         .args(["-Q", "nonsense"])
         .output()

@@ -157,6 +157,32 @@ fn generate(kind: &str) -> i32 {
     }
 }
 
+/// What `-Q` answers (`-Q help`), as ssh names them.
+const QUERIES: &[&str] = &[
+    "cipher",
+    "cipher-auth",
+    "compression",
+    "kex",
+    "key",
+    "key-cert",
+    "key-plain",
+    "key-sig",
+    "mac",
+    "protocol-version",
+    "sig",
+];
+
+/// The key types burrow implements, once each, in SigAlg order.
+fn key_types() -> Vec<&'static str> {
+    let mut types: Vec<&str> = Vec::new();
+    for alg in burrow_keys::SigAlg::ALL {
+        if !types.contains(&alg.key_type()) {
+            types.push(alg.key_type());
+        }
+    }
+    types
+}
+
 /// `-Q`: lists what burrow implements, one name per line, as `ssh -Q`.
 fn query(what: &str) -> i32 {
     use crate::config::algorithms::Family;
@@ -169,20 +195,25 @@ fn query(what: &str) -> i32 {
             .collect(),
         "mac" | "macs" => Family::Macs.supported(),
         "kex" | "kexalgorithms" => Family::Kex.supported(),
-        "key" | "key-plain" => {
-            let mut types: Vec<&str> = Vec::new();
-            for alg in burrow_keys::SigAlg::ALL {
-                if !types.contains(&alg.key_type()) {
-                    types.push(alg.key_type());
-                }
-            }
-            types
-        }
+        "key" | "key-plain" => key_types(),
         "sig" | "hostkeyalgorithms" | "pubkeyacceptedalgorithms" => {
             burrow_keys::SigAlg::ALL.iter().map(|a| a.name()).collect()
         }
+        // Key types, then the signature names that are not also key type names.
+        "key-sig" => {
+            let mut all = key_types();
+            for alg in burrow_keys::SigAlg::ALL {
+                if !all.contains(&alg.name()) {
+                    all.push(alg.name());
+                }
+            }
+            all
+        }
+        // No certificate types yet.
         "key-cert" => Vec::new(),
+        "compression" => vec!["none"],
         "protocol-version" => vec!["2"],
+        "help" => QUERIES.to_vec(),
         _ => {
             eprintln!("burrow: Unsupported query \"{what}\"");
             return EXIT_FAILURE;
