@@ -281,3 +281,24 @@ fn canonicalize_without_fallback_is_ssh_error() {
         "burrow: Could not resolve host \"nohost\"\n"
     );
 }
+
+#[test]
+fn match_localnetwork_sees_the_interfaces_that_are_up() {
+    let dir = TempDir::new("g-localnet");
+    let config = dir.join("config");
+    // The loopback interface is up on every machine; 198.51.100.0/24 is documentation space.
+    std::fs::write(
+        &config,
+        "Match localnetwork 198.51.100.0/24\n  Port 1111\n\
+         Match localnetwork 127.0.0.0/8,::1/128\n  Port 2222\n",
+    )
+    .unwrap();
+    let out = Command::new(BURROW)
+        .args(["-G", "-F"])
+        .arg(&config)
+        .arg("x")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().any(|l| l == "port 2222"), "{text}");
+}

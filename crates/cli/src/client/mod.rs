@@ -72,6 +72,10 @@ pub fn main(argv: Vec<String>) -> i32 {
         auth_sock: std::env::var("SSH_AUTH_SOCK").ok(),
         home: me.home,
         user: me.name,
+        uid: me.uid,
+        local_host: nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     };
     let settings = match options::destination_settings(&args, &env) {
         Ok(s) => s,

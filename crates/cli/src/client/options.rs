@@ -94,6 +94,8 @@ fn read_files(
         original_host: host.to_owned(),
         local_user: env.user.clone(),
         home: env.home.clone(),
+        uid: env.uid,
+        local_host: env.local_host.clone(),
         local_addresses: super::interfaces::up_addresses()
             .into_iter()
             .map(|(_, ip)| ip)

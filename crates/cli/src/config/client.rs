@@ -31,6 +31,17 @@ pub struct LocalEnv {
     pub user: String,
     /// `$SSH_AUTH_SOCK`, the default IdentityAgent.
     pub auth_sock: Option<String>,
+    /// The local user id (`%i`).
+    pub uid: u32,
+    /// The local host name (`%l`; its first label is `%L`).
+    pub local_host: String,
+}
+
+impl LocalEnv {
+    /// The local host name up to its first dot (`%L`).
+    pub fn short_host(&self) -> &str {
+        self.local_host.split('.').next().unwrap_or_default()
+    }
 }
 
 /// Everything one connection (or one jump hop) is made with.
@@ -197,6 +208,7 @@ impl ClientSettings {
         let port = opts.port.unwrap_or(22);
         let user = opts.user.clone().unwrap_or_else(|| env.user.clone());
         let port_text = port.to_string();
+        let uid = env.uid.to_string();
         let tokens = [
             ('d', env.home.as_str()),
             ('u', env.user.as_str()),
@@ -204,6 +216,10 @@ impl ClientSettings {
             ('r', user.as_str()),
             ('p', port_text.as_str()),
             ('n', alias),
+            ('i', uid.as_str()),
+            ('l', env.local_host.as_str()),
+            ('L', env.short_host()),
+            ('k', opts.host_key_alias.as_deref().unwrap_or(alias)),
         ];
         let path = |p: &str| expand_tokens(&expand_tilde(p, &env.home), &tokens);
         let mut notes = Vec::new();
@@ -466,6 +482,8 @@ mod tests {
             home: "/home/me".to_owned(),
             user: "me".to_owned(),
             auth_sock: Some("/tmp/agent.env".to_owned()),
+            uid: 1000,
+            local_host: "laptop.home.example".to_owned(),
         }
     }
 
@@ -515,6 +533,7 @@ mod tests {
             "Port 2200",
             "IdentityFile ~/.ssh/%r@%h:%p",
             "IdentityFile %d/k_%u_%n_%%_%x",
+            "IdentityFile /k/%i/%l/%L/%k",
             "UserKnownHostsFile ~/kh none",
         ]);
         let s = ClientSettings::resolve("web", &o, &env()).unwrap();
@@ -523,7 +542,8 @@ mod tests {
             s.identity_files,
             [
                 "/home/me/.ssh/bob@web.example.com:2200",
-                "/home/me/k_me_web_%_%x"
+                "/home/me/k_me_web_%_%x",
+                "/k/1000/laptop.home.example/laptop/web",
             ]
         );
         assert!(s.identity_files_given);

@@ -24,6 +24,10 @@ pub struct MatchContext {
     pub local_user: String,
     /// The home directory (`%d`).
     pub home: String,
+    /// The local user id (`%i`).
+    pub uid: u32,
+    /// The local host name (`%l`; its first label is `%L`).
+    pub local_host: String,
     /// The second pass that `Match final` asks for: `final` and `canonical` are true, and
     /// `host` is `final_host`.
     pub final_pass: bool,
@@ -133,6 +137,8 @@ pub fn evaluate(
                     continue;
                 }
                 let port = so_far.port.unwrap_or(22).to_string();
+                let uid = ctx.uid.to_string();
+                let short = ctx.local_host.split('.').next().unwrap_or_default();
                 let cmd = expand_tokens(
                     arg,
                     &[
@@ -142,6 +148,9 @@ pub fn evaluate(
                         ('r', ruser),
                         ('u', ctx.local_user.as_str()),
                         ('d', ctx.home.as_str()),
+                        ('i', uid.as_str()),
+                        ('l', ctx.local_host.as_str()),
+                        ('L', short),
                     ],
                 );
                 exec(&cmd)
@@ -171,6 +180,8 @@ mod tests {
             original_host: "web".to_owned(),
             local_user: "me".to_owned(),
             home: "/home/me".to_owned(),
+            uid: 1000,
+            local_host: "laptop.home.example".to_owned(),
             final_pass,
             final_host: "web.example.com".to_owned(),
             local_addresses: vec!["192.168.7.20".parse().unwrap(), "::1".parse().unwrap()],
@@ -249,6 +260,11 @@ mod tests {
         };
         assert!(run(&ctx(false), named).unwrap().matched);
         assert!(!run(&ctx(false), NOTHING).unwrap().matched);
+        let local = vec!["exec".to_owned(), "%i %l %L %u %d".to_owned()];
+        let got = evaluate(&local, &ctx(false), NOTHING, &mut |cmd: &str| {
+            cmd == "1000 laptop.home.example laptop me /home/me"
+        });
+        assert!(got.unwrap().matched);
         let unsupported = eval("command x", &ctx(false), NOTHING).unwrap();
         assert!(!unsupported.matched && unsupported.unsupported == ["command"]);
     }
