@@ -2,7 +2,6 @@
 //! the pairing can do, and the `-W` stdio run.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -13,7 +12,7 @@ use burrow_testkit::dropbear::{Dropbear, dbclient_command};
 use burrow_testkit::keys::{keygen, known_hosts_line, pub_path, public_key_text, to_dropbear};
 use burrow_testkit::proc::Proc;
 use burrow_testkit::sshd::{Sshd, ssh_command};
-use burrow_testkit::targets::{echo_tcp, echo_unix, hash, pattern, wait_port, wait_unix};
+use burrow_testkit::targets::{echo_tcp, echo_unix, stdio_round_trip, wait_port, wait_unix};
 use burrow_testkit::{TempDir, find_binary, free_port, local_user};
 
 use super::{Cipher, ClientKind, Mode, ServerKind};
@@ -382,47 +381,8 @@ pub fn stdio_forward(
     };
     cmd.arg(flag)
         .arg(format!("127.0.0.1:{}", fx.echo))
-        .arg(format!("{}@127.0.0.1", fx.user))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped());
-    let mut proc = Proc::spawn(cmd, &dir.join("w.log"));
-    let mut stdin = proc.child.stdin.take().expect("stdin");
-    let mut stdout = proc.child.stdout.take().expect("stdout");
-    let data = pattern(len, 3);
-    let sent = data.clone();
-    let writer = std::thread::spawn(move || stdin.write_all(&sent).map_err(|e| e.to_string()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut back = Vec::new();
-        let r = stdout.read_to_end(&mut back).map(|_| back);
-        tx.send(r).unwrap_or_default();
-    });
-    let back = match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(Ok(b)) => b,
-        Ok(Err(e)) => return Some(Err(format!("read stdout: {e}"))),
-        Err(_) => return Some(Err(format!("-W timed out; log:\n{}", proc.log()))),
-    };
-    if let Ok(Err(e)) = writer.join() {
-        return Some(Err(format!("write stdin: {e}")));
-    }
-    let code = proc.wait_exit(Duration::from_secs(10));
-    if back != data {
-        return Some(Err(format!(
-            "stdio echo differs: sent {} (hash {:016x}), got {} (hash {:016x}); exit {code:?}; log:\n{}",
-            data.len(),
-            hash(&data),
-            back.len(),
-            hash(&back),
-            proc.log()
-        )));
-    }
-    if code != Some(0) {
-        return Some(Err(format!(
-            "client exit {code:?} after the stdio forward; log:\n{}",
-            proc.log()
-        )));
-    }
-    Some(Ok(()))
+        .arg(format!("{}@127.0.0.1", fx.user));
+    Some(stdio_round_trip(cmd, &dir.join("w.log"), len))
 }
 
 /// Whether the binaries of every peer exist (for the n/a notes and versions).

@@ -242,3 +242,53 @@ pub fn wait_banner(port: u16, timeout: Duration) -> bool {
     }
     false
 }
+
+/// Runs a client whose stdin/stdout are joined to an echo (`-W host:port`, dbclient `-B`):
+/// writes `len` bytes to its stdin and closes it, reads its stdout to EOF, checks the bytes
+/// and the exit status 0. Its stderr goes to `log`.
+pub fn stdio_round_trip(
+    mut cmd: std::process::Command,
+    log: &Path,
+    len: usize,
+) -> Result<(), String> {
+    use std::process::Stdio;
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut proc = crate::proc::Proc::spawn(cmd, log);
+    let mut stdin = proc.child.stdin.take().expect("piped stdin");
+    let mut stdout = proc.child.stdout.take().expect("piped stdout");
+    let data = pattern(len, 3);
+    let sent = data.clone();
+    let writer = std::thread::spawn(move || stdin.write_all(&sent).map_err(|e| e.to_string()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut back = Vec::new();
+        let r = stdout.read_to_end(&mut back).map(|_| back);
+        tx.send(r).unwrap_or_default();
+    });
+    let back = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => return Err(format!("read stdout: {e}")),
+        Err(_) => return Err(format!("stdio forward timed out; log:\n{}", proc.log())),
+    };
+    if let Ok(Err(e)) = writer.join() {
+        return Err(format!("write stdin: {e}; log:\n{}", proc.log()));
+    }
+    let code = proc.wait_exit(Duration::from_secs(10));
+    if back != data {
+        return Err(format!(
+            "stdio echo differs: sent {} (hash {:016x}), got {} (hash {:016x}); exit {code:?}; log:\n{}",
+            data.len(),
+            hash(&data),
+            back.len(),
+            hash(&back),
+            proc.log()
+        ));
+    }
+    if code != Some(0) {
+        return Err(format!(
+            "exit {code:?} after the stdio forward; log:\n{}",
+            proc.log()
+        ));
+    }
+    Ok(())
+}
