@@ -157,9 +157,6 @@ fn not_applicable(
         (ClientKind::Dbclient, Mode::D5 | Mode::D4 | Mode::D4a | Mode::RD) => {
             return Some("dbclient has no dynamic (SOCKS) forwarding");
         }
-        (ClientKind::Dbclient, Mode::R0) => {
-            return Some("dbclient does not report an allocated -R 0 port");
-        }
         (ClientKind::Dbclient, Mode::UL | Mode::UR) => {
             return Some("dbclient has no unix-socket forwarding");
         }

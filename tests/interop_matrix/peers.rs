@@ -333,7 +333,9 @@ impl Client {
                         .proc
                         .wait_log("Allocated port", wait)
                         .unwrap_or_default();
-                    match log.split_whitespace().nth(2).and_then(|p| p.parse().ok()) {
+                    let words: Vec<&str> = log.split_whitespace().collect();
+                    let after = words.iter().position(|w| *w == "port").map(|i| i + 1);
+                    match after.and_then(|i| words.get(i)?.parse().ok()) {
                         Some(p) => {
                             *ep = Endpoint::Tcp(p);
                             wait_port(p, wait)

@@ -24,7 +24,8 @@ pub struct Sshd {
 
 impl Sshd {
     /// Starts sshd with a `host_kind` host key (see [`crate::keys::KEY_TYPES`]), the
-    /// `authorized_keys` text, and `extra` config lines (`Ciphers ...`, `RekeyLimit 64K`).
+    /// `authorized_keys` text, and `extra` config lines (`Ciphers ...`, `RekeyLimit 64K`,
+    /// `LogLevel DEBUG3`), which win over the base config.
     /// `None` when sshd or ssh-keygen is missing and `CI` is not set.
     pub fn start(authorized_keys: &str, host_kind: &str, extra: &[String]) -> Option<Sshd> {
         let sshd = require_binary("/usr/sbin/sshd")?;
@@ -35,7 +36,10 @@ impl Sshd {
         let host_key = dir.join("host_key");
         keygen(host_kind, &host_key);
         std::fs::write(dir.join("authorized_keys"), authorized_keys).expect("authorized_keys");
-        let mut config = vec![
+        // sshd keeps the first value of a keyword: `extra` comes first so that it overrides
+        // the base lines (no `Match` blocks in `extra`, they would swallow the base).
+        let mut config: Vec<String> = extra.to_vec();
+        config.extend([
             "ListenAddress 127.0.0.1".to_owned(),
             "PidFile none".to_owned(),
             "StrictModes no".to_owned(),
@@ -51,8 +55,7 @@ impl Sshd {
             "GatewayPorts no".to_owned(),
             "MaxStartups 1000:30:1000".to_owned(),
             "LogLevel DEBUG1".to_owned(),
-        ];
-        config.extend(extra.iter().cloned());
+        ]);
         std::fs::write(dir.join("sshd_config"), config.join("\n") + "\n").expect("sshd_config");
         for _attempt in 0..5 {
             let port = free_port();
