@@ -3,7 +3,8 @@
 //! whose only host key is one of those types (known_hosts holds just that key); dbclient
 //! logs in to burrowd with each user key (converted with dropbearconvert) and verifies
 //! burrowd's RSA, ECDSA or ed25519 host key signature. Each cell carries 256 KiB through
-//! a `-W`/`-B` stdio forward to an echo and back.
+//! a `-W`/`-B` stdio forward to an echo and back, and the server must log the key type it
+//! accepted (Dropbear `with ecdsa-sha2-nistp384 key`, burrowd `ssh2: ECDSA ...`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -20,6 +21,17 @@ use burrow_testkit::targets::{echo_tcp, stdio_round_trip};
 use burrow_testkit::{TempDir, local_user, require_binary};
 
 const BYTES: usize = 256 << 10;
+
+/// The SSH key algorithm name of a key type from `KEY_TYPES`.
+fn algorithm(kind: &str) -> &'static str {
+    match kind {
+        "rsa-3072" => "ssh-rsa",
+        "ecdsa-p256" => "ecdsa-sha2-nistp256",
+        "ecdsa-p384" => "ecdsa-sha2-nistp384",
+        "ecdsa-p521" => "ecdsa-sha2-nistp521",
+        _ => "ssh-ed25519",
+    }
+}
 
 /// The non-default key types: the ones issue 13 asks for, plus ed25519 as the control.
 fn kinds() -> impl Iterator<Item = &'static str> {
@@ -44,10 +56,16 @@ fn burrow_to_dropbear(
         .arg(format!("127.0.0.1:{echo}"))
         .arg(format!("{}@127.0.0.1", local_user()));
     let log = dir.join(&format!("burrow_{user_kind}_{host_kind}.log"));
-    Some(
-        stdio_round_trip(cmd, &log, BYTES)
-            .map_err(|e| format!("{e}\ndropbear log:\n{}", server.log())),
-    )
+    let r = stdio_round_trip(cmd, &log, BYTES).and_then(|()| {
+        // Dropbear names the key type it accepted.
+        let want = format!("with {} key", algorithm(user_kind));
+        let log = server.log();
+        match log.lines().find(|l| l.contains("auth succeeded")) {
+            Some(l) if l.contains(&want) => Ok(()),
+            other => Err(format!("dropbear did not log \"{want}\": {other:?}")),
+        }
+    });
+    Some(r.map_err(|e| format!("{e}\ndropbear log:\n{}", server.log())))
 }
 
 /// dbclient → burrowd with `user_kind` as the identity and `host_kind` as burrowd's host key.
@@ -70,10 +88,21 @@ fn dbclient_to_burrowd(
         .arg(format!("127.0.0.1:{echo}"))
         .arg(format!("{}@127.0.0.1", local_user()));
     let log = dir.join(&format!("dbclient_{user_kind}_{host_kind}.log"));
-    Some(
-        stdio_round_trip(cmd, &log, BYTES)
-            .map_err(|e| format!("{e}\nburrowd log:\n{}", server.log())),
-    )
+    let r = stdio_round_trip(cmd, &log, BYTES).and_then(|()| {
+        // burrowd logs the accepted key's type as sshd does (`ssh2: ECDSA SHA256:...`).
+        let label = match user_kind.split('-').next() {
+            Some("rsa") => "RSA",
+            Some("ecdsa") => "ECDSA",
+            _ => "ED25519",
+        };
+        let want = format!("ssh2: {label} ");
+        let log = server.log();
+        match log.lines().find(|l| l.contains("Accepted publickey")) {
+            Some(l) if l.contains(&want) => Ok(()),
+            other => Err(format!("burrowd did not log \"{want}\": {other:?}")),
+        }
+    });
+    Some(r.map_err(|e| format!("{e}\nburrowd log:\n{}", server.log())))
 }
 
 /// Runs `cell` for every user key type (host ed25519) and every host key type (user
