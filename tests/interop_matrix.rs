@@ -377,8 +377,14 @@ fn report(
     }
     let _ = writeln!(
         md,
-        "\nMatrix cells: {pass} pass, {fail} fail, {na} n/a; wall time {:.0} s ({PARALLEL} sessions at a time).\n",
-        wall.as_secs_f64()
+        "\nMatrix cells: {pass} pass, {fail} fail, {na} n/a; wall time {:.0} s ({PARALLEL} sessions at a time; load average at the end: {}).\n",
+        wall.as_secs_f64(),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let _ = writeln!(md, "## Notes\n");
     for (k, v) in notes {
