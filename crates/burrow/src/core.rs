@@ -68,8 +68,11 @@ pub(crate) struct SessionCore {
     /// Present once authentication succeeded.
     pub(crate) conn: Option<Connection>,
     conn_config: ConnectionConfig,
-    /// Client: the host key check; taken when used.
+    /// Client: the host key check; taken by the driver with the question.
     host_key_check: Option<Arc<HostKeyFn>>,
+    /// Client: the server's key, proven in the first exchange, that the driver must have
+    /// checked (off the lock) before input processing goes on.
+    host_key_question: Option<PublicKey>,
     pub(crate) host_key: Option<PublicKey>,
     /// Userauth payloads (numbers 5, 6, 50-79) for the handshake code. Bound: at most the
     /// packets of one read buffer, since the handshake drains it after every read.
@@ -122,6 +125,7 @@ impl SessionCore {
             conn: None,
             conn_config,
             host_key_check,
+            host_key_question: None,
             host_key: None,
             auth_inbox: VecDeque::new(),
             slots: Slots::default(),
@@ -182,32 +186,31 @@ impl SessionCore {
         Ok(())
     }
 
-    /// Feeds received bytes through the transport and the layers above.
+    /// Feeds received bytes through the transport and the layers above. The transport takes
+    /// no input past a host key question; the driver answers it and calls this again.
     pub(crate) fn handle_input(&mut self, input: &mut BytesMut, now: Instant) -> Result<(), Error> {
         if let Some(k) = self.keepalive.as_mut() {
             k.on_input(now);
         }
         self.input_alloc.observe(input);
-        loop {
-            self.transport
-                .handle_input(input, now)
-                .map_err(|e| self.error(ErrorKind::Transport(e)))?;
-            if !self.process_transport_events()? {
-                return Ok(());
-            }
-        }
+        self.transport
+            .handle_input(input, now)
+            .map_err(|e| self.error(ErrorKind::Transport(e)))?;
+        self.process_transport_events()
     }
 
-    /// Drains transport events. Returns true when input processing must resume (a host key
-    /// verdict was given).
-    fn process_transport_events(&mut self) -> Result<bool, Error> {
-        let mut resume = false;
+    /// Drains transport events.
+    fn process_transport_events(&mut self) -> Result<(), Error> {
         while let Some(event) = self.transport.poll_event() {
             match event {
                 TransportEvent::Payload(p) => self.on_payload(p)?,
                 TransportEvent::VerifyHostKey { host_key, .. } => {
-                    self.on_verify_host_key(&host_key)?;
-                    resume = true;
+                    let key = PublicKey::from_blob(&host_key).map_err(|_| {
+                        self.error(ErrorKind::Transport(
+                            burrow_transport::TransportError::BadHostKey,
+                        ))
+                    })?;
+                    self.host_key_question = Some(key);
                 }
                 TransportEvent::KexDone(info) => {
                     tracing::debug!(initial = info.initial, kex = ?info.kex, "key exchange done");
@@ -227,19 +230,20 @@ impl SessionCore {
                 _ => {}
             }
         }
-        Ok(resume)
+        Ok(())
     }
 
-    fn on_verify_host_key(&mut self, blob: &[u8]) -> Result<(), Error> {
-        let key = PublicKey::from_blob(blob).map_err(|_| {
-            self.error(ErrorKind::Transport(
-                burrow_transport::TransportError::BadHostKey,
-            ))
-        })?;
-        let ok = self.host_key_check.take().is_some_and(|check| check(&key));
+    /// The host key question for the driver to check off the lock, with the check to run.
+    pub(crate) fn take_host_key_question(&mut self) -> Option<(PublicKey, Option<Arc<HostKeyFn>>)> {
+        let key = self.host_key_question.take()?;
+        Some((key, self.host_key_check.take()))
+    }
+
+    /// The driver's verdict on `key`; input processing may go on after it.
+    pub(crate) fn answer_host_key(&mut self, key: PublicKey, trusted: bool) -> Result<(), Error> {
         let fingerprint = key.fingerprint();
         self.host_key = Some(key);
-        if ok {
+        if trusted {
             self.transport.answer_host_key(HostKeyVerdict::Accept);
             Ok(())
         } else {
