@@ -86,8 +86,8 @@ where
             while let Some(p) = auth.poll_payload() {
                 core.send_auth_payload(&p)?;
             }
-            if auth.is_authenticated() {
-                core.start_connection();
+            if let Some(proof) = auth.take_authenticated() {
+                core.start_connection(&proof);
                 return core.replay_inbox();
             }
         }

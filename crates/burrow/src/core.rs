@@ -11,8 +11,9 @@ use burrow_connection::{
 };
 use burrow_keys::PublicKey;
 use burrow_transport::{HostKeyVerdict, Transport, TransportEvent};
+use burrow_userauth::{Authenticated, Route, route};
 use burrow_wire::connection::{ChannelOpenType, GlobalRequestKind};
-use burrow_wire::{DisconnectReason, Side};
+use burrow_wire::{DisconnectReason, Side, msg};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::oneshot;
 
@@ -74,9 +75,12 @@ pub(crate) struct SessionCore {
     /// checked (off the lock) before input processing goes on.
     host_key_question: Option<PublicKey>,
     pub(crate) host_key: Option<PublicKey>,
-    /// Userauth payloads (numbers 5, 6, 50-79) for the handshake code. Bound: at most the
-    /// packets of one read buffer, since the handshake drains it after every read.
+    /// Userauth payloads (numbers 5, 6, 50-79) for the handshake code, then (client) what
+    /// followed USERAUTH_SUCCESS. Bound: at most the packets of one read buffer, since the
+    /// handshake drains it after every read.
     pub(crate) auth_inbox: VecDeque<Bytes>,
+    /// Client: USERAUTH_SUCCESS is in `auth_inbox`.
+    success_queued: bool,
     /// Per open channel with a handle: wakers and session-channel extras.
     pub(crate) slots: Slots,
     /// Our channel opens waiting for the peer. Bound: the channel limit.
@@ -128,6 +132,7 @@ impl SessionCore {
             host_key_question: None,
             host_key: None,
             auth_inbox: VecDeque::new(),
+            success_queued: false,
             slots: Slots::default(),
             opens: HashMap::new(),
             globals: HashMap::new(),
@@ -163,17 +168,9 @@ impl SessionCore {
         }
     }
 
-    /// Server: starts the connection layer; only userauth's proof of a successful login
-    /// opens it (ARCHITECTURE §4).
-    pub(crate) fn start_server_connection<P>(
-        &mut self,
-        _proof: &burrow_userauth::Authenticated<P>,
-    ) {
-        self.start_connection();
-    }
-
-    /// Client: starts the connection layer after USERAUTH_SUCCESS.
-    pub(crate) fn start_connection(&mut self) {
+    /// Starts the connection layer; only userauth's proof of a successful login opens it, on
+    /// either side (ARCHITECTURE §4).
+    pub(crate) fn start_connection<P>(&mut self, _proof: &Authenticated<P>) {
         self.conn = Some(Connection::new(self.side(), self.conn_config.clone()));
         self.phase = Phase::Connection;
     }
@@ -252,19 +249,29 @@ impl SessionCore {
         }
     }
 
+    /// Sends a service-layer payload where `burrow_userauth::route` admits it: to the
+    /// handshake code's inbox, to the connection layer, or nowhere.
     fn on_payload(&mut self, payload: Bytes) -> Result<(), Error> {
         let number = payload.first().copied().unwrap_or(0);
-        match (&mut self.conn, number) {
-            (Some(_), 80..=127) => self.handle_or_hold(payload, self.input_alloc.size()),
-            // Before the connection layer starts, everything waits for the handshake code
-            // (a server's first global requests can follow USERAUTH_SUCCESS in one read).
-            (None, 5 | 6 | 50..=127) => {
+        // A client's connection layer starts when the handshake code took the proof of
+        // USERAUTH_SUCCESS from the inbox; what follows the success (a server's first global
+        // requests can come in the same read) waits behind it.
+        let authenticated = self.conn.is_some() || self.success_queued;
+        match route(self.side(), authenticated, number) {
+            Route::Userauth => {
+                self.success_queued |= number == msg::USERAUTH_SUCCESS;
                 self.auth_inbox.push_back(payload);
                 Ok(())
             }
-            // Userauth messages after success (OpenSSH ignores them) and anything else.
-            (Some(_), 50..=79) => Ok(()),
-            _ => Err(self.error(ErrorKind::Transport(
+            Route::Connection if self.conn.is_some() => {
+                self.handle_or_hold(payload, self.input_alloc.size())
+            }
+            Route::Connection => {
+                self.auth_inbox.push_back(payload);
+                Ok(())
+            }
+            Route::Ignore => Ok(()),
+            Route::Unimplemented | Route::Refuse => Err(self.error(ErrorKind::Transport(
                 burrow_transport::TransportError::UnexpectedMessage {
                     number,
                     phase: "service",
