@@ -175,7 +175,7 @@ where
             let answers = match config.prompt.clone() {
                 Some(p) => {
                     let ask = move || p.keyboard_interactive(&name, &instruction, &prompts);
-                    off_runtime(driver, ask).await?.flatten()
+                    driver.blocking(ask).await?.flatten()
                 }
                 None => None,
             };
@@ -189,7 +189,8 @@ where
         }
         ClientEvent::PasswordPrompt { prompt } => {
             let pw = match config.prompt.clone() {
-                Some(p) => off_runtime(driver, move || p.password(&prompt))
+                Some(p) => driver
+                    .blocking(move || p.password(&prompt))
                     .await?
                     .flatten(),
                 None => None,
@@ -207,17 +208,4 @@ where
         };
         driver.shared.lock().error(kind)
     })
-}
-
-/// Runs a callback that may block (a terminal prompt) on a blocking thread while `driver`
-/// waits for it; `None` if it panicked.
-async fn off_runtime<S, T>(
-    driver: &mut Driver<S>,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<Option<T>, Error>
-where
-    S: AsyncRead + AsyncWrite + Send + 'static,
-    T: Send + 'static,
-{
-    Ok(driver.wait_for(tokio::task::spawn_blocking(f)).await?.ok())
 }

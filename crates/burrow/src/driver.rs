@@ -171,9 +171,8 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
         let trusted = match check {
             Some(check) => {
                 let k = key.clone();
-                let verdict = tokio::task::spawn_blocking(move || check(&k));
                 // A check that panicked trusts nothing.
-                self.wait_for(verdict).await?.unwrap_or(false)
+                self.blocking(move || check(&k)).await?.unwrap_or(false)
             }
             None => false,
         };
@@ -181,6 +180,18 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
         core.answer_host_key(key, trusted)?;
         core.handle_input(&mut self.input, now())?;
         collect(&mut self.output, &mut core)
+    }
+
+    /// Runs a callback that may block (file reads, a terminal prompt) on a blocking thread,
+    /// in the connection's span, and waits for it as [`Driver::wait_for`]; `None` if it
+    /// panicked.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &mut self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<Option<T>, Error> {
+        let span = self.shared.span.clone();
+        let task = tokio::task::spawn_blocking(move || span.in_scope(f));
+        Ok(self.wait_for(task).await?.ok())
     }
 
     /// Awaits `fut` (a host key check, an agent signature, a prompt) without the lock, writing
