@@ -271,12 +271,20 @@ impl SessionCore {
                 Ok(())
             }
             Route::Ignore => Ok(()),
-            Route::Unimplemented | Route::Refuse => Err(self.error(ErrorKind::Transport(
-                burrow_transport::TransportError::UnexpectedMessage {
+            Route::Unimplemented | Route::Refuse => {
+                let e = burrow_transport::TransportError::UnexpectedMessage {
                     number,
-                    phase: "service",
-                },
-            ))),
+                    phase: if authenticated {
+                        "connection"
+                    } else {
+                        "authentication"
+                    },
+                };
+                // The transport did not see it as an error: the DISCONNECT is sent here.
+                self.transport
+                    .disconnect(DisconnectReason::ProtocolError, &e.to_string());
+                Err(self.error(ErrorKind::Transport(e)))
+            }
         }
     }
 
