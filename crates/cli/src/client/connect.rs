@@ -200,6 +200,17 @@ pub async fn connect_chain(
             _ => failure(e, hop),
         };
         let session = match (hops.last(), &hop.proxy_command) {
+            (None, Some(command)) if hop.proxy_use_fdpass => {
+                let stream = super::proxy::spawn_fdpass(command).await.map_err(|e| {
+                    Failure::line(format!(
+                        "burrow: proxy dialer \"{command}\": {}",
+                        strerror(&e)
+                    ))
+                })?;
+                Client::connect_stream(stream, &hop.host_name, hop.port, config)
+                    .await
+                    .map_err(|e| fail(&e))?
+            }
             (None, Some(command)) => {
                 let (stream, child) = super::proxy::spawn(command).map_err(|e| {
                     Failure::line(format!(
