@@ -178,7 +178,7 @@ impl ClientConfig {
         passphrase: Option<&[u8]>,
     ) -> Result<(), std::io::Error> {
         let text = std::fs::read_to_string(path)?;
-        let invalid = |e: burrow_keys::KeyError| {
+        let invalid = |e: burrow_keyfiles::KeyFileError| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 format!("{}: {e}", path.display()),

@@ -8,7 +8,7 @@ use sha1::Sha1;
 
 use crate::pattern::match_pattern_list;
 use crate::public_key_line::{KeyBlob, next_word, parse_key_file, split_key_fields};
-use crate::{KeyError, LineWarning, PublicKey};
+use crate::{KeyFileError, LineWarning, PublicKey};
 use burrow_keys::input_name;
 
 /// Length of the salt and of the hash in a hashed host field (SHA-1).
@@ -189,7 +189,7 @@ pub fn host_name(host: &str, port: u16) -> String {
 /// A line (without newline) `ssh` reads as this host's key: `host ssh-ed25519 AAAA...`, or
 /// `[host]:port ...` for ports other than 22. Host names that would break the line or act
 /// as patterns are refused.
-pub fn format_entry(host: &str, port: u16, key: &PublicKey) -> Result<String, KeyError> {
+pub fn format_entry(host: &str, port: u16, key: &PublicKey) -> Result<String, KeyFileError> {
     check_host_name(host)?;
     Ok(format!(
         "{} {}",
@@ -205,9 +205,9 @@ pub fn format_hashed_entry(
     port: u16,
     key: &PublicKey,
     salt: &[u8; HASH_LEN],
-) -> Result<String, KeyError> {
+) -> Result<String, KeyFileError> {
     check_host_name(host)?;
-    let mut mac = Hmac::<Sha1>::new_from_slice(salt).map_err(|_| KeyError::BadHostHash)?;
+    let mut mac = Hmac::<Sha1>::new_from_slice(salt).map_err(|_| KeyFileError::BadHostHash)?;
     mac.update(host_name(host, port).as_bytes());
     let hash = mac.finalize().into_bytes();
     Ok(format!(
@@ -218,10 +218,10 @@ pub fn format_hashed_entry(
     ))
 }
 
-fn check_host_name(host: &str) -> Result<(), KeyError> {
+fn check_host_name(host: &str) -> Result<(), KeyFileError> {
     let bad_char = |c: char| c.is_whitespace() || c.is_control() || ",*?!#@|".contains(c);
     if host.is_empty() || host.contains(bad_char) {
-        return Err(KeyError::InvalidHostName {
+        return Err(KeyFileError::InvalidHostName {
             host: host.chars().take(256).collect(),
         });
     }
@@ -229,14 +229,14 @@ fn check_host_name(host: &str) -> Result<(), KeyError> {
 }
 
 /// Parses one line that is neither blank nor a comment, leading blanks removed.
-fn parse_line(s: &str, line: usize) -> Result<KnownHostEntry, KeyError> {
+fn parse_line(s: &str, line: usize) -> Result<KnownHostEntry, KeyFileError> {
     let (marker, s) = if s.starts_with('@') {
         let (word, rest) = next_word(s);
         let marker = match word {
             "@cert-authority" => Marker::CertAuthority,
             "@revoked" => Marker::Revoked,
             other => {
-                return Err(KeyError::InvalidMarker {
+                return Err(KeyFileError::InvalidMarker {
                     marker: input_name(other.as_bytes()),
                 });
             }
@@ -247,7 +247,7 @@ fn parse_line(s: &str, line: usize) -> Result<KnownHostEntry, KeyError> {
     };
     let (hosts, rest) = next_word(s);
     if hosts.is_empty() || rest.is_empty() || rest.starts_with('#') {
-        return Err(KeyError::MissingKey);
+        return Err(KeyFileError::MissingKey);
     }
     let hosts = parse_host_field(hosts)?;
     let (key, comment) = split_key_fields(rest)?;
@@ -260,20 +260,20 @@ fn parse_line(s: &str, line: usize) -> Result<KnownHostEntry, KeyError> {
     })
 }
 
-fn parse_host_field(field: &str) -> Result<HostField, KeyError> {
+fn parse_host_field(field: &str) -> Result<HostField, KeyFileError> {
     if !field.starts_with('|') {
         return Ok(HostField::Patterns(field.to_owned()));
     }
     let rest = field
         .strip_prefix(HASH_MAGIC)
-        .ok_or(KeyError::BadHostHash)?;
-    let (salt, hash) = rest.split_once('|').ok_or(KeyError::BadHostHash)?;
-    let decode = |s: &str| -> Result<[u8; HASH_LEN], KeyError> {
+        .ok_or(KeyFileError::BadHostHash)?;
+    let (salt, hash) = rest.split_once('|').ok_or(KeyFileError::BadHostHash)?;
+    let decode = |s: &str| -> Result<[u8; HASH_LEN], KeyFileError> {
         if s.len() > 64 {
-            return Err(KeyError::BadHostHash);
+            return Err(KeyFileError::BadHostHash);
         }
-        let bytes = STANDARD.decode(s).map_err(|_| KeyError::BadHostHash)?;
-        bytes.try_into().map_err(|_| KeyError::BadHostHash)
+        let bytes = STANDARD.decode(s).map_err(|_| KeyFileError::BadHostHash)?;
+        bytes.try_into().map_err(|_| KeyFileError::BadHostHash)
     };
     Ok(HostField::Hashed {
         salt: decode(salt)?,

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod authorized_keys;
+mod error;
 pub mod known_hosts;
 mod line_warning;
 pub mod pattern;
@@ -12,6 +13,7 @@ pub mod public_key_line;
 
 pub use authorized_keys::{AuthorizedKeys, ExpiryTime, KeyLookup, KeyOptions, find_key};
 pub use burrow_keys::KeyError;
+pub use error::KeyFileError;
 pub use known_hosts::{HostKeyStatus, KnownHosts};
 pub use line_warning::LineWarning;
 pub use pattern::{match_pattern, match_pattern_list};

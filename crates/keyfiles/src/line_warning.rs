@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use burrow_keys::KeyError;
+use crate::KeyFileError;
 
 /// A line of a known_hosts or authorized_keys file that was skipped, and why. Skipped lines
 /// never stop the other lines from being used.
@@ -11,7 +11,7 @@ pub struct LineWarning {
     /// 1-based line number.
     pub line: usize,
     /// What was wrong with it.
-    pub error: KeyError,
+    pub error: KeyFileError,
 }
 
 impl fmt::Display for LineWarning {

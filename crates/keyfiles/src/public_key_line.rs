@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use burrow_wire::Reader;
 
-use crate::{KeyError, LineWarning, PublicKey, SigAlg};
+use crate::{KeyError, KeyFileError, LineWarning, PublicKey, SigAlg};
 use burrow_keys::input_name;
 
 /// Largest decoded key blob accepted from text (an RSA-16384 blob is about 2 KiB).
@@ -49,24 +49,26 @@ pub struct KeyBlob {
 impl KeyBlob {
     /// Decodes the `type base64` pair. The blob must name the same type as the text; a blob
     /// of a type burrow implements must also be a valid key.
-    pub fn parse(algorithm: &str, base64: &str) -> Result<Self, KeyError> {
+    pub fn parse(algorithm: &str, base64: &str) -> Result<Self, KeyFileError> {
         // Four base64 characters make three bytes: refuse oversize text before decoding.
         if base64.len() / 4 * 3 > MAX_BLOB_LEN {
             return Err(KeyError::WrongLength {
                 what: "public key blob",
                 expected: MAX_BLOB_LEN,
                 found: base64.len() / 4 * 3,
-            });
+            }
+            .into());
         }
         let blob = STANDARD
             .decode(base64)
-            .map_err(|_| KeyError::InvalidBase64 { what: "public key" })?;
+            .map_err(|_| KeyFileError::InvalidBase64 { what: "public key" })?;
         let inner = Reader::new(&blob).string("public key blob.algorithm")?;
         if inner != algorithm.as_bytes() {
             return Err(KeyError::KeyTypeMismatch {
                 text: algorithm.to_owned(),
                 blob: String::from_utf8_lossy(inner).into_owned(),
-            });
+            }
+            .into());
         }
         if SigAlg::ALL.iter().any(|a| a.key_type() == algorithm) {
             PublicKey::from_blob(&blob)?;
@@ -119,7 +121,7 @@ pub struct PublicKeyLine {
 impl PublicKeyLine {
     /// Parses `type base64 [comment]`. Any key type OpenSSH knows parses; use
     /// [`PublicKeyLine::public_key`] to get a key burrow can use.
-    pub fn parse(line: &str) -> Result<Self, KeyError> {
+    pub fn parse(line: &str) -> Result<Self, KeyFileError> {
         let (key, comment) = split_key_fields(line.trim())?;
         Ok(Self {
             key,
@@ -135,25 +137,26 @@ impl PublicKeyLine {
 
 /// Parses a public key line and returns the key and its comment; types burrow does not
 /// implement are an `UnsupportedKeyType` error naming the type.
-pub fn parse_public_key_line(line: &str) -> Result<(PublicKey, String), KeyError> {
+pub fn parse_public_key_line(line: &str) -> Result<(PublicKey, String), KeyFileError> {
     let parsed = PublicKeyLine::parse(line)?;
     Ok((parsed.public_key()?, parsed.comment))
 }
 
 /// Splits `type base64[ comment]` (the comment keeps its inner spaces) and decodes the key.
-pub(crate) fn split_key_fields(s: &str) -> Result<(KeyBlob, &str), KeyError> {
+pub(crate) fn split_key_fields(s: &str) -> Result<(KeyBlob, &str), KeyFileError> {
     let (algorithm, rest) = next_word(s);
     if algorithm.is_empty() {
-        return Err(KeyError::MissingKey);
+        return Err(KeyFileError::MissingKey);
     }
     if !is_known_key_type(algorithm) {
         return Err(KeyError::UnsupportedKeyType {
             name: input_name(algorithm.as_bytes()),
-        });
+        }
+        .into());
     }
     let (b64, comment) = next_word(rest);
     if b64.is_empty() {
-        return Err(KeyError::MissingKey);
+        return Err(KeyFileError::MissingKey);
     }
     Ok((KeyBlob::parse(algorithm, b64)?, comment.trim()))
 }
@@ -163,7 +166,7 @@ pub(crate) fn split_key_fields(s: &str) -> Result<(KeyBlob, &str), KeyError> {
 /// leading blanks and its number. Lines it refuses become warnings, never fatal for the rest.
 pub(crate) fn parse_key_file<T>(
     text: &str,
-    parse: impl Fn(&str, usize) -> Result<T, KeyError>,
+    parse: impl Fn(&str, usize) -> Result<T, KeyFileError>,
 ) -> (Vec<T>, Vec<LineWarning>) {
     let mut entries = Vec::new();
     let mut warnings = Vec::new();
@@ -207,7 +210,7 @@ mod tests {
             if s.starts_with("good") {
                 Ok((line, s.to_owned()))
             } else {
-                Err(KeyError::MissingKey)
+                Err(KeyFileError::MissingKey)
             }
         });
         assert_eq!(
@@ -218,7 +221,7 @@ mod tests {
             warnings,
             vec![LineWarning {
                 line: 5,
-                error: KeyError::MissingKey
+                error: KeyFileError::MissingKey
             }]
         );
     }
@@ -256,7 +259,7 @@ mod tests {
         let line = format!("ssh-rsa {} bob", STANDARD.encode(blob));
         assert_eq!(
             PublicKeyLine::parse(&line).unwrap_err(),
-            KeyError::RsaKeyTooSmall { bits: 3, min: 2048 }
+            KeyFileError::Key(KeyError::RsaKeyTooSmall { bits: 3, min: 2048 })
         );
     }
 
@@ -264,9 +267,9 @@ mod tests {
     fn unknown_type_word_is_named() {
         assert_eq!(
             parse_public_key_line("ssh-foo AAAA").unwrap_err(),
-            KeyError::UnsupportedKeyType {
+            KeyFileError::Key(KeyError::UnsupportedKeyType {
                 name: "ssh-foo".into()
-            }
+            })
         );
     }
 
@@ -285,13 +288,13 @@ mod tests {
     fn bad_base64_and_missing_key_are_errors() {
         assert!(matches!(
             parse_public_key_line("ssh-ed25519 !!!!"),
-            Err(KeyError::InvalidBase64 { .. })
+            Err(KeyFileError::InvalidBase64 { .. })
         ));
         assert_eq!(
             parse_public_key_line("ssh-ed25519"),
-            Err(KeyError::MissingKey)
+            Err(KeyFileError::MissingKey)
         );
-        assert_eq!(parse_public_key_line("   "), Err(KeyError::MissingKey));
+        assert_eq!(parse_public_key_line("   "), Err(KeyFileError::MissingKey));
     }
 
     #[test]
@@ -299,7 +302,7 @@ mod tests {
         let text = "A".repeat(MAX_BLOB_LEN * 2);
         assert!(matches!(
             KeyBlob::parse("ssh-rsa", &text),
-            Err(KeyError::WrongLength { .. })
+            Err(KeyFileError::Key(KeyError::WrongLength { .. }))
         ));
     }
 

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use burrow::{Client, ClientConfig, Error, ErrorKind, Handler, IpFamily, Method, Phase, Session};
+use burrow_keyfiles::KeyFileError;
 use burrow_keyfiles::PrivateKeyFile;
-use burrow_keys::KeyError;
 
 use super::hostkey::{CliHostKeyCheck, Trust};
 use super::prompt::{self, BannerOnly, TtyPrompt};
@@ -158,7 +158,7 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
         }
         match parsed.decrypt(pass.as_bytes()) {
             Ok(k) => return config.keys.push(k.into_keypair()),
-            Err(KeyError::WrongPassphrase) => eprintln!("Bad passphrase, try again for {file}"),
+            Err(KeyFileError::WrongPassphrase) => eprintln!("Bad passphrase, try again for {file}"),
             Err(e) => return tracing::debug!("identity file {file}: {e}"),
         }
     }
@@ -166,8 +166,12 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
 
 /// Whether a failed decryption with the empty passphrase leads to the passphrase prompt: the
 /// key is encrypted (or the empty passphrase was wrong) and we may ask (not BatchMode).
-fn asks_passphrase(e: &KeyError, batch_mode: bool) -> bool {
-    !batch_mode && matches!(e, KeyError::PassphraseRequired | KeyError::WrongPassphrase)
+fn asks_passphrase(e: &KeyFileError, batch_mode: bool) -> bool {
+    !batch_mode
+        && matches!(
+            e,
+            KeyFileError::PassphraseRequired | KeyFileError::WrongPassphrase
+        )
 }
 
 /// The destination's session, the jump sessions (to be kept alive as long as it), and
@@ -346,9 +350,9 @@ mod tests {
     #[test]
     fn an_encrypted_key_asks_for_its_passphrase_unless_batch_mode() {
         // decrypt(b"") of an encrypted key reports PassphraseRequired (issue 13).
-        assert!(asks_passphrase(&KeyError::PassphraseRequired, false));
-        assert!(asks_passphrase(&KeyError::WrongPassphrase, false));
-        assert!(!asks_passphrase(&KeyError::PassphraseRequired, true));
-        assert!(!asks_passphrase(&KeyError::BadMagic, false));
+        assert!(asks_passphrase(&KeyFileError::PassphraseRequired, false));
+        assert!(asks_passphrase(&KeyFileError::WrongPassphrase, false));
+        assert!(!asks_passphrase(&KeyFileError::PassphraseRequired, true));
+        assert!(!asks_passphrase(&KeyFileError::BadMagic, false));
     }
 }

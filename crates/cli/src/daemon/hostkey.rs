@@ -53,7 +53,9 @@ pub fn load(path: &Path) -> Result<KeyPair, String> {
             crate::sys::strerror(&e)
         )
     })?;
-    let bad = |e: burrow_keys::KeyError| format!("Could not load host key {}: {e}", path.display());
+    let bad = |e: burrow_keyfiles::KeyFileError| {
+        format!("Could not load host key {}: {e}", path.display())
+    };
     let file = PrivateKeyFile::parse(&text).map_err(bad)?;
     Ok(file.decrypt(b"").map_err(bad)?.into_keypair())
 }

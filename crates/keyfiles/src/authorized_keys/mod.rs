@@ -18,7 +18,7 @@ use core::net::IpAddr;
 use crate::public_key_line::{
     KeyBlob, is_known_key_type, next_word, parse_key_file, split_key_fields,
 };
-use crate::{KeyError, LineWarning};
+use crate::{KeyFileError, LineWarning};
 
 /// One usable authorized_keys line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +136,7 @@ pub fn find_key(
 }
 
 /// Parses one line that is neither blank nor a comment, leading blanks removed.
-fn parse_line(s: &str, line: usize) -> Result<AuthorizedKey, KeyError> {
+fn parse_line(s: &str, line: usize) -> Result<AuthorizedKey, KeyFileError> {
     let (first, _) = next_word(s);
     let (options, key_text) = if is_known_key_type(first) {
         (KeyOptions::unrestricted(), s)

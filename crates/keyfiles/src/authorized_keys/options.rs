@@ -3,7 +3,7 @@
 
 use super::expiry::{ExpiryTime, parse_expiry_time};
 use super::from::{from_allows, validate_from};
-use crate::KeyError;
+use crate::KeyFileError;
 use crate::pattern::match_pattern;
 use burrow_keys::input_name;
 
@@ -129,8 +129,8 @@ impl KeyOptions {
     }
 }
 
-fn bad(name: &str, reason: &'static str) -> KeyError {
-    KeyError::BadOption {
+fn bad(name: &str, reason: &'static str) -> KeyFileError {
+    KeyFileError::BadOption {
         name: input_name(name.as_bytes()),
         reason,
     }
@@ -138,7 +138,7 @@ fn bad(name: &str, reason: &'static str) -> KeyError {
 
 /// Parses the options at the start of `s` up to the first unquoted space or tab, and
 /// returns them with the rest of the line (the key). Option names are case-insensitive.
-pub(crate) fn parse_options(s: &str) -> Result<(KeyOptions, &str), KeyError> {
+pub(crate) fn parse_options(s: &str) -> Result<(KeyOptions, &str), KeyFileError> {
     let mut opts = KeyOptions::unrestricted();
     let mut rest = s;
     loop {
@@ -198,7 +198,7 @@ const OTHER_FLAGS: &[&str] = &[
     "no-verify-required",
 ];
 
-fn apply(opts: &mut KeyOptions, name: &str, value: Option<String>) -> Result<(), KeyError> {
+fn apply(opts: &mut KeyOptions, name: &str, value: Option<String>) -> Result<(), KeyFileError> {
     let lower = name.to_ascii_lowercase();
     let flag = |value: &Option<String>| match value {
         Some(_) => Err(bad(name, "takes no value")),
@@ -272,7 +272,11 @@ fn apply(opts: &mut KeyOptions, name: &str, value: Option<String>) -> Result<(),
     }
 }
 
-fn push_other(opts: &mut KeyOptions, name: String, value: Option<String>) -> Result<(), KeyError> {
+fn push_other(
+    opts: &mut KeyOptions,
+    name: String,
+    value: Option<String>,
+) -> Result<(), KeyFileError> {
     if opts.other.len() >= MAX_OTHER_OPTIONS {
         return Err(bad(&name, "too many options on one line"));
     }

@@ -233,7 +233,7 @@ fn format_refuses_host_names_that_would_break_the_file() {
         assert!(
             matches!(
                 format_entry(host, 22, &key(1)),
-                Err(KeyError::InvalidHostName { .. })
+                Err(KeyFileError::InvalidHostName { .. })
             ),
             "{host:?}"
         );

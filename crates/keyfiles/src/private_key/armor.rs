@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-use crate::KeyError;
+use crate::KeyFileError;
 
 /// First line of an OpenSSH private key file.
 pub const BEGIN: &str = "-----BEGIN OPENSSH PRIVATE KEY-----";
@@ -15,10 +15,10 @@ const LINE_WIDTH: usize = 70;
 
 /// Removes the armour and decodes the base64 body. Leading blank lines are allowed; line
 /// ends may be LF or CR LF; text after the END line is ignored, as OpenSSH does.
-pub fn decode(text: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+pub fn decode(text: &str) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
     let mut lines = text.trim_start().lines();
     if lines.next().map(str::trim_end) != Some(BEGIN) {
-        return Err(KeyError::NotOpensshPrivateKey);
+        return Err(KeyFileError::NotOpensshPrivateKey);
     }
     let mut body = Zeroizing::new(String::with_capacity(text.len()));
     let mut ended = false;
@@ -31,12 +31,12 @@ pub fn decode(text: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         body.push_str(line);
     }
     if !ended {
-        return Err(KeyError::NotOpensshPrivateKey);
+        return Err(KeyFileError::NotOpensshPrivateKey);
     }
     STANDARD
         .decode(body.as_bytes())
         .map(Zeroizing::new)
-        .map_err(|_| KeyError::InvalidBase64 {
+        .map_err(|_| KeyFileError::InvalidBase64 {
             what: "private key body",
         })
 }
@@ -84,13 +84,13 @@ mod tests {
     #[test]
     fn missing_end_line_is_rejected() {
         let text = format!("{BEGIN}\naGVsbG8=\n");
-        assert_eq!(decode(&text), Err(KeyError::NotOpensshPrivateKey));
+        assert_eq!(decode(&text), Err(KeyFileError::NotOpensshPrivateKey));
     }
 
     #[test]
     fn pem_rsa_armour_is_not_openssh() {
         let text = "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n";
-        assert_eq!(decode(text), Err(KeyError::NotOpensshPrivateKey));
+        assert_eq!(decode(text), Err(KeyFileError::NotOpensshPrivateKey));
     }
 
     #[test]

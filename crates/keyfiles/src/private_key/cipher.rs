@@ -4,7 +4,7 @@ use aes::cipher::{KeyIvInit as _, StreamCipher as _};
 use aes_gcm::aead::{AeadInOut as _, KeyInit as _};
 use zeroize::Zeroizing;
 
-use crate::KeyError;
+use crate::{KeyError, KeyFileError};
 
 /// Largest bcrypt round count accepted. `ssh-keygen` writes 16 by default and 100 is a
 /// common hardening; each round costs a few milliseconds here, so 1024 bounds the work a
@@ -29,12 +29,12 @@ pub enum Cipher {
 
 impl Cipher {
     /// Looks a cipher up by its OpenSSH name.
-    pub(crate) fn from_name(name: &[u8]) -> Result<Self, KeyError> {
+    pub(crate) fn from_name(name: &[u8]) -> Result<Self, KeyFileError> {
         match name {
             b"none" => Ok(Self::None),
             b"aes256-ctr" => Ok(Self::Aes256Ctr),
             b"aes256-gcm@openssh.com" => Ok(Self::Aes256Gcm),
-            other => Err(KeyError::UnsupportedCipher {
+            other => Err(KeyFileError::UnsupportedCipher {
                 name: String::from_utf8_lossy(other).into_owned(),
             }),
         }
@@ -83,10 +83,10 @@ pub(crate) enum Kdf {
 
 impl Kdf {
     /// Decodes the KDF name and its options string, applying the limits above.
-    pub(crate) fn parse(name: &[u8], options: &[u8]) -> Result<Self, KeyError> {
+    pub(crate) fn parse(name: &[u8], options: &[u8]) -> Result<Self, KeyFileError> {
         match name {
             b"none" if options.is_empty() => Ok(Self::None),
-            b"none" => Err(KeyError::Decode(burrow_wire::DecodeError::new(
+            b"none" => Err(KeyFileError::from(burrow_wire::DecodeError::new(
                 "private key kdfoptions",
                 burrow_wire::DecodeErrorKind::TrailingBytes {
                     count: options.len(),
@@ -98,10 +98,10 @@ impl Kdf {
                 let rounds = r.uint32("bcrypt kdfoptions.rounds")?;
                 r.finish("bcrypt kdfoptions")?;
                 if salt.is_empty() || salt.len() > MAX_SALT_LEN {
-                    return Err(KeyError::KdfSaltLength { len: salt.len() });
+                    return Err(KeyFileError::KdfSaltLength { len: salt.len() });
                 }
                 if rounds == 0 || rounds > MAX_BCRYPT_ROUNDS {
-                    return Err(KeyError::KdfRoundsOutOfRange {
+                    return Err(KeyFileError::KdfRoundsOutOfRange {
                         rounds,
                         limit: MAX_BCRYPT_ROUNDS,
                     });
@@ -111,7 +111,7 @@ impl Kdf {
                     rounds,
                 })
             }
-            other => Err(KeyError::UnsupportedKdf {
+            other => Err(KeyFileError::UnsupportedKdf {
                 name: String::from_utf8_lossy(other).into_owned(),
             }),
         }
@@ -126,27 +126,28 @@ pub(crate) fn decrypt_in_place(
     passphrase: &[u8],
     data: &mut [u8],
     tag: &[u8],
-) -> Result<(), KeyError> {
+) -> Result<(), KeyFileError> {
     let (salt, rounds) = match (cipher, kdf) {
         (Cipher::None, Kdf::None) => return Ok(()),
         (Cipher::None, Kdf::Bcrypt { .. }) | (_, Kdf::None) => {
-            return Err(KeyError::CipherKdfMismatch);
+            return Err(KeyFileError::CipherKdfMismatch);
         }
         (_, Kdf::Bcrypt { salt, rounds }) => (salt, *rounds),
     };
     if passphrase.is_empty() {
-        return Err(KeyError::PassphraseRequired);
+        return Err(KeyFileError::PassphraseRequired);
     }
     let mut key_iv = Zeroizing::new([0u8; KEY_LEN + 16]);
     let want = KEY_LEN + cipher.iv_len();
-    let out = key_iv.get_mut(..want).ok_or(KeyError::KdfFailed)?;
-    bcrypt_pbkdf::bcrypt_pbkdf(passphrase, salt, rounds, out).map_err(|_| KeyError::KdfFailed)?;
+    let out = key_iv.get_mut(..want).ok_or(KeyFileError::KdfFailed)?;
+    bcrypt_pbkdf::bcrypt_pbkdf(passphrase, salt, rounds, out)
+        .map_err(|_| KeyFileError::KdfFailed)?;
     let (key, iv) = out.split_at(KEY_LEN);
     match cipher {
         Cipher::None => Ok(()),
         Cipher::Aes256Ctr => {
             let mut ctr = ctr::Ctr128BE::<aes::Aes256>::new_from_slices(key, iv)
-                .map_err(|_| KeyError::KdfFailed)?;
+                .map_err(|_| KeyFileError::KdfFailed)?;
             ctr.apply_keystream(data);
             Ok(())
         }
@@ -156,10 +157,11 @@ pub(crate) fn decrypt_in_place(
                 expected: 16,
                 found: tag.len(),
             })?;
-            let nonce: [u8; 12] = iv.try_into().map_err(|_| KeyError::KdfFailed)?;
-            let gcm = aes_gcm::Aes256Gcm::new_from_slice(key).map_err(|_| KeyError::KdfFailed)?;
+            let nonce: [u8; 12] = iv.try_into().map_err(|_| KeyFileError::KdfFailed)?;
+            let gcm =
+                aes_gcm::Aes256Gcm::new_from_slice(key).map_err(|_| KeyFileError::KdfFailed)?;
             gcm.decrypt_inout_detached(&nonce.into(), b"", data.into(), &tag.into())
-                .map_err(|_| KeyError::AuthenticationFailed)
+                .map_err(|_| KeyFileError::AuthenticationFailed)
         }
     }
 }

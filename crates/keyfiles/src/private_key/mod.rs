@@ -16,7 +16,7 @@ pub use armor::decode as decode_armor;
 use cipher::Kdf;
 pub use cipher::{Cipher, MAX_BCRYPT_ROUNDS, MAX_SALT_LEN};
 
-use crate::{KeyError, KeyPair, PublicKey};
+use crate::{KeyFileError, KeyPair, PublicKey};
 
 /// The magic bytes that open the binary body, including the terminating NUL.
 pub const MAGIC: &[u8] = b"openssh-key-v1\0";
@@ -43,34 +43,34 @@ impl fmt::Debug for PrivateKeyFile {
 impl PrivateKeyFile {
     /// Parses the text of a key file (`-----BEGIN OPENSSH PRIVATE KEY-----` ...). Fails with
     /// `UnsupportedKeyType` naming the type for keys burrow does not implement.
-    pub fn parse(text: &str) -> Result<Self, KeyError> {
+    pub fn parse(text: &str) -> Result<Self, KeyFileError> {
         Self::parse_binary(&armor::decode(text)?)
     }
 
     /// Parses the binary body (after base64 decoding).
-    pub fn parse_binary(body: &[u8]) -> Result<Self, KeyError> {
+    pub fn parse_binary(body: &[u8]) -> Result<Self, KeyFileError> {
         let mut r = Reader::new(body);
         if r.take(MAGIC.len(), "private key magic").ok() != Some(MAGIC) {
-            return Err(KeyError::BadMagic);
+            return Err(KeyFileError::BadMagic);
         }
         let cipher_name = r.string("private key ciphername")?;
         let kdf_name = r.string("private key kdfname")?;
         let kdf_options = r.string("private key kdfoptions")?;
         let count = r.uint32("private key number of keys")?;
         if count != 1 {
-            return Err(KeyError::KeyCount { count });
+            return Err(KeyFileError::KeyCount { count });
         }
         let public_blob = r.string("private key publickey1")?;
         let section = r.string("private key encrypted section")?;
         let cipher = Cipher::from_name(cipher_name)?;
         let kdf = Kdf::parse(kdf_name, kdf_options)?;
         if (cipher == Cipher::None) != (kdf == Kdf::None) {
-            return Err(KeyError::CipherKdfMismatch);
+            return Err(KeyFileError::CipherKdfMismatch);
         }
         let public_key = PublicKey::from_blob(public_blob)?;
         let block = cipher.block_size();
         if section.len() < block || section.len() % block != 0 {
-            return Err(KeyError::BadCiphertextLength {
+            return Err(KeyFileError::BadCiphertextLength {
                 len: section.len(),
                 block,
             });
@@ -104,7 +104,7 @@ impl PrivateKeyFile {
     /// Decrypts and checks the private section: check-ints equal (else `WrongPassphrase`),
     /// key parts consistent, padding 1, 2, 3, .... The passphrase is ignored when the file is
     /// not encrypted; an encrypted file with an empty passphrase is `PassphraseRequired`.
-    pub fn decrypt(&self, passphrase: &[u8]) -> Result<PrivateKey, KeyError> {
+    pub fn decrypt(&self, passphrase: &[u8]) -> Result<PrivateKey, KeyFileError> {
         let mut data = Zeroizing::new(self.section.to_vec());
         cipher::decrypt_in_place(self.cipher, &self.kdf, passphrase, &mut data, &self.tag)?;
         parse_private_section(&data, self.cipher.block_size(), &self.public_key)
@@ -146,12 +146,12 @@ fn parse_private_section(
     data: &[u8],
     block: usize,
     header_key: &PublicKey,
-) -> Result<PrivateKey, KeyError> {
+) -> Result<PrivateKey, KeyFileError> {
     let mut r = Reader::new(data);
     let check1 = r.uint32("private key checkint 1")?;
     let check2 = r.uint32("private key checkint 2")?;
     if check1 != check2 {
-        return Err(KeyError::WrongPassphrase);
+        return Err(KeyFileError::WrongPassphrase);
     }
     let keypair = KeyPair::read_private(&mut r, header_key)?;
     let comment = r.string("private key comment")?;
@@ -164,7 +164,7 @@ fn parse_private_section(
 }
 
 /// Padding must be 1, 2, 3, ... and shorter than one block (what OpenSSH writes).
-fn check_padding(padding: &[u8], block: usize) -> Result<(), KeyError> {
+fn check_padding(padding: &[u8], block: usize) -> Result<(), KeyFileError> {
     let canonical = padding.len() < block
         && padding
             .iter()
@@ -173,7 +173,7 @@ fn check_padding(padding: &[u8], block: usize) -> Result<(), KeyError> {
     if canonical {
         Ok(())
     } else {
-        Err(KeyError::BadPadding)
+        Err(KeyFileError::BadPadding)
     }
 }
 
@@ -193,7 +193,7 @@ pub fn encode_unencrypted(
     keypair: &KeyPair,
     comment: &str,
     check_int: u32,
-) -> Result<String, KeyError> {
+) -> Result<String, KeyFileError> {
     const BLOCK: usize = 8;
     let public_blob = keypair.public_key().blob();
     // The secret fields are at most about four times the public blob (RSA: n, d, iqmp, p, q).

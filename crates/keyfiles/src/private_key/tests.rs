@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::KeyError;
 use crate::testutil::{TempDir, run_keygen, ssh_keygen};
 
 fn pair() -> KeyPair {
@@ -235,7 +236,10 @@ fn ssh_keygen_rsa_and_ecdsa_keys_load_sign_and_reencode_byte_for_byte() {
     }
     let (enc, _) = keygen_file(keygen, &dir, "ecpw", &["-t", "ecdsa", "-N", "pw"]);
     let file = PrivateKeyFile::parse(&enc).unwrap();
-    assert_eq!(file.decrypt(b"").unwrap_err(), KeyError::PassphraseRequired);
+    assert_eq!(
+        file.decrypt(b"").unwrap_err(),
+        KeyFileError::PassphraseRequired
+    );
     assert!(file.decrypt(b"pw").is_ok());
     let (small, _) = keygen_file(
         keygen,
@@ -245,10 +249,10 @@ fn ssh_keygen_rsa_and_ecdsa_keys_load_sign_and_reencode_byte_for_byte() {
     );
     assert_eq!(
         PrivateKeyFile::parse(&small).unwrap_err(),
-        KeyError::RsaKeyTooSmall {
+        KeyFileError::Key(KeyError::RsaKeyTooSmall {
             bits: 1024,
             min: 2048
-        }
+        })
     );
 }
 
@@ -286,7 +290,7 @@ fn check_int_mismatch_is_wrong_passphrase() {
         .unwrap()
         .decrypt(b"pw")
         .unwrap_err();
-    assert_eq!(err, KeyError::WrongPassphrase);
+    assert_eq!(err, KeyFileError::WrongPassphrase);
     let plain = body(
         "none",
         "none",
@@ -301,7 +305,7 @@ fn check_int_mismatch_is_wrong_passphrase() {
             .unwrap()
             .decrypt(b"")
             .unwrap_err(),
-        KeyError::WrongPassphrase
+        KeyFileError::WrongPassphrase
     );
 }
 
@@ -313,7 +317,7 @@ fn gcm_tag_tampering_is_detected() {
         .unwrap()
         .decrypt(b"pw")
         .unwrap_err();
-    assert_eq!(err, KeyError::AuthenticationFailed);
+    assert_eq!(err, KeyFileError::AuthenticationFailed);
 }
 
 #[test]
@@ -321,7 +325,7 @@ fn gcm_file_without_tag_is_truncated() {
     let b = encrypted_body(Cipher::Aes256Gcm, b"pw", 99);
     assert!(matches!(
         PrivateKeyFile::parse_binary(&b[..b.len() - 1]),
-        Err(KeyError::Decode(_))
+        Err(KeyFileError::Key(KeyError::Decode(_)))
     ));
 }
 
@@ -336,7 +340,7 @@ fn bad_padding_is_rejected() {
             .unwrap()
             .decrypt(b"")
             .unwrap_err(),
-        KeyError::BadPadding
+        KeyFileError::BadPadding
     );
     // A whole extra block of valid-looking padding is not what OpenSSH writes.
     let mut sec = section(1, 1, &pair(), "ab", 8);
@@ -350,7 +354,7 @@ fn bad_padding_is_rejected() {
             .unwrap()
             .decrypt(b"")
             .unwrap_err(),
-        KeyError::BadPadding
+        KeyFileError::BadPadding
     );
 }
 
@@ -371,7 +375,7 @@ fn private_part_of_other_key_is_key_mismatch() {
             .unwrap()
             .decrypt(b"")
             .unwrap_err(),
-        KeyError::KeyMismatch
+        KeyFileError::Key(KeyError::KeyMismatch)
     );
 }
 
@@ -380,15 +384,15 @@ fn header_errors_are_specific() {
     let public = pair().public_key().to_blob();
     let sec = section(1, 1, &pair(), "", 8);
     let sec16 = section(1, 1, &pair(), "", 16);
-    let cases: Vec<(Vec<u8>, KeyError)> = vec![
-        (b"openssh-key-v2\0".to_vec(), KeyError::BadMagic),
+    let cases: Vec<(Vec<u8>, KeyFileError)> = vec![
+        (b"openssh-key-v2\0".to_vec(), KeyFileError::BadMagic),
         (
             body("none", "none", b"", 2, &public, &sec, b""),
-            KeyError::KeyCount { count: 2 },
+            KeyFileError::KeyCount { count: 2 },
         ),
         (
             body("none", "none", b"", 0, &public, &sec, b""),
-            KeyError::KeyCount { count: 0 },
+            KeyFileError::KeyCount { count: 0 },
         ),
         (
             body(
@@ -400,13 +404,13 @@ fn header_errors_are_specific() {
                 &sec16,
                 b"",
             ),
-            KeyError::UnsupportedCipher {
+            KeyFileError::UnsupportedCipher {
                 name: "aes128-cbc".into(),
             },
         ),
         (
             body("aes256-ctr", "scrypt", b"", 1, &public, &sec16, b""),
-            KeyError::UnsupportedKdf {
+            KeyFileError::UnsupportedKdf {
                 name: "scrypt".into(),
             },
         ),
@@ -420,11 +424,11 @@ fn header_errors_are_specific() {
                 &sec,
                 b"",
             ),
-            KeyError::CipherKdfMismatch,
+            KeyFileError::CipherKdfMismatch,
         ),
         (
             body("aes256-ctr", "none", b"", 1, &public, &sec16, b""),
-            KeyError::CipherKdfMismatch,
+            KeyFileError::CipherKdfMismatch,
         ),
         (
             body(
@@ -436,7 +440,7 @@ fn header_errors_are_specific() {
                 &sec16,
                 b"",
             ),
-            KeyError::KdfRoundsOutOfRange {
+            KeyFileError::KdfRoundsOutOfRange {
                 rounds: 1025,
                 limit: 1024,
             },
@@ -451,7 +455,7 @@ fn header_errors_are_specific() {
                 &sec16,
                 b"",
             ),
-            KeyError::KdfRoundsOutOfRange {
+            KeyFileError::KdfRoundsOutOfRange {
                 rounds: 0,
                 limit: 1024,
             },
@@ -466,11 +470,11 @@ fn header_errors_are_specific() {
                 &sec16,
                 b"",
             ),
-            KeyError::KdfSaltLength { len: 0 },
+            KeyFileError::KdfSaltLength { len: 0 },
         ),
         (
             body("none", "none", b"", 1, &public, &sec[..sec.len() - 1], b""),
-            KeyError::BadCiphertextLength {
+            KeyFileError::BadCiphertextLength {
                 len: sec.len() - 1,
                 block: 8,
             },
@@ -485,7 +489,7 @@ fn header_errors_are_specific() {
                 &sec16[..8],
                 b"",
             ),
-            KeyError::BadCiphertextLength { len: 8, block: 16 },
+            KeyFileError::BadCiphertextLength { len: 8, block: 16 },
         ),
     ];
     for (b, expected) in cases {
@@ -496,7 +500,7 @@ fn header_errors_are_specific() {
 #[test]
 fn rounds_error_message_names_the_limit() {
     assert_eq!(
-        KeyError::KdfRoundsOutOfRange {
+        KeyFileError::KdfRoundsOutOfRange {
             rounds: 5000,
             limit: MAX_BCRYPT_ROUNDS
         }
@@ -519,7 +523,7 @@ fn trailing_bytes_after_section_are_rejected() {
     b.push(0);
     assert!(matches!(
         PrivateKeyFile::parse_binary(&b),
-        Err(KeyError::Decode(_))
+        Err(KeyFileError::Key(KeyError::Decode(_)))
     ));
 }
 
@@ -553,7 +557,7 @@ fn lengths_inside_private_section_are_bounds_checked() {
     let b = body("none", "none", b"", 1, &public, &sec, b"");
     assert!(matches!(
         PrivateKeyFile::parse_binary(&b).unwrap().decrypt(b""),
-        Err(KeyError::Decode(_))
+        Err(KeyFileError::Key(KeyError::Decode(_)))
     ));
 }
 
