@@ -184,7 +184,7 @@ impl ClientConfig {
                 format!("{}: {e}", path.display()),
             )
         };
-        let file = burrow_keys::PrivateKeyFile::parse(&text).map_err(invalid)?;
+        let file = burrow_keyfiles::PrivateKeyFile::parse(&text).map_err(invalid)?;
         let key = file
             .decrypt(passphrase.unwrap_or_default())
             .map_err(invalid)?;

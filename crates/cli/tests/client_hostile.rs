@@ -25,7 +25,7 @@ fn client_files(dir: &TempDir, server: &Hostile) -> String {
     let path = dir.join("id");
     std::fs::write(
         &path,
-        burrow_keys::encode_unencrypted(&key, "t", 7).unwrap(),
+        burrow_keyfiles::encode_unencrypted(&key, "t", 7).unwrap(),
     )
     .unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -805,7 +805,7 @@ fn connection_attempts_retry_until_the_server_is_up() {
     let key_path = dir.join("id");
     std::fs::write(
         &key_path,
-        burrow_keys::encode_unencrypted(&key, "t", 7).unwrap(),
+        burrow_keyfiles::encode_unencrypted(&key, "t", 7).unwrap(),
     )
     .unwrap();
     std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();

@@ -166,7 +166,7 @@ const RSA_2048: [&str; 5] = [
 
 fn rsa_identity() -> Identity {
     let line = format!("ssh-rsa {}", RSA_2048.concat());
-    Identity::External(burrow_keys::parse_public_key_line(&line).unwrap().0)
+    Identity::External(burrow_keyfiles::parse_public_key_line(&line).unwrap().0)
 }
 
 /// The algorithm of the first publickey request after `none` for one identity.
