@@ -6,8 +6,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::agent::Agent;
 use crate::client::ClientConfig;
-use crate::core::SessionCore;
-use crate::driver::Driver;
+use crate::driver::{Driver, Shared};
 use crate::error::{Error, ErrorKind, Phase};
 
 /// Runs the key exchange and user authentication, then starts the connection layer.
@@ -74,10 +73,7 @@ where
         auth
     };
     loop {
-        let events = {
-            let mut core = driver.shared.lock();
-            step_auth(&mut core, &mut auth)?
-        };
+        let events = step_auth(&driver.shared, &mut auth)?;
         for event in events {
             answer(event, &mut auth, agent.as_mut(), config, driver).await?;
         }
@@ -95,38 +91,43 @@ where
     }
 }
 
-/// Feeds received userauth payloads to the client machine; returns its events.
+/// Feeds received userauth payloads to the client machine, one at a time with the lock
+/// released (our own keys sign in there); returns its events.
 fn step_auth(
-    core: &mut SessionCore,
+    shared: &Shared,
     auth: &mut burrow_userauth::Client,
 ) -> Result<Vec<ClientEvent>, Error> {
-    while let Some(p) = auth.poll_payload() {
-        core.send_auth_payload(&p)?;
-    }
     let mut events = Vec::new();
-    while !auth.is_authenticated() {
-        let Some(p) = core.auth_inbox.pop_front() else {
-            break;
+    loop {
+        let next = {
+            let mut core = shared.lock();
+            while let Some(p) = auth.poll_payload() {
+                core.send_auth_payload(&p)?;
+            }
+            // What follows USERAUTH_SUCCESS stays for the connection layer.
+            if auth.is_authenticated() {
+                None
+            } else {
+                core.auth_inbox.pop_front()
+            }
         };
-        if let Err(e) = auth.handle_payload(&p) {
-            let kind = match e {
-                UserauthError::PermissionDenied { methods, .. } => {
-                    ErrorKind::AuthenticationFailed {
-                        methods_left: methods,
-                    }
-                }
-                other => ErrorKind::Userauth(other),
-            };
-            return Err(core.error(kind));
-        }
-        while let Some(ev) = auth.poll_event() {
-            events.push(ev);
-        }
-        while let Some(p) = auth.poll_payload() {
-            core.send_auth_payload(&p)?;
-        }
+        let Some(p) = next else {
+            return Ok(events);
+        };
+        auth.handle_payload(&p)
+            .map_err(|e| shared.lock().error(auth_error(e)))?;
+        events.extend(std::iter::from_fn(|| auth.poll_event()));
     }
-    Ok(events)
+}
+
+/// What a userauth error ends the session as.
+fn auth_error(e: UserauthError) -> ErrorKind {
+    match e {
+        UserauthError::PermissionDenied { methods, .. } => ErrorKind::AuthenticationFailed {
+            methods_left: methods,
+        },
+        other => ErrorKind::Userauth(other),
+    }
 }
 
 /// Answers one userauth event. Agent round trips and prompts run without the session lock
@@ -199,13 +200,5 @@ where
         }
         ClientEvent::Failure { .. } | ClientEvent::Success => Ok(()),
     };
-    r.map_err(|e| {
-        let kind = match e {
-            UserauthError::PermissionDenied { methods, .. } => ErrorKind::AuthenticationFailed {
-                methods_left: methods,
-            },
-            other => ErrorKind::Userauth(other),
-        };
-        driver.shared.lock().error(kind)
-    })
+    r.map_err(|e| driver.shared.lock().error(auth_error(e)))
 }
