@@ -13,7 +13,7 @@ use burrow_testkit::targets::{
 };
 
 use super::peers::{Client, Fixture, Server};
-use super::{CIPHERS, ClientKind, Mode, Outcome, ServerKind};
+use super::{CIPHERS, ClientKind, MISSING, Mode, Outcome, ServerKind};
 
 /// Held by the CPU-heavy cases (rekey, 200 connections) so that they do not starve each
 /// other on a 2-core machine: each still runs beside the matrix sessions.
@@ -80,6 +80,7 @@ pub fn cases() -> Vec<Case> {
 fn outcome(start: Instant, r: Result<String, String>) -> Outcome {
     match r {
         Ok(note) => Outcome::Pass(format!("{note}{:.1} s", start.elapsed().as_secs_f64())),
+        Err(e) if e == MISSING => Outcome::NotApplicable(MISSING),
         Err(e) => Outcome::Fail(e),
     }
 }
@@ -92,16 +93,14 @@ fn tunnel(
     client_extra: &[&str],
     targets: &[u16],
 ) -> Result<(Server, Client, Vec<u16>), String> {
-    let server =
-        Server::start(fx, kind.1, &CIPHERS[0], server_extra).ok_or("server peer missing")?;
+    let server = Server::start(fx, kind.1, &CIPHERS[0], server_extra).ok_or(MISSING)?;
     let ports: Vec<u16> = targets.iter().map(|_| free_port()).collect();
     let mut extra: Vec<String> = client_extra.iter().map(|s| (*s).to_owned()).collect();
     for (p, t) in ports.iter().zip(targets) {
         extra.push("-L".into());
         extra.push(format!("{p}:127.0.0.1:{t}"));
     }
-    let client = Client::start(fx, kind.0, &server, &CIPHERS[0], &[], &extra)
-        .ok_or("client peer missing")??;
+    let client = Client::start(fx, kind.0, &server, &CIPHERS[0], &[], &extra).ok_or(MISSING)??;
     for &p in &ports {
         if !wait_port(p, Duration::from_secs(15)) {
             return Err(format!(

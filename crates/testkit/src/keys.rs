@@ -100,3 +100,25 @@ pub fn base64_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_decodes_with_and_without_padding() {
+        assert_eq!(base64_decode("aGVsbG8="), b"hello");
+        assert_eq!(base64_decode("aGk"), b"hi");
+    }
+
+    #[test]
+    fn known_hosts_line_uses_bracketed_port_and_drops_the_comment() {
+        let dir = crate::TempDir::new("kit-keys");
+        let p = dir.join("k.pub");
+        std::fs::write(&p, "ssh-ed25519 AAAAC3Nz comment here\n").unwrap();
+        assert_eq!(
+            known_hosts_line(2222, &p),
+            "[127.0.0.1]:2222 ssh-ed25519 AAAAC3Nz\n"
+        );
+    }
+}

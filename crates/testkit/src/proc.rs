@@ -179,3 +179,27 @@ pub fn run(mut cmd: Command, timeout: Duration) -> std::process::Output {
     }
     child.wait_with_output().expect("collect child output")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_rss_counts_children_and_stop_reaps() {
+        let dir = crate::TempDir::new("kit-proc");
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 30 & sleep 30; wait"]);
+        let mut p = Proc::spawn(cmd, &dir.join("log"));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while descendants(p.pid()).len() < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(descendants(p.pid()).len(), 2);
+        assert!(p.tree_rss_kib() > rss_kib(p.pid()));
+        for c in descendants(p.pid()) {
+            signal_pid(c, "KILL");
+        }
+        p.stop();
+        assert!(!p.running());
+    }
+}

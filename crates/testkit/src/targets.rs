@@ -292,3 +292,39 @@ pub fn stdio_round_trip(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_round_trip_and_corruption_detection() {
+        let port = echo_tcp();
+        tcp_round_trip(port, 300_000, 1).unwrap();
+        // A source is not an echo: the check must notice.
+        let src = source(1000);
+        let err = tcp_round_trip(src, 1000, 1).unwrap_err();
+        assert!(err.contains("echo differs"), "{err}");
+    }
+
+    #[test]
+    fn unix_echo_round_trip() {
+        let dir = crate::TempDir::new("kit-unix");
+        let path = dir.join("e.sock");
+        echo_unix(&path);
+        unix_round_trip(&path, 100_000, 2).unwrap();
+    }
+
+    #[test]
+    fn sink_answers_count_and_hash() {
+        let port = slow_sink(50 << 20);
+        let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        let data = pattern(70_000, 9);
+        s.write_all(&data).unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        let mut answer = [0u8; 16];
+        s.read_exact(&mut answer).unwrap();
+        assert_eq!(answer[..8], (data.len() as u64).to_be_bytes());
+        assert_eq!(answer[8..], hash(&data).to_be_bytes());
+    }
+}
