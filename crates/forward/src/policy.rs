@@ -2,8 +2,8 @@
 //! AllowStreamLocalForwarding, DisableForwarding, PermitOpen and PermitListen combined with
 //! the key's authorized_keys options, the stricter winning.
 
-use burrow_keys::KeyOptions;
-use burrow_keys::match_pattern;
+use burrow_keyfiles::KeyOptions;
+use burrow_keyfiles::match_pattern;
 
 use crate::bind::{GatewayPorts, ServerBind, server_bind_addr};
 use crate::error::ForwardError;

@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use burrow_keys::{match_pattern, match_pattern_list};
+use burrow_keyfiles::{match_pattern, match_pattern_list};
 use burrow_transport::RekeyLimit;
 
 use super::canonical::Canonicalize;

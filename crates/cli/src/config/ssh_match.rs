@@ -4,8 +4,8 @@
 
 use core::net::IpAddr;
 
-use burrow_keys::authorized_keys::from_allows;
-use burrow_keys::match_pattern_list;
+use burrow_keyfiles::authorized_keys::from_allows;
+use burrow_keyfiles::match_pattern_list;
 
 use super::client::expand_tokens;
 

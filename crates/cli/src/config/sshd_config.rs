@@ -463,10 +463,10 @@ impl SshdOptions {
     pub fn user_allowed(&self, user: &str, ip: std::net::IpAddr) -> bool {
         let matches = |p: &String| match p.rsplit_once('@') {
             Some((u, host)) => {
-                burrow_keys::match_pattern(u, user)
-                    && burrow_keys::authorized_keys::from_allows(host, ip)
+                burrow_keyfiles::match_pattern(u, user)
+                    && burrow_keyfiles::authorized_keys::from_allows(host, ip)
             }
-            None => burrow_keys::match_pattern(p, user),
+            None => burrow_keyfiles::match_pattern(p, user),
         };
         if self.deny_users.iter().any(matches) {
             return false;
