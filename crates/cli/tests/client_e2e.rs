@@ -537,7 +537,7 @@ fn socks5_connect(port: u16, target: u16) -> (u8, TcpStream) {
     st.write_all(&[5, 1, 0]).unwrap();
     let mut r = [0u8; 2];
     st.read_exact(&mut r).unwrap();
-    assert_eq!(r, [5, 0]);
+    assert_eq!(r, [5, 0], "SOCKS5 method reply from port {port}");
     let [hi, lo] = target.to_be_bytes();
     st.write_all(&[5, 1, 0, 1, 127, 0, 0, 1, hi, lo]).unwrap();
     let mut r = [0u8; 10];
@@ -551,14 +551,20 @@ fn permit_remote_open_limits_a_reverse_dynamic_forward() {
     let dir = TempDir::new("c-pro");
     let (allowed, denied) = (echo_server(), echo_server());
     let permit = format!("PermitRemoteOpen=127.0.0.1:{allowed}");
+    // A fixed port, not 0: for port 0 sshd may take the port on ::1 only (an ephemeral IPv6
+    // port can be held on 127.0.0.1 by another test), and 127.0.0.1 would reach that other.
+    let port = free_port();
+    let spec = port.to_string();
     let a = args(
         client_opts(&dir, &sshd.client_key, sshd.port),
-        &["-N", "-o", &permit, "-R", "0", "root@127.0.0.1"],
+        &["-N", "-o", &permit, "-R", &spec, "root@127.0.0.1"],
     );
     let burrow = spawn(BURROW, &a, &dir, "burrow.log");
-    let line = burrow.wait_stderr("Allocated port", 20);
-    assert!(line.ends_with(" for remote forward to socks:0"), "{line}");
-    let port: u16 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!(
+        wait_port(port, 20),
+        "no -R listener; stderr:\n{}",
+        burrow.stderr()
+    );
     // sshd listens on the allocated port; each connection comes back to burrow as a
     // forwarded-tcpip channel on which burrow answers SOCKS.
     let (code, st) = socks5_connect(port, allowed);
