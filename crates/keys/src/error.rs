@@ -133,6 +133,8 @@ pub enum KeyError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A certificate is malformed beyond its encoding, or not trusted (OpenSSH's reason).
+    Certificate(crate::CertRefusal),
 }
 
 /// A line of a known_hosts or authorized_keys file that was skipped, and why. Skipped lines
@@ -267,6 +269,7 @@ impl fmt::Display for KeyError {
                 write!(f, "host name {host:?} cannot be written to known_hosts")
             }
             Self::BadOption { name, reason } => write!(f, "option {name:?}: {reason}"),
+            Self::Certificate(r) => write!(f, "{r}"),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod algorithm;
 pub mod authorized_keys;
+mod certificate;
 mod ecdsa;
 mod ed25519;
 mod error;
@@ -18,6 +19,9 @@ mod rsa_key;
 
 pub use algorithm::SigAlg;
 pub use authorized_keys::{AuthorizedKeys, ExpiryTime, KeyLookup, KeyOptions, find_key};
+pub use certificate::{
+    CertOption, CertRefusal, CertType, Certificate, MAX_OPTIONS, MAX_PRINCIPALS,
+};
 pub use error::{KeyError, LineWarning};
 pub use keypair::KeyPair;
 pub use known_hosts::{HostKeyStatus, KnownHosts};
