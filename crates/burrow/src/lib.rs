@@ -62,7 +62,7 @@ mod startups;
 pub use crate::core::DEFAULT_MAX_CHANNELS;
 pub use agent::{Agent, AgentError};
 pub use auth_log::printable;
-pub use authorized_keys::AuthorizedKeysFile;
+pub use authorized_keys::{AuthorizedKeysFile, local_utc_offset};
 pub use channel::Channel;
 pub use client::{AuthPrompt, Client, ClientConfig, HostKeyCheck, IpFamily};
 pub use error::{Error, ErrorKind, Phase};
@@ -77,7 +77,8 @@ pub use startups::MaxStartups;
 
 pub use burrow_connection::ConnectionConfig;
 pub use burrow_keys::{
-    KeyOptions, KeyPair, PrivateKeyFile, PublicKey, SigAlg, parse_public_key_line,
+    CertType, Certificate, KeyOptions, KeyPair, PrivateKeyFile, PublicKey, SigAlg,
+    parse_public_key_line,
 };
 pub use burrow_transport::TransportConfig;
 pub use burrow_userauth::{Method, PromptLine};
