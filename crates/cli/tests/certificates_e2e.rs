@@ -247,3 +247,143 @@ fn ssh_user_certificate_through_authorized_principals_file_and_ca_algorithms() {
     assert_eq!(code, 255, "{err}");
     assert!(err.contains("Permission denied"), "{err}");
 }
+
+/// sshd (the fixture's config) with `-o` options, on a new port.
+fn sshd_with(sshd: &Sshd, options: &[String]) -> (Proc, u16) {
+    let bin = require_binary("/usr/sbin/sshd").unwrap();
+    for _ in 0..5 {
+        let port = free_port();
+        let mut args = vec![
+            "-D".into(),
+            "-e".into(),
+            "-f".into(),
+            sshd.dir.s("sshd_config"),
+        ];
+        args.extend([
+            "-p".into(),
+            port.to_string(),
+            "-h".into(),
+            sshd.dir.s("host"),
+        ]);
+        for o in options {
+            args.extend(["-o".into(), o.clone()]);
+        }
+        let mut proc = spawn(
+            bin.to_str().unwrap(),
+            &args,
+            &sshd.dir,
+            &format!("sshd{port}.log"),
+        );
+        if wait_banner(port) {
+            return (proc, port);
+        }
+        proc.wait_exit(1);
+    }
+    panic!("sshd did not start");
+}
+
+/// `burrow ... root@127.0.0.1 echo ok`: (stdout, stderr, exit code).
+fn burrow_echo(dir: &TempDir, args: &[String], agent: Option<&Path>) -> (String, String, i32) {
+    let mut cmd = Command::new(BURROW);
+    cmd.args(args)
+        .args(["-n", "root@127.0.0.1", "echo", "ok"])
+        .env_remove("SSH_AUTH_SOCK")
+        .env("HOME", &dir.0);
+    if let Some(sock) = agent {
+        cmd.env("SSH_AUTH_SOCK", sock);
+    }
+    let out = cmd.output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn base_args(dir: &TempDir, port: u16) -> Vec<String> {
+    ["-F", "/dev/null", "-p", &port.to_string(), "-o"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain([
+            format!("UserKnownHostsFile={}", dir.s("known_hosts")),
+            "-o".into(),
+            "StrictHostKeyChecking=accept-new".into(),
+            "-o".into(),
+            "BatchMode=yes".into(),
+        ])
+        .collect()
+}
+
+#[test]
+fn burrow_user_certificate_file_and_agent_to_sshd_with_trusted_user_ca_keys() {
+    let Some(sshd) = start_sshd() else { return };
+    let Some(keys) = Keys::new("ed25519") else {
+        return;
+    };
+    let ca_file = keys.dir.join("trusted_cas");
+    std::fs::write(&ca_file, keys.ca_pub()).unwrap();
+    let (proc, port) = sshd_with(&sshd, &[format!("TrustedUserCAKeys={}", ca_file.display())]);
+    let dir = TempDir::new("certs-burrow");
+    let accepted = |id: &str| {
+        let log = proc.stderr();
+        log.lines().any(|l| {
+            l.contains("Accepted publickey for root from 127.0.0.1")
+                && l.contains("ED25519-CERT")
+                && l.contains(&format!("ID {id} "))
+        })
+    };
+    // The file beside the identity (`user-cert.pub`), found by itself.
+    keys.sign("beside", &["-n", "root", VALID]);
+    let mut args = base_args(&dir, port);
+    args.extend(["-i".into(), keys.user.display().to_string()]);
+    let (out, err, code) = burrow_echo(&dir, &args, None);
+    assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
+    assert!(accepted("beside"), "{}", proc.stderr());
+    // CertificateFile elsewhere.
+    keys.sign("certfile", &["-n", "root", VALID]);
+    let moved = keys.dir.join("elsewhere-cert.pub");
+    std::fs::rename(keys.dir.join("user-cert.pub"), &moved).unwrap();
+    args.extend(["-o".into(), format!("CertificateFile={}", moved.display())]);
+    let (out, err, code) = burrow_echo(&dir, &args, None);
+    assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
+    assert!(accepted("certfile"), "{}", proc.stderr());
+    // Without a certificate the key alone is not authorized.
+    std::fs::remove_file(&moved).unwrap();
+    let plain = &args[..args.len() - 2];
+    let (_, err, code) = burrow_echo(&dir, plain, None);
+    assert_ne!(code, 0, "{err}");
+    // The certificate held by ssh-agent (ssh-add loads user-cert.pub with the key).
+    let Some(agent) = require_binary("ssh-agent") else {
+        return;
+    };
+    keys.sign("agent", &["-n", "root", VALID]);
+    let sock = dir.join("agent.sock");
+    let mut child = Command::new(agent)
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let added = Command::new("ssh-add")
+        .arg(&keys.user)
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .unwrap();
+    assert!(added.status.success());
+    assert!(String::from_utf8_lossy(&added.stderr).contains("Certificate added"));
+    let (out, err, code) = burrow_echo(&dir, &base_args(&dir, port), Some(&sock));
+    Command::new("kill")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
+    assert!(accepted("agent"), "{}", proc.stderr());
+}

@@ -214,7 +214,18 @@ fn query_lists_what_burrow_implements() {
             "ssh-rsa",
         ]
     );
-    assert!(supported("key-cert").is_empty());
+    assert_eq!(
+        supported("key-cert"),
+        [
+            "ssh-ed25519-cert-v01@openssh.com",
+            "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+            "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+            "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+            "sk-ssh-ed25519-cert-v01@openssh.com",
+            "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+            "ssh-rsa-cert-v01@openssh.com",
+        ]
+    );
     let out = Command::new(BURROW)
         .args(["-Q", "nonsense"])
         .output()

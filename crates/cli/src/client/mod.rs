@@ -146,7 +146,11 @@ fn query(what: &str) -> i32 {
         "sig" | "hostkeyalgorithms" | "pubkeyacceptedalgorithms" => {
             burrow_keys::SigAlg::ALL.iter().map(|a| a.name()).collect()
         }
-        "key-cert" => Vec::new(),
+        "key-cert" => burrow_keys::SigAlg::ALL
+            .iter()
+            .filter(|a| a.name() == a.key_type())
+            .map(|a| a.cert_name())
+            .collect(),
         "protocol-version" => vec!["2"],
         _ => {
             eprintln!("burrow: Unsupported query \"{what}\"");
