@@ -210,14 +210,14 @@ impl Certificate {
     }
 
     /// Whether the certificate is of type `want`, valid at unix time `now`, lists at least one
-    /// principal and (when given) lists `name`, as OpenSSH's `sshkey_cert_check_authority`
-    /// decides. `wildcards` lets principals be patterns (host certificates).
+    /// principal and one that `listed` accepts, as OpenSSH's `sshkey_cert_check_authority`
+    /// decides. `listed` compares a principal with the name asked for: equality for users,
+    /// the principal as a pattern for hosts, `|_| true` when no name is asked for.
     pub fn check(
         &self,
         want: CertType,
         now: u64,
-        name: Option<&str>,
-        wildcards: bool,
+        listed: impl Fn(&str) -> bool,
     ) -> Result<(), CertRefusal> {
         if self.cert_type != want {
             return Err(CertRefusal::WrongType(want));
@@ -231,15 +231,7 @@ impl Certificate {
         if self.principals.is_empty() {
             return Err(CertRefusal::NoPrincipals);
         }
-        let Some(name) = name else { return Ok(()) };
-        let listed = self.principals.iter().any(|p| {
-            if wildcards {
-                crate::pattern::match_pattern_exact(p, name)
-            } else {
-                p == name
-            }
-        });
-        if listed {
+        if self.principals.iter().any(|p| listed(p)) {
             Ok(())
         } else {
             Err(CertRefusal::PrincipalNotListed)

@@ -60,14 +60,9 @@ impl AuthPolicy for MapPolicy {
 
     fn certificate(&mut self, user: &str, cert: &burrow_keys::Certificate) -> Option<String> {
         self.cas.contains(&cert.signature_key).then_some(())?;
-        cert.check(
-            burrow_keys::CertType::User,
-            1_800_000_000,
-            Some(user),
-            false,
-        )
-        .ok()
-        .map(|()| format!("cert:{}", cert.key_id))
+        cert.check(burrow_keys::CertType::User, 1_800_000_000, |p| p == user)
+            .ok()
+            .map(|()| format!("cert:{}", cert.key_id))
     }
 
     fn password(&mut self, user: &str, password: &str) -> Option<String> {

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use burrow::{CertType, Certificate, PublicKey};
-use burrow_keys::authorized_keys::from_allows;
-use burrow_keys::{AuthorizedKeys, KeyOptions};
+use burrow_keyfiles::authorized_keys::from_allows;
+use burrow_keyfiles::{AuthorizedKeys, KeyOptions};
 
 use super::auth::{LoginPolicy, secure_path};
 use crate::config::sshd_config::expand_user_tokens;
@@ -164,7 +164,7 @@ impl LoginPolicy {
 
 /// The certificate is a user certificate, valid now and for principal `name`.
 fn valid(cert: &Certificate, now: u64, name: &str) -> Option<()> {
-    match cert.check(CertType::User, now, Some(name), false) {
+    match cert.check(CertType::User, now, |p| p == name) {
         Ok(()) => Some(()),
         Err(why) => {
             tracing::info!(
