@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
-use burrow_keys::PublicKey;
+use burrow_keys::{Certificate, PublicKey, SigAlg};
 use burrow_wire::userauth::{AuthMethod, UserauthRequest};
 
 /// Most characters of peer-chosen text a log line shows.
@@ -48,9 +48,20 @@ impl Attempt {
                 public_key,
                 signature,
             } => {
-                let shown = match PublicKey::from_blob(public_key) {
-                    Ok(k) => format!("{} {}", k.type_label(), k.fingerprint()),
-                    Err(_) => printable(algorithm),
+                let shown = if let Ok(k) = PublicKey::from_blob(public_key) {
+                    format!("{} {}", k.type_label(), k.fingerprint())
+                } else if let Ok(c) = Certificate::from_blob(public_key, &SigAlg::ALL) {
+                    format!(
+                        "{} {} ID {} (serial {}) CA {} {}",
+                        c.type_label(),
+                        c.key.fingerprint(),
+                        printable(&c.key_id),
+                        c.serial,
+                        c.signature_key.type_label(),
+                        c.signature_key.fingerprint()
+                    )
+                } else {
+                    printable(algorithm)
                 };
                 (Some(shown), signature.is_some())
             }

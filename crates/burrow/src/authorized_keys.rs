@@ -55,7 +55,7 @@ impl AuthorizedKeysFile {
 }
 
 /// The system time zone's offset from UTC, in seconds, at `unix` (0 when unknown).
-pub(crate) fn local_utc_offset(unix: u64) -> i32 {
+pub fn local_utc_offset(unix: u64) -> i32 {
     let at = i64::try_from(unix)
         .ok()
         .and_then(|s| jiff::Timestamp::from_second(s).ok())

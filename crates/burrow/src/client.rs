@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burrow_connection::ConnectionConfig;
-use burrow_keys::{KeyPair, PublicKey, SigAlg};
+use burrow_keys::{Certificate, KeyPair, PublicKey, SigAlg};
 use burrow_transport::{Transport, TransportConfig};
 use burrow_userauth::{Method, PromptLine};
 use std::net::{IpAddr, SocketAddr};
@@ -88,6 +88,9 @@ pub struct ClientConfig {
     pub host_key_check: Arc<dyn HostKeyCheck>,
     /// Private keys to offer, in order.
     pub keys: Vec<KeyPair>,
+    /// Certificates (CertificateFile, `<identity>-cert.pub`): each is offered, before the plain
+    /// key, for the key of `keys` it certifies; one for no key of `keys` is skipped.
+    pub certificates: Vec<Certificate>,
     /// ssh-agent socket whose keys are offered after `keys`.
     pub agent: Option<PathBuf>,
     /// PubkeyAcceptedAlgorithms: the signature algorithms our keys may use, in order.
@@ -146,6 +149,7 @@ impl ClientConfig {
             connection: crate::core::default_connection_config(),
             host_key_check,
             keys: Vec::new(),
+            certificates: Vec::new(),
             agent: None,
             pubkey_algorithms: SigAlg::DEFAULT_PUBKEY.to_vec(),
             agent_only_keys: None,

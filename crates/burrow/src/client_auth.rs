@@ -1,6 +1,7 @@
 //! The client's handshake after the key exchange: user authentication with key pairs,
 //! ssh-agent signatures and prompt callbacks, then the start of the connection layer.
 
+use burrow_keys::{Certificate, PublicKey};
 use burrow_userauth::{ClientEvent, Identity, Method, UserauthError};
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -21,8 +22,13 @@ where
     driver
         .run_until(|core| Ok(core.phase != Phase::KeyExchange))
         .await?;
-    let mut identities: Vec<Identity> =
-        config.keys.iter().cloned().map(Identity::KeyPair).collect();
+    let mut identities = Vec::new();
+    for key in &config.keys {
+        for cert in certificates_for(&config.certificates, key.public_key()) {
+            identities.push(certified(Identity::KeyPair(key.clone()), cert));
+        }
+        identities.push(Identity::KeyPair(key.clone()));
+    }
     let mut agent = match &config.agent {
         Some(path) => match Agent::connect(path).await {
             Ok(a) => Some(a),
@@ -34,17 +40,21 @@ where
         None => None,
     };
     if let Some(a) = agent.as_mut() {
-        match a.keys().await {
-            Ok(keys) => identities.extend(
-                keys.into_iter()
-                    .filter(|k| {
-                        config
-                            .agent_only_keys
-                            .as_ref()
-                            .is_none_or(|only| only.contains(k))
-                    })
-                    .map(Identity::External),
-            ),
+        match a.keys_and_certificates().await {
+            Ok((keys, certs)) => {
+                let wanted = |k: &PublicKey| {
+                    config
+                        .agent_only_keys
+                        .as_ref()
+                        .is_none_or(|only| only.contains(k))
+                };
+                for key in keys.into_iter().filter(wanted) {
+                    for cert in certificates_for(&certs, &key) {
+                        identities.push(certified(Identity::External(key.clone()), cert));
+                    }
+                    identities.push(Identity::External(key));
+                }
+            }
             Err(e) => tracing::debug!(error = %e, "ssh-agent listed no keys"),
         }
     }
@@ -201,4 +211,20 @@ where
         ClientEvent::Failure { .. } | ClientEvent::Success => Ok(()),
     };
     r.map_err(|e| driver.shared.lock().error(auth_error(e)))
+}
+
+/// The certificates of `certs` that certify `key`.
+fn certificates_for<'a>(
+    certs: &'a [Certificate],
+    key: &'a PublicKey,
+) -> impl Iterator<Item = &'a Certificate> {
+    certs.iter().filter(move |c| &c.key == key)
+}
+
+/// `cert` offered for the key of `key`.
+fn certified(key: Identity, cert: &Certificate) -> Identity {
+    Identity::Certified {
+        key: Box::new(key),
+        cert: Box::new(cert.clone()),
+    }
 }

@@ -62,7 +62,7 @@ mod startups;
 pub use crate::core::DEFAULT_MAX_CHANNELS;
 pub use agent::{Agent, AgentError};
 pub use auth_log::printable;
-pub use authorized_keys::AuthorizedKeysFile;
+pub use authorized_keys::{AuthorizedKeysFile, local_utc_offset};
 pub use channel::Channel;
 pub use client::{AuthPrompt, Client, ClientConfig, HostKeyCheck, IpFamily};
 pub use error::{Error, ErrorKind, Phase};
@@ -77,7 +77,7 @@ pub use startups::MaxStartups;
 
 pub use burrow_connection::ConnectionConfig;
 pub use burrow_keyfiles::{KeyOptions, PrivateKeyFile, parse_public_key_line};
-pub use burrow_keys::{KeyPair, PublicKey, SigAlg};
+pub use burrow_keys::{CertType, Certificate, KeyPair, PublicKey, SigAlg};
 pub use burrow_transport::TransportConfig;
 pub use burrow_userauth::{Method, PromptLine};
 pub use burrow_wire::connection::{ChannelOpenType, GlobalRequestKind};

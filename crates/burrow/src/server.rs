@@ -50,6 +50,19 @@ pub trait ServerHandler: Send + Sync + 'static {
         key: &PublicKey,
     ) -> Option<Self::Permissions>;
 
+    /// Whether the user certificate `cert` (CA signature already verified against
+    /// CASignatureAlgorithms) may log in as `user` from `peer`: a trusted CA, principals,
+    /// validity, critical options. The default refuses every certificate.
+    fn auth_certificate(
+        &self,
+        peer: SocketAddr,
+        user: &str,
+        cert: &burrow_keys::Certificate,
+    ) -> Option<Self::Permissions> {
+        let _ = (peer, user, cert);
+        None
+    }
+
     /// Whether `password` is right (only asked when the userauth config enables passwords).
     fn auth_password(
         &self,

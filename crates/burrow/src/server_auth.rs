@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use burrow_keys::PublicKey;
+use burrow_keys::{Certificate, PublicKey};
 use burrow_userauth::{AuthPolicy, ServerEvent};
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -27,6 +27,12 @@ impl<H: ServerHandler> AuthPolicy for Policy<'_, H> {
 
     fn public_key(&mut self, user: &str, key: &PublicKey) -> Option<H::Permissions> {
         let p = self.handler.auth_publickey(self.peer, user, key);
+        self.granted = p.is_some();
+        p
+    }
+
+    fn certificate(&mut self, user: &str, cert: &Certificate) -> Option<H::Permissions> {
+        let p = self.handler.auth_certificate(self.peer, user, cert);
         self.granted = p.is_some();
         p
     }

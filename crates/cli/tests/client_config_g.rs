@@ -239,7 +239,18 @@ fn query_lists_what_burrow_implements() {
             "ssh-rsa",
         ]
     );
-    assert!(supported("key-cert").is_empty());
+    assert_eq!(
+        supported("key-cert"),
+        [
+            "ssh-ed25519-cert-v01@openssh.com",
+            "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+            "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+            "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+            "sk-ssh-ed25519-cert-v01@openssh.com",
+            "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+            "ssh-rsa-cert-v01@openssh.com",
+        ]
+    );
     assert_eq!(supported("compression"), ["none"]);
     let key_sig = supported("key-sig");
     assert!(

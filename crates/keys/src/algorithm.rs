@@ -81,6 +81,27 @@ impl SigAlg {
         Self::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// The name of this algorithm over a certificate (PROTOCOL.certkeys):
+    /// `ssh-ed25519-cert-v01@openssh.com`, `rsa-sha2-256-cert-v01@openssh.com`, ...
+    pub fn cert_name(self) -> &'static str {
+        match self {
+            Self::Ed25519 => "ssh-ed25519-cert-v01@openssh.com",
+            Self::EcdsaP256 => "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+            Self::EcdsaP384 => "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+            Self::EcdsaP521 => "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+            Self::SkEd25519 => "sk-ssh-ed25519-cert-v01@openssh.com",
+            Self::SkEcdsaP256 => "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+            Self::RsaSha512 => "rsa-sha2-512-cert-v01@openssh.com",
+            Self::RsaSha256 => "rsa-sha2-256-cert-v01@openssh.com",
+            Self::RsaSha1 => "ssh-rsa-cert-v01@openssh.com",
+        }
+    }
+
+    /// The algorithm whose certificate name is `name`, if burrow implements it.
+    pub fn from_cert_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.cert_name() == name)
+    }
+
     /// The key type that makes these signatures (the name inside the public key blob).
     pub fn key_type(self) -> &'static str {
         match self {
@@ -103,5 +124,9 @@ mod tests {
         assert_eq!(SigAlg::EcdsaP384.key_type(), "ecdsa-sha2-nistp384");
         assert_eq!(SigAlg::from_name("ssh-dss"), None);
         assert!(!SigAlg::DEFAULT_PUBKEY.contains(&SigAlg::RsaSha1));
+        for alg in SigAlg::ALL {
+            assert_eq!(SigAlg::from_cert_name(alg.cert_name()), Some(alg));
+        }
+        assert_eq!(SigAlg::from_cert_name("ssh-ed25519"), None);
     }
 }

@@ -57,6 +57,8 @@ pub enum KeyError {
         /// The type name inside the blob.
         blob: String,
     },
+    /// A certificate is malformed beyond its encoding, or not trusted (OpenSSH's reason).
+    Certificate(crate::CertRefusal),
 }
 
 /// The most characters of a name from the input (a key type, a marker, an option) that an
@@ -113,6 +115,7 @@ impl fmt::Display for KeyError {
             Self::KeyTypeMismatch { text, blob } => {
                 write!(f, "key type {text:?} in the text but {blob:?} in the blob")
             }
+            Self::Certificate(r) => write!(f, "{r}"),
         }
     }
 }

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod algorithm;
+mod certificate;
 mod ecdsa;
 mod ed25519;
 mod error;
@@ -12,6 +13,9 @@ mod public_key;
 mod rsa_key;
 
 pub use algorithm::SigAlg;
+pub use certificate::{
+    CertOption, CertRefusal, CertType, Certificate, MAX_OPTIONS, MAX_PRINCIPALS,
+};
 pub use error::{KeyError, MAX_INPUT_NAME, input_name};
 pub use keypair::KeyPair;
 pub use public_key::PublicKey;

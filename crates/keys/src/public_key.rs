@@ -61,43 +61,47 @@ pub(crate) fn unsigned<'a>(r: &mut Reader<'a>, what: &'static str) -> Result<&'a
     Ok(raw.strip_prefix(&[0]).unwrap_or(raw))
 }
 
+/// Reads the key material that follows the type name `name` in a key blob (or, for a
+/// certificate, its nonce).
+pub(crate) fn read_key(name: &[u8], r: &mut Reader<'_>) -> Result<Key, KeyError> {
+    Ok(match name {
+        b"ssh-ed25519" => Key::Ed25519(Ed25519PublicKey::from_slice(r.string("ssh-ed25519 key")?)?),
+        b"ssh-rsa" => Key::Rsa(crate::rsa_key::public_key(r)?),
+        b"sk-ssh-ed25519@openssh.com" => Key::SkEd25519(
+            Ed25519PublicKey::from_slice(r.string("sk-ssh-ed25519 key")?)?,
+            r.string("sk application")?.to_vec(),
+        ),
+        b"sk-ecdsa-sha2-nistp256@openssh.com" => {
+            let curve = r.string("sk-ecdsa curve")?;
+            let point = r.string("sk-ecdsa point")?;
+            Key::SkEcdsa(
+                EcdsaPublicKey::from_parts(b"ecdsa-sha2-nistp256", curve, point)?,
+                r.string("sk application")?.to_vec(),
+            )
+        }
+        n if n.starts_with(b"ecdsa-sha2-") => {
+            let curve = r.string("ecdsa curve")?;
+            Key::Ecdsa(EcdsaPublicKey::from_parts(
+                n,
+                curve,
+                r.string("ecdsa point")?,
+            )?)
+        }
+        n => {
+            return Err(KeyError::UnsupportedKeyType {
+                name: input_name(n),
+            });
+        }
+    })
+}
+
 impl PublicKey {
     /// Decodes a public key blob (`string type, ...`). Types burrow does not implement give
     /// `UnsupportedKeyType` naming them; RSA keys under 2048 bits give `RsaKeyTooSmall`.
     pub fn from_blob(blob: &[u8]) -> Result<Self, KeyError> {
         let mut r = Reader::new(blob);
         let name = r.string("public key blob.algorithm")?;
-        let key = match name {
-            b"ssh-ed25519" => {
-                Key::Ed25519(Ed25519PublicKey::from_slice(r.string("ssh-ed25519 key")?)?)
-            }
-            b"ssh-rsa" => Key::Rsa(crate::rsa_key::public_key(&mut r)?),
-            b"sk-ssh-ed25519@openssh.com" => Key::SkEd25519(
-                Ed25519PublicKey::from_slice(r.string("sk-ssh-ed25519 key")?)?,
-                r.string("sk application")?.to_vec(),
-            ),
-            b"sk-ecdsa-sha2-nistp256@openssh.com" => {
-                let curve = r.string("sk-ecdsa curve")?;
-                let point = r.string("sk-ecdsa point")?;
-                Key::SkEcdsa(
-                    EcdsaPublicKey::from_parts(b"ecdsa-sha2-nistp256", curve, point)?,
-                    r.string("sk application")?.to_vec(),
-                )
-            }
-            n if n.starts_with(b"ecdsa-sha2-") => {
-                let curve = r.string("ecdsa curve")?;
-                Key::Ecdsa(EcdsaPublicKey::from_parts(
-                    n,
-                    curve,
-                    r.string("ecdsa point")?,
-                )?)
-            }
-            n => {
-                return Err(KeyError::UnsupportedKeyType {
-                    name: input_name(n),
-                });
-            }
-        };
+        let key = read_key(name, &mut r)?;
         r.finish("public key blob")?;
         Ok(Self {
             blob: blob.to_vec(),

@@ -33,6 +33,8 @@ pub struct MapPolicy {
     pub keys: HashMap<String, Vec<PublicKey>>,
     pub passwords: HashMap<String, String>,
     pub key_lookups: Vec<String>,
+    /// CA keys whose user certificates are accepted for any user they name.
+    pub cas: Vec<PublicKey>,
     pub password_checks: Vec<String>,
 }
 
@@ -54,6 +56,13 @@ impl AuthPolicy for MapPolicy {
             .iter()
             .any(|k| k == key)
             .then(|| format!("key:{}", key.fingerprint()))
+    }
+
+    fn certificate(&mut self, user: &str, cert: &burrow_keys::Certificate) -> Option<String> {
+        self.cas.contains(&cert.signature_key).then_some(())?;
+        cert.check(burrow_keys::CertType::User, 1_800_000_000, |p| p == user)
+            .ok()
+            .map(|()| format!("cert:{}", cert.key_id))
     }
 
     fn password(&mut self, user: &str, password: &str) -> Option<String> {
@@ -189,4 +198,36 @@ pub fn pair(
         ),
         Server::new(Arc::new(config), session_id(), rng(), t0),
     )
+}
+
+/// A user certificate (PROTOCOL.certkeys) for the ed25519 `key`, signed by `ca`, valid from
+/// 1,700,000,000 to 1,900,000,000 for `principals`.
+pub fn user_cert(ca: &KeyPair, key: &PublicKey, principals: &[&str]) -> Vec<u8> {
+    let mut buf = bytes::BytesMut::new();
+    let mut w = burrow_wire::Writer::new(&mut buf);
+    let mut names = bytes::BytesMut::new();
+    for p in principals {
+        burrow_wire::Writer::new(&mut names).utf8(p);
+    }
+    let key_fields = key
+        .blob()
+        .get(4 + "ssh-ed25519".len()..)
+        .unwrap_or_default();
+    w.utf8("ssh-ed25519-cert-v01@openssh.com").string(b"nonce");
+    w.raw(key_fields)
+        .uint64(9)
+        .uint32(1)
+        .utf8("test-id")
+        .string(&names)
+        .uint64(1_700_000_000)
+        .uint64(1_900_000_000)
+        .string(b"")
+        .string(b"")
+        .string(b"")
+        .string(ca.public_key().blob());
+    let sig = ca
+        .sign(burrow_keys::SigAlg::Ed25519, &buf, &mut rand_core::OsRng)
+        .unwrap_or_default();
+    burrow_wire::Writer::new(&mut buf).string(&sig);
+    buf.to_vec()
 }

@@ -415,3 +415,42 @@ fn pk_ok_leaves_at_once_unlike_a_failure() {
     let pk_ok_time = r.server_sent.iter().find(|(n, _)| *n == 60).unwrap().1;
     assert_eq!(pk_ok_time, Duration::ZERO);
 }
+
+#[test]
+fn certificates_log_in_from_a_key_at_hand_and_from_the_agent() {
+    let t0 = Instant::now();
+    let (key, ca) = (keypair(1), keypair(2));
+    let cert = burrow_keys::Certificate::from_blob(
+        &crate::testkit::user_cert(&ca, key.public_key(), &["alice"]),
+        &burrow_keys::SigAlg::ALL,
+    )
+    .unwrap();
+    let certified = |id: Identity| Identity::Certified {
+        key: Box::new(id),
+        cert: Box::new(cert.clone()),
+    };
+    let mut policy = MapPolicy {
+        cas: vec![ca.public_key().clone()],
+        ..MapPolicy::default()
+    };
+    let at_hand = certified(Identity::KeyPair(keypair(1)));
+    let (client, mut server) = pair(vec![at_hand], server_config(), t0);
+    let r = run(client, &mut server, &mut policy, &mut Script::default(), t0);
+    assert_eq!(r.client_result, Ok(()));
+    assert_eq!(authenticated(&r.server_events).unwrap().2, "cert:test-id");
+    assert!(policy.key_lookups.is_empty());
+    let held = certified(Identity::External(key.public_key().clone()));
+    let (client, mut server) = pair(vec![held], server_config(), t0);
+    let mut script = Script {
+        agent: Some(key),
+        ..Script::default()
+    };
+    let r = run(client, &mut server, &mut policy, &mut script, t0);
+    assert_eq!(r.client_result, Ok(()));
+    // The agent is asked to sign with the certificate blob, as ssh asks ssh-agent.
+    assert!(r.client_events.iter().any(|e| matches!(
+        e,
+        crate::ClientEvent::SignRequest { key_blob, .. } if key_blob == cert.blob()
+    )));
+    assert!(authenticated(&r.server_events).is_some());
+}

@@ -6,7 +6,7 @@ pub mod codec;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use burrow_keys::{PublicKey, SigAlg};
+use burrow_keys::{Certificate, PublicKey, SigAlg};
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
@@ -101,14 +101,25 @@ impl Agent {
 
     /// The agent's keys of the types burrow implements (others are skipped).
     pub async fn keys(&mut self) -> Result<Vec<PublicKey>, AgentError> {
+        Ok(self.keys_and_certificates().await?.0)
+    }
+
+    /// The agent's keys and certificates of the types burrow implements (others skipped).
+    pub async fn keys_and_certificates(
+        &mut self,
+    ) -> Result<(Vec<PublicKey>, Vec<Certificate>), AgentError> {
         match self
             .exchange(&request_identities(), AgentRequestKind::Identities)
             .await?
         {
-            AgentReply::Identities(ids) => Ok(ids
-                .iter()
-                .filter_map(|i| PublicKey::from_blob(&i.key_blob).ok())
-                .collect()),
+            AgentReply::Identities(ids) => Ok((
+                ids.iter()
+                    .filter_map(|i| PublicKey::from_blob(&i.key_blob).ok())
+                    .collect(),
+                ids.iter()
+                    .filter_map(|i| Certificate::from_blob(&i.key_blob, &SigAlg::ALL).ok())
+                    .collect(),
+            )),
             AgentReply::Signature(_) => {
                 Err(AgentError::Protocol(AgentProtocolError::UnexpectedReply {
                     number: 14,

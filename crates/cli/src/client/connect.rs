@@ -45,6 +45,17 @@ pub fn client_config(
     for file in &s.identity_files {
         load_identity(&mut config, file, s);
     }
+    // `<identity>-cert.pub` beside each identity, then CertificateFile, as ssh loads them.
+    let beside = s
+        .identity_files
+        .iter()
+        .map(|f| (format!("{f}-cert.pub"), false));
+    let given = s.certificate_files.iter().map(|f| (f.clone(), true));
+    for (file, warn) in beside.chain(given) {
+        if let Some(cert) = load_certificate(&file, warn) {
+            config.certificates.push(cert);
+        }
+    }
     config.agent = s.identity_agent.as_ref().map(std::path::PathBuf::from);
     // IdentitiesOnly: of the agent's keys, only those of the identity files.
     if s.identities_only {
@@ -92,6 +103,31 @@ fn identity_public_key(file: &str) -> Option<burrow::PublicKey> {
         .map(|p| p.public_key().clone())
         .or_else(|| from_line(std::fs::read_to_string(format!("{file}.pub")).ok()?))
         .or_else(|| from_line(text?))
+}
+
+/// The certificate in the public key line of `file`; `warn`: say so when it is missing.
+fn load_certificate(file: &str, warn: bool) -> Option<burrow::Certificate> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            if warn {
+                eprintln!(
+                    "Warning: certificate file {file} not accessible: {}.",
+                    strerror(&e)
+                );
+            }
+            return None;
+        }
+    };
+    let line = burrow_keyfiles::PublicKeyLine::parse(text.lines().next()?.trim()).ok()?;
+    let all = burrow_keys::SigAlg::ALL;
+    match burrow::Certificate::from_blob(line.key.blob(), &all) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::debug!("certificate file {file}: {e}");
+            None
+        }
+    }
 }
 
 /// False (after OpenSSH's warning) when the key file `file` may be read by others.

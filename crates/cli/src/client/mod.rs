@@ -213,8 +213,11 @@ fn query(what: &str) -> i32 {
             }
             all
         }
-        // No certificate types yet.
-        "key-cert" => Vec::new(),
+        "key-cert" => burrow_keys::SigAlg::ALL
+            .iter()
+            .filter(|a| a.name() == a.key_type())
+            .map(|a| a.cert_name())
+            .collect(),
         "compression" => vec!["none"],
         "protocol-version" => vec!["2"],
         "help" => QUERIES.to_vec(),

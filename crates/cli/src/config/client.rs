@@ -57,6 +57,8 @@ pub struct ClientSettings {
     pub user: String,
     /// Identity files to try, expanded; the default ones when none was given.
     pub identity_files: Vec<String>,
+    /// CertificateFile, expanded.
+    pub certificate_files: Vec<String>,
     /// True when the identity files were given (`-i`, `IdentityFile`): a missing one is worth
     /// a warning then, as in ssh.
     pub identity_files_given: bool,
@@ -223,6 +225,7 @@ impl ClientSettings {
         ];
         let path = |p: &str| expand_tokens(&expand_tilde(p, &env.home), &tokens);
         let mut notes = Vec::new();
+        let certificate_files = opts.certificate_files.iter().map(|p| path(p)).collect();
         if opts.canonicalize_permitted_cnames.is_some() {
             notes.push(
                 "CanonicalizePermittedCNAMEs ignored: burrow does not follow DNS aliases"
@@ -280,6 +283,7 @@ impl ClientSettings {
             port,
             user,
             identity_files,
+            certificate_files,
             identity_files_given,
             identities_only: opts.identities_only.unwrap_or(false),
             known_hosts_files,

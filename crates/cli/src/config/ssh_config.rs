@@ -74,6 +74,8 @@ pub struct SshOptions {
     pub host_name: Option<String>,
     /// `IdentityFile`, every one in order (not yet `~`-expanded).
     pub identity_files: Vec<String>,
+    /// `CertificateFile`, every one.
+    pub certificate_files: Vec<String>,
     /// `IdentitiesOnly`.
     pub identities_only: Option<bool>,
     /// `UserKnownHostsFile` (several files on one line are allowed).
@@ -540,6 +542,9 @@ fn apply_keyword(
         "user" => first(&mut o.user, on, at.one(d)?.to_owned()),
         "hostname" => first(&mut o.host_name, on, at.one(d)?.to_owned()),
         "identityfile" => append(&mut o.identity_files, on, at.one(d)?.to_owned(), at, d)?,
+        "certificatefile" => {
+            append(&mut o.certificate_files, on, at.one(d)?.to_owned(), at, d)?;
+        }
         "identitiesonly" => first(&mut o.identities_only, on, at.parsed(d, parse_flag)?),
         "userknownhostsfile" => first(&mut o.user_known_hosts_files, on, d.args.clone()),
         "stricthostkeychecking" => {
@@ -725,7 +730,6 @@ fn forward_spec(
 const OPENSSH_KEYWORDS: &[&str] = &[
     "addkeystoagent",
     "casignaturealgorithms",
-    "certificatefile",
     "channeltimeout",
     "checkhostip",
     "compression",

@@ -114,6 +114,12 @@ pub struct SshdOptions {
     pub log_level: Option<LogLevel>,
     /// `Banner` (`none` kept as written).
     pub banner: Option<String>,
+    /// `TrustedUserCAKeys`: a file of CA public keys whose user certificates are trusted.
+    pub trusted_user_ca_keys: Option<String>,
+    /// `AuthorizedPrincipalsFile` (tokens not yet expanded).
+    pub authorized_principals_file: Option<String>,
+    /// `CASignatureAlgorithms`, checked.
+    pub ca_signature_algorithms: Option<String>,
 }
 
 /// A harmless sshd keyword that burrowd accepts and ignores, for the caller to report.
@@ -339,6 +345,14 @@ fn apply_keyword(
         "pidfile" => first(&mut o.pid_file, at.one(d)?.to_owned()),
         "loglevel" => first(&mut o.log_level, at.parsed(d, LogLevel::parse)?),
         "banner" => first(&mut o.banner, at.one(d)?.to_owned()),
+        "trustedusercakeys" => first(&mut o.trusted_user_ca_keys, at.one(d)?.to_owned()),
+        "authorizedprincipalsfile" => {
+            first(&mut o.authorized_principals_file, at.one(d)?.to_owned());
+        }
+        "casignaturealgorithms" => first(
+            &mut o.ca_signature_algorithms,
+            algorithms(at, d, syntax::check_pubkey_algorithms)?,
+        ),
         key if IGNORED_KEYWORDS.contains(&key) => ignored.push(Ignored {
             file: at.file.to_owned(),
             line: at.line,

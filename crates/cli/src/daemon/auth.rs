@@ -26,14 +26,43 @@ pub struct LoginPolicy {
 impl LoginPolicy {
     /// The authorized_keys options for `key` logging in as `user` from `peer`.
     pub fn authorize(&self, peer: SocketAddr, user: &str, key: &PublicKey) -> Option<KeyOptions> {
+        let (account, _as_user) = self.admit(peer, user, &key.fingerprint())?;
+        let o = &self.options;
+        let ip = peer.ip();
+        for path in o.authorized_keys_paths(&account.name, &account.home) {
+            if o.strict_modes() {
+                if let Err(why) = secure_path(Path::new(&path), &account) {
+                    tracing::info!("Authentication refused: {why}");
+                    continue;
+                }
+            }
+            if let Some(opts) = AuthorizedKeysFile::new(path.clone().into()).lookup(key, ip) {
+                return Some(opts);
+            }
+        }
+        tracing::debug!(
+            "publickey {} not in {user}'s authorized keys",
+            key.fingerprint()
+        );
+        None
+    }
+
+    /// The account checks before any key is looked up (PubkeyAuthentication, AllowUsers,
+    /// DenyUsers, account state, PermitRootLogin); on success the account, with burrowd
+    /// holding the user's identity to read the user's files.
+    pub(super) fn admit(
+        &self,
+        peer: SocketAddr,
+        user: &str,
+        fingerprint: &str,
+    ) -> Option<(PasswdEntry, AsUser)> {
         let (ip, port) = (peer.ip(), peer.port());
         // burrow logs "Accepted/Failed publickey ..." once the outcome is known (after the
         // signature check, not for a query); these are the reasons behind a refusal.
         let shown = burrow::printable(user);
         let fail = |why: &str| {
             tracing::debug!(
-                "publickey {} refused for {shown} from {ip} port {port}{why}",
-                key.fingerprint()
+                "publickey {fingerprint} refused for {shown} from {ip} port {port}{why}"
             );
             None
         };
@@ -71,25 +100,13 @@ impl LoginPolicy {
             return fail(" (burrowd runs as another user)");
         }
         // Files are read with the user's rights (sshd's temporarily_use_uid).
-        let _as_user = match AsUser::enter(&account) {
-            Ok(g) => g,
+        match AsUser::enter(&account) {
+            Ok(g) => Some((account, g)),
             Err(e) => {
                 tracing::error!("cannot take {user}'s identity to read its files: {e}");
-                return fail("");
-            }
-        };
-        for path in o.authorized_keys_paths(&account.name, &account.home) {
-            if o.strict_modes() {
-                if let Err(why) = secure_path(Path::new(&path), &account) {
-                    tracing::info!("Authentication refused: {why}");
-                    continue;
-                }
-            }
-            if let Some(opts) = AuthorizedKeysFile::new(path.clone().into()).lookup(key, ip) {
-                return Some(opts);
+                fail("")
             }
         }
-        fail("")
     }
 }
 

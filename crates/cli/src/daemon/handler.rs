@@ -91,6 +91,20 @@ impl ServerHandler for DaemonHandler {
         })
     }
 
+    fn auth_certificate(
+        &self,
+        peer: std::net::SocketAddr,
+        user: &str,
+        cert: &burrow::Certificate,
+    ) -> Option<ForwardPermissions> {
+        let options = self.now().login.authorize_certificate(peer, user, cert)?;
+        Some(ForwardPermissions {
+            key: options,
+            fingerprint: cert.key.fingerprint(),
+            forwards: SessionForwards::new(),
+        })
+    }
+
     fn authenticated(&self, conn: &ConnectionInfo<ForwardPermissions>) -> std::io::Result<()> {
         if self.privilege_separated {
             super::privsep::become_logged_in_user(&conn.user).inspect_err(|e| {

@@ -3,6 +3,7 @@
 //! process per connection (see `privsep`).
 
 mod auth;
+mod cert_auth;
 mod handler;
 pub mod hostkey;
 mod privdrop;

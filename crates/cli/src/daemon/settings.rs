@@ -154,6 +154,11 @@ pub fn server_config(opts: &SshdOptions, keys: Vec<KeyPair>) -> Result<ServerCon
         t.server_sig_algs.clone_from(&algs);
         config.userauth.pubkey_algorithms = algs;
     }
+    if let Some(v) = &opts.ca_signature_algorithms {
+        config.userauth.ca_algorithms =
+            syntax::sig_algs("CASignatureAlgorithms", v, &SigAlg::DEFAULT_PUBKEY)
+                .map_err(|_| bad("CASignatureAlgorithms", v))?;
+    }
     if let Some(r) = opts.rekey_limit {
         t.rekey_limit = r;
     }

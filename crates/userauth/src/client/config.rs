@@ -1,6 +1,6 @@
 //! Client-side userauth configuration, the identities it can use, and the events it reports.
 
-use burrow_keys::{KeyPair, PublicKey, SigAlg};
+use burrow_keys::{Certificate, KeyPair, PublicKey, SigAlg};
 
 use crate::Method;
 
@@ -46,6 +46,14 @@ pub enum Identity {
     /// The key is held elsewhere (ssh-agent): a PK_OK query first, then a
     /// [`ClientEvent::SignRequest`] answered by `provide_signature`.
     External(PublicKey),
+    /// A certificate for the key of `key` (a file's `-cert.pub`, or one the agent holds):
+    /// offered as `<alg>-cert-v01@openssh.com`, signed by that key.
+    Certified {
+        /// The key that signs.
+        key: Box<Identity>,
+        /// The certificate offered.
+        cert: Box<Certificate>,
+    },
 }
 
 impl Identity {
@@ -54,6 +62,31 @@ impl Identity {
         match self {
             Self::KeyPair(k) => k.public_key(),
             Self::External(k) => k,
+            Self::Certified { key, .. } => key.public_key(),
+        }
+    }
+
+    /// The blob offered in USERAUTH_REQUEST (and, for the agent, the one it signs with).
+    pub(crate) fn offered_blob(&self) -> Vec<u8> {
+        match self {
+            Self::Certified { cert, .. } => cert.blob().to_vec(),
+            other => other.public_key().to_blob(),
+        }
+    }
+
+    /// The algorithm name offered for signatures made with `alg`.
+    pub(crate) fn offered_name(&self, alg: SigAlg) -> &'static str {
+        match self {
+            Self::Certified { .. } => alg.cert_name(),
+            _ => alg.name(),
+        }
+    }
+
+    /// The identity that makes the signature: the private key at hand, or the agent's.
+    pub(crate) fn signer(&self) -> &Identity {
+        match self {
+            Self::Certified { key, .. } => key.signer(),
+            other => other,
         }
     }
 }

@@ -257,12 +257,12 @@ impl Client {
         let blob = self
             .identities
             .get(index)
-            .map(|id| id.public_key().to_blob())
+            .map(Identity::offered_blob)
             .unwrap_or_default();
-        if ok.algorithm != alg.name() || *ok.public_key != *blob {
+        if ok.algorithm != self.offered_name(index, alg) || *ok.public_key != *blob {
             return Err(UserauthError::PkOkForOtherKey);
         }
-        let data = self.signed_data(alg, &blob).to_vec();
+        let data = self.signed_data(index, alg, &blob).to_vec();
         self.events.push_back(ClientEvent::SignRequest {
             key_blob: blob,
             algorithm: alg,
@@ -312,20 +312,23 @@ impl Client {
                 what: "provide_signature",
             });
         };
-        let Some(key) = self.identities.get(index).map(|id| id.public_key().clone()) else {
+        let Some((key, blob)) = self
+            .identities
+            .get(index)
+            .map(|id| (id.public_key().clone(), id.offered_blob()))
+        else {
             return Err(UserauthError::NotWaitingFor {
                 what: "provide_signature",
             });
         };
-        let blob = key.blob();
         if key
-            .verify(alg, &self.signed_data(alg, blob), signature_blob)
+            .verify(alg, &self.signed_data(index, alg, &blob), signature_blob)
             .is_err()
         {
             self.guard(Self::next_method)?;
             return Err(UserauthError::ExternalSignatureInvalid);
         }
-        self.send_publickey(index, alg, blob, Some(signature_blob));
+        self.send_publickey(index, alg, &blob, Some(signature_blob));
         Ok(())
     }
 

@@ -67,16 +67,15 @@ impl Client {
             let Some(alg) = self.algorithm_for(identity.public_key()) else {
                 continue;
             };
-            let blob = identity.public_key().to_blob();
-            match identity {
-                Identity::KeyPair(pair) => {
-                    let data = self.signed_data(alg, &blob);
-                    let Ok(signature) = pair.sign(alg, &data, &mut *self.rng) else {
-                        continue;
-                    };
-                    self.send_publickey(index, alg, &blob, Some(&signature));
-                }
-                Identity::External(_) => self.send_publickey(index, alg, &blob, None),
+            let blob = identity.offered_blob();
+            if let Identity::KeyPair(pair) = identity.signer() {
+                let data = self.signed_data(index, alg, &blob);
+                let Ok(signature) = pair.sign(alg, &data, &mut *self.rng) else {
+                    continue;
+                };
+                self.send_publickey(index, alg, &blob, Some(&signature));
+            } else {
+                self.send_publickey(index, alg, &blob, None);
             }
             return true;
         }
@@ -98,15 +97,23 @@ impl Client {
             .find(|a| a.key_type() == key.key_type() && server_has(a))
     }
 
-    /// The RFC 4252 §7 data a publickey signature covers, for key `blob` and `alg`.
-    pub(super) fn signed_data(&self, alg: SigAlg, blob: &[u8]) -> BytesMut {
+    /// The RFC 4252 §7 data a publickey signature covers, for identity `index` offering
+    /// `blob` with `alg`.
+    pub(super) fn signed_data(&self, index: usize, alg: SigAlg, blob: &[u8]) -> BytesMut {
         publickey_signed_data(
             self.session_id.as_bytes(),
             &self.config.user,
             CONNECTION_SERVICE,
-            alg.name(),
+            self.offered_name(index, alg),
             blob,
         )
+    }
+
+    /// The algorithm name identity `index` is offered under for `alg`.
+    pub(super) fn offered_name(&self, index: usize, alg: SigAlg) -> &'static str {
+        self.identities
+            .get(index)
+            .map_or(alg.name(), |id| id.offered_name(alg))
     }
 
     fn request<'a>(&'a self, method: AuthMethod<'a>) -> UserauthRequest<'a> {
@@ -130,9 +137,10 @@ impl Client {
         blob: &[u8],
         signature: Option<&[u8]>,
     ) {
+        let name = self.offered_name(index, alg);
         let payload = encode(|w| {
             self.request(AuthMethod::Publickey {
-                algorithm: Cow::Borrowed(alg.name()),
+                algorithm: Cow::Borrowed(name),
                 public_key: Cow::Borrowed(blob),
                 signature: signature.map(Cow::Borrowed),
             })

@@ -1,7 +1,8 @@
-//! One method attempt on the server: publickey (query or signed, any accepted algorithm) and
+//! One method attempt on the server: publickey (query or signed, any accepted algorithm, plain
+//! key or certificate) and
 //! password, each decided by the caller's `AuthPolicy`.
 
-use burrow_keys::{PublicKey, SigAlg};
+use burrow_keys::{Certificate, PublicKey, SigAlg};
 use burrow_wire::userauth::{AuthMethod, UserauthPkOk, UserauthRequest, publickey_signed_data};
 use bytes::Bytes;
 
@@ -52,18 +53,7 @@ impl<P> Server<P> {
         signature: Option<&[u8]>,
         policy: &mut dyn AuthPolicy<Permissions = P>,
     ) -> Outcome<P> {
-        let Some(alg) =
-            SigAlg::from_name(algorithm).filter(|a| self.config.pubkey_algorithms.contains(a))
-        else {
-            return Outcome::Fail;
-        };
-        let Ok(key) = PublicKey::from_blob(blob) else {
-            return Outcome::Fail;
-        };
-        if key.key_type() != alg.key_type() {
-            return Outcome::Fail;
-        }
-        let Some(permissions) = policy.public_key(&req.user_name, &key) else {
+        let Some((key, alg, permissions)) = self.admit_key(req, algorithm, blob, policy) else {
             return Outcome::Fail;
         };
         let Some(signature) = signature else {
@@ -84,5 +74,33 @@ impl<P> Server<P> {
             Ok(()) => Outcome::Success(Method::Publickey, permissions),
             Err(_) => Outcome::Fail,
         }
+    }
+
+    /// The key that must sign, its signature algorithm and the policy's permissions, for a
+    /// plain key (`ssh-ed25519`, ...) or a certificate (`ssh-ed25519-cert-v01@openssh.com`,
+    /// whose CA signature must use `ca_algorithms`); `None` refuses.
+    fn admit_key(
+        &self,
+        req: &UserauthRequest<'_>,
+        algorithm: &str,
+        blob: &[u8],
+        policy: &mut dyn AuthPolicy<Permissions = P>,
+    ) -> Option<(PublicKey, SigAlg, P)> {
+        let accepted = |a: &SigAlg| self.config.pubkey_algorithms.contains(a);
+        if let Some(alg) = SigAlg::from_cert_name(algorithm).filter(accepted) {
+            let cert = Certificate::from_blob(blob, &self.config.ca_algorithms).ok()?;
+            if cert.key.key_type() != alg.key_type() {
+                return None;
+            }
+            let permissions = policy.certificate(&req.user_name, &cert)?;
+            return Some((cert.key, alg, permissions));
+        }
+        let alg = SigAlg::from_name(algorithm).filter(accepted)?;
+        let key = PublicKey::from_blob(blob).ok()?;
+        if key.key_type() != alg.key_type() {
+            return None;
+        }
+        let permissions = policy.public_key(&req.user_name, &key)?;
+        Some((key, alg, permissions))
     }
 }

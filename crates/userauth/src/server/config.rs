@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use burrow_keys::{PublicKey, SigAlg};
+use burrow_keys::{Certificate, PublicKey, SigAlg};
 
 use crate::method::Method;
 
@@ -13,6 +13,8 @@ pub struct ServerConfig {
     pub publickey: bool,
     /// PubkeyAcceptedAlgorithms: the signature algorithms a user key may use.
     pub pubkey_algorithms: Vec<SigAlg>,
+    /// CASignatureAlgorithms: the algorithms a CA may sign a user certificate with.
+    pub ca_algorithms: Vec<SigAlg>,
     /// Offer `password` (checked by [`AuthPolicy::password`]). Default off.
     pub password: bool,
     /// OpenSSH AuthenticationMethods: empty means any one offered method suffices; otherwise
@@ -37,6 +39,7 @@ impl Default for ServerConfig {
         Self {
             publickey: true,
             pubkey_algorithms: SigAlg::DEFAULT_PUBKEY.to_vec(),
+            ca_algorithms: SigAlg::DEFAULT_PUBKEY.to_vec(),
             password: false,
             authentication_methods: Vec::new(),
             max_auth_tries: 6,
@@ -72,6 +75,14 @@ pub trait AuthPolicy {
     /// Whether `key` may log in as `user` (an authorized_keys lookup); `None` refuses.
     /// Called for the PK_OK query and again for the signed request.
     fn public_key(&mut self, user: &str, key: &PublicKey) -> Option<Self::Permissions>;
+
+    /// Whether the user certificate `cert` (its CA signature already verified) may log in as
+    /// `user`: a trusted CA, principals, validity, critical options. `None`, the default,
+    /// refuses every certificate.
+    fn certificate(&mut self, user: &str, cert: &Certificate) -> Option<Self::Permissions> {
+        let _ = (user, cert);
+        None
+    }
 
     /// Whether `password` is right for `user`; `None` refuses. Only called when
     /// [`ServerConfig::password`] is on.

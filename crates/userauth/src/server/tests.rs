@@ -508,3 +508,61 @@ fn login_grace_time_0_is_no_limit() {
         .unwrap();
     assert!(!s.is_closed());
 }
+
+fn signed_cert(user: &str, key: &burrow_keys::KeyPair, cert: &[u8]) -> Bytes {
+    let alg = "ssh-ed25519-cert-v01@openssh.com";
+    let data = publickey_signed_data(session_id().as_bytes(), user, "ssh-connection", alg, cert);
+    let sig = key
+        .sign(burrow_keys::SigAlg::Ed25519, &data, &mut rand_core::OsRng)
+        .unwrap();
+    request(
+        user,
+        "ssh-connection",
+        AuthMethod::Publickey {
+            algorithm: alg.into(),
+            public_key: Cow::Owned(cert.to_vec()),
+            signature: Some(Cow::Owned(sig)),
+        },
+    )
+}
+
+#[test]
+fn a_user_certificate_from_a_trusted_ca_logs_in_and_others_do_not() {
+    let t0 = Instant::now();
+    let (key, ca) = (keypair(1), keypair(2));
+    let cert = crate::testkit::user_cert(&ca, key.public_key(), &["alice"]);
+    let mut policy = MapPolicy {
+        cas: vec![ca.public_key().clone()],
+        ..MapPolicy::default()
+    };
+    // Not a listed principal, then a CA the policy does not trust, then signed by another key.
+    let mut s = ready(server_config(), t0);
+    s.handle_payload(&signed_cert("bob", &key, &cert), &mut policy, t0)
+        .unwrap();
+    let rogue = crate::testkit::user_cert(&keypair(3), key.public_key(), &["alice"]);
+    s.handle_payload(&signed_cert("bob", &key, &rogue), &mut policy, t0)
+        .unwrap();
+    s.handle_payload(&signed_cert("bob", &keypair(4), &cert), &mut policy, t0)
+        .unwrap();
+    assert_eq!(s.failures(), 3);
+    assert!(
+        policy.key_lookups.is_empty(),
+        "a certificate is no plain key"
+    );
+    let mut s = ready(server_config(), t0);
+    s.handle_payload(&signed_cert("alice", &key, &cert), &mut policy, t0)
+        .unwrap();
+    assert!(s.is_authenticated());
+    assert_eq!(s.poll_payload(t0).unwrap()[0], msg::USERAUTH_SUCCESS);
+    let Some(ServerEvent::Authenticated(a)) = s.poll_event() else {
+        panic!("no token");
+    };
+    assert_eq!(a.into_parts().1, "cert:test-id");
+    // CASignatureAlgorithms without ssh-ed25519 refuses the same certificate.
+    let mut config = server_config();
+    config.ca_algorithms = vec![burrow_keys::SigAlg::RsaSha512];
+    let mut s = ready(config, t0);
+    s.handle_payload(&signed_cert("alice", &key, &cert), &mut policy, t0)
+        .unwrap();
+    assert!(!s.is_authenticated());
+}

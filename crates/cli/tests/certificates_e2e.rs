@@ -1,0 +1,389 @@
+//! OpenSSH user certificates against real OpenSSH 9.2: `ssh` with certificates made by
+//! `ssh-keygen -s` logs in to burrowd through `TrustedUserCAKeys`, a `cert-authority`
+//! authorized_keys line with `principals=`, and `AuthorizedPrincipalsFile`; expired certificates,
+//! unlisted principals, a `source-address` that excludes the client, a `force-command` and a CA
+//! algorithm outside `CASignatureAlgorithms` are refused with sshd's reasons; a certificate
+//! without `permit-port-forwarding` logs in but may not forward.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// A CA and a user key in a temp dir.
+struct Keys {
+    dir: TempDir,
+    ca: PathBuf,
+    user: PathBuf,
+}
+
+fn keygen_type(path: &Path, kind: &str) {
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-N", "", "-C", "certs", "-t", kind, "-f"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+impl Keys {
+    fn new(ca_type: &str) -> Option<Self> {
+        require_binary("ssh-keygen")?;
+        let dir = TempDir::new("certs");
+        let (ca, user) = (dir.join("ca"), dir.join("user"));
+        keygen_type(&ca, ca_type);
+        keygen_type(&user, "ed25519");
+        Some(Self { dir, ca, user })
+    }
+
+    /// Signs the user key (`user-cert.pub`) with `ssh-keygen -s ca -I <id>` and `args`.
+    fn sign(&self, id: &str, args: &[&str]) {
+        let out = Command::new("ssh-keygen")
+            .args(["-q", "-s"])
+            .arg(&self.ca)
+            .args(["-I", id])
+            .args(args)
+            .arg(self.dir.join("user.pub"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn ca_pub(&self) -> String {
+        std::fs::read_to_string(self.dir.join("ca.pub")).unwrap()
+    }
+}
+
+/// `ssh -i user -W 127.0.0.1:<echo>` sending "hello": (stdout, stderr, exit code). ssh picks
+/// up `user-cert.pub` beside the key by itself.
+fn ssh_forward(ssh: &Path, keys: &Keys, port: u16, echo: u16) -> (String, String, i32) {
+    let dir = TempDir::new("certs-ssh");
+    let mut child = Command::new(ssh)
+        .args(["-F", "/dev/null", "-p", &port.to_string(), "-i"])
+        .arg(&keys.user)
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", dir.s("known_hosts")))
+        .args(["-o", "StrictHostKeyChecking=no", "-o", "BatchMode=yes"])
+        .args(["-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10"])
+        .args(["-W", &format!("127.0.0.1:{echo}"), "root@127.0.0.1"])
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "ssh hung");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// Waits for a burrowd log line after byte `from` containing `needle`.
+fn wait_log(d: &Burrowd, from: usize, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = d.proc.stderr();
+        let new = log.get(from..).unwrap_or_default();
+        if let Some(l) = new.lines().find(|l| l.contains(needle)) {
+            return l.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no {needle:?} in:\n{new}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Signs with `args`, runs ssh; asserts a login with forwarding through, logged as sshd does.
+fn assert_forwards(ssh: &Path, d: &Burrowd, keys: &Keys, id: &str, args: &[&str]) {
+    keys.sign(id, args);
+    let from = d.proc.stderr().len();
+    let (out, err, code) = ssh_forward(ssh, keys, d.port, echo_server());
+    let line = wait_log(d, from, "Accepted publickey for root from 127.0.0.1");
+    assert!(
+        line.contains("ED25519-CERT SHA256:") && line.contains(&format!("ID {id} (serial")),
+        "{line}"
+    );
+    assert!(line.contains(" CA "), "{line}");
+    assert_eq!((out.as_str(), code), ("hello\n", 0), "{err}");
+}
+
+/// Signs with `args`, runs ssh; asserts the login is refused and burrowd logs `reason`.
+fn assert_refused(ssh: &Path, d: &Burrowd, keys: &Keys, args: &[&str], reason: &str) {
+    keys.sign("refused", args);
+    let from = d.proc.stderr().len();
+    let (out, err, code) = ssh_forward(ssh, keys, d.port, echo_server());
+    assert_eq!(code, 255, "{args:?}: {out} {err}");
+    assert!(err.contains("Permission denied"), "{args:?}: {err}");
+    wait_log(d, from, reason);
+}
+
+const VALID: &str = "-V20200101:20400101";
+
+#[test]
+fn ssh_user_certificates_through_trusted_user_ca_keys() {
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    let Some(keys) = Keys::new("ed25519") else {
+        return;
+    };
+    let ca_file = keys.dir.join("trusted_cas");
+    std::fs::write(&ca_file, keys.ca_pub()).unwrap();
+    let line = format!("TrustedUserCAKeys {}", ca_file.display());
+    let Some(d) = start_burrowd(&[&line], None) else {
+        return;
+    };
+    assert_forwards(
+        &ssh,
+        &d,
+        &keys,
+        "root-cert",
+        &["-n", "root", "-z", "7", VALID],
+    );
+    // source-address that includes the client.
+    let near = ["-n", "root", "-O", "source-address=127.0.0.0/8", VALID];
+    assert_forwards(&ssh, &d, &keys, "near", &near);
+    let expired = ["-n", "root", "-V", "20200101:20210101"];
+    assert_refused(&ssh, &d, &keys, &expired, "Certificate invalid: expired");
+    let other = ["-n", "alice,bob", VALID];
+    assert_refused(&ssh, &d, &keys, &other, "name is not a listed principal");
+    let far = ["-n", "root", "-O", "source-address=10.0.0.0/8", VALID];
+    assert_refused(&ssh, &d, &keys, &far, "not from a permitted source address");
+    let forced = ["-n", "root", "-O", "force-command=/bin/true", VALID];
+    assert_refused(&ssh, &d, &keys, &forced, "has force-command");
+    // No extensions at all: the login works, the forward is refused as sshd refuses it.
+    keys.sign("no-forwarding", &["-n", "root", "-O", "clear", VALID]);
+    let from = d.proc.stderr().len();
+    let (out, err, _) = ssh_forward(&ssh, &keys, d.port, echo_server());
+    wait_log(&d, from, "ID no-forwarding");
+    assert_eq!(out, "", "{err}");
+    assert!(err.contains("open failed"), "{err}");
+}
+
+#[test]
+fn ssh_user_certificate_through_a_cert_authority_line_with_principals() {
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    let Some(keys) = Keys::new("ecdsa") else {
+        return;
+    };
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let line = format!("cert-authority,principals=\"ops,admins\" {}", keys.ca_pub());
+    std::fs::write(d.dir.join("authorized_keys"), line).unwrap();
+    keys.sign("ops-cert", &["-n", "ops", VALID]);
+    let from = d.proc.stderr().len();
+    let (out, err, code) = ssh_forward(&ssh, &keys, d.port, echo_server());
+    let logged = wait_log(&d, from, "Accepted publickey for root");
+    assert!(logged.contains("CA ECDSA SHA256:"), "{logged}");
+    assert_eq!((out.as_str(), code), ("hello\n", 0), "{err}");
+    let root = ["-n", "root", VALID];
+    assert_refused(
+        &ssh,
+        &d,
+        &keys,
+        &root,
+        "certificate principals not in principals=",
+    );
+}
+
+#[test]
+fn ssh_user_certificate_through_authorized_principals_file_and_ca_algorithms() {
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    let Some(keys) = Keys::new("rsa") else {
+        return;
+    };
+    let ca_file = keys.dir.join("trusted_cas");
+    std::fs::write(&ca_file, keys.ca_pub()).unwrap();
+    let principals = keys.dir.join("principals_%u");
+    std::fs::write(
+        keys.dir.join("principals_root"),
+        "# who may be root\ndeploy\n",
+    )
+    .unwrap();
+    let lines = [
+        format!("TrustedUserCAKeys {}", ca_file.display()),
+        format!("AuthorizedPrincipalsFile {}", principals.display()),
+    ];
+    let Some(d) = start_burrowd(&[&lines[0], &lines[1]], None) else {
+        return;
+    };
+    assert_forwards(&ssh, &d, &keys, "deploy", &["-n", "x,deploy", VALID]);
+    let root = ["-n", "root", VALID];
+    assert_refused(
+        &ssh,
+        &d,
+        &keys,
+        &root,
+        "does not contain an authorized principal",
+    );
+    drop(d);
+    // The same certificate, with rsa-sha2-512 outside CASignatureAlgorithms.
+    let restrict = "CASignatureAlgorithms ssh-ed25519,rsa-sha2-256";
+    let Some(d) = start_burrowd(&[&lines[0], &lines[1], restrict], None) else {
+        return;
+    };
+    let (_, err, code) = ssh_forward(&ssh, &keys, d.port, echo_server());
+    assert_eq!(code, 255, "{err}");
+    assert!(err.contains("Permission denied"), "{err}");
+}
+
+/// sshd (the fixture's config) with `-o` options, on a new port.
+fn sshd_with(sshd: &Sshd, options: &[String]) -> (Proc, u16) {
+    let bin = require_binary("/usr/sbin/sshd").unwrap();
+    for _ in 0..5 {
+        let port = free_port();
+        let mut args = vec![
+            "-D".into(),
+            "-e".into(),
+            "-f".into(),
+            sshd.dir.s("sshd_config"),
+        ];
+        args.extend([
+            "-p".into(),
+            port.to_string(),
+            "-h".into(),
+            sshd.dir.s("host"),
+        ]);
+        for o in options {
+            args.extend(["-o".into(), o.clone()]);
+        }
+        let mut proc = spawn(
+            bin.to_str().unwrap(),
+            &args,
+            &sshd.dir,
+            &format!("sshd{port}.log"),
+        );
+        if wait_banner(port) {
+            return (proc, port);
+        }
+        proc.wait_exit(1);
+    }
+    panic!("sshd did not start");
+}
+
+/// `burrow ... root@127.0.0.1 echo ok`: (stdout, stderr, exit code).
+fn burrow_echo(dir: &TempDir, args: &[String], agent: Option<&Path>) -> (String, String, i32) {
+    let mut cmd = Command::new(BURROW);
+    cmd.args(args)
+        .args(["-n", "root@127.0.0.1", "echo", "ok"])
+        .env_remove("SSH_AUTH_SOCK")
+        .env("HOME", &dir.0);
+    if let Some(sock) = agent {
+        cmd.env("SSH_AUTH_SOCK", sock);
+    }
+    let out = cmd.output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn base_args(dir: &TempDir, port: u16) -> Vec<String> {
+    ["-F", "/dev/null", "-p", &port.to_string(), "-o"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain([
+            format!("UserKnownHostsFile={}", dir.s("known_hosts")),
+            "-o".into(),
+            "StrictHostKeyChecking=accept-new".into(),
+            "-o".into(),
+            "BatchMode=yes".into(),
+        ])
+        .collect()
+}
+
+#[test]
+fn burrow_user_certificate_file_and_agent_to_sshd_with_trusted_user_ca_keys() {
+    let Some(sshd) = start_sshd() else { return };
+    let Some(keys) = Keys::new("ed25519") else {
+        return;
+    };
+    let ca_file = keys.dir.join("trusted_cas");
+    std::fs::write(&ca_file, keys.ca_pub()).unwrap();
+    let (proc, port) = sshd_with(&sshd, &[format!("TrustedUserCAKeys={}", ca_file.display())]);
+    let dir = TempDir::new("certs-burrow");
+    let accepted = |id: &str| {
+        let log = proc.stderr();
+        log.lines().any(|l| {
+            l.contains("Accepted publickey for root from 127.0.0.1")
+                && l.contains("ED25519-CERT")
+                && l.contains(&format!("ID {id} "))
+        })
+    };
+    // The file beside the identity (`user-cert.pub`), found by itself.
+    keys.sign("beside", &["-n", "root", VALID]);
+    let mut args = base_args(&dir, port);
+    args.extend(["-i".into(), keys.user.display().to_string()]);
+    let (out, err, code) = burrow_echo(&dir, &args, None);
+    assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
+    assert!(accepted("beside"), "{}", proc.stderr());
+    // CertificateFile elsewhere.
+    keys.sign("certfile", &["-n", "root", VALID]);
+    let moved = keys.dir.join("elsewhere-cert.pub");
+    std::fs::rename(keys.dir.join("user-cert.pub"), &moved).unwrap();
+    args.extend(["-o".into(), format!("CertificateFile={}", moved.display())]);
+    let (out, err, code) = burrow_echo(&dir, &args, None);
+    assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
+    assert!(accepted("certfile"), "{}", proc.stderr());
+    // Without a certificate the key alone is not authorized.
+    std::fs::remove_file(&moved).unwrap();
+    let plain = &args[..args.len() - 2];
+    let (_, err, code) = burrow_echo(&dir, plain, None);
+    assert_ne!(code, 0, "{err}");
+    // The certificate held by ssh-agent (ssh-add loads user-cert.pub with the key).
+    let Some(agent) = require_binary("ssh-agent") else {
+        return;
+    };
+    keys.sign("agent", &["-n", "root", VALID]);
+    let sock = dir.join("agent.sock");
+    let mut child = Command::new(agent)
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let added = Command::new("ssh-add")
+        .arg(&keys.user)
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .unwrap();
+    assert!(added.status.success());
+    assert!(String::from_utf8_lossy(&added.stderr).contains("Certificate added"));
+    let (out, err, code) = burrow_echo(&dir, &base_args(&dir, port), Some(&sock));
+    Command::new("kill")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
+    assert!(accepted("agent"), "{}", proc.stderr());
+}
