@@ -3,10 +3,15 @@
 //! process per connection (see `privsep`).
 
 mod auth;
+mod broker;
+mod brokered;
+mod fdpass;
 mod handler;
 pub mod hostkey;
+mod monitor;
 mod privdrop;
 mod privsep;
+mod sandbox;
 mod settings;
 
 use std::path::PathBuf;
@@ -56,6 +61,9 @@ pub fn main(argv: Vec<String>) -> i32 {
     }
     if args.session {
         return privsep::run_session(&args);
+    }
+    if args.sandbox {
+        return privsep::run_sandbox(&args);
     }
     let opts = match settings::read_options(&args) {
         Ok(o) => o,

@@ -1,7 +1,8 @@
 //! Privilege separation when burrowd runs as root: the listener accepts and runs burrowd
-//! again for each connection (fork+exec, the socket as stdin, as sshd runs sshd-session);
-//! that process authenticates, then becomes the logged-in user for good before it serves
-//! a single forward. The listener counts unauthenticated connections (MaxStartups,
+//! again for each connection (the socket as stdin, as sshd runs sshd-session). That
+//! process is a monitor: it runs the SSH protocol in a sandboxed child (`sandbox`) and
+//! serves its broker requests (`monitor`), becoming the logged-in user for good once it
+//! has verified the login, before a single forward is served. The listener counts unauthenticated connections (MaxStartups,
 //! PerSourceMaxStartups) until the process reports the login with one byte on a pipe.
 
 use std::collections::HashMap;
@@ -20,8 +21,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::broker::{Reply, Request};
+use super::brokered::{Broker, BrokeredSockets};
 use super::handler::DaemonHandler;
-use super::{DRAIN_GRACE, EXIT_FAILURE, privdrop, settings};
+use super::monitor::{Monitor, open_socket, send_reply};
+use super::{DRAIN_GRACE, EXIT_FAILURE, fdpass, privdrop, sandbox, settings};
 use crate::args::ServerArgs;
 use crate::sys::lookup_user;
 
@@ -279,8 +283,10 @@ async fn watch_child(
     drop(startup);
 }
 
-/// Serves the one connection on stdin as a per-connection process (`--session`): hardened
-/// before it reads a byte, the user's identity taken after authentication.
+/// The per-connection process (`--session`), run by the root listener: the monitor. It
+/// loads the host keys, starts the sandboxed protocol process (`--sandbox`) with the
+/// connection, and answers its broker requests: signatures and login checks as root, then,
+/// once it has verified a login and become the user for good, that user's sockets.
 pub fn run_session(args: &ServerArgs) -> i32 {
     if let Err(e) = privdrop::harden_session_process() {
         eprintln!("burrowd: {e}");
@@ -295,30 +301,238 @@ pub fn run_session(args: &ServerArgs) -> i32 {
     };
     crate::logging::init(settings::log_level(args, &opts));
     let me = crate::sys::current_user();
-    let config = settings::host_keys(args, &opts, &me).and_then(|keys| {
-        settings::server_config(&opts, keys.into_iter().map(|(_, k)| k).collect())
+    let prepared = settings::host_keys(args, &opts, &me).and_then(|keys| {
+        let keys: Vec<_> = keys.into_iter().map(|(_, k)| k).collect();
+        let config = settings::server_config(&opts, Vec::new())?;
+        Ok((keys, config))
     });
-    let config = match config {
+    let (keys, config) = match prepared {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("{e}");
             return EXIT_FAILURE;
         }
     };
-    let stream = match std::io::stdin().as_fd().try_clone_to_owned() {
-        Ok(fd) => std::net::TcpStream::from(fd),
+    let started = stdin_stream().and_then(|(stream, peer)| {
+        let (ours, theirs) = fdpass::pair()?;
+        let argv = std::env::args().skip(1).filter(|a| a != "--session");
+        let child = tokio::process::Command::new(std::env::current_exe()?)
+            .args(argv)
+            .arg("--sandbox")
+            .stdin(Stdio::from(OwnedFd::from(stream)))
+            .stdout(Stdio::from(theirs))
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn_with_runtime()?;
+        Ok((peer, ours, child))
+    });
+    let (peer, channel, runtime, child) = match started {
+        Ok((peer, channel, (runtime, child))) => (peer, channel, runtime, child),
         Err(e) => {
-            tracing::error!("stdin: {e}");
+            tracing::error!("cannot start the protocol process: {e}");
             return EXIT_FAILURE;
         }
     };
-    let peer = match stream.peer_addr() {
+    // Only the protocol process holds the connection now.
+    if let Err(e) = std::fs::File::open("/dev/null").and_then(|n| Ok(nix::unistd::dup2_stdin(n)?)) {
+        tracing::error!("cannot close the connection's descriptor: {e}");
+        return EXIT_FAILURE;
+    }
+    let login = settings::current(&opts, &me).login;
+    let monitor = Monitor::new(keys, login, peer, config.userauth.pubkey_algorithms.clone());
+    let grace = config.userauth.login_grace_time;
+    let stop = match std::os::unix::net::UnixStream::pair() {
         Ok(p) => p,
         Err(e) => {
-            tracing::error!("stdin is not a connected socket: {e}");
+            tracing::error!("socketpair: {e}");
             return EXIT_FAILURE;
         }
     };
+    match runtime.block_on(monitor_loop(monitor, channel, child, grace, stop)) {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::info!(peer = %peer, error = %e, "monitor ended");
+            0
+        }
+    }
+}
+
+/// The connection on stdin, and the client's address as sshd logs and matches it.
+fn stdin_stream() -> std::io::Result<(std::net::TcpStream, SocketAddr)> {
+    let stream = std::net::TcpStream::from(std::io::stdin().as_fd().try_clone_to_owned()?);
+    let peer = stream.peer_addr()?;
+    Ok((
+        stream,
+        SocketAddr::new(peer.ip().to_canonical(), peer.port()),
+    ))
+}
+
+/// A current-thread runtime, and the command spawned within it.
+trait SpawnWithRuntime {
+    fn spawn_with_runtime(
+        &mut self,
+    ) -> std::io::Result<(tokio::runtime::Runtime, tokio::process::Child)>;
+}
+
+impl SpawnWithRuntime for tokio::process::Command {
+    fn spawn_with_runtime(
+        &mut self,
+    ) -> std::io::Result<(tokio::runtime::Runtime, tokio::process::Child)> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let child = {
+            let _in = runtime.enter();
+            self.spawn()?
+        };
+        Ok((runtime, child))
+    }
+}
+
+/// Serves broker requests until the protocol process closes the channel. SIGTERM is passed
+/// on as a byte on the `stop` socket, whose other end goes with the host keys (the protocol
+/// process drains); a process still unauthenticated past LoginGraceTime (plus a margin: it
+/// enforces the grace itself) is killed.
+async fn monitor_loop(
+    mut monitor: Monitor,
+    channel: OwnedFd,
+    mut child: tokio::process::Child,
+    grace: std::time::Duration,
+    (stop_read, mut stop): (
+        std::os::unix::net::UnixStream,
+        std::os::unix::net::UnixStream,
+    ),
+) -> std::io::Result<()> {
+    let mut stop_read = Some(OwnedFd::from(stop_read));
+    let channel = fdpass::registered(channel)?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let _hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let deadline = (!grace.is_zero())
+        .then(|| tokio::time::Instant::now() + grace + std::time::Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            got = fdpass::recv_async(&channel) => {
+                match got {
+                    Ok(Some((msg, mut fds))) => {
+                        if let Some(reply_to) = fds.pop() {
+                            serve_request(&mut monitor, &msg, reply_to, &mut stop_read);
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => tracing::debug!("broker request dropped: {e}"),
+                }
+            }
+            _ = term.recv() => {
+                use std::io::Write;
+                if let Err(e) = stop.write_all(b"T") {
+                    tracing::debug!("drain request not passed on: {e}");
+                }
+            }
+            () = async {
+                match deadline {
+                    Some(at) if monitor.user.is_none() => tokio::time::sleep_until(at).await,
+                    _ => std::future::pending().await,
+                }
+            } => {
+                tracing::info!("protocol process for {} past LoginGraceTime; killed", monitor.peer);
+                let _ignored = child.start_kill();
+                break;
+            }
+        }
+    }
+    child.wait().await?;
+    Ok(())
+}
+
+/// Answers one request on its reply socket; the user's socket requests run as tasks. The
+/// first host-key reply carries `stop_read`.
+fn serve_request(
+    monitor: &mut Monitor,
+    msg: &[u8],
+    reply_to: OwnedFd,
+    stop_read: &mut Option<OwnedFd>,
+) {
+    let req = match Request::decode(msg) {
+        Ok(r) => r,
+        Err(e) => {
+            send_reply(&reply_to, &Reply::Refused(format!("bad request: {e}")), &[]);
+            return;
+        }
+    };
+    match monitor.answer(&req) {
+        Some(reply) if matches!(reply, Reply::Keys(_)) => {
+            let fds: Vec<OwnedFd> = stop_read.take().into_iter().collect();
+            send_reply(&reply_to, &reply, &fds);
+        }
+        Some(reply) => send_reply(&reply_to, &reply, &[]),
+        None => {
+            tokio::spawn(async move {
+                match open_socket(req).await {
+                    Ok(fds) => send_reply(&reply_to, &Reply::Done, &fds),
+                    Err(e) => send_reply(&reply_to, &Reply::failed(&e), &[]),
+                }
+            });
+        }
+    }
+}
+
+/// The sandboxed protocol process (`--sandbox`): the connection on stdin, the broker on
+/// stdout. Reads its configuration, locks itself in the sandbox, then runs the whole SSH
+/// protocol with host-key signatures, logins and sockets through the monitor.
+pub fn run_sandbox(args: &ServerArgs) -> i32 {
+    let opts = match settings::read_options(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_FAILURE;
+        }
+    };
+    crate::logging::init(settings::log_level(args, &opts));
+    let me = crate::sys::current_user();
+    let prepared = (|| {
+        let (stream, peer) = stdin_stream()?;
+        let channel = std::io::stdout().as_fd().try_clone_to_owned()?;
+        // Nothing printed may reach the broker channel.
+        nix::unistd::dup2_stdout(std::fs::File::open("/dev/null")?)?;
+        let config = settings::server_config(&opts, Vec::new()).map_err(std::io::Error::other)?;
+        sandbox::enter(&sandbox::helper_account()?)?;
+        Ok::<_, std::io::Error>((stream, peer, channel, config))
+    })();
+    let (stream, peer, channel, mut config) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("sandbox: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let broker = Broker::new(channel);
+    let drain = match broker.host_keys() {
+        Ok((keys, drain)) => {
+            config.host_key_signer = Some(Arc::new(keys));
+            drain
+        }
+        Err(e) => {
+            tracing::error!("host keys from the monitor: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let mut current = settings::current(&opts, &me);
+    current.forwards = current
+        .forwards
+        .with_sockets(Arc::new(BrokeredSockets(broker.clone())));
+    let handler = DaemonHandler::new(current).brokered(broker);
+    serve_one(stream, peer, config, handler, drain)
+}
+
+/// Serves the one connection until it ends; SIGTERM, or a byte (or the end) on the
+/// monitor's `drain` socket, drains it.
+fn serve_one(
+    stream: std::net::TcpStream,
+    peer: SocketAddr,
+    config: burrow::ServerConfig,
+    handler: DaemonHandler,
+    drain: Option<OwnedFd>,
+) -> i32 {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -329,7 +543,6 @@ pub fn run_session(args: &ServerArgs) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    let handler = DaemonHandler::new(settings::current(&opts, &me)).privilege_separated();
     let shown = peer;
     runtime
         .block_on(async move {
@@ -351,9 +564,27 @@ pub fn run_session(args: &ServerArgs) -> i32 {
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
             // A hangup of the listener's terminal or process group must not end connections.
             let _hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+            let drain = drain
+                .map(|fd| {
+                    let s = std::os::unix::net::UnixStream::from(fd);
+                    s.set_nonblocking(true)?;
+                    tokio::net::UnixStream::from_std(s)
+                })
+                .transpose()?;
+            let asked = async {
+                let mut byte = [0u8; 1];
+                match drain {
+                    Some(mut d) => {
+                        use tokio::io::AsyncReadExt;
+                        let _any = d.read(&mut byte).await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 r = &mut serve => return Ok::<_, std::io::Error>(r),
                 _ = term.recv() => {}
+                () = asked => {}
             }
             // As the one-process server drains: a connection still authenticating ends now,
             // a logged-in one once its channels are closed, or at DRAIN_GRACE.
