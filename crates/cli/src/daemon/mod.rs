@@ -11,7 +11,9 @@ pub mod hostkey;
 mod monitor;
 mod privdrop;
 mod privsep;
+mod protocol;
 mod sandbox;
+mod session;
 mod settings;
 
 use std::path::PathBuf;
@@ -60,10 +62,10 @@ pub fn main(argv: Vec<String>) -> i32 {
         };
     }
     if args.session {
-        return privsep::run_session(&args);
+        return session::run_session(&args);
     }
     if args.sandbox {
-        return privsep::run_sandbox(&args);
+        return protocol::run_sandbox(&args);
     }
     let opts = match settings::read_options(&args) {
         Ok(o) => o,
