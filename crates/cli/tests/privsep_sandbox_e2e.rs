@@ -167,3 +167,57 @@ fn the_protocol_process_is_sandboxed_before_and_after_login_and_forwards_through
         "the monitor is the user after the login"
     );
 }
+
+#[test]
+fn rekeys_after_the_login_are_signed_by_the_monitor() {
+    if !can_run() {
+        return;
+    }
+    let a = User::new("rk", false);
+    // The server starts a key exchange every 32 KiB: each one's hash is signed by the
+    // monitor, which is the user by then and still holds the host key.
+    let d = start_daemon(&["RekeyLimit 32K"], None);
+    let dir = TempDir::new("ps-rekey");
+    let echo = echo_server();
+    let lport = free_port();
+    let mut args = client_opts(&dir, &a.key, d.port);
+    args.extend(
+        [
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-N",
+            "-L",
+            &format!("{lport}:127.0.0.1:{echo}"),
+        ]
+        .map(String::from),
+    );
+    args.push(format!("{}@127.0.0.1", a.name));
+    let ssh = require_binary("ssh").unwrap().display().to_string();
+    let _c = spawn(&ssh, &args, &dir, "ssh.log");
+    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.stderr());
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+        &pattern(1 << 20),
+    );
+    let monitor = the_session_process(d.proc.child.id());
+    assert_eq!(
+        ids(&status_field(monitor, "Uid").unwrap()),
+        [a.uid.to_string().as_str(); 4]
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = d.proc.stderr();
+        let rekeys = log
+            .lines()
+            .filter(|l| l.contains("key exchange done") && l.contains("initial=false"))
+            .count();
+        if rekeys >= 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{rekeys} key re-exchanges:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

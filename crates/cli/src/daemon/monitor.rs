@@ -82,7 +82,6 @@ impl Monitor {
                     Ok(user) => match super::privsep::become_logged_in_user(&user) {
                         Ok(()) => {
                             self.user = Some(user);
-                            self.keys.shrink_to_fit();
                             Reply::Done
                         }
                         Err(e) => Reply::failed(&e),
