@@ -159,7 +159,7 @@ fn tcp_stream(fd: OwnedFd) -> io::Result<tokio::net::TcpStream> {
     tokio::net::TcpStream::from_std(s)
 }
 
-fn first(mut fds: Vec<OwnedFd>) -> io::Result<OwnedFd> {
+fn only(mut fds: Vec<OwnedFd>) -> io::Result<OwnedFd> {
     fds.pop()
         .ok_or_else(|| io::Error::other("no descriptor in the broker reply"))
 }
@@ -176,7 +176,7 @@ impl Sockets for BrokeredSockets {
                 target: target.clone(),
                 timeout_ms,
             };
-            let fd = first(self.0.socket(req).await?)?;
+            let fd = only(self.0.socket(req).await?)?;
             Ok(match target {
                 Connect::Tcp { .. } => LocalStream::Tcp(tcp_stream(fd)?),
                 Connect::Unix(_) => {
@@ -210,7 +210,7 @@ impl Sockets for BrokeredSockets {
                 path: path.to_string_lossy().into_owned(),
                 unlink,
             };
-            let l = std::os::unix::net::UnixListener::from(first(self.0.socket(req).await?)?);
+            let l = std::os::unix::net::UnixListener::from(only(self.0.socket(req).await?)?);
             l.set_nonblocking(true)?;
             Ok(LocalListener::Unix(tokio::net::UnixListener::from_std(l)?))
         })
