@@ -4,8 +4,8 @@
 //! every length and count read is bounded by it.
 
 use burrow_forward::{BindAddr, Connect};
-use burrow_keys::authorized_keys::{OtherOption, PermitListen, PermitOpen};
-use burrow_keys::{ExpiryTime, KeyOptions};
+use burrow_keyfiles::authorized_keys::{OtherOption, PermitListen, PermitOpen};
+use burrow_keyfiles::{ExpiryTime, KeyOptions};
 use burrow_wire::{DecodeError, DecodeErrorKind, Reader, Writer};
 use bytes::BytesMut;
 

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use burrow::PublicKey;
 use burrow_forward::{BindAddr, Connect, LocalListener, LocalStream, SocketFuture, Sockets};
-use burrow_keys::{KeyError, KeyOptions, SigAlg};
+use burrow_keyfiles::KeyOptions;
+use burrow_keys::{KeyError, SigAlg};
 use burrow_transport::HostKeySigner;
 
 use super::broker::{Reply, Request};
