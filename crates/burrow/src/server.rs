@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use burrow_connection::ConnectionConfig;
 use burrow_keys::{KeyPair, PublicKey};
-use burrow_transport::{Transport, TransportConfig};
+use burrow_transport::{HostKeySigner, Transport, TransportConfig};
 use rand_core::RngCore;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, ToSocketAddrs};
@@ -32,6 +32,9 @@ pub struct ConnectionInfo<P> {
     pub permissions: P,
     /// The session, to open `forwarded-tcpip` channels for remote forwards.
     pub session: WeakSession,
+    /// The USERAUTH_REQUEST payload that completed authentication (a privilege-separated
+    /// server's monitor checks its signature again).
+    pub userauth_request: Vec<u8>,
 }
 
 /// The server application's decisions: authentication, channel opens, global requests.
@@ -101,6 +104,9 @@ pub trait ServerHandler: Send + Sync + 'static {
 pub struct ServerConfig {
     /// The host keys (at most one per key type is used: the first).
     pub host_keys: Arc<[KeyPair]>,
+    /// When set, signs the exchange hashes instead of `host_keys` (keys held by another
+    /// process).
+    pub host_key_signer: Option<Arc<dyn HostKeySigner>>,
     /// Algorithms and rekey limits.
     pub transport: Arc<TransportConfig>,
     /// Channel limits and window sizes.
@@ -126,6 +132,7 @@ impl ServerConfig {
     pub fn with_host_keys(host_keys: Vec<KeyPair>) -> Self {
         Self {
             host_keys: host_keys.into(),
+            host_key_signer: None,
             transport: Arc::new(TransportConfig::default()),
             connection: crate::core::default_connection_config(),
             userauth: burrow_userauth::ServerConfig::default(),
@@ -359,12 +366,17 @@ where
     let peer = peer_addr.to_string();
     let span = tracing::info_span!("ssh", side = "server", peer = %peer);
     let rng = crate::rng::connection_rng();
-    let transport = Transport::server(
-        config.transport.clone(),
-        config.host_keys.clone(),
-        rng,
-        now(),
-    );
+    let transport = match &config.host_key_signer {
+        Some(signer) => {
+            Transport::server_with_signer(config.transport.clone(), signer.clone(), rng, now())
+        }
+        None => Transport::server(
+            config.transport.clone(),
+            config.host_keys.clone(),
+            rng,
+            now(),
+        ),
+    };
     let core = SessionCore::new(peer.clone(), transport, config.connection.clone(), None);
     let shared = Shared::new(core, span.clone());
     {
@@ -393,7 +405,7 @@ where
         }
     };
     drop(startup);
-    let (user, permissions) = match outcome {
+    let (user, permissions, userauth_request) = match outcome {
         Ok(x) => x,
         Err(e) => {
             driver.abort(&e).await;
@@ -413,6 +425,7 @@ where
         user,
         permissions,
         session: WeakSession::new(&shared),
+        userauth_request,
     };
     if let Err(e) = handler.authenticated(&info) {
         let err = shared.lock().error(ErrorKind::Io(e));

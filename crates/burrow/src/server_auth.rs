@@ -44,13 +44,18 @@ impl<H: ServerHandler> AuthPolicy for Policy<'_, H> {
     }
 }
 
-/// Runs the key exchange and userauth; returns the user and the handler's permissions.
+/// The user, the handler's permissions and the USERAUTH_REQUEST payload that completed
+/// authentication.
+pub(crate) type LoggedIn<P> = (String, P, Vec<u8>);
+
+/// Runs the key exchange and userauth; returns the user, the handler's permissions and the
+/// USERAUTH_REQUEST payload that completed authentication.
 pub(crate) async fn authenticate<S, H>(
     driver: &mut Driver<S>,
     config: &ServerConfig,
     handler: &H,
     peer: SocketAddr,
-) -> Result<(String, H::Permissions), Error>
+) -> Result<LoggedIn<H::Permissions>, Error>
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
     H: ServerHandler,
@@ -99,9 +104,10 @@ fn step_auth<H: ServerHandler>(
     auth: &mut burrow_userauth::Server<H::Permissions>,
     policy: &mut Policy<'_, H>,
     multi: bool,
-) -> Result<Option<(String, H::Permissions)>, Error> {
+) -> Result<Option<LoggedIn<H::Permissions>>, Error> {
     let now = now();
     auth.handle_timeout(now);
+    let mut last = Vec::new();
     while !auth.is_authenticated() && !auth.is_closed() {
         let Some(p) = core.auth_inbox.pop_front() else {
             break;
@@ -113,6 +119,9 @@ fn step_auth<H: ServerHandler>(
         if let Some(a) = attempt {
             a.log(policy.peer, auth.is_authenticated(), policy.granted, multi);
         }
+        if auth.is_authenticated() {
+            last = p.to_vec();
+        }
     }
     while let Some(p) = auth.poll_payload(now) {
         core.send_auth_payload(&p)?;
@@ -121,7 +130,8 @@ fn step_auth<H: ServerHandler>(
         Some(ServerEvent::Authenticated(token)) => {
             core.start_connection(&token);
             core.replay_inbox()?;
-            Ok(Some(token.into_parts()))
+            let (user, permissions) = token.into_parts();
+            Ok(Some((user, permissions, last)))
         }
         Some(ServerEvent::Closed(e)) => Err(core.error(ErrorKind::Userauth(e))),
         None => Ok(None),

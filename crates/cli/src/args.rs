@@ -133,8 +133,10 @@ pub struct ClientArgs {
 
 const SERVER_AFTER_HELP: &str = "\
 Run as root, burrowd serves each connection in its own process (burrowd re-executed, as
-sshd runs sshd-session), which becomes the logged-in user (groups, gid, uid) after
-authentication: every forward connects, binds and unlinks with that user's rights.
+sshd runs sshd-session): a monitor holding the host keys, whose child parses the protocol
+as `burrowd` or `nobody` chrooted into /run/burrowd/empty. After verifying the login the
+monitor becomes the user (groups, gid, uid): every forward connects, binds and unlinks
+with that user's rights.
 Run as an ordinary user, burrowd serves all connections in one process and only that user
 may log in. See SECURITY.md, \"Privilege model\".";
 
@@ -180,6 +182,10 @@ pub struct ServerArgs {
     /// listener runs burrowd so for each connection, as sshd runs sshd-session).
     #[arg(long = "session", hide = true)]
     pub session: bool,
+    /// Internal: the sandboxed protocol process of a `--session` monitor (the connection
+    /// on stdin, the broker socket on stdout).
+    #[arg(long = "sandbox", hide = true)]
+    pub sandbox: bool,
     /// Print help.
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,

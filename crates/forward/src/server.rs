@@ -12,12 +12,12 @@ use burrow::{
 };
 use burrow_keyfiles::KeyOptions;
 
-use crate::net::{LocalListener, connect};
 use crate::policy::{Decision, ForwardPolicy, ForwardRequest, denial_log_line};
 use crate::pump::{Origin, join};
 use crate::server_listen::{
     BindSlot, ListenKey, OpenKind, SessionForwards, answer_cancel, register,
 };
+use crate::sockets::{Direct, Sockets};
 use crate::spec::Connect;
 use crate::stats::ForwardStats;
 
@@ -43,6 +43,7 @@ pub struct ForwardServer {
     connect_timeout: Duration,
     stats: Arc<ForwardStats>,
     max_listeners: usize,
+    sockets: Arc<dyn Sockets>,
 }
 
 /// The io error text without Rust's " (os error N)" suffix, as sshd's strerror.
@@ -62,7 +63,14 @@ impl ForwardServer {
             connect_timeout,
             stats: ForwardStats::new(),
             max_listeners: DEFAULT_MAX_LISTENERS,
+            sockets: Arc::new(Direct),
         }
+    }
+
+    /// Opens every socket through `sockets` (default [`Direct`]: this process does it).
+    pub fn with_sockets(mut self, sockets: Arc<dyn Sockets>) -> Self {
+        self.sockets = sockets;
+        self
     }
 
     /// Bounds the remote-forward listeners of one connection (default
@@ -138,8 +146,9 @@ impl ForwardServer {
             }
         };
         let (timeout, stats) = (self.connect_timeout, self.stats.clone());
+        let sockets = self.sockets.clone();
         tokio::spawn(async move {
-            let stream = match connect(&target, timeout).await {
+            let stream = match sockets.connect(&target, timeout).await {
                 Ok(s) => s,
                 Err(e) => {
                     stats.failed();
@@ -248,6 +257,7 @@ impl ForwardServer {
     ) {
         let bind = self.policy.bind_for(&address);
         let (forwards, stats) = (Arc::downgrade(forwards), self.stats.clone());
+        let sockets = self.sockets.clone();
         tokio::spawn(async move {
             // Counted until the listener is registered or the bind failed.
             let _slot = slot;
@@ -255,7 +265,7 @@ impl ForwardServer {
                 request.reject();
                 return;
             };
-            let listener = match LocalListener::bind_tcp(&bind.addr, port16).await {
+            let listener = match sockets.bind_tcp(&bind.addr, port16).await {
                 Ok(l) => l,
                 Err(e) => {
                     tracing::info!(address = %address, port, error = %e, "remote forward bind failed");
@@ -290,9 +300,10 @@ impl ForwardServer {
     ) {
         let unlink = self.policy.stream_local_bind_unlink;
         let (forwards, stats) = (Arc::downgrade(forwards), self.stats.clone());
+        let sockets = self.sockets.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            let listener = match LocalListener::bind_unix(path.as_ref(), unlink) {
+            let listener = match sockets.bind_unix(path.as_ref(), unlink).await {
                 Ok(l) => l,
                 Err(e) => {
                     tracing::info!(path = %path, error = %e, "remote streamlocal bind failed");
@@ -301,7 +312,7 @@ impl ForwardServer {
                 }
             };
             let key = ListenKey::Unix(path.clone());
-            let unlink_path = Some(PathBuf::from(&path));
+            let unlink_path = Some((PathBuf::from(&path), sockets));
             if register(
                 &forwards,
                 key,

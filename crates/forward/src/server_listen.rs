@@ -12,6 +12,7 @@ use tokio::task::{AbortHandle, JoinSet};
 
 use crate::net::LocalListener;
 use crate::pump::{Origin, join};
+use crate::sockets::Sockets;
 use crate::stats::ForwardStats;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -23,14 +24,14 @@ pub(crate) enum ListenKey {
 #[derive(Debug)]
 struct ListenerEntry {
     task: AbortHandle,
-    unlink: Option<PathBuf>,
+    unlink: Option<(PathBuf, Arc<dyn Sockets>)>,
 }
 
 impl ListenerEntry {
     fn close(self) {
         self.task.abort();
-        if let Some(path) = self.unlink {
-            if let Err(e) = std::fs::remove_file(&path) {
+        if let Some((path, sockets)) = self.unlink {
+            if let Err(e) = sockets.remove_socket(&path) {
                 tracing::debug!(path = %path.display(), error = %e, "socket not removed");
             }
         }
@@ -133,7 +134,7 @@ pub(crate) fn register(
     session: WeakSession,
     open: OpenKind,
     stats: Arc<ForwardStats>,
-    unlink: Option<PathBuf>,
+    unlink: Option<(PathBuf, Arc<dyn Sockets>)>,
 ) -> bool {
     let Some(forwards) = forwards.upgrade() else {
         return false;

@@ -69,6 +69,8 @@ pub enum CertRefusal {
     },
     /// The certificate's key type differs from the algorithm it was offered under.
     KeyTypeMismatch,
+    /// A critical option or extension name appears twice.
+    RepeatedOption(String),
 }
 
 impl fmt::Display for CertRefusal {
@@ -97,6 +99,7 @@ impl fmt::Display for CertRefusal {
             Self::KeyTypeMismatch => {
                 write!(f, "certificate key type differs from the offered algorithm")
             }
+            Self::RepeatedOption(name) => write!(f, "certificate option {name:?} appears twice"),
         }
     }
 }
@@ -266,10 +269,9 @@ fn options(raw: &[u8], what: &'static str) -> Result<Vec<CertOption>, KeyError> 
         let name = input_text(r.string("certificate option name")?);
         let data = r.string("certificate option data")?.to_vec();
         if out.iter().any(|o| o.name == name) {
-            return Err(KeyError::BadOption {
-                name: input_name(name.as_bytes()),
-                reason: "repeated in the certificate",
-            });
+            return Err(KeyError::Certificate(CertRefusal::RepeatedOption(
+                input_name(name.as_bytes()),
+            )));
         }
         out.push(CertOption { name, data });
     }

@@ -23,15 +23,12 @@ impl Transport {
         };
         let alg = exchange.negotiated.host_key;
         let host_keys = self.host_keys.clone();
-        let Some(host_key) = host_keys
-            .iter()
-            .find(|k| k.public_key().key_type() == alg.key_type())
-        else {
+        let Some(host_key) = host_keys.public_key(alg.key_type()) else {
             return Err(TransportError::BadHostKey);
         };
         let kex = exchange.negotiated.kex;
         let (ours, shared) = kex.server_reply(&init.client_ephemeral_public_key, &mut *self.rng)?;
-        let blob = host_key.public_key().blob();
+        let blob = host_key.blob();
         let our_version = crate::version::our_version_line();
         let our_version = our_version.strip_suffix(b"\r\n").unwrap_or(our_version);
         let h = exchange_hash(
@@ -47,7 +44,7 @@ impl Transport {
                 shared_secret: &shared,
             },
         );
-        let signature = host_key
+        let signature = host_keys
             .sign(alg, &h, &mut *self.rng)
             .map_err(|_| TransportError::BadHostKey)?;
         let signed = ExchangeSigned(());
@@ -80,11 +77,7 @@ impl Transport {
             .cfg
             .host_key_algorithms
             .iter()
-            .filter(|a| {
-                self.host_keys
-                    .iter()
-                    .any(|k| k.public_key().key_type() == a.key_type())
-            })
+            .filter(|a| self.host_keys.public_key(a.key_type()).is_some())
             .map(|a| a.name())
             .collect();
         Ok(NameList::from_names(&names)?)

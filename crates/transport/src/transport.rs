@@ -16,6 +16,7 @@ use crate::admission::Phase;
 use crate::config::TransportConfig;
 use crate::event::{HostKeyVerdict, TransportEvent};
 use crate::handshake::KexState;
+use crate::host_key::{HostKeySigner, HostKeys};
 use crate::packet::{PacketOpener, PacketSealer};
 use crate::rekey::RekeyBase;
 use crate::version::{VersionExchange, our_version_line};
@@ -34,7 +35,7 @@ pub struct Transport {
     pub(crate) cfg: Arc<TransportConfig>,
     pub(crate) rng: Box<dyn CryptoRngCore + Send>,
     /// Server only: the host keys, one per key type at most being used.
-    pub(crate) host_keys: Arc<[KeyPair]>,
+    pub(crate) host_keys: Arc<dyn HostKeySigner>,
     pub(crate) version: VersionExchange,
     /// The peer's version line without CR LF, once received.
     pub(crate) peer_version: Option<Vec<u8>>,
@@ -82,7 +83,13 @@ impl Transport {
         rng: Box<dyn CryptoRngCore + Send>,
         now: Instant,
     ) -> Self {
-        Self::new(Side::Client, cfg, Arc::new([]), rng, now)
+        Self::new(
+            Side::Client,
+            cfg,
+            Arc::new(HostKeys(Arc::new([]))),
+            rng,
+            now,
+        )
     }
 
     /// A server transport holding `host_keys` (it offers the algorithms they sign with).
@@ -93,13 +100,23 @@ impl Transport {
         rng: Box<dyn CryptoRngCore + Send>,
         now: Instant,
     ) -> Self {
-        Self::new(Side::Server, cfg, host_keys, rng, now)
+        Self::new(Side::Server, cfg, Arc::new(HostKeys(host_keys)), rng, now)
+    }
+
+    /// A server transport whose exchange hashes `signer` signs (keys held elsewhere).
+    pub fn server_with_signer(
+        cfg: Arc<TransportConfig>,
+        signer: Arc<dyn HostKeySigner>,
+        rng: Box<dyn CryptoRngCore + Send>,
+        now: Instant,
+    ) -> Self {
+        Self::new(Side::Server, cfg, signer, rng, now)
     }
 
     fn new(
         side: Side,
         cfg: Arc<TransportConfig>,
-        host_keys: Arc<[KeyPair]>,
+        host_keys: Arc<dyn HostKeySigner>,
         rng: Box<dyn CryptoRngCore + Send>,
         now: Instant,
     ) -> Self {

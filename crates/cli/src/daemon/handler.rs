@@ -1,6 +1,7 @@
 //! burrowd's `ServerHandler`: logins through the current `LoginPolicy`, forwards through the
 //! current `ForwardServer`, session channels refused with a clear message. SIGHUP swaps in a
-//! new policy for what happens next.
+//! new policy for what happens next. In a sandboxed protocol process, logins go to the
+//! monitor.
 
 use std::sync::{Arc, RwLock};
 
@@ -11,6 +12,7 @@ use burrow::{
 use burrow_forward::{ForwardPermissions, ForwardServer, Requester, SessionForwards};
 
 use super::auth::LoginPolicy;
+use super::brokered::Broker;
 
 /// What a reload replaces.
 #[derive(Debug)]
@@ -29,8 +31,8 @@ pub const SESSION_REFUSED: &str =
 #[derive(Debug, Clone)]
 pub struct DaemonHandler {
     current: Arc<RwLock<Arc<Current>>>,
-    /// A per-connection process of a root burrowd: become the user after authentication.
-    privilege_separated: bool,
+    /// The sandboxed protocol process of a root burrowd: its monitor decides logins.
+    broker: Option<Arc<Broker>>,
 }
 
 impl DaemonHandler {
@@ -38,14 +40,15 @@ impl DaemonHandler {
     pub fn new(current: Current) -> Self {
         Self {
             current: Arc::new(RwLock::new(Arc::new(current))),
-            privilege_separated: false,
+            broker: None,
         }
     }
 
-    /// The handler of a per-connection process: after authentication, and before any
-    /// channel or global request is served, the process becomes the logged-in user.
-    pub fn privilege_separated(mut self) -> Self {
-        self.privilege_separated = true;
+    /// The handler of a sandboxed protocol process: keys are judged by the monitor, and a
+    /// login is only complete once the monitor has checked the signature and become the
+    /// user (before any channel or global request is served).
+    pub fn brokered(mut self, broker: Arc<Broker>) -> Self {
+        self.broker = Some(broker);
         self
     }
 
@@ -83,7 +86,10 @@ impl ServerHandler for DaemonHandler {
         user: &str,
         key: &PublicKey,
     ) -> Option<ForwardPermissions> {
-        let options = self.now().login.authorize(peer, user, key)?;
+        let options = match &self.broker {
+            Some(b) => b.auth_query(user, key)?,
+            None => self.now().login.authorize(peer, user, key)?,
+        };
         Some(ForwardPermissions {
             key: options,
             fingerprint: key.fingerprint(),
@@ -106,9 +112,9 @@ impl ServerHandler for DaemonHandler {
     }
 
     fn authenticated(&self, conn: &ConnectionInfo<ForwardPermissions>) -> std::io::Result<()> {
-        if self.privilege_separated {
-            super::privsep::become_logged_in_user(&conn.user).inspect_err(|e| {
-                tracing::error!("cannot become {} for {}: {e}", conn.user, conn.peer);
+        if let Some(b) = &self.broker {
+            b.authenticate(&conn.userauth_request).inspect_err(|e| {
+                tracing::error!("the monitor refused {} for {}: {e}", conn.user, conn.peer);
             })?;
         }
         Ok(())

@@ -3,11 +3,18 @@
 //! process per connection (see `privsep`).
 
 mod auth;
+mod broker;
+mod brokered;
 mod cert_auth;
+mod fdpass;
 mod handler;
 pub mod hostkey;
+mod monitor;
 mod privdrop;
 mod privsep;
+mod protocol;
+mod sandbox;
+mod session;
 mod settings;
 
 use std::path::PathBuf;
@@ -56,7 +63,10 @@ pub fn main(argv: Vec<String>) -> i32 {
         };
     }
     if args.session {
-        return privsep::run_session(&args);
+        return session::run_session(&args);
+    }
+    if args.sandbox {
+        return protocol::run_sandbox(&args);
     }
     let opts = match settings::read_options(&args) {
         Ok(o) => o,

@@ -1,17 +1,18 @@
 //! Privilege separation when burrowd runs as root: the listener accepts and runs burrowd
-//! again for each connection (fork+exec, the socket as stdin, as sshd runs sshd-session);
-//! that process authenticates, then becomes the logged-in user for good before it serves
-//! a single forward. The listener counts unauthenticated connections (MaxStartups,
+//! again for each connection (the socket as stdin, as sshd runs sshd-session). That
+//! process is a monitor (`session`): it runs the SSH protocol in a sandboxed child
+//! (`protocol`, `sandbox`) and serves its broker requests (`monitor`), becoming the logged-in user for good once it
+//! has verified the login, before a single forward is served. The listener counts unauthenticated connections (MaxStartups,
 //! PerSourceMaxStartups) until the process reports the login with one byte on a pipe.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use burrow::{MaxStartups, Server, ServerStop};
+use burrow::MaxStartups;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use rand_core::RngCore;
@@ -20,9 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::handler::DaemonHandler;
-use super::{DRAIN_GRACE, EXIT_FAILURE, privdrop, settings};
-use crate::args::ServerArgs;
+use super::{DRAIN_GRACE, EXIT_FAILURE, privdrop};
 use crate::sys::lookup_user;
 
 /// The byte a per-connection process writes to its stdout once the client authenticated.
@@ -277,105 +276,6 @@ async fn watch_child(
         }
     }
     drop(startup);
-}
-
-/// Serves the one connection on stdin as a per-connection process (`--session`): hardened
-/// before it reads a byte, the user's identity taken after authentication.
-pub fn run_session(args: &ServerArgs) -> i32 {
-    if let Err(e) = privdrop::harden_session_process() {
-        eprintln!("burrowd: {e}");
-        return EXIT_FAILURE;
-    }
-    let opts = match settings::read_options(args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_FAILURE;
-        }
-    };
-    crate::logging::init(settings::log_level(args, &opts));
-    let me = crate::sys::current_user();
-    let config = settings::host_keys(args, &opts, &me).and_then(|keys| {
-        settings::server_config(&opts, keys.into_iter().map(|(_, k)| k).collect())
-    });
-    let config = match config {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!("{e}");
-            return EXIT_FAILURE;
-        }
-    };
-    let stream = match std::io::stdin().as_fd().try_clone_to_owned() {
-        Ok(fd) => std::net::TcpStream::from(fd),
-        Err(e) => {
-            tracing::error!("stdin: {e}");
-            return EXIT_FAILURE;
-        }
-    };
-    let peer = match stream.peer_addr() {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!("stdin is not a connected socket: {e}");
-            return EXIT_FAILURE;
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!("cannot start the runtime: {e}");
-            return EXIT_FAILURE;
-        }
-    };
-    let handler = DaemonHandler::new(settings::current(&opts, &me)).privilege_separated();
-    let shown = peer;
-    runtime
-        .block_on(async move {
-            stream.set_nonblocking(true)?;
-            let stream = tokio::net::TcpStream::from_std(stream)?;
-            if let Err(e) = stream.set_nodelay(true) {
-                tracing::debug!("TCP_NODELAY not set: {e}");
-            }
-            let stop = ServerStop::standalone();
-            let serve = Server::serve_stream_stoppable(
-                stream,
-                peer,
-                Arc::new(config),
-                Arc::new(handler),
-                &stop,
-            );
-            tokio::pin!(serve);
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-            // A hangup of the listener's terminal or process group must not end connections.
-            let _hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-            tokio::select! {
-                r = &mut serve => return Ok::<_, std::io::Error>(r),
-                _ = term.recv() => {}
-            }
-            // As the one-process server drains: a connection still authenticating ends now,
-            // a logged-in one once its channels are closed, or at DRAIN_GRACE.
-            stop.stop(DRAIN_GRACE);
-            let fallback = DRAIN_GRACE.saturating_add(std::time::Duration::from_secs(1));
-            if let Ok(r) = tokio::time::timeout(fallback, serve).await {
-                return Ok(r);
-            }
-            Ok(Ok(()))
-        })
-        .map_or_else(
-            |e| {
-                tracing::error!("{shown}: {e}");
-                EXIT_FAILURE
-            },
-            |r| {
-                if let Err(e) = r {
-                    tracing::info!(peer = %shown, error = %e, "connection ended");
-                }
-                0
-            },
-        )
 }
 
 /// After authentication in a per-connection process: becomes `user` for good, then tells

@@ -195,7 +195,7 @@ fn option_lists_are_bounded_and_names_unique() {
     let two = [pair("a"), pair("a")].concat();
     assert!(matches!(
         options(&two, "extensions"),
-        Err(KeyError::BadOption { .. })
+        Err(KeyError::Certificate(CertRefusal::RepeatedOption(_)))
     ));
     let many: Vec<u8> = (0..=MAX_OPTIONS)
         .flat_map(|i| pair(&format!("x{i}")))
