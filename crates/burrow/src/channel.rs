@@ -118,6 +118,7 @@ impl Channel {
         let Some(conn) = core.conn.as_mut() else {
             return Poll::Ready(Err(closed_err(core)));
         };
+        conn.set_now(crate::driver::now()); // receive windows are sized from read times
         match conn.read(self.id, max) {
             Ok(Some(chunk)) => {
                 if conn.has_messages() {

@@ -169,6 +169,12 @@ pub fn rekey_limit(spec: &str) -> Result<RekeyLimit, TransportError> {
 }
 
 /// `<digits>[K|M|G|T]`, binary multiples, case-insensitive.
+/// `ChannelWindowBudget` (burrow's keyword, client and server): the bytes all receive windows
+/// of one connection may commit, a size as RekeyLimit's (`64M`), at least 64K.
+pub fn window_budget(v: &str) -> Option<u64> {
+    parse_bytes(v).filter(|&n| n >= 64 << 10)
+}
+
 fn parse_bytes(v: &str) -> Option<u64> {
     let (digits, shift) = match v.char_indices().last()? {
         (i, 'k' | 'K') => (v.get(..i)?, 10),
