@@ -30,7 +30,7 @@ use burrow::{Client, ClientConfig, KeyPair, PublicKey, Server, ServerConfig};
 use burrow_forward::{
     Connect, ForwardHandler, ForwardOptions, ForwardPolicy, ForwardServer, Listen, LocalForward,
 };
-use burrow_keys::KeyOptions;
+use burrow_keyfiles::KeyOptions;
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)

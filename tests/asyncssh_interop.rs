@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use burrow::{Client, ClientConfig, KeyPair, PublicKey};
 use burrow_forward::ForwardPolicy;
-use burrow_keys::KeyOptions;
+use burrow_keyfiles::KeyOptions;
 use burrow_transport::TransportConfig;
 use common::asyncssh::{AsyncSshServer, run_client};
 use common::forward::{burrow_server, echo_server, pattern, round_trip};

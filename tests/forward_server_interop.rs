@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use burrow_forward::ForwardPolicy;
 use burrow_forward::policy::{AllowForwarding, PermitList};
-use burrow_keys::KeyOptions;
+use burrow_keyfiles::KeyOptions;
 use common::forward::*;
 use common::ssh::ssh_command;
 use common::{TempDir, free_port, keygen_ed25519, public_key_blob, require_binary};
@@ -369,7 +369,7 @@ async fn key_permitopen_restricts_ssh_local_forward() {
     let mut key = KeyOptions::unrestricted();
     let allowed = echo_server().await;
     let denied = echo_server().await;
-    key.permit_open = vec![burrow_keys::authorized_keys::PermitOpen {
+    key.permit_open = vec![burrow_keyfiles::authorized_keys::PermitOpen {
         host: "127.0.0.1".into(),
         port: Some(allowed),
     }];

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use burrow::{Client, ClientConfig, Error, ErrorKind, KeyPair, PublicKey, Server, ServerConfig};
 use burrow_forward::{ForwardHandler, ForwardPolicy, ForwardServer};
-use burrow_keys::KeyOptions;
+use burrow_keyfiles::KeyOptions;
 use burrow_transport::TransportError;
 use burrow_transport::cipher::{CipherAlg, MacAlg};
 use burrow_transport::packet::PacketError;

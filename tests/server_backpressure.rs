@@ -16,7 +16,8 @@ use std::io::{ErrorKind, Write};
 use std::time::{Duration, Instant};
 
 use burrow_forward::ForwardPolicy;
-use burrow_keys::{KeyOptions, KeyPair};
+use burrow_keyfiles::KeyOptions;
+use burrow_keys::KeyPair;
 use burrow_transport::{TransportConfig, TransportEvent};
 use burrow_wire::Writer;
 use bytes::BytesMut;

@@ -56,7 +56,8 @@ async fn exit_of(ch: &burrow::Channel) -> Option<ExitInfo> {
 
 fn write_key_file(sshd: &Sshd) -> std::path::PathBuf {
     let path = sshd.dir.join("client_key");
-    let text = burrow_keys::encode_unencrypted(&sshd.client_key, "burrow-test-client", 7).unwrap();
+    let text =
+        burrow_keyfiles::encode_unencrypted(&sshd.client_key, "burrow-test-client", 7).unwrap();
     std::fs::write(&path, text).unwrap();
     path
 }

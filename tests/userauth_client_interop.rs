@@ -14,7 +14,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use burrow::agent::codec::{self as agent, AgentReply, AgentRequestKind};
-use burrow_keys::{KeyPair, PrivateKeyFile};
+use burrow_keyfiles::PrivateKeyFile;
+use burrow_keys::KeyPair;
 use burrow_transport::{TransportConfig, TransportEvent};
 use burrow_userauth::{Client, ClientConfig, ClientEvent, Identity, Method, UserauthError};
 use common::agent::{AgentConn, SshAgent};

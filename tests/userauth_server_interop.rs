@@ -18,7 +18,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use burrow::host_key::{
     HostKeyCheck, HostKeyDecision, KnownHostLookup, StrictHostKeyChecking, decide,
 };
-use burrow_keys::{KeyOptions, KeyPair, PublicKey, find_key};
+use burrow_keyfiles::{KeyOptions, find_key};
+use burrow_keys::{KeyPair, PublicKey};
 use burrow_transport::{TransportConfig, TransportEvent};
 use burrow_userauth::{AuthPolicy, Server, ServerConfig, ServerEvent, UserauthError};
 use common::conn::Conn;

@@ -11,7 +11,7 @@ use burrow::{Client, ClientConfig, KeyPair, PublicKey, Server, ServerConfig};
 use burrow_forward::{
     Connect, ForwardHandler, ForwardOptions, ForwardPolicy, ForwardServer, Listen, LocalForward,
 };
-use burrow_keys::KeyOptions;
+use burrow_keyfiles::KeyOptions;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 use super::unhex;

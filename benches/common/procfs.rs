@@ -32,28 +32,8 @@ fn stat(pid: u32) -> Option<(u32, String)> {
     Some((ppid, comm))
 }
 
-/// Every live descendant of `root`.
-pub fn descendants(root: u32) -> Vec<u32> {
-    let all: Vec<(u32, u32)> = std::fs::read_dir("/proc")
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-                .filter_map(|p| Some((p, stat(p)?.0)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(p) = frontier.pop() {
-        for &(c, pp) in &all {
-            if pp == p {
-                out.push(c);
-                frontier.push(c);
-            }
-        }
-    }
-    out
-}
+/// Every live descendant of `root` (from the test kit).
+pub use burrow_testkit::proc::descendants;
 
 /// The per-connection processes of the sshd this process started: descendants of ours named
 /// `sshd` whose parent is itself an `sshd` (the listener's children and their children).

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use burrow_connection::{Connection, ConnectionConfig, Event};
-use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey, encode_unencrypted};
+use burrow_keyfiles::encode_unencrypted;
+use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
 use burrow_transport::{HostKeyVerdict, Transport, TransportConfig, TransportEvent};
 use burrow_userauth::{
     AuthPolicy, Client as AuthClient, ClientConfig as AuthClientConfig, ClientEvent, Identity,
@@ -643,7 +644,7 @@ fn main() {
         "armored".into(),
         [b"\x01".to_vec(), armored.clone().into_bytes()].concat(),
     );
-    if let Ok(body) = burrow_keys::private_key::decode_armor(&armored) {
+    if let Ok(body) = burrow_keyfiles::private_key::decode_armor(&armored) {
         add(
             "private_key_parse",
             "binary".into(),

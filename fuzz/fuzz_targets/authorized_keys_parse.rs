@@ -2,7 +2,8 @@
 //! panic, every line is either an entry or a warning or blank, and what is found holds the key.
 #![no_main]
 
-use burrow_keys::{AuthorizedKeys, KeyPair};
+use burrow_keyfiles::AuthorizedKeys;
+use burrow_keys::KeyPair;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,8 +2,9 @@
 //! panic, and every status names a line that exists and matches its meaning.
 #![no_main]
 
-use burrow_keys::known_hosts::{HostKeyStatus, Marker, host_name};
-use burrow_keys::{KeyBlob, KeyPair, KnownHosts};
+use burrow_keyfiles::known_hosts::{HostKeyStatus, Marker, host_name};
+use burrow_keyfiles::{KeyBlob, KnownHosts};
+use burrow_keys::KeyPair;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,8 +3,8 @@
 //! decrypts must re-encode to the same binary body.
 #![no_main]
 
-use burrow_keys::private_key::decode_armor;
-use burrow_keys::{PrivateKeyFile, encode_unencrypted};
+use burrow_keyfiles::private_key::decode_armor;
+use burrow_keyfiles::{PrivateKeyFile, encode_unencrypted};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -8,32 +8,7 @@ use std::time::Duration;
 
 use super::{TempDir, public_key_blob};
 
-/// The Python that has `asyncssh`: `$BURROW_PYTHON`, else `<workspace>/.venv-peers/bin/python`.
-/// `None` (test skipped) when it is missing or lacks asyncssh; with `CI` set that fails.
-pub fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("BURROW_PYTHON").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-peers/bin/python"),
-        PathBuf::from,
-    );
-    let works = Command::new(&path)
-        .args(["-c", "import asyncssh"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !works {
-        let why = format!(
-            "{} with asyncssh is required (set BURROW_PYTHON, or create .venv-peers: \
-             python3 -m venv .venv-peers && .venv-peers/bin/pip install asyncssh)",
-            path.display()
-        );
-        if std::env::var_os("CI").is_some() {
-            panic!("{why} (CI is set)");
-        }
-        eprintln!("skipping: {why}");
-        return None;
-    }
-    Some(path)
-}
+pub use burrow_testkit::asyncssh::python;
 
 /// Logging at AsyncSSH's debug level 2 (every message it processes) to stderr.
 const PRELUDE: &str = r#"

@@ -5,7 +5,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use burrow_keys::{AuthorizedKeys, KeyOptions, PublicKey};
+use burrow_keyfiles::{AuthorizedKeys, KeyOptions};
+use burrow_keys::PublicKey;
 
 /// An authorized_keys file. Lookups honour `from=`, `expiry-time=` (local time unless it
 /// says UTC, as in sshd) and `cert-authority`; the matching line's options (permitopen,

@@ -184,7 +184,7 @@ impl ClientConfig {
                 format!("{}: {e}", path.display()),
             )
         };
-        let file = burrow_keys::PrivateKeyFile::parse(&text).map_err(invalid)?;
+        let file = burrow_keyfiles::PrivateKeyFile::parse(&text).map_err(invalid)?;
         let key = file
             .decrypt(passphrase.unwrap_or_default())
             .map_err(invalid)?;
@@ -246,7 +246,11 @@ impl Client {
         let peer = format!("{host}:{port}");
         let span = tracing::info_span!("ssh", side = "client", peer = %peer);
         let rng = crate::rng::connection_rng();
-        let known_types = config.host_key_check.known_key_types(host, port);
+        // known_hosts reads: on a blocking thread, as the check itself.
+        let (check, h) = (config.host_key_check.clone(), host.to_owned());
+        let known_types = tokio::task::spawn_blocking(move || check.known_key_types(&h, port))
+            .await
+            .unwrap_or_default();
         let mut transport_config = config.transport.clone();
         if !known_types.is_empty() {
             Arc::make_mut(&mut transport_config).prefer_host_key_types(&known_types);

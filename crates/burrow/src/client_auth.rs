@@ -7,7 +7,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use crate::agent::Agent;
 use crate::client::ClientConfig;
 use crate::core::SessionCore;
-use crate::driver::{Driver, Shared};
+use crate::driver::Driver;
 use crate::error::{Error, ErrorKind, Phase};
 
 /// Runs the key exchange and user authentication, then starts the connection layer.
@@ -79,15 +79,15 @@ where
             step_auth(&mut core, &mut auth)?
         };
         for event in events {
-            answer(event, &mut auth, agent.as_mut(), config, &driver.shared).await?;
+            answer(event, &mut auth, agent.as_mut(), config, driver).await?;
         }
         {
             let mut core = driver.shared.lock();
             while let Some(p) = auth.poll_payload() {
                 core.send_auth_payload(&p)?;
             }
-            if auth.is_authenticated() {
-                core.start_connection();
+            if let Some(proof) = auth.take_authenticated() {
+                core.start_connection(&proof);
                 return core.replay_inbox();
             }
         }
@@ -129,14 +129,19 @@ fn step_auth(
     Ok(events)
 }
 
-/// Answers one userauth event (agent signature, prompts).
-async fn answer(
+/// Answers one userauth event. Agent round trips and prompts run without the session lock
+/// (prompts on a blocking thread: they may wait on a terminal) while the driver writes what
+/// is queued; reads wait for the answer.
+async fn answer<S>(
     event: ClientEvent,
     auth: &mut burrow_userauth::Client,
     agent: Option<&mut Agent>,
     config: &ClientConfig,
-    shared: &Shared,
-) -> Result<(), Error> {
+    driver: &mut Driver<S>,
+) -> Result<(), Error>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
     let r = match event {
         ClientEvent::Banner { message } => {
             if let Some(p) = &config.prompt {
@@ -150,7 +155,10 @@ async fn answer(
             data,
         } => {
             let sig = match agent {
-                Some(a) => a.sign(&key_blob, algorithm, &data).await.ok(),
+                Some(a) => driver
+                    .wait_for(a.sign(&key_blob, algorithm, &data))
+                    .await?
+                    .ok(),
                 None => None,
             };
             match sig {
@@ -163,20 +171,30 @@ async fn answer(
             instruction,
             prompts,
         } => {
-            let answers = config
-                .prompt
-                .as_ref()
-                .and_then(|p| p.keyboard_interactive(&name, &instruction, &prompts));
+            let count = prompts.len();
+            let answers = match config.prompt.clone() {
+                Some(p) => {
+                    let ask = move || p.keyboard_interactive(&name, &instruction, &prompts);
+                    driver.blocking(ask).await?.flatten()
+                }
+                None => None,
+            };
             match answers {
                 Some(a) => {
                     let refs: Vec<&str> = a.iter().map(String::as_str).collect();
                     auth.answer_prompts(&refs)
                 }
-                None => auth.answer_prompts(&vec![""; prompts.len()]),
+                None => auth.answer_prompts(&vec![""; count]),
             }
         }
         ClientEvent::PasswordPrompt { prompt } => {
-            let pw = config.prompt.as_ref().and_then(|p| p.password(&prompt));
+            let pw = match config.prompt.clone() {
+                Some(p) => driver
+                    .blocking(move || p.password(&prompt))
+                    .await?
+                    .flatten(),
+                None => None,
+            };
             auth.answer_password(pw.as_deref())
         }
         ClientEvent::Failure { .. } | ClientEvent::Success => Ok(()),
@@ -188,6 +206,6 @@ async fn answer(
             },
             other => ErrorKind::Userauth(other),
         };
-        shared.lock().error(kind)
+        driver.shared.lock().error(kind)
     })
 }

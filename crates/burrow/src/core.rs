@@ -11,8 +11,9 @@ use burrow_connection::{
 };
 use burrow_keys::PublicKey;
 use burrow_transport::{HostKeyVerdict, Transport, TransportEvent};
+use burrow_userauth::{Authenticated, Route, route};
 use burrow_wire::connection::{ChannelOpenType, GlobalRequestKind};
-use burrow_wire::{DisconnectReason, Side};
+use burrow_wire::{DisconnectReason, Side, msg};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::oneshot;
 
@@ -68,12 +69,18 @@ pub(crate) struct SessionCore {
     /// Present once authentication succeeded.
     pub(crate) conn: Option<Connection>,
     conn_config: ConnectionConfig,
-    /// Client: the host key check; taken when used.
+    /// Client: the host key check; taken by the driver with the question.
     host_key_check: Option<Arc<HostKeyFn>>,
+    /// Client: the server's key, proven in the first exchange, that the driver must have
+    /// checked (off the lock) before input processing goes on.
+    host_key_question: Option<PublicKey>,
     pub(crate) host_key: Option<PublicKey>,
-    /// Userauth payloads (numbers 5, 6, 50-79) for the handshake code. Bound: at most the
-    /// packets of one read buffer, since the handshake drains it after every read.
+    /// Userauth payloads (numbers 5, 6, 50-79) for the handshake code, then (client) what
+    /// followed USERAUTH_SUCCESS. Bound: at most the packets of one read buffer, since the
+    /// handshake drains it after every read.
     pub(crate) auth_inbox: VecDeque<Bytes>,
+    /// Client: USERAUTH_SUCCESS is in `auth_inbox`.
+    success_queued: bool,
     /// Per open channel with a handle: wakers and session-channel extras.
     pub(crate) slots: Slots,
     /// Our channel opens waiting for the peer. Bound: the channel limit.
@@ -122,8 +129,10 @@ impl SessionCore {
             conn: None,
             conn_config,
             host_key_check,
+            host_key_question: None,
             host_key: None,
             auth_inbox: VecDeque::new(),
+            success_queued: false,
             slots: Slots::default(),
             opens: HashMap::new(),
             globals: HashMap::new(),
@@ -159,17 +168,9 @@ impl SessionCore {
         }
     }
 
-    /// Server: starts the connection layer; only userauth's proof of a successful login
-    /// opens it (ARCHITECTURE §4).
-    pub(crate) fn start_server_connection<P>(
-        &mut self,
-        _proof: &burrow_userauth::Authenticated<P>,
-    ) {
-        self.start_connection();
-    }
-
-    /// Client: starts the connection layer after USERAUTH_SUCCESS.
-    pub(crate) fn start_connection(&mut self) {
+    /// Starts the connection layer; only userauth's proof of a successful login opens it, on
+    /// either side (ARCHITECTURE §4).
+    pub(crate) fn start_connection<P>(&mut self, _proof: &Authenticated<P>) {
         self.conn = Some(Connection::new(self.side(), self.conn_config.clone()));
         self.phase = Phase::Connection;
     }
@@ -182,7 +183,8 @@ impl SessionCore {
         Ok(())
     }
 
-    /// Feeds received bytes through the transport and the layers above.
+    /// Feeds received bytes through the transport and the layers above. The transport takes
+    /// no input past a host key question; the driver answers it and calls this again.
     pub(crate) fn handle_input(&mut self, input: &mut BytesMut, now: Instant) -> Result<(), Error> {
         if let Some(k) = self.keepalive.as_mut() {
             k.on_input(now);
@@ -191,26 +193,24 @@ impl SessionCore {
             conn.set_now(now); // receive windows are sized from arrival times
         }
         self.input_alloc.observe(input);
-        loop {
-            self.transport
-                .handle_input(input, now)
-                .map_err(|e| self.error(ErrorKind::Transport(e)))?;
-            if !self.process_transport_events()? {
-                return Ok(());
-            }
-        }
+        self.transport
+            .handle_input(input, now)
+            .map_err(|e| self.error(ErrorKind::Transport(e)))?;
+        self.process_transport_events()
     }
 
-    /// Drains transport events. Returns true when input processing must resume (a host key
-    /// verdict was given).
-    fn process_transport_events(&mut self) -> Result<bool, Error> {
-        let mut resume = false;
+    /// Drains transport events.
+    fn process_transport_events(&mut self) -> Result<(), Error> {
         while let Some(event) = self.transport.poll_event() {
             match event {
                 TransportEvent::Payload(p) => self.on_payload(p)?,
                 TransportEvent::VerifyHostKey { host_key, .. } => {
-                    self.on_verify_host_key(&host_key)?;
-                    resume = true;
+                    let key = PublicKey::from_blob(&host_key).map_err(|_| {
+                        self.error(ErrorKind::Transport(
+                            burrow_transport::TransportError::BadHostKey,
+                        ))
+                    })?;
+                    self.host_key_question = Some(key);
                 }
                 TransportEvent::KexDone(info) => {
                     tracing::debug!(initial = info.initial, kex = ?info.kex, "key exchange done");
@@ -230,19 +230,20 @@ impl SessionCore {
                 _ => {}
             }
         }
-        Ok(resume)
+        Ok(())
     }
 
-    fn on_verify_host_key(&mut self, blob: &[u8]) -> Result<(), Error> {
-        let key = PublicKey::from_blob(blob).map_err(|_| {
-            self.error(ErrorKind::Transport(
-                burrow_transport::TransportError::BadHostKey,
-            ))
-        })?;
-        let ok = self.host_key_check.take().is_some_and(|check| check(&key));
+    /// The host key question for the driver to check off the lock, with the check to run.
+    pub(crate) fn take_host_key_question(&mut self) -> Option<(PublicKey, Option<Arc<HostKeyFn>>)> {
+        let key = self.host_key_question.take()?;
+        Some((key, self.host_key_check.take()))
+    }
+
+    /// The driver's verdict on `key`; input processing may go on after it.
+    pub(crate) fn answer_host_key(&mut self, key: PublicKey, trusted: bool) -> Result<(), Error> {
         let fingerprint = key.fingerprint();
         self.host_key = Some(key);
-        if ok {
+        if trusted {
             self.transport.answer_host_key(HostKeyVerdict::Accept);
             Ok(())
         } else {
@@ -251,24 +252,42 @@ impl SessionCore {
         }
     }
 
+    /// Sends a service-layer payload where `burrow_userauth::route` admits it: to the
+    /// handshake code's inbox, to the connection layer, or nowhere.
     fn on_payload(&mut self, payload: Bytes) -> Result<(), Error> {
         let number = payload.first().copied().unwrap_or(0);
-        match (&mut self.conn, number) {
-            (Some(_), 80..=127) => self.handle_or_hold(payload, self.input_alloc.size()),
-            // Before the connection layer starts, everything waits for the handshake code
-            // (a server's first global requests can follow USERAUTH_SUCCESS in one read).
-            (None, 5 | 6 | 50..=127) => {
+        // A client's connection layer starts when the handshake code took the proof of
+        // USERAUTH_SUCCESS from the inbox; what follows the success (a server's first global
+        // requests can come in the same read) waits behind it.
+        let authenticated = self.conn.is_some() || self.success_queued;
+        match route(self.side(), authenticated, number) {
+            Route::Userauth => {
+                self.success_queued |= number == msg::USERAUTH_SUCCESS;
                 self.auth_inbox.push_back(payload);
                 Ok(())
             }
-            // Userauth messages after success (OpenSSH ignores them) and anything else.
-            (Some(_), 50..=79) => Ok(()),
-            _ => Err(self.error(ErrorKind::Transport(
-                burrow_transport::TransportError::UnexpectedMessage {
+            Route::Connection if self.conn.is_some() => {
+                self.handle_or_hold(payload, self.input_alloc.size())
+            }
+            Route::Connection => {
+                self.auth_inbox.push_back(payload);
+                Ok(())
+            }
+            Route::Ignore => Ok(()),
+            Route::Unimplemented | Route::Refuse => {
+                let e = burrow_transport::TransportError::UnexpectedMessage {
                     number,
-                    phase: "service",
-                },
-            ))),
+                    phase: if authenticated {
+                        "connection"
+                    } else {
+                        "authentication"
+                    },
+                };
+                // The transport did not see it as an error: the DISCONNECT is sent here.
+                self.transport
+                    .disconnect(DisconnectReason::ProtocolError, &e.to_string());
+                Err(self.error(ErrorKind::Transport(e)))
+            }
         }
     }
 

@@ -9,7 +9,9 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::Notify;
 
-use crate::core::{Incoming, SessionCore};
+use burrow_keys::PublicKey;
+
+use crate::core::{HostKeyFn, Incoming, SessionCore};
 use crate::error::{Error, ErrorKind};
 
 /// How much free space the input buffer gets before each read: many packets per syscall.
@@ -138,7 +140,7 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
             () = self.shared.notify.notified() => {}
         }
         let now = now();
-        {
+        let question = {
             let mut core = self.shared.lock();
             if got_input {
                 core.handle_input(&mut self.input, now)?;
@@ -150,8 +152,63 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
             // that `run` hands what they ask for to the handler at once.
             core.release_held()?;
             collect(&mut self.output, &mut core)?;
+            core.take_host_key_question()
+        };
+        if let Some((key, check)) = question {
+            self.ask_host_key(key, check).await?;
         }
         self.write_now().await
+    }
+
+    /// Client: runs the host key check (which may read known_hosts files and ask on the
+    /// terminal) on a blocking thread with the lock released, then answers it and processes
+    /// the input that waited for the verdict.
+    async fn ask_host_key(
+        &mut self,
+        key: PublicKey,
+        check: Option<Arc<HostKeyFn>>,
+    ) -> Result<(), Error> {
+        let trusted = match check {
+            Some(check) => {
+                let k = key.clone();
+                // A check that panicked trusts nothing.
+                self.blocking(move || check(&k)).await?.unwrap_or(false)
+            }
+            None => false,
+        };
+        let mut core = self.shared.lock();
+        core.answer_host_key(key, trusted)?;
+        core.handle_input(&mut self.input, now())?;
+        collect(&mut self.output, &mut core)
+    }
+
+    /// Runs a callback that may block (file reads, a terminal prompt) on a blocking thread,
+    /// in the connection's span, and waits for it as [`Driver::wait_for`]; `None` if it
+    /// panicked.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &mut self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<Option<T>, Error> {
+        let span = self.shared.span.clone();
+        let task = tokio::task::spawn_blocking(move || span.in_scope(f));
+        Ok(self.wait_for(task).await?.ok())
+    }
+
+    /// Awaits `fut` (a host key check, an agent signature, a prompt) without the lock, writing
+    /// what is queued meanwhile; nothing is read until it is done, so what the peer sends
+    /// waits in the socket.
+    pub(crate) async fn wait_for<T>(&mut self, fut: impl Future<Output = T>) -> Result<T, Error> {
+        tokio::pin!(fut);
+        loop {
+            tokio::select! {
+                v = &mut fut => return Ok(v),
+                r = self.wr.write_buf(&mut self.output), if !self.output.is_empty() => {
+                    if let Err(e) = r {
+                        return Err(self.shared.lock().error(ErrorKind::Io(e)));
+                    }
+                }
+            }
+        }
     }
 
     /// Writes what this turn sealed if the socket takes it now, without waiting: a byte that

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use crate::host_key::{
     HostKeyCheck as Check, HostKeyDecision, KnownHostLookup, StrictHostKeyChecking, decide,
 };
-use burrow_keys::{KnownHosts, PublicKey};
+use burrow_keyfiles::KnownHosts;
+use burrow_keys::PublicKey;
 
 use crate::client::HostKeyCheck;
 
@@ -68,7 +69,7 @@ impl HostKeyCheck for KnownHostsFile {
         let known_without_port = port != 22
             && matches!(
                 hosts.check_key(host, 22, key),
-                burrow_keys::HostKeyStatus::Known { .. }
+                burrow_keyfiles::HostKeyStatus::Known { .. }
             );
         let check = Check {
             policy: self.policy,

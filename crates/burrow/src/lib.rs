@@ -76,9 +76,8 @@ pub use slot::ExitInfo;
 pub use startups::MaxStartups;
 
 pub use burrow_connection::ConnectionConfig;
-pub use burrow_keys::{
-    KeyOptions, KeyPair, PrivateKeyFile, PublicKey, SigAlg, parse_public_key_line,
-};
+pub use burrow_keyfiles::{KeyOptions, PrivateKeyFile, parse_public_key_line};
+pub use burrow_keys::{KeyPair, PublicKey, SigAlg};
 pub use burrow_transport::TransportConfig;
 pub use burrow_userauth::{Method, PromptLine};
 pub use burrow_wire::connection::{ChannelOpenType, GlobalRequestKind};

@@ -113,7 +113,7 @@ fn step_auth<H: ServerHandler>(
     }
     match auth.poll_event() {
         Some(ServerEvent::Authenticated(token)) => {
-            core.start_server_connection(&token);
+            core.start_connection(&token);
             core.replay_inbox()?;
             Ok(Some(token.into_parts()))
         }

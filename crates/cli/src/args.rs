@@ -58,6 +58,9 @@ pub struct ClientArgs {
     /// Local address to connect from (BindAddress).
     #[arg(short = 'b', value_name = "bind_address")]
     pub bind_address: Option<String>,
+    /// Local interface whose address to connect from (BindInterface).
+    #[arg(short = 'B', value_name = "bind_interface")]
+    pub bind_interface: Option<String>,
     /// Ciphers, comma-separated, in ssh_config `Ciphers` syntax.
     #[arg(short = 'c', value_name = "cipher_spec")]
     pub ciphers: Option<String>,
@@ -112,6 +115,10 @@ pub struct ClientArgs {
     /// Run a self-contained demonstration: an in-process burrowd and -L, -R, -D forwards.
     #[arg(long)]
     pub demo: bool,
+    /// Print a man page or shell completion script generated from these definitions:
+    /// man, bash, zsh, fish (for burrow), burrowd-man, burrowd-bash, ... (for burrowd).
+    #[arg(long, hide = true, value_name = "kind")]
+    pub generate: Option<String>,
     /// `[user@]host`, or an alias from the configuration.
     #[arg(value_name = "destination")]
     pub destination: Option<String>,
@@ -226,7 +233,7 @@ impl ClientArgs {
                 "compression (-C) is not supported: burrow never compresses".to_owned(),
             ));
         }
-        if self.demo || self.version || self.query.is_some() {
+        if self.demo || self.version || self.query.is_some() || self.generate.is_some() {
             return Ok(());
         }
         let Some(dest) = &self.destination else {
@@ -280,6 +287,9 @@ impl ClientArgs {
         }
         if let Some(b) = &self.bind_address {
             opts.bind_address = Some(b.clone());
+        }
+        if let Some(i) = &self.bind_interface {
+            opts.bind_interface = Some(i.clone());
         }
         if let Some(c) = &self.ciphers {
             opts.ciphers = Some(c.clone());

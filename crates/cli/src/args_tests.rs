@@ -231,6 +231,8 @@ fn ssh_everyday_flags_reach_the_options() {
         "-g",
         "-b",
         "10.0.0.1",
+        "-B",
+        "eth1",
         "-c",
         "aes128-ctr",
         "-m",
@@ -247,6 +249,7 @@ fn ssh_everyday_flags_reach_the_options() {
     a.apply_to(&mut o, &mut Vec::new()).unwrap();
     assert_eq!(o.gateway_ports, Some(true));
     assert_eq!(o.bind_address.as_deref(), Some("10.0.0.1"));
+    assert_eq!(o.bind_interface.as_deref(), Some("eth1"));
     assert_eq!(o.ciphers.as_deref(), Some("aes128-ctr"));
     assert_eq!(o.macs.as_deref(), Some("hmac-sha2-256"));
     assert_eq!(o.address_family, Some(AddressFamily::Inet));

@@ -10,7 +10,7 @@ use burrow_forward::{
     Connect, ForwardHandler, ForwardOptions, ForwardPolicy, ForwardServer, Listen, LocalForward,
     RemoteForward, RemoteForwards,
 };
-use burrow_keys::KeyOptions;
+use burrow_keyfiles::KeyOptions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

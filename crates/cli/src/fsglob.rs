@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use burrow_keys::pattern::match_pattern_exact;
+use burrow_keyfiles::pattern::match_pattern_exact;
 
 /// Most paths one pattern may expand to.
 pub const MAX_MATCHES: usize = 1024;

@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod docs;
 mod error;
 pub mod fsglob;
 pub mod logging;

@@ -529,3 +529,176 @@ fn match_selects_port_and_identity() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Asks a SOCKS5 proxy at `port` for 127.0.0.1:`target`; returns the reply code.
+fn socks5_connect(port: u16, target: u16) -> (u8, TcpStream) {
+    use std::io::{Read, Write};
+    let mut st = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    st.write_all(&[5, 1, 0]).unwrap();
+    let mut r = [0u8; 2];
+    st.read_exact(&mut r).unwrap();
+    assert_eq!(r, [5, 0]);
+    let [hi, lo] = target.to_be_bytes();
+    st.write_all(&[5, 1, 0, 1, 127, 0, 0, 1, hi, lo]).unwrap();
+    let mut r = [0u8; 10];
+    st.read_exact(&mut r).unwrap();
+    (r[1], st)
+}
+
+#[test]
+fn permit_remote_open_limits_a_reverse_dynamic_forward() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-pro");
+    let (allowed, denied) = (echo_server(), echo_server());
+    let permit = format!("PermitRemoteOpen=127.0.0.1:{allowed}");
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &["-N", "-o", &permit, "-R", "0", "root@127.0.0.1"],
+    );
+    let burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    let line = burrow.wait_stderr("Allocated port", 20);
+    assert!(line.ends_with(" for remote forward to socks:0"), "{line}");
+    let port: u16 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+    // sshd listens on the allocated port; each connection comes back to burrow as a
+    // forwarded-tcpip channel on which burrow answers SOCKS.
+    let (code, st) = socks5_connect(port, allowed);
+    assert_eq!(code, 0, "permitted target refused");
+    check_echo(st, &pattern(20_000));
+    let (code, _st) = socks5_connect(port, denied);
+    assert_eq!(
+        code, 2,
+        "a target outside PermitRemoteOpen must be 'not allowed'"
+    );
+}
+
+#[test]
+fn bind_interface_binds_to_the_interface_address() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("c-bindif");
+    let run_with = |iface: &str| {
+        let a = args(
+            client_opts(&dir, &sshd.client_key, sshd.port),
+            &["-B", iface, "-n", "root@127.0.0.1", "echo", "bound"],
+        );
+        run(BURROW, &a, &dir)
+    };
+    let out = run_with("lo");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "bound\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run_with("no-such-if0");
+    assert_eq!(out.status.code(), Some(255));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("BindInterface no-such-if0"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn proxy_use_fdpass_takes_the_socket_the_dialer_passes() {
+    let Some(sshd) = start_sshd() else { return };
+    let Some(python) = require_binary("python3") else {
+        return;
+    };
+    let dir = TempDir::new("c-fdpass");
+    // A dialer as people write them: connect, pass the socket on stdout (SCM_RIGHTS), exit.
+    let dialer = dir.join("dialer.py");
+    std::fs::write(
+        &dialer,
+        "import socket, sys\n\
+         s = socket.create_connection((sys.argv[1], int(sys.argv[2])))\n\
+         out = socket.socket(fileno=1)\n\
+         socket.send_fds(out, [b'\\0'], [s.fileno()])\n",
+    )
+    .unwrap();
+    let proxy = format!(
+        "ProxyCommand={} {} %h %p",
+        python.display(),
+        dialer.display()
+    );
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &[
+            "-o",
+            &proxy,
+            "-o",
+            "ProxyUseFdpass=yes",
+            "-n",
+            "root@127.0.0.1",
+            "echo",
+            "via-fdpass",
+        ],
+    );
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "via-fdpass\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A dialer that exits without passing anything is ssh's error, exit 255.
+    let a = args(
+        client_opts(&dir, &sshd.client_key, sshd.port),
+        &[
+            "-o",
+            "ProxyCommand=true",
+            "-o",
+            "ProxyUseFdpass=yes",
+            "root@127.0.0.1",
+        ],
+    );
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(out.status.code(), Some(255));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("proxy dialer did not pass back a connection"),
+        "{err}"
+    );
+}
+
+#[test]
+fn generate_prints_man_pages_and_completions() {
+    let dir = TempDir::new("c-generate");
+    let out = run(BURROW, &[s("--generate"), s("man")], &dir);
+    assert_eq!(out.status.code(), Some(0));
+    let man = String::from_utf8_lossy(&out.stdout);
+    assert!(man.contains(".TH burrow 1"), "{man}");
+    assert!(man.contains("ProxyJump") || man.contains("\\-J"), "{man}");
+    let out = run(BURROW, &[s("--generate"), s("burrowd-zsh")], &dir);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("#compdef burrowd"));
+    let out = run(BURROW, &[s("--generate"), s("tcsh")], &dir);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown kind \"tcsh\""));
+}
+
+#[test]
+fn a_jump_hosts_ignored_lines_are_reported_once() {
+    let dir = TempDir::new("c-jumpnotice");
+    let closed = free_port();
+    std::fs::write(
+        dir.join("config"),
+        format!(
+            "Host jumpbox\n HostName 127.0.0.1\n Port {closed}\n ForwardX11 yes\n Bogusword 1\n\
+             Host *\n Compression no\n"
+        ),
+    )
+    .unwrap();
+    let a = vec![
+        s("-v"),
+        s("-F"),
+        dir.s("config"),
+        s("-J"),
+        s("jumpbox"),
+        s("dest"),
+    ];
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(out.status.code(), Some(255));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Bad configuration option: Bogusword"), "{err}");
+    assert!(err.contains("Unsupported option \"ForwardX11\""), "{err}");
+    assert_eq!(err.matches("\"Compression\"").count(), 1, "{err}");
+}

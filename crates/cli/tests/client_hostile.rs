@@ -25,7 +25,7 @@ fn client_files(dir: &TempDir, server: &Hostile) -> String {
     let path = dir.join("id");
     std::fs::write(
         &path,
-        burrow_keys::encode_unencrypted(&key, "t", 7).unwrap(),
+        burrow_keyfiles::encode_unencrypted(&key, "t", 7).unwrap(),
     )
     .unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -805,7 +805,7 @@ fn connection_attempts_retry_until_the_server_is_up() {
     let key_path = dir.join("id");
     std::fs::write(
         &key_path,
-        burrow_keys::encode_unencrypted(&key, "t", 7).unwrap(),
+        burrow_keyfiles::encode_unencrypted(&key, "t", 7).unwrap(),
     )
     .unwrap();
     std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -899,4 +899,76 @@ fn exit_signal_name_is_escaped() {
         "{err:?}"
     );
     assert!(!out.stderr.contains(&b'\x1b'), "{err:?}");
+}
+
+/// GLOBAL_REQUEST keepalive@openssh.com with want-reply.
+fn keepalive_request() -> Vec<u8> {
+    payload(|w| {
+        w.byte(msg::GLOBAL_REQUEST)
+            .string(b"keepalive@openssh.com")
+            .boolean(true);
+    })
+}
+
+/// Runs `burrow -N` against `server` in BatchMode; returns its stderr and the script's notes.
+fn batch_login(server: Hostile, tag: &str) -> (Option<i32>, String, Vec<String>) {
+    let dir = TempDir::new(tag);
+    let key = client_files(&dir, &server);
+    let a = burrow_args(&dir, &key, server.port, &["-o", "BatchMode=yes", "-N"]);
+    let out = run(BURROW, &a, &dir);
+    (out.status.code(), stderr_text(&out), server.join())
+}
+
+#[test]
+fn global_request_in_the_read_of_userauth_success_is_answered() {
+    let server = Hostile::start(|c| {
+        if !c.accept_userauth() {
+            return;
+        }
+        while let Some(m) = c.next_auth_method() {
+            if m == "publickey" {
+                break;
+            }
+            c.auth_failure("publickey", false);
+        }
+        // The connection message arrives before the client's connection layer started.
+        c.send_together(&[&[msg::USERAUTH_SUCCESS], &keepalive_request()]);
+        while let Some(p) = c.recv() {
+            if p.first() == Some(&msg::REQUEST_FAILURE) {
+                c.note("request answered");
+                break;
+            }
+        }
+        c.disconnect(11, b"done");
+    });
+    let (_, err, notes) = batch_login(server, "h-route-after");
+    assert!(
+        notes.iter().any(|n| n == "request answered"),
+        "{notes:?}\n{err}"
+    );
+}
+
+#[test]
+fn connection_message_before_userauth_success_is_refused() {
+    let server = Hostile::start(|c| {
+        if c.accept_userauth() && c.next_auth_method().is_some() {
+            c.send(&keepalive_request());
+            if c.drain().contains(&msg::REQUEST_FAILURE) {
+                c.note("request answered");
+            }
+        }
+    });
+    let (code, err, notes) = batch_login(server, "h-route-before");
+    assert_eq!(code, Some(255), "{err}");
+    // A protocol error that says which message, not "disconnected by application".
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("client disconnected") && n.contains("message 80")),
+        "{notes:?}\n{err}"
+    );
+    assert!(
+        !notes.iter().any(|n| n == "request answered"),
+        "answered a connection message before authentication: {notes:?}"
+    );
 }

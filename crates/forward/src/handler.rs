@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use burrow::{ConnectionInfo, IncomingChannel, IncomingGlobalRequest, PublicKey, ServerHandler};
-use burrow_keys::KeyOptions;
+use burrow_keyfiles::KeyOptions;
 
 use crate::server::{ForwardServer, Requester};
 use crate::server_listen::SessionForwards;

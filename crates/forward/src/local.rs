@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use crate::bind::client_bind_addr;
 use crate::error::ForwardError;
 use crate::net::{LocalListener, LocalStream, Originator};
+use crate::policy::PermitList;
 use crate::pump::{Origin, join};
 use crate::socks::{SocksReply, SocksServer, Step};
 use crate::spec::{Connect, Listen};
@@ -28,6 +29,9 @@ pub struct ForwardOptions {
     pub stream_local_bind_unlink: bool,
     /// How long connecting to a local target (for `-R`) may take.
     pub connect_timeout: Duration,
+    /// PermitRemoteOpen (client): where a reverse dynamic (`-R port` SOCKS) forward may
+    /// connect; `any` unless set.
+    pub permit_remote_open: PermitList,
 }
 
 impl Default for ForwardOptions {
@@ -36,6 +40,7 @@ impl Default for ForwardOptions {
             gateway_ports: false,
             stream_local_bind_unlink: false,
             connect_timeout: Duration::from_secs(30),
+            permit_remote_open: PermitList::Any,
         }
     }
 }

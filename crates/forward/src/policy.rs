@@ -2,8 +2,8 @@
 //! AllowStreamLocalForwarding, DisableForwarding, PermitOpen and PermitListen combined with
 //! the key's authorized_keys options, the stricter winning.
 
-use burrow_keys::KeyOptions;
-use burrow_keys::match_pattern;
+use burrow_keyfiles::KeyOptions;
+use burrow_keyfiles::match_pattern;
 
 use crate::bind::{GatewayPorts, ServerBind, server_bind_addr};
 use crate::error::ForwardError;
@@ -119,6 +119,12 @@ impl PermitList {
         Self::parse("PermitOpen", words, false)
     }
 
+    /// Parses the words of a client's `PermitRemoteOpen` line (the targets a reverse dynamic
+    /// forward may connect to): the syntax of `PermitOpen`.
+    pub fn parse_permit_remote_open(words: &[&str]) -> Result<Self, ForwardError> {
+        Self::parse("PermitRemoteOpen", words, false)
+    }
+
     /// Parses the words of a `PermitListen` line: `any`, `none`, or `[host:]port` entries
     /// (host a wildcard pattern, `*` for any port).
     pub fn parse_permit_listen(words: &[&str]) -> Result<Self, ForwardError> {
@@ -154,7 +160,7 @@ impl PermitList {
     }
 
     /// PermitOpen matching: exact host (or `*`), port or `*`.
-    fn allows_open(&self, host: &str, port: u16) -> bool {
+    pub fn allows_open(&self, host: &str, port: u16) -> bool {
         self.any_entry(|e| e.port.is_none_or(|p| p == port) && (e.host == "*" || e.host == host))
     }
 

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::bind::BindAddr;
-use burrow_keys::AuthorizedKeys;
+use burrow_keyfiles::AuthorizedKeys;
 
 const KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGcueMp1HpSWCXhoY+ForxEoUYX/rUmAqvI7GplaI1Fv test";

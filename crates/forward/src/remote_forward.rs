@@ -144,6 +144,21 @@ async fn serve_socks(
         host: request.host(),
         port: request.port,
     };
+    // As ssh's PermitRemoteOpen: exact host (or `*`) and port (or `*`).
+    if !opts
+        .permit_remote_open
+        .allows_open(&request.host(), request.port)
+    {
+        stats.failed();
+        tracing::debug!(target = %target, "requested forward not permitted (PermitRemoteOpen)");
+        channel
+            .write_all(&request.reply(SocksReply::NotAllowed))
+            .await?;
+        return Err(ForwardError::Io(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("{target} is not permitted by PermitRemoteOpen"),
+        )));
+    }
     let mut stream = match connect(&target, opts.connect_timeout).await {
         Ok(s) => s,
         Err(e) => {

@@ -10,7 +10,7 @@ use burrow::{
     ChannelOpenType, GlobalRequestKind, IncomingChannel, IncomingGlobalRequest, OpenFailureReason,
     WeakSession,
 };
-use burrow_keys::KeyOptions;
+use burrow_keyfiles::KeyOptions;
 
 use crate::net::{LocalListener, connect};
 use crate::policy::{Decision, ForwardPolicy, ForwardRequest, denial_log_line};

@@ -16,7 +16,7 @@ use burrow_forward::{
     Connect, ForwardError, ForwardOptions, ForwardPolicy, ForwardServer, ForwardSpec, Listen,
     LocalForward, RemoteForward, RemoteListener, open_direct, start_forwards, stdio_forward,
 };
-use burrow_keys::KeyOptions;
+use burrow_keyfiles::KeyOptions;
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -135,28 +135,12 @@ pub enum KeyError {
     },
 }
 
-/// A line of a known_hosts or authorized_keys file that was skipped, and why. Skipped lines
-/// never stop the other lines from being used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineWarning {
-    /// 1-based line number.
-    pub line: usize,
-    /// What was wrong with it.
-    pub error: KeyError,
-}
-
-impl fmt::Display for LineWarning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.error)
-    }
-}
-
 /// The most characters of a name from the input (a key type, a marker, an option) that an
 /// error keeps; the rest is cut, so a hostile blob cannot make a huge error message.
-pub(crate) const MAX_INPUT_NAME: usize = 64;
+pub const MAX_INPUT_NAME: usize = 64;
 
 /// A name from the input for an error: lossy UTF-8, at most [`MAX_INPUT_NAME`] characters.
-pub(crate) fn input_name(raw: &[u8]) -> String {
+pub fn input_name(raw: &[u8]) -> String {
     // A character is at most 4 bytes: look no further than the characters kept.
     let head = raw.get(..MAX_INPUT_NAME * 4).unwrap_or(raw);
     String::from_utf8_lossy(head)

@@ -93,7 +93,7 @@ impl KeyPair {
 
     /// Reads a private section's key fields (after the check-ints, before the comment) and
     /// checks them against `header`, the public key of the file header.
-    pub(crate) fn read_private(r: &mut Reader<'_>, header: &PublicKey) -> Result<Self, KeyError> {
+    pub fn read_private(r: &mut Reader<'_>, header: &PublicKey) -> Result<Self, KeyError> {
         let key_type = r.string("private key type")?;
         if key_type != header.key_type().as_bytes() {
             return Err(KeyError::KeyMismatch);
@@ -148,7 +148,7 @@ impl KeyPair {
     }
 
     /// Writes the private section's key fields (type name through the secret parts).
-    pub(crate) fn write_private(&self, w: &mut Writer<'_>) -> Result<(), KeyError> {
+    pub fn write_private(&self, w: &mut Writer<'_>) -> Result<(), KeyError> {
         w.utf8(self.public.key_type());
         match (&*self.secret, self.public.key()) {
             (Secret::Ed25519(k), Key::Ed25519(public)) => {

@@ -1,11 +1,12 @@
-//! `Authenticated`: the proof token that only a successful server-side method can build
+//! `Authenticated`: the proof token that only a successful login can build, on either side
 //! (rustls' `HostKeySignatureValid` pattern, against the CVE-2018-10933 class of bug).
 
 use crate::method::Method;
 
 /// Proof that the client authenticated as `user`. Its constructor is private to this crate
-/// and is called only where a method (or the last step of a multi-method chain) succeeded,
-/// so holding one means authentication really happened.
+/// and is called only where a method (or the last step of a multi-method chain) succeeded
+/// (server) or USERAUTH_SUCCESS came in answer to our request (client, `P = ()`), so holding
+/// one means authentication really happened.
 #[derive(Debug)]
 pub struct Authenticated<P> {
     user: String,
@@ -14,7 +15,7 @@ pub struct Authenticated<P> {
 }
 
 impl<P> Authenticated<P> {
-    /// Only `server::Server` calls this, on success.
+    /// Only `server::Server` and `client::Client` call this, on success.
     pub(crate) fn new(user: String, methods: Vec<Method>, permissions: P) -> Self {
         Self {
             user,
@@ -28,7 +29,8 @@ impl<P> Authenticated<P> {
         &self.user
     }
 
-    /// The methods that succeeded, in order (two or more for multi-factor).
+    /// The methods that succeeded, in order (two or more for multi-factor; client side, the
+    /// last one, none after a `none` success).
     pub fn methods(&self) -> &[Method] {
         &self.methods
     }

@@ -5,8 +5,9 @@
 //! The known_hosts file format (parsing, hashing, matching) is burrow-keys' job; this module
 //! only decides what to do with its answer.
 
-use burrow_keys::known_hosts::{format_entry, format_hashed_entry, host_name};
-use burrow_keys::{HostKeyStatus, KnownHosts, PublicKey};
+use burrow_keyfiles::known_hosts::{format_entry, format_hashed_entry, host_name};
+use burrow_keyfiles::{HostKeyStatus, KnownHosts};
+use burrow_keys::PublicKey;
 
 /// The StrictHostKeyChecking setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use burrow::{Client, ClientConfig, Error, ErrorKind, Handler, IpFamily, Method, Phase, Session};
-use burrow_keys::{KeyError, PrivateKeyFile};
+use burrow_keyfiles::PrivateKeyFile;
+use burrow_keys::KeyError;
 
 use super::hostkey::{CliHostKeyCheck, Trust};
 use super::prompt::{self, BannerOnly, TtyPrompt};
@@ -82,7 +83,7 @@ pub fn client_config(
 /// from `file.pub`, or from `file` itself when it holds a public key line.
 fn identity_public_key(file: &str) -> Option<burrow::PublicKey> {
     let from_line = |text: String| {
-        burrow_keys::parse_public_key_line(text.lines().next()?.trim())
+        burrow_keyfiles::parse_public_key_line(text.lines().next()?.trim())
             .ok()
             .map(|(k, _)| k)
     };
@@ -200,6 +201,17 @@ pub async fn connect_chain(
             _ => failure(e, hop),
         };
         let session = match (hops.last(), &hop.proxy_command) {
+            (None, Some(command)) if hop.proxy_use_fdpass => {
+                let stream = super::proxy::spawn_fdpass(command).await.map_err(|e| {
+                    Failure::line(format!(
+                        "burrow: proxy dialer \"{command}\": {}",
+                        strerror(&e)
+                    ))
+                })?;
+                Client::connect_stream(stream, &hop.host_name, hop.port, config)
+                    .await
+                    .map_err(|e| fail(&e))?
+            }
             (None, Some(command)) => {
                 let (stream, child) = super::proxy::spawn(command).map_err(|e| {
                     Failure::line(format!(

@@ -3,6 +3,7 @@
 
 use core::fmt::Write;
 
+use burrow_forward::policy::PermitList;
 use burrow_forward::spec::{Connect, ForwardSpec, Listen};
 
 use crate::config::client::ClientSettings;
@@ -27,6 +28,26 @@ fn connect(c: &Connect) -> String {
     match c {
         Connect::Tcp { host, port } => format!("[{host}]:{port}"),
         Connect::Unix(path) => path.clone(),
+    }
+}
+
+/// A PermitRemoteOpen list as ssh prints it: `any`, `none`, or the `host:port` words.
+fn permit_list(p: &PermitList) -> String {
+    match p {
+        PermitList::Any => "any".to_owned(),
+        PermitList::None => "none".to_owned(),
+        PermitList::Entries(entries) => entries
+            .iter()
+            .map(|e| {
+                let port = e.port.map_or_else(|| "*".to_owned(), |p| p.to_string());
+                if e.host.contains(':') {
+                    format!("[{}]:{port}", e.host)
+                } else {
+                    format!("{}:{port}", e.host)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -76,11 +97,30 @@ pub fn dump(s: &ClientSettings) -> String {
         },
     );
     line("tcpkeepalive", yes_no(s.tcp_keep_alive));
+    let c = &s.canonical;
+    line("canonicalizefallbacklocal", yes_no(c.fallback_local));
+    line("canonicalizehostname", c.mode.name());
+    line("canonicalizemaxdots", &c.max_dots.to_string());
+    let domains = if c.domains.is_empty() {
+        "none".to_owned()
+    } else {
+        c.domains.join(" ")
+    };
+    line("canonicaldomains", &domains);
+    // OpenSSH 9.2 prints this keyword with these capitals.
+    line(
+        "canonicalizePermittedcnames",
+        c.permitted_cnames.as_deref().unwrap_or("none"),
+    );
+    line("proxyusefdpass", yes_no(s.proxy_use_fdpass));
     line("serveralivecountmax", &s.server_alive_count_max.to_string());
     let alive = s.server_alive_interval.map_or(0, |d| d.as_secs());
     line("serveraliveinterval", &alive.to_string());
     if let Some(b) = &s.bind_address {
         line("bindaddress", &b.to_string());
+    }
+    if let Some(i) = &s.bind_interface {
+        line("bindinterface", i);
     }
     let names = |v: Vec<&str>| v.join(",");
     line(
@@ -153,6 +193,27 @@ pub fn dump(s: &ClientSettings) -> String {
         r.time.map_or(0, |d| d.as_secs())
     );
     line("rekeylimit", &rekey);
+    line("connectionattempts", &s.connection_attempts.to_string());
+    line(
+        "hostkeyalgorithms",
+        &names(t.host_key_algorithms.iter().map(|a| a.name()).collect()),
+    );
+    line(
+        "pubkeyacceptedalgorithms",
+        &names(s.pubkey_algorithms.iter().map(|a| a.name()).collect()),
+    );
+    let w = &s.as_written;
+    for (k, v) in [
+        ("identityagent", &w.identity_agent),
+        ("ignoreunknown", &w.ignore_unknown),
+        ("revokedhostkeys", &w.revoked_host_keys),
+        ("tag", &w.tag),
+    ] {
+        if let Some(v) = v {
+            line(k, v);
+        }
+    }
+    line("permitremoteopen", &permit_list(&s.permit_remote_open));
     if let Some(j) = &s.as_written.proxy_jump {
         line("proxyjump", j);
     }

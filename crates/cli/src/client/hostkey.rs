@@ -12,7 +12,7 @@ use burrow::host_key::{
     decide,
 };
 use burrow::{HostKeyCheck, PublicKey};
-use burrow_keys::{HostKeyStatus, KnownHosts};
+use burrow_keyfiles::{HostKeyStatus, KnownHosts};
 use rand_core::RngCore;
 
 use super::prompt;
@@ -145,7 +145,7 @@ impl CliHostKeyCheck {
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .filter_map(|l| burrow_keys::parse_public_key_line(l).ok())
+            .filter_map(|l| burrow_keyfiles::parse_public_key_line(l).ok())
             .any(|(k, _)| k == *key);
         if listed {
             tracing::error!("Host key {fp} revoked by file {file}");
@@ -259,7 +259,7 @@ impl HostKeyCheck for CliHostKeyCheck {
             StrictHostKeyChecking::AcceptNew => Policy::AcceptNew,
             StrictHostKeyChecking::No => Policy::No,
             StrictHostKeyChecking::Ask if unknown && !self.batch_mode => {
-                let name = burrow_keys::known_hosts::host_name(host, port);
+                let name = burrow_keyfiles::known_hosts::host_name(host, port);
                 if !self.ask(&name, key) {
                     return false;
                 }

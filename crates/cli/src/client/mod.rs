@@ -5,6 +5,7 @@ mod background;
 mod connect;
 mod dump;
 mod hostkey;
+mod interfaces;
 mod options;
 mod prompt;
 mod proxy;
@@ -46,6 +47,9 @@ pub fn main(argv: Vec<String>) -> i32 {
     if let Some(q) = &args.query {
         return query(q);
     }
+    if let Some(kind) = &args.generate {
+        return generate(kind);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -68,6 +72,10 @@ pub fn main(argv: Vec<String>) -> i32 {
         auth_sock: std::env::var("SSH_AUTH_SOCK").ok(),
         home: me.home,
         user: me.name,
+        uid: me.uid,
+        local_host: nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     };
     let settings = match options::destination_settings(&args, &env) {
         Ok(s) => s,
@@ -106,20 +114,77 @@ pub fn main(argv: Vec<String>) -> i32 {
     if settings.fork_after_authentication && !background::is_child() {
         return background::spawn_and_wait(&argv);
     }
+    let mut settings = settings;
     let mut jumps = Vec::new();
     for hop in &settings.jumps {
         match options::jump_settings(&args, hop, &env) {
-            Ok(s) => jumps.push(s),
+            Ok(mut s) => {
+                // The same lines were reported for the destination already.
+                s.notices.retain(|n| !settings.notices.contains(n));
+                options::show_notices(&s);
+                jumps.push(s);
+            }
             Err(e) => {
                 eprintln!("burrow: {e}");
                 return EXIT_FAILURE;
             }
         }
     }
+    for s in jumps.iter_mut().chain(std::iter::once(&mut settings)) {
+        if let Err(e) = options::bind_interface(s) {
+            eprintln!("burrow: {e}");
+            return EXIT_FAILURE;
+        }
+    }
     let code = runtime.block_on(run::run(&args, settings, jumps, level));
     // Do not wait for the blocking thread that may still sit in a read of stdin.
     runtime.shutdown_background();
     code
+}
+
+/// `--generate KIND`: a man page or completion script on stdout.
+fn generate(kind: &str) -> i32 {
+    use std::io::Write;
+    let Some(text) = crate::docs::generate(kind) else {
+        eprintln!(
+            "burrow: --generate: unknown kind \"{kind}\" (one of {})",
+            crate::docs::KINDS
+        );
+        return EXIT_FAILURE;
+    };
+    match std::io::stdout().write_all(&text) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("burrow: --generate: {}", crate::sys::strerror(&e));
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// What `-Q` answers (`-Q help`), as ssh names them.
+const QUERIES: &[&str] = &[
+    "cipher",
+    "cipher-auth",
+    "compression",
+    "kex",
+    "key",
+    "key-cert",
+    "key-plain",
+    "key-sig",
+    "mac",
+    "protocol-version",
+    "sig",
+];
+
+/// The key types burrow implements, once each, in SigAlg order.
+fn key_types() -> Vec<&'static str> {
+    let mut types: Vec<&str> = Vec::new();
+    for alg in burrow_keys::SigAlg::ALL {
+        if !types.contains(&alg.key_type()) {
+            types.push(alg.key_type());
+        }
+    }
+    types
 }
 
 /// `-Q`: lists what burrow implements, one name per line, as `ssh -Q`.
@@ -134,20 +199,25 @@ fn query(what: &str) -> i32 {
             .collect(),
         "mac" | "macs" => Family::Macs.supported(),
         "kex" | "kexalgorithms" => Family::Kex.supported(),
-        "key" | "key-plain" => {
-            let mut types: Vec<&str> = Vec::new();
-            for alg in burrow_keys::SigAlg::ALL {
-                if !types.contains(&alg.key_type()) {
-                    types.push(alg.key_type());
-                }
-            }
-            types
-        }
+        "key" | "key-plain" => key_types(),
         "sig" | "hostkeyalgorithms" | "pubkeyacceptedalgorithms" => {
             burrow_keys::SigAlg::ALL.iter().map(|a| a.name()).collect()
         }
+        // Key types, then the signature names that are not also key type names.
+        "key-sig" => {
+            let mut all = key_types();
+            for alg in burrow_keys::SigAlg::ALL {
+                if !all.contains(&alg.name()) {
+                    all.push(alg.name());
+                }
+            }
+            all
+        }
+        // No certificate types yet.
         "key-cert" => Vec::new(),
+        "compression" => vec!["none"],
         "protocol-version" => vec!["2"],
+        "help" => QUERIES.to_vec(),
         _ => {
             eprintln!("burrow: Unsupported query \"{what}\"");
             return EXIT_FAILURE;

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::CliError;
 use crate::args::{ClientArgs, Destination};
+use crate::config::canonical::{CanonicalSettings, Canonicalize};
 use crate::config::client::{ClientSettings, LocalEnv, Notice, expand_tilde, expand_tokens};
 use crate::config::jump::JumpHost;
 use crate::config::ssh_config::{SourceFile, SshOptions, Warning, WarningKind, read_config_pass};
@@ -60,11 +61,28 @@ pub fn jump_settings(
     opts.remote_forwards.clear();
     opts.dynamic_forwards.clear();
     opts.proxy_jump = None;
-    ClientSettings::resolve(&hop.host, &opts, env)
+    let mut settings = ClientSettings::resolve(&hop.host, &opts, env)?;
+    report(&warnings, &mut settings);
+    Ok(settings)
 }
 
-/// Reads the configuration files for `host`, twice when a `Match final` asks for it (the
-/// second pass sees the resolved host name; values of the first pass win).
+/// BindInterface: the connection binds to an address of the interface (instead of any
+/// BindAddress, as ssh); an error when the interface has none of the family wanted.
+pub fn bind_interface(s: &mut ClientSettings) -> Result<(), CliError> {
+    let Some(name) = &s.bind_interface else {
+        return Ok(());
+    };
+    let addresses = super::interfaces::up_addresses();
+    let ip = super::interfaces::bind_address(&addresses, name, s.address_family)
+        .ok_or_else(|| CliError::Usage(format!("BindInterface {name}: no suitable address")))?;
+    tracing::debug!("BindInterface {name}: binding to {ip}");
+    s.bind_address = Some(ip);
+    Ok(())
+}
+
+/// Reads the configuration files for `host`, twice when a `Match final` asks for it or
+/// CanonicalizeHostname is on (the second pass sees the resolved, possibly canonicalized,
+/// host name; values of the first pass win), as ssh.
 fn read_files(
     config_file: Option<&str>,
     host: &str,
@@ -76,18 +94,47 @@ fn read_files(
         original_host: host.to_owned(),
         local_user: env.user.clone(),
         home: env.home.clone(),
+        uid: env.uid,
+        local_host: env.local_host.clone(),
+        local_addresses: super::interfaces::up_addresses()
+            .into_iter()
+            .map(|(_, ip)| ip)
+            .collect(),
         ..MatchContext::default()
     };
-    if read_pass(config_file, &ctx, env, opts, warnings)? {
-        tracing::debug!("configuration requests final Match pass");
-        ctx.final_pass = true;
-        ctx.final_host = opts
-            .host_name
+    let wants_final = read_pass(config_file, &ctx, env, opts, warnings)?;
+    let mut resolved = opts
+        .host_name
+        .as_deref()
+        .map_or_else(|| host.to_owned(), |h| expand_tokens(h, &[('h', host)]));
+    let canonical = CanonicalSettings::of(opts);
+    let direct = opts
+        .proxy_command
+        .as_deref()
+        .is_none_or(|c| c.eq_ignore_ascii_case("none"))
+        && opts
+            .proxy_jump
             .as_deref()
-            .map_or_else(|| host.to_owned(), |h| expand_tokens(h, &[('h', host)]));
+            .is_none_or(|j| j.eq_ignore_ascii_case("none"));
+    if let Some(name) = canonical.canonicalize(&resolved, direct, &mut resolves)? {
+        resolved = name;
+    }
+    if wants_final || canonical.mode != Canonicalize::No {
+        tracing::debug!("re-parsing configuration");
+        opts.host_name = Some(resolved.replace('%', "%%"));
+        ctx.final_pass = true;
+        ctx.final_host = resolved;
         read_pass(config_file, &ctx, env, opts, warnings)?;
     }
     Ok(())
+}
+
+/// Whether a fully qualified name resolves (for CanonicalDomains).
+fn resolves(name: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    (name, 22)
+        .to_socket_addrs()
+        .is_ok_and(|mut a| a.next().is_some())
 }
 
 /// One pass over the files: `-F`'s, or the user's then the system's.

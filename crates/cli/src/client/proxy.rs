@@ -1,5 +1,6 @@
 //! ProxyCommand: the command runs through the user's shell (`$SHELL -c "exec ..."`, as ssh
-//! runs it) and its stdin and stdout carry the SSH connection; its stderr stays ours.
+//! runs it) and its stdin and stdout carry the SSH connection, or with ProxyUseFdpass it
+//! passes back a connected socket; its stderr stays ours.
 
 use std::process::Stdio;
 
@@ -11,12 +12,8 @@ pub type ProxyStream = Join<ChildStdout, ChildStdin>;
 
 /// Starts `command` (its `%` tokens already expanded). The child is killed when dropped.
 pub fn spawn(command: &str) -> std::io::Result<(ProxyStream, Child)> {
-    let shell = std::env::var("SHELL")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "/bin/sh".to_owned());
     tracing::debug!("Executing proxy command: exec {command}");
-    let mut child = Command::new(shell)
+    let mut child = Command::new(shell())
         .arg("-c")
         .arg(format!("exec {command}"))
         .stdin(Stdio::piped())
@@ -37,4 +34,73 @@ pub async fn exit_report(child: &mut Child) -> Option<String> {
         Some(code) => format!("ProxyCommand exited with status {code}"),
         None => "ProxyCommand was killed by a signal".to_owned(),
     })
+}
+
+/// ProxyUseFdpass: runs `command` with a unix socket as its stdin and stdout and waits for
+/// it to pass back a connected socket (SCM_RIGHTS) and exit, as ssh does; that socket then
+/// carries the SSH connection.
+pub async fn spawn_fdpass(command: &str) -> std::io::Result<tokio::net::TcpStream> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, socketpair};
+    let (ours, theirs) = socketpair(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    let theirs_out = theirs.try_clone()?;
+    tracing::debug!("Executing proxy dialer command: exec {command}");
+    let mut child = Command::new(shell())
+        .arg("-c")
+        .arg(format!("exec {command}"))
+        .stdin(Stdio::from(theirs))
+        .stdout(Stdio::from(theirs_out))
+        .kill_on_drop(true)
+        .spawn()?;
+    let received = tokio::task::spawn_blocking(move || receive_fd(&ours))
+        .await
+        .map_err(std::io::Error::other)?;
+    let status = child.wait().await?;
+    tracing::debug!("proxy dialer ended: {status}");
+    let fd = received?
+        .ok_or_else(|| std::io::Error::other("proxy dialer did not pass back a connection"))?;
+    let socket = std::net::TcpStream::from(fd);
+    socket.set_nonblocking(true)?;
+    tokio::net::TcpStream::from_std(socket)
+}
+
+/// Reads from `sock` until a descriptor arrives (`None` at end of stream without one).
+fn receive_fd(sock: &std::os::fd::OwnedFd) -> std::io::Result<Option<std::os::fd::OwnedFd>> {
+    use core::mem::MaybeUninit;
+    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, recvmsg};
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    // A proxy sends one byte with the descriptor; bound what else it may send before it.
+    for _ in 0..64 {
+        let mut control = RecvAncillaryBuffer::new(&mut space);
+        let mut byte = [0u8; 1];
+        let got = recvmsg(
+            sock,
+            &mut [std::io::IoSliceMut::new(&mut byte)],
+            &mut control,
+            RecvFlags::CMSG_CLOEXEC,
+        )?;
+        for message in control.drain() {
+            if let RecvAncillaryMessage::ScmRights(mut fds) = message {
+                if let Some(fd) = fds.next() {
+                    return Ok(Some(fd));
+                }
+            }
+        }
+        if got.bytes == 0 {
+            return Ok(None);
+        }
+    }
+    Ok(None)
+}
+
+/// The user's shell, `/bin/sh` when `$SHELL` is unset, as ssh.
+fn shell() -> String {
+    std::env::var("SHELL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "/bin/sh".to_owned())
 }

@@ -42,6 +42,7 @@ pub async fn run(
     }
     let opts = ForwardOptions {
         gateway_ports: settings.gateway_ports,
+        permit_remote_open: settings.permit_remote_open.clone(),
         ..ForwardOptions::default()
     };
     let running = match start_forwards(

@@ -4,8 +4,8 @@
 //! crypto-policy include or a legacy `+diffie-hellman-group1-sha1` does not stop every
 //! connection. The `+`, `-` and `^` prefixes are kept for the transport to apply.
 
+use burrow_keyfiles::pattern::match_pattern_exact;
 use burrow_keys::SigAlg;
-use burrow_keys::pattern::match_pattern_exact;
 use burrow_transport::cipher::{CipherAlg, MacAlg};
 use burrow_transport::kex::KexAlg;
 

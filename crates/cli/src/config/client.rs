@@ -4,12 +4,14 @@
 use core::net::IpAddr;
 use core::time::Duration;
 
+use burrow_forward::policy::PermitList;
 use burrow_forward::spec::ForwardSpec;
 use burrow_keys::SigAlg;
 use burrow_transport::TransportConfig;
 use burrow_userauth::Method;
 
 use super::algorithms::{Family, OPENSSH_DEFAULT_CIPHERS, filter};
+use super::canonical::CanonicalSettings;
 use super::jump::{JumpHost, parse_jump_chain};
 use super::ssh_config::{AddressFamily, SshOptions, StrictHostKeyChecking};
 use super::syntax;
@@ -29,6 +31,17 @@ pub struct LocalEnv {
     pub user: String,
     /// `$SSH_AUTH_SOCK`, the default IdentityAgent.
     pub auth_sock: Option<String>,
+    /// The local user id (`%i`).
+    pub uid: u32,
+    /// The local host name (`%l`; its first label is `%L`).
+    pub local_host: String,
+}
+
+impl LocalEnv {
+    /// The local host name up to its first dot (`%L`).
+    pub fn short_host(&self) -> &str {
+        self.local_host.split('.').next().unwrap_or_default()
+    }
 }
 
 /// Everything one connection (or one jump hop) is made with.
@@ -96,6 +109,9 @@ pub struct ClientSettings {
     pub identity_agent: Option<String>,
     /// ProxyCommand, `%` tokens expanded (`None` for none).
     pub proxy_command: Option<String>,
+    /// ProxyUseFdpass: the ProxyCommand passes back a connected socket instead of carrying
+    /// the connection on its stdin and stdout.
+    pub proxy_use_fdpass: bool,
     /// ClearAllForwardings: no `-L`/`-R`/`-D` at all, from the files or the command line.
     pub clear_all_forwardings: bool,
     /// ForkAfterAuthentication (`-f`): go to the background once the forwards are up.
@@ -112,6 +128,12 @@ pub struct ClientSettings {
     pub address_family: AddressFamily,
     /// BindAddress (`-b`): an IP address.
     pub bind_address: Option<IpAddr>,
+    /// BindInterface (`-B`): bind to an address of this interface (wins over BindAddress).
+    pub bind_interface: Option<String>,
+    /// CanonicalizeHostname and its companions (applied while reading the files).
+    pub canonical: CanonicalSettings,
+    /// PermitRemoteOpen: where a reverse dynamic forward may connect (`any` unless set).
+    pub permit_remote_open: PermitList,
     /// What `-G` shows as written (ssh expands these only when it uses them): IdentityFile,
     /// PreferredAuthentications, ProxyJump, and PubkeyAuthentication.
     pub as_written: AsWritten,
@@ -133,6 +155,14 @@ pub struct AsWritten {
     pub pubkey_authentication: bool,
     /// ProxyCommand, if set (and not `none`), tokens not expanded.
     pub proxy_command: Option<String>,
+    /// IdentityAgent, if set (`~` expanded).
+    pub identity_agent: Option<String>,
+    /// RevokedHostKeys, if set.
+    pub revoked_host_keys: Option<String>,
+    /// IgnoreUnknown, if set.
+    pub ignore_unknown: Option<String>,
+    /// Tag, if set.
+    pub tag: Option<String>,
 }
 
 /// A notice about the configuration.
@@ -180,6 +210,7 @@ impl ClientSettings {
         let port = opts.port.unwrap_or(22);
         let user = opts.user.clone().unwrap_or_else(|| env.user.clone());
         let port_text = port.to_string();
+        let uid = env.uid.to_string();
         let tokens = [
             ('d', env.home.as_str()),
             ('u', env.user.as_str()),
@@ -187,9 +218,19 @@ impl ClientSettings {
             ('r', user.as_str()),
             ('p', port_text.as_str()),
             ('n', alias),
+            ('i', uid.as_str()),
+            ('l', env.local_host.as_str()),
+            ('L', env.short_host()),
+            ('k', opts.host_key_alias.as_deref().unwrap_or(alias)),
         ];
         let path = |p: &str| expand_tokens(&expand_tilde(p, &env.home), &tokens);
         let mut notes = Vec::new();
+        if opts.canonicalize_permitted_cnames.is_some() {
+            notes.push(
+                "CanonicalizePermittedCNAMEs ignored: burrow does not follow DNS aliases"
+                    .to_owned(),
+            );
+        }
         let identity_files_given = !opts.identity_files.is_empty();
         let identity_files = if identity_files_given {
             opts.identity_files.iter().map(|p| path(p)).collect()
@@ -305,8 +346,17 @@ impl ClientSettings {
                     .proxy_command
                     .clone()
                     .filter(|c| !c.eq_ignore_ascii_case("none")),
+                // ssh shows IdentityAgent with `~` expanded, tokens as written.
+                identity_agent: opts
+                    .identity_agent
+                    .as_deref()
+                    .map(|a| expand_tilde(a, &env.home)),
+                revoked_host_keys: opts.revoked_host_keys.clone(),
+                ignore_unknown: opts.ignore_unknown.clone(),
+                tag: opts.tag.clone(),
             },
             proxy_command,
+            proxy_use_fdpass: opts.proxy_use_fdpass.unwrap_or(false),
             identity_agent,
             revoked_host_keys,
             connection_attempts: opts.connection_attempts.unwrap_or(1),
@@ -320,6 +370,16 @@ impl ClientSettings {
                     CliError::Usage(format!("BindAddress \"{b}\" is not an IP address"))
                 })?),
                 None => None,
+            },
+            bind_interface: opts.bind_interface.clone(),
+            canonical: CanonicalSettings::of(opts),
+            permit_remote_open: match &opts.permit_remote_open {
+                Some(words) => {
+                    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                    PermitList::parse_permit_remote_open(&words)
+                        .map_err(|e| CliError::Usage(e.to_string()))?
+                }
+                None => PermitList::Any,
             },
             notices: notes
                 .into_iter()
@@ -427,6 +487,8 @@ mod tests {
             home: "/home/me".to_owned(),
             user: "me".to_owned(),
             auth_sock: Some("/tmp/agent.env".to_owned()),
+            uid: 1000,
+            local_host: "laptop.home.example".to_owned(),
         }
     }
 
@@ -476,6 +538,7 @@ mod tests {
             "Port 2200",
             "IdentityFile ~/.ssh/%r@%h:%p",
             "IdentityFile %d/k_%u_%n_%%_%x",
+            "IdentityFile /k/%i/%l/%L/%k",
             "UserKnownHostsFile ~/kh none",
         ]);
         let s = ClientSettings::resolve("web", &o, &env()).unwrap();
@@ -484,7 +547,8 @@ mod tests {
             s.identity_files,
             [
                 "/home/me/.ssh/bob@web.example.com:2200",
-                "/home/me/k_me_web_%_%x"
+                "/home/me/k_me_web_%_%x",
+                "/k/1000/laptop.home.example/laptop/web",
             ]
         );
         assert!(s.identity_files_given);
@@ -603,6 +667,21 @@ mod tests {
             agent(&["IdentityAgent ~/.1password/agent-%r.sock"]).as_deref(),
             Some("/home/me/.1password/agent-me.sock")
         );
+    }
+
+    #[test]
+    fn permit_remote_open_any_none_and_entries() {
+        let permit = |lines: &[&str]| ClientSettings::resolve("h", &opts(lines), &env());
+        assert_eq!(permit(&[]).unwrap().permit_remote_open, PermitList::Any);
+        let none = permit(&["PermitRemoteOpen none"]).unwrap();
+        assert_eq!(none.permit_remote_open, PermitList::None);
+        let some = permit(&["PermitRemoteOpen db:5432 *:443"]).unwrap();
+        assert!(some.permit_remote_open.allows_open("db", 5432));
+        assert!(some.permit_remote_open.allows_open("web", 443));
+        assert!(!some.permit_remote_open.allows_open("db", 22));
+        let bad = permit(&["PermitRemoteOpen db"]).unwrap_err().to_string();
+        assert!(bad.contains("PermitRemoteOpen 'db'"), "{bad}");
+        assert!(permit(&["PermitRemoteOpen any none"]).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Configuration files: pure parsers over strings (ssh_config, sshd_config) and their values.
 
 pub mod algorithms;
+pub mod canonical;
 pub mod client;
 pub mod jump;
 pub mod lexer;

@@ -3,9 +3,10 @@
 
 use core::fmt;
 
-use burrow_keys::{match_pattern, match_pattern_list};
+use burrow_keyfiles::{match_pattern, match_pattern_list};
 use burrow_transport::RekeyLimit;
 
+use super::canonical::Canonicalize;
 use super::lexer::{Directive, LexError, split_line};
 use super::ssh_match::{self, MatchContext, SoFar};
 use super::syntax;
@@ -135,10 +136,14 @@ pub struct SshOptions {
     pub address_family: Option<AddressFamily>,
     /// `BindAddress`.
     pub bind_address: Option<String>,
+    /// `BindInterface`.
+    pub bind_interface: Option<String>,
     /// `IgnoreUnknown`: a pattern list of unknown keywords to skip silently.
     pub ignore_unknown: Option<String>,
     /// `ProxyCommand` as written (`none` kept).
     pub proxy_command: Option<String>,
+    /// `ProxyUseFdpass`.
+    pub proxy_use_fdpass: Option<bool>,
     /// `IdentityAgent` as written.
     pub identity_agent: Option<String>,
     /// `Tag` (for `Match tagged`).
@@ -155,6 +160,18 @@ pub struct SshOptions {
     pub stdin_null: Option<bool>,
     /// `SessionType none` (`-N`): no command (`false` for `default`).
     pub session_none: Option<bool>,
+    /// `CanonicalizeHostname`.
+    pub canonicalize_hostname: Option<Canonicalize>,
+    /// `CanonicalDomains` (`none`: empty).
+    pub canonical_domains: Option<Vec<String>>,
+    /// `CanonicalizeMaxDots`.
+    pub canonicalize_max_dots: Option<u32>,
+    /// `CanonicalizeFallbackLocal`.
+    pub canonicalize_fallback_local: Option<bool>,
+    /// `CanonicalizePermittedCNAMEs`, as written.
+    pub canonicalize_permitted_cnames: Option<String>,
+    /// `PermitRemoteOpen`, the words as written (checked when resolved).
+    pub permit_remote_open: Option<Vec<String>>,
 }
 
 /// `AddressFamily` values.
@@ -360,16 +377,22 @@ impl Reader<'_> {
     }
 
     /// `Host p1 !p2 ...`: active when a positive pattern matches and no negated one does.
+    /// The patterns match the name typed, or in the final pass the resolved one (as ssh).
     fn host_matches(&self, d: &Directive, at: &Location<'_>) -> Result<bool, CliError> {
         if d.args.is_empty() {
             return Err(at.err_missing(d));
         }
+        let host = if self.ctx.final_pass {
+            &self.ctx.final_host
+        } else {
+            &self.ctx.original_host
+        };
         let mut matched = false;
         for pattern in &d.args {
             match pattern.strip_prefix('!') {
-                Some(neg) if match_pattern(neg, &self.ctx.original_host) => return Ok(false),
+                Some(neg) if match_pattern(neg, host) => return Ok(false),
                 Some(_) => {}
-                None => matched |= match_pattern(pattern, &self.ctx.original_host),
+                None => matched |= match_pattern(pattern, host),
             }
         }
         Ok(matched)
@@ -582,6 +605,7 @@ fn apply_keyword(
                 first(&mut o.proxy_jump, on, v);
             }
         }
+        "proxyusefdpass" => first(&mut o.proxy_use_fdpass, on, at.parsed(d, parse_flag)?),
         "identityagent" => first(&mut o.identity_agent, on, at.one(d)?.to_owned()),
         "tag" => first(&mut o.tag, on, at.one(d)?.to_owned()),
         "clearallforwardings" => {
@@ -603,6 +627,33 @@ fn apply_keyword(
             })?;
             first(&mut o.session_none, on, v);
         }
+        "canonicalizehostname" => {
+            let v = at.parsed(d, Canonicalize::parse)?;
+            first(&mut o.canonicalize_hostname, on, v);
+        }
+        "canonicaldomains" => {
+            let v = match d.args.as_slice() {
+                [] => return Err(at.err_missing(d)),
+                [none] if none.eq_ignore_ascii_case("none") => Vec::new(),
+                words => words.to_vec(),
+            };
+            first(&mut o.canonical_domains, on, v);
+        }
+        "canonicalizemaxdots" => {
+            let v = at.parsed(d, parse_count)?;
+            first(&mut o.canonicalize_max_dots, on, v);
+        }
+        "canonicalizefallbacklocal" => {
+            let v = at.parsed(d, parse_flag)?;
+            first(&mut o.canonicalize_fallback_local, on, v);
+        }
+        "canonicalizepermittedcnames" => {
+            if d.args.is_empty() {
+                return Err(at.err_missing(d));
+            }
+            first(&mut o.canonicalize_permitted_cnames, on, d.args.join(" "));
+        }
+        "permitremoteopen" => first(&mut o.permit_remote_open, on, d.args.clone()),
         "revokedhostkeys" => first(&mut o.revoked_host_keys, on, at.one(d)?.to_owned()),
         "connectionattempts" => {
             let v = at.parsed(d, |v| parse_count(v).filter(|&n| n > 0))?;
@@ -647,14 +698,15 @@ fn apply_keyword(
             );
         }
         "bindaddress" => first(&mut o.bind_address, on, at.one(d)?.to_owned()),
-        "ignoreunknown" => first(&mut o.ignore_unknown, on, d.args.join(",").to_lowercase()),
+        "bindinterface" => first(&mut o.bind_interface, on, at.one(d)?.to_owned()),
+        "ignoreunknown" => first(&mut o.ignore_unknown, on, d.args.join(",")),
         key if OPENSSH_KEYWORDS.contains(&key) => {
             warn(warnings, at.warning(d, WarningKind::Unsupported));
         }
         key if o
             .ignore_unknown
             .as_deref()
-            .is_some_and(|list| match_pattern_list(list, key)) => {}
+            .is_some_and(|list| match_pattern_list(&list.to_lowercase(), key)) => {}
         _ => warn(warnings, at.warning(d, WarningKind::BadOption)),
     }
     Ok(())
@@ -678,12 +730,6 @@ fn forward_spec(
 /// unknown words get, since a user's ~/.ssh/config is full of them.
 const OPENSSH_KEYWORDS: &[&str] = &[
     "addkeystoagent",
-    "bindinterface",
-    "canonicaldomains",
-    "canonicalizefallbacklocal",
-    "canonicalizehostname",
-    "canonicalizemaxdots",
-    "canonicalizepermittedcnames",
     "casignaturealgorithms",
     "certificatefile",
     "channeltimeout",
@@ -713,9 +759,7 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "numberofpasswordprompts",
     "obscurekeystroketiming",
     "permitlocalcommand",
-    "permitremoteopen",
     "pkcs11provider",
-    "proxyusefdpass",
     "remotecommand",
     "requesttty",
     "requiredrsasize",

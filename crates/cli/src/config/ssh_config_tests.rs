@@ -294,7 +294,7 @@ fn match_blocks_apply_when_their_criteria_match() {
     assert_eq!(o.user.as_deref(), Some("m"));
     assert_eq!(o.port, Some(3));
     assert!(w.is_empty(), "{w:?}");
-    let (o, w) = read("h", "Match localnetwork 10.0.0.0/8\nUser n\n");
+    let (o, w) = read("h", "Match command x\nUser n\n");
     assert_eq!(o.user, None);
     assert_eq!(w[0].kind, WarningKind::MatchUnsupported);
     assert!(matches!(
@@ -305,7 +305,8 @@ fn match_blocks_apply_when_their_criteria_match() {
 
 #[test]
 fn match_final_needs_the_second_pass() {
-    let text = "Host h\n  HostName h.example.com\nMatch final host *.example.com\n  User fin\n";
+    let text = "Host h\n  HostName h.example.com\nMatch final host *.example.com\n  User fin\n\
+                Host h.example.com\n  Port 99\n";
     let mut opts = SshOptions::default();
     let mut ctx = MatchContext {
         original_host: "h".to_owned(),
@@ -335,6 +336,8 @@ fn match_final_needs_the_second_pass() {
     )
     .unwrap();
     assert_eq!(opts.user.as_deref(), Some("fin"));
+    // In the final pass Host lines see the resolved name, as in ssh.
+    assert_eq!(opts.port, Some(99));
 }
 
 #[test]

@@ -1,8 +1,11 @@
 //! ssh_config(5) `Match` lines: the criteria OpenSSH has (`all`, `canonical`, `final`,
-//! `exec`, `host`, `originalhost`, `user`, `localuser`, `tagged`, `version`) evaluated as
+//! `exec`, `host`, `originalhost`, `user`, `localuser`, `localnetwork`, `tagged`, `version`) evaluated as
 //! OpenSSH's `match_cfg_line` does, including the two-pass `final` semantics.
 
-use burrow_keys::match_pattern_list;
+use core::net::IpAddr;
+
+use burrow_keyfiles::authorized_keys::from_allows;
+use burrow_keyfiles::match_pattern_list;
 
 use super::client::expand_tokens;
 
@@ -10,7 +13,7 @@ use super::client::expand_tokens;
 pub const VERSION: &str = concat!("burrow_", env!("CARGO_PKG_VERSION"));
 
 /// Criteria burrow cannot evaluate: warned about, and never matching.
-const UNSUPPORTED: &[&str] = &["localnetwork", "command", "sessiontype"];
+const UNSUPPORTED: &[&str] = &["command", "sessiontype"];
 
 /// What a Match line is evaluated against.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,11 +24,17 @@ pub struct MatchContext {
     pub local_user: String,
     /// The home directory (`%d`).
     pub home: String,
+    /// The local user id (`%i`).
+    pub uid: u32,
+    /// The local host name (`%l`; its first label is `%L`).
+    pub local_host: String,
     /// The second pass that `Match final` asks for: `final` and `canonical` are true, and
     /// `host` is `final_host`.
     pub final_pass: bool,
     /// The host name resolved by the first pass (HostName expanded), for the final pass.
     pub final_host: String,
+    /// The addresses of the local interfaces that are up (`localnetwork`).
+    pub local_addresses: Vec<IpAddr>,
 }
 
 /// Options read so far that a Match line looks at.
@@ -73,7 +82,9 @@ pub fn evaluate(
         matched: true,
         ..Outcome::default()
     };
+    // Attributes other than `canonical` and `final` (which `all` may follow).
     let mut attributes = 0usize;
+    let mut seen_pass_criterion = false;
     let mut rest = args.iter().take_while(|a| !a.starts_with('#'));
     while let Some(raw) = rest.next() {
         let (negate, attr) = match raw.strip_prefix('!') {
@@ -90,14 +101,15 @@ pub fn evaluate(
             out.matched &= !negate;
             return Ok(out);
         }
-        attributes += 1;
         if lower == "canonical" || lower == "final" {
             out.wants_final |= lower == "final" && !negate;
             if ctx.final_pass == negate {
                 out.matched = false;
             }
+            seen_pass_criterion = true;
             continue;
         }
+        attributes += 1;
         let (name, arg) = match lower.split_once('=') {
             Some((name, _)) => (name.to_owned(), attr.get(name.len() + 1..).unwrap_or("")),
             None => match rest.next() {
@@ -114,6 +126,8 @@ pub fn evaluate(
             "user" => match_pattern_list(arg, ruser),
             "localuser" => match_pattern_list(arg, &ctx.local_user),
             "version" => match_pattern_list(arg, VERSION),
+            // An address of an interface that is up lies in one of the CIDR blocks.
+            "localnetwork" => ctx.local_addresses.iter().any(|&a| from_allows(arg, a)),
             "tagged" => match so_far.tag.unwrap_or("") {
                 "" => arg.is_empty(),
                 tag => match_pattern_list(arg, tag),
@@ -123,6 +137,8 @@ pub fn evaluate(
                     continue;
                 }
                 let port = so_far.port.unwrap_or(22).to_string();
+                let uid = ctx.uid.to_string();
+                let short = ctx.local_host.split('.').next().unwrap_or_default();
                 let cmd = expand_tokens(
                     arg,
                     &[
@@ -132,6 +148,9 @@ pub fn evaluate(
                         ('r', ruser),
                         ('u', ctx.local_user.as_str()),
                         ('d', ctx.home.as_str()),
+                        ('i', uid.as_str()),
+                        ('l', ctx.local_host.as_str()),
+                        ('L', short),
                     ],
                 );
                 exec(&cmd)
@@ -146,7 +165,7 @@ pub fn evaluate(
             out.matched = false;
         }
     }
-    if attributes == 0 {
+    if attributes == 0 && !seen_pass_criterion {
         return Err("missing Match criteria".to_owned());
     }
     Ok(out)
@@ -161,8 +180,11 @@ mod tests {
             original_host: "web".to_owned(),
             local_user: "me".to_owned(),
             home: "/home/me".to_owned(),
+            uid: 1000,
+            local_host: "laptop.home.example".to_owned(),
             final_pass,
             final_host: "web.example.com".to_owned(),
+            local_addresses: vec!["192.168.7.20".parse().unwrap(), "::1".parse().unwrap()],
         }
     }
 
@@ -238,8 +260,24 @@ mod tests {
         };
         assert!(run(&ctx(false), named).unwrap().matched);
         assert!(!run(&ctx(false), NOTHING).unwrap().matched);
-        let unsupported = eval("localnetwork 10.0.0.0/8", &ctx(false), NOTHING).unwrap();
-        assert!(!unsupported.matched && unsupported.unsupported == ["localnetwork"]);
+        let local = vec!["exec".to_owned(), "%i %l %L %u %d".to_owned()];
+        let got = evaluate(&local, &ctx(false), NOTHING, &mut |cmd: &str| {
+            cmd == "1000 laptop.home.example laptop me /home/me"
+        });
+        assert!(got.unwrap().matched);
+        let unsupported = eval("command x", &ctx(false), NOTHING).unwrap();
+        assert!(!unsupported.matched && unsupported.unsupported == ["command"]);
+    }
+
+    #[test]
+    fn localnetwork_matches_an_interface_address_in_a_block() {
+        let on = |line: &str| eval(line, &ctx(false), NOTHING).unwrap().matched;
+        assert!(on("localnetwork 192.168.0.0/16"));
+        assert!(on("localnetwork 10.0.0.0/8,::1/128"));
+        assert!(!on("localnetwork 10.0.0.0/8"));
+        assert!(on("!localnetwork 10.0.0.0/8"));
+        // An inconsistent block (host bits set) matches nothing, as ssh's error does.
+        assert!(!on("localnetwork 192.168.7.20/16"));
     }
 
     #[test]
@@ -251,5 +289,10 @@ mod tests {
         assert!(eval("!final", &ctx(false), NOTHING).unwrap().matched);
         assert!(!eval("!final", &ctx(false), NOTHING).unwrap().wants_final);
         assert!(eval("canonical", &ctx(true), NOTHING).unwrap().matched);
+        // `all` may follow `canonical` or `final` (ssh_config(5)), nothing else.
+        assert!(eval("canonical all", &ctx(true), NOTHING).unwrap().matched);
+        assert!(!eval("final all", &ctx(false), NOTHING).unwrap().matched);
+        assert!(eval("final all", &ctx(true), NOTHING).unwrap().matched);
+        assert!(eval("canonical all host x", &ctx(true), NOTHING).is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! The sshd_config(5) subset `burrowd` reads: a pure parser over strings. Unknown keywords are
 //! errors naming the file and line, as in sshd.
 
+use burrow::MaxStartups;
 use burrow_forward::bind::GatewayPorts;
 use burrow_forward::policy::{AllowForwarding, ForwardPolicy, PermitList};
 use burrow_transport::{RekeyLimit, TransportConfig};
@@ -38,28 +39,10 @@ impl PermitRootLogin {
     }
 }
 
-/// `MaxStartups start:rate:full` (random early drop of unauthenticated connections).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MaxStartups {
-    /// Unauthenticated connections accepted without dropping.
-    pub start: u32,
-    /// Drop probability in percent once `start` is reached.
-    pub rate: u32,
-    /// Every new connection is dropped at this many.
-    pub full: u32,
-}
-
-impl MaxStartups {
-    fn parse(v: &str) -> Option<Self> {
-        let mut parts = v.split(':');
-        let start = parse_count(parts.next()?)?;
-        let (rate, full) = match (parts.next(), parts.next(), parts.next()) {
-            (None, None, None) => (100, start),
-            (Some(r), Some(f), None) => (parse_count(r)?, parse_count(f)?),
-            _ => return None,
-        };
-        (rate <= 100 && start <= full && start > 0).then_some(Self { start, rate, full })
-    }
+/// `MaxStartups start:rate:full`: burrow's own type (one definition for the server and its
+/// configuration); a start of 0 is refused here, as sshd does.
+fn max_startups(v: &str) -> Option<MaxStartups> {
+    MaxStartups::parse(v).filter(|m| m.start > 0)
 }
 
 /// The options read, each as first set (`None` or empty: not set; defaults live in the getters).
@@ -316,7 +299,7 @@ fn apply_keyword(
             );
         }
         "maxauthtries" => first(&mut o.max_auth_tries, at.parsed(d, parse_count)?),
-        "maxstartups" => first(&mut o.max_startups, at.parsed(d, MaxStartups::parse)?),
+        "maxstartups" => first(&mut o.max_startups, at.parsed(d, max_startups)?),
         "maxsessions" => first(&mut o.max_sessions, at.parsed(d, parse_count)?),
         "persourcemaxstartups" => {
             let v = at.one(d)?;
@@ -432,11 +415,7 @@ impl SshdOptions {
 
     /// `MaxStartups`, 10:30:100 unless set.
     pub fn max_startups(&self) -> MaxStartups {
-        self.max_startups.unwrap_or(MaxStartups {
-            start: 10,
-            rate: 30,
-            full: 100,
-        })
+        self.max_startups.unwrap_or_default()
     }
 
     /// `LoginGraceTime` in seconds, 120 unless set (0: no limit).
@@ -490,10 +469,10 @@ impl SshdOptions {
     pub fn user_allowed(&self, user: &str, ip: std::net::IpAddr) -> bool {
         let matches = |p: &String| match p.rsplit_once('@') {
             Some((u, host)) => {
-                burrow_keys::match_pattern(u, user)
-                    && burrow_keys::authorized_keys::from_allows(host, ip)
+                burrow_keyfiles::match_pattern(u, user)
+                    && burrow_keyfiles::authorized_keys::from_allows(host, ip)
             }
-            None => burrow_keys::match_pattern(p, user),
+            None => burrow_keyfiles::match_pattern(p, user),
         };
         if self.deny_users.iter().any(matches) {
             return false;

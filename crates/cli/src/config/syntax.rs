@@ -3,8 +3,8 @@
 
 use core::time::Duration;
 
+use burrow_keyfiles::pattern::match_pattern_exact;
 use burrow_keys::SigAlg;
-use burrow_keys::pattern::match_pattern_exact;
 use burrow_transport::cipher::{CipherAlg, MacAlg};
 use burrow_transport::kex::KexAlg;
 use burrow_transport::rekey::{DEFAULT_REKEY_BYTES, DEFAULT_REKEY_TIME, REKEY_PACKETS};

@@ -7,7 +7,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use burrow::{AuthorizedKeysFile, PublicKey};
-use burrow_keys::KeyOptions;
+use burrow_keyfiles::KeyOptions;
 
 use super::privdrop::AsUser;
 use crate::config::sshd_config::{PermitRootLogin, SshdOptions};

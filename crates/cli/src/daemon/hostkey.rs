@@ -5,7 +5,8 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use burrow_keys::{KeyPair, PrivateKeyFile, encode_unencrypted};
+use burrow_keyfiles::{PrivateKeyFile, encode_unencrypted};
+use burrow_keys::KeyPair;
 use rand_core::RngCore;
 
 /// Writes a new ed25519 key to `path` (mode 0600) and its public line to `path.pub`.

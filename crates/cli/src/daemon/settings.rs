@@ -168,12 +168,7 @@ pub fn server_config(opts: &SshdOptions, keys: Vec<KeyPair>) -> Result<ServerCon
     config.userauth.max_auth_tries = opts.max_auth_tries();
     config.userauth.login_grace_time = Duration::from_secs(opts.login_grace_time());
     config.userauth.banner = banner(opts)?;
-    let m = opts.max_startups();
-    config.max_startups = burrow::MaxStartups {
-        start: usize::try_from(m.start).unwrap_or(usize::MAX),
-        rate: m.rate,
-        full: usize::try_from(m.full).unwrap_or(usize::MAX),
-    };
+    config.max_startups = opts.max_startups();
     config.client_alive_interval = opts
         .client_alive_interval
         .filter(|&s| s > 0)
@@ -201,13 +196,8 @@ fn banner(opts: &SshdOptions) -> Result<Option<String>, String> {
 
 /// What the root listener enforces before a connection gets its own process.
 pub fn limits(opts: &SshdOptions) -> super::privsep::Limits {
-    let m = opts.max_startups();
     super::privsep::Limits {
-        max_startups: burrow::MaxStartups {
-            start: usize::try_from(m.start).unwrap_or(usize::MAX),
-            rate: m.rate,
-            full: usize::try_from(m.full).unwrap_or(usize::MAX),
-        },
+        max_startups: opts.max_startups(),
         per_source: opts.per_source_max_startups,
     }
 }

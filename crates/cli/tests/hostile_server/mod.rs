@@ -127,6 +127,16 @@ impl Conn {
         }
     }
 
+    /// Sends `payloads` in one write (so that the client reads them together).
+    pub fn send_together(&mut self, payloads: &[&[u8]]) {
+        for p in payloads {
+            if self.transport.send_payload(p).is_err() {
+                return;
+            }
+        }
+        self.flush();
+    }
+
     /// The next service payload from the client; `None` once it disconnected, closed the
     /// socket or said nothing for [`READ_TIMEOUT`].
     pub fn recv(&mut self) -> Option<Bytes> {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use burrow::{Client, ClientConfig, KeyPair, PublicKey, Server, ServerConfig, Session};
 use burrow_forward::{ForwardHandler, ForwardPolicy, ForwardServer, RemoteForwards};
-use burrow_keys::KeyOptions;
+use burrow_keyfiles::KeyOptions;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

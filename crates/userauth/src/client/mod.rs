@@ -20,7 +20,7 @@ use bytes::Bytes;
 use rand_core::CryptoRngCore;
 
 use crate::server::encode;
-use crate::{Method, UserauthError};
+use crate::{Authenticated, Method, UserauthError};
 use burrow_wire::userauth::{
     Expect60, UserauthFailure, UserauthInfoRequest, UserauthMessage, UserauthPkOk,
 };
@@ -77,6 +77,8 @@ pub struct Client {
     outbox: VecDeque<Bytes>,
     /// Bound: at most a banner and one or two outcome events per server message.
     events: VecDeque<ClientEvent>,
+    /// Built on USERAUTH_SUCCESS, taken once by the caller to start the connection layer.
+    proof: Option<Authenticated<()>>,
 }
 
 impl Client {
@@ -106,6 +108,7 @@ impl Client {
             methods_left: None,
             outbox,
             events: VecDeque::new(),
+            proof: None,
         }
     }
 
@@ -118,6 +121,12 @@ impl Client {
     /// True once USERAUTH_SUCCESS arrived.
     pub fn is_authenticated(&self) -> bool {
         self.phase == Phase::Done
+    }
+
+    /// The proof of USERAUTH_SUCCESS, handed out once: only with it can the caller start the
+    /// connection layer (ARCHITECTURE §4), as a server does with its own token.
+    pub fn take_authenticated(&mut self) -> Option<Authenticated<()>> {
+        self.proof.take()
     }
 
     /// True once the client gave up or hit an error.
@@ -198,17 +207,18 @@ impl Client {
     }
 
     fn on_success(&mut self, number: u8) -> Result<(), UserauthError> {
-        match self.phase {
-            Phase::AwaitNone
-            | Phase::AwaitPublickey { signed: true, .. }
-            | Phase::AwaitKbd
-            | Phase::AwaitPassword => {
-                self.phase = Phase::Done;
-                self.events.push_back(ClientEvent::Success);
-                Ok(())
-            }
-            _ => Err(self.unexpected(number)),
-        }
+        let method = match self.phase {
+            Phase::AwaitNone => None,
+            Phase::AwaitPublickey { signed: true, .. } => Some(Method::Publickey),
+            Phase::AwaitKbd => Some(Method::KeyboardInteractive),
+            Phase::AwaitPassword => Some(Method::Password),
+            _ => return Err(self.unexpected(number)),
+        };
+        self.phase = Phase::Done;
+        let methods = method.into_iter().collect();
+        self.proof = Some(Authenticated::new(self.config.user.clone(), methods, ()));
+        self.events.push_back(ClientEvent::Success);
+        Ok(())
     }
 
     fn on_failure(&mut self, number: u8, f: &UserauthFailure<'_>) -> Result<(), UserauthError> {

@@ -73,6 +73,13 @@ fn none_success_needs_no_method() {
     c.handle_payload(&success()).unwrap();
     assert!(c.is_authenticated());
     assert_eq!(c.poll_event(), Some(ClientEvent::Success));
+    let proof = c.take_authenticated().expect("a proof on success");
+    assert_eq!(proof.user(), client_config().user);
+    assert!(proof.methods().is_empty());
+    assert!(
+        c.take_authenticated().is_none(),
+        "the proof is handed out once"
+    );
 }
 
 #[test]
@@ -159,7 +166,7 @@ const RSA_2048: [&str; 5] = [
 
 fn rsa_identity() -> Identity {
     let line = format!("ssh-rsa {}", RSA_2048.concat());
-    Identity::External(burrow_keys::parse_public_key_line(&line).unwrap().0)
+    Identity::External(burrow_keyfiles::parse_public_key_line(&line).unwrap().0)
 }
 
 /// The algorithm of the first publickey request after `none` for one identity.
@@ -355,6 +362,8 @@ fn keyboard_interactive_prompts_go_out_and_answers_come_back() {
     );
     c.handle_payload(&success()).unwrap();
     assert!(c.is_authenticated());
+    let proof = c.take_authenticated().unwrap();
+    assert_eq!(proof.methods(), [Method::KeyboardInteractive]);
 }
 
 #[test]
@@ -523,6 +532,7 @@ fn truncated_failure_is_a_decode_error() {
     // A failed client ignores whatever comes after.
     assert_eq!(c.handle_payload(&success()), Ok(()));
     assert!(!c.is_authenticated());
+    assert!(c.take_authenticated().is_none(), "no proof after a failure");
 }
 
 #[test]

@@ -5,8 +5,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use burrow_wire::Reader;
 
-use crate::error::input_name;
 use crate::{KeyError, LineWarning, PublicKey, SigAlg};
+use burrow_keys::input_name;
 
 /// Largest decoded key blob accepted from text (an RSA-16384 blob is about 2 KiB).
 pub const MAX_BLOB_LEN: usize = 16 * 1024;

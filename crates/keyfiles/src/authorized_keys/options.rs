@@ -4,8 +4,8 @@
 use super::expiry::{ExpiryTime, parse_expiry_time};
 use super::from::{from_allows, validate_from};
 use crate::KeyError;
-use crate::error::input_name;
 use crate::pattern::match_pattern;
+use burrow_keys::input_name;
 
 /// Most `permitopen=` (and, separately, `permitlisten=`) options on one line, as OpenSSH.
 pub const MAX_PERMITS: usize = 4096;

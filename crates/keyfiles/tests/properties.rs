@@ -1,11 +1,12 @@
 //! Property tests over the public API: parsers never panic on arbitrary text, writers and
 //! parsers round-trip, and pattern matching agrees with a naive reference matcher.
 
-use burrow_keys::known_hosts::{HostKeyStatus, format_entry, format_hashed_entry};
-use burrow_keys::{
-    AuthorizedKeys, KeyPair, KnownHosts, PrivateKeyFile, encode_unencrypted, match_pattern,
+use burrow_keyfiles::known_hosts::{HostKeyStatus, format_entry, format_hashed_entry};
+use burrow_keyfiles::{
+    AuthorizedKeys, KnownHosts, PrivateKeyFile, encode_unencrypted, match_pattern,
     match_pattern_list,
 };
+use burrow_keys::KeyPair;
 use proptest::prelude::*;
 
 /// Exponential but obviously right: the definition of `*` and `?` matching.

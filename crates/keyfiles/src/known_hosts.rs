@@ -6,10 +6,10 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac as _};
 use sha1::Sha1;
 
-use crate::error::input_name;
 use crate::pattern::match_pattern_list;
 use crate::public_key_line::{KeyBlob, next_word, parse_key_file, split_key_fields};
 use crate::{KeyError, LineWarning, PublicKey};
+use burrow_keys::input_name;
 
 /// Length of the salt and of the hash in a hashed host field (SHA-1).
 const HASH_LEN: usize = 20;
