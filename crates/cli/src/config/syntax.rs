@@ -224,6 +224,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn window_budget_is_a_size_of_at_least_64k() {
+        assert_eq!(window_budget("64M"), Some(64 << 20));
+        assert_eq!(window_budget("65536"), Some(65536));
+        assert_eq!(window_budget("63K"), None);
+        assert_eq!(window_budget("lots"), None);
+    }
+
+    #[test]
     fn openssh_syntax_edits_the_lists() {
         let mut cfg = TransportConfig::default();
         set_ciphers(&mut cfg, "-aes*-ctr").unwrap();
