@@ -60,12 +60,15 @@ const LIMITS: ConnectionConfig = ConnectionConfig {
     max_packet: 1024,
     max_send_packet: 512,
     max_pending_requests: 4,
+    window_budget: 16 << 10,
 };
 
 struct App {
     offered: Vec<LocalChannelId>,
     global: Vec<GlobalRequestId>,
     channel: Vec<(LocalChannelId, ChannelRequestId)>,
+    /// The time passed to the connection (windows are tuned from it).
+    now: std::time::Instant,
 }
 
 fn peer_message<'a>(input: &mut Input<'_>, scratch: &'a [u8]) -> ConnectionMessage<'a> {
@@ -177,7 +180,7 @@ fn peer_message<'a>(input: &mut Input<'_>, scratch: &'a [u8]) -> ConnectionMessa
 fn app_verb(input: &mut Input<'_>, c: &mut Connection, app: &mut App) {
     let id = LocalChannelId(input.channel());
     // Local misuse returns errors: never a peer error, never a panic.
-    let result = match input.byte() % 9 {
+    let result = match input.byte() % 10 {
         0 => match app.offered.pop() {
             Some(ch) if input.byte() % 2 == 0 => c.accept_channel(ch),
             Some(ch) => c.reject_channel(ch, OpenFailureReason::ConnectFailed, "no"),
@@ -211,7 +214,12 @@ fn app_verb(input: &mut Input<'_>, c: &mut Connection, app: &mut App) {
                 .send_channel_request(id, ChannelRequestKind::Eow, input.byte() % 2 == 0)
                 .map(drop),
         },
-        _ => c.set_recv_window(id, input.size() % (1 << 20)),
+        8 => c.set_recv_window(id, input.size() % (1 << 20)),
+        _ => {
+            app.now += std::time::Duration::from_micros(u64::from(input.size()));
+            c.set_now(app.now);
+            Ok(())
+        }
     };
     if let Err(e) = result {
         assert!(!e.is_peer_error(), "{e}");
@@ -284,6 +292,7 @@ fuzz_target!(|data: &[u8]| {
         offered: Vec::new(),
         global: Vec::new(),
         channel: Vec::new(),
+        now: std::time::Instant::now(),
     };
     let scratch = [0x5au8; 1100];
     let mut steps = 0;

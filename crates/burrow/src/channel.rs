@@ -118,8 +118,19 @@ impl Channel {
         let Some(conn) = core.conn.as_mut() else {
             return Poll::Ready(Err(closed_err(core)));
         };
+        conn.set_now(crate::driver::now()); // receive windows are sized from read times
+        let size = |c: &burrow_connection::Connection| c.recv_window(self.id).map(|w| w.size());
+        let before = size(conn);
         match conn.read(self.id, max) {
             Ok(Some(chunk)) => {
+                if let (Some(old), Some(new)) = (before, size(conn)) {
+                    if new > old {
+                        let committed = conn.committed_window();
+                        let budget = conn.config().window_budget;
+                        tracing::debug!(parent: &self.span, old, new, committed, budget,
+                            "receive window grown to {new} bytes (connection commits {committed} of {budget})");
+                    }
+                }
                 if conn.has_messages() {
                     self.shared.notify.notify_one();
                 }

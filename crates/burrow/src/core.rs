@@ -189,6 +189,9 @@ impl SessionCore {
         if let Some(k) = self.keepalive.as_mut() {
             k.on_input(now);
         }
+        if let Some(conn) = self.conn.as_mut() {
+            conn.set_now(now); // receive windows are sized from arrival times
+        }
         self.input_alloc.observe(input);
         self.transport
             .handle_input(input, now)

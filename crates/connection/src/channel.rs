@@ -6,6 +6,7 @@ use crate::buffer::RecvBuffer;
 use crate::id::{ChannelRequestId, RemoteChannelId};
 use crate::reply::ReplyQueue;
 use crate::state::ChannelState;
+use crate::tune::Tuner;
 use crate::window::{RecvWindow, SendWindow};
 
 /// Everything the connection keeps for one channel. Idle, it holds no heap memory: the
@@ -28,6 +29,10 @@ pub struct Channel {
     pub replies: ReplyQueue<bool>,
     /// Our requests waiting for the peer's replies (bounded by the same limit).
     pub outstanding: VecDeque<ChannelRequestId>,
+    /// Measurements that size the receive window.
+    pub tuner: Tuner,
+    /// What the receive window counts against the connection's budget.
+    pub charged: u64,
 }
 
 impl Channel {
@@ -47,6 +52,8 @@ impl Channel {
             ext_pending: 0,
             replies: ReplyQueue::default(),
             outstanding: VecDeque::new(),
+            tuner: Tuner::default(),
+            charged: 0,
         }
     }
 

@@ -47,6 +47,13 @@ pub struct Connection {
     scratch: BytesMut,
     next_request_id: u64,
     pub(crate) no_more_sessions: bool,
+    /// The first time the caller passed in (`set_now`).
+    pub(crate) epoch: Option<std::time::Instant>,
+    /// Microseconds since `epoch` at the last `set_now` (wrapping); `None`: windows are not
+    /// tuned.
+    pub(crate) now: Option<u32>,
+    /// Bytes the receive windows commit (see `committed_window`).
+    pub(crate) committed: u64,
 }
 
 impl Connection {
@@ -63,6 +70,9 @@ impl Connection {
             scratch: BytesMut::new(),
             next_request_id: 0,
             no_more_sessions: false,
+            epoch: None,
+            now: None,
+            committed: 0,
         }
     }
 
@@ -262,6 +272,7 @@ impl Connection {
     /// too: the application closed it, and their credit must not land on a later channel
     /// that reuses the id.
     pub(crate) fn free_channel(&mut self, id: LocalChannelId) {
+        self.discharge(id);
         self.channels.remove(id);
         self.events
             .retain(|e| !matches!(e, Event::ExtendedData { channel, .. } if *channel == id));

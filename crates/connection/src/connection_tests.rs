@@ -582,6 +582,53 @@ fn local_open_past_the_limit_is_refused() {
     );
 }
 
+/// Issue 12: a connection cannot commit channels × windows past its budget. Full windows
+/// until half of it is committed, then small ones, then peer opens are refused with the
+/// budget in the reason (and ours fail); closing a channel gives its window back.
+#[test]
+fn window_budget_shrinks_then_refuses_opens() {
+    use crate::config::MIN_WINDOW;
+    let config = ConnectionConfig {
+        window_size: 8192,
+        window_budget: 64 << 10,
+        ..small_config()
+    };
+    let mut c = Connection::new(Side::Server, config);
+    let mut windows = Vec::new();
+    for sender in 0..100 {
+        c.handle_message(&peer_open(sender, 500, 50)).unwrap();
+        let Some(Event::ChannelOpenRequest { channel, .. }) = c.poll_event() else {
+            break;
+        };
+        c.accept_channel(channel).unwrap();
+        windows.push(c.recv_window(channel).unwrap().granted());
+        assert!(c.committed_window() <= 64 << 10);
+    }
+    // 4 full windows (32 KiB, half the budget), then 16 of 2 KiB (the other half).
+    assert_eq!(windows.iter().filter(|&&w| w == 8192).count(), 4);
+    assert_eq!(windows.iter().filter(|&&w| w == MIN_WINDOW).count(), 16);
+    assert_eq!(c.committed_window(), 64 << 10);
+    let refusal = sent(&mut c).pop().unwrap();
+    match ConnectionMessage::decode(&refusal).unwrap() {
+        ConnectionMessage::ChannelOpenFailure(f) => {
+            assert_eq!(f.reason_code, OpenFailureReason::ResourceShortage);
+            assert_eq!(
+                f.description,
+                "receive window budget of 65536 bytes is committed"
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(
+        c.open_channel(direct_tcpip()),
+        Err(Error::WindowBudgetExhausted { budget: 64 << 10 })
+    );
+    // Closing both ways gives a window back.
+    c.close(LocalChannelId(0)).unwrap();
+    c.handle_message(&close(0)).unwrap();
+    assert_eq!(c.committed_window(), (64 << 10) - 8192);
+}
+
 // ----- receiving -----
 
 #[test]

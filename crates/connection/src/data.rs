@@ -58,8 +58,13 @@ impl Connection {
             .map_err(|v| Error::from_window(id, v))?;
         if fate == DataFate::Discard || len == 0 {
             c.recv_window.on_discarded(len);
+            self.recharge(id);
             return Ok(());
         }
+        self.tune_on_data(id, len);
+        let Some(c) = self.channels.get_mut(id) else {
+            return Ok(());
+        };
         match ext {
             None => {
                 let was_empty = c.buffer.is_empty();
@@ -118,6 +123,13 @@ impl Connection {
         let n = u32::try_from(len).unwrap_or(u32::MAX).min(c.ext_pending);
         c.ext_pending -= n;
         c.recv_window.on_consumed(n);
+        self.consumed(id, n);
+    }
+
+    /// After the application consumed `n` bytes of `id`: sizes the window, then grants credit.
+    fn consumed(&mut self, id: LocalChannelId, n: u32) {
+        self.tune_on_consumed(id, n);
+        self.recharge(id);
         self.grant_credit(id);
     }
 
@@ -129,8 +141,9 @@ impl Connection {
         if !c.state.can_send_messages() {
             return;
         }
-        let remote = c.remote;
+        let (remote, granted) = (c.remote, c.recv_window.granted());
         if let Some(add) = c.recv_window.take_adjust() {
+            self.tune_on_adjust(id, granted);
             self.send_adjust(remote, add);
         }
     }
@@ -189,9 +202,10 @@ impl Connection {
         let Some(chunk) = c.buffer.pop(max) else {
             return Ok(None);
         };
-        c.recv_window
+        let n = c
+            .recv_window
             .on_consumed(u32::try_from(chunk.len()).unwrap_or(u32::MAX));
-        self.grant_credit(id);
+        self.consumed(id, n);
         Ok(Some(chunk))
     }
 
@@ -216,7 +230,10 @@ impl Connection {
         let action = c.state.on_local_close(id)?;
         let remote = c.remote;
         match action {
-            LocalCloseAction::SendAndKeep => c.drop_queues(),
+            LocalCloseAction::SendAndKeep => {
+                c.drop_queues();
+                self.recharge(id);
+            }
             LocalCloseAction::SendAndFree => self.free_channel(id),
             LocalCloseAction::Deferred | LocalCloseAction::Nothing => return Ok(()),
         }
@@ -227,14 +244,17 @@ impl Connection {
     }
 
     /// Resizes the channel's receive window (grow now, shrink by granting less later). On a
-    /// channel not accepted yet, the new size is what the confirmation will grant.
+    /// channel not accepted yet, the new size is what the confirmation will grant. The size
+    /// counts against the window budget but is the caller's choice, not limited by it.
     pub fn set_recv_window(&mut self, id: LocalChannelId, size: u32) -> Result<(), Error> {
         let c = self.local_channel(id)?;
         if c.state == ChannelState::Offered {
             c.recv_window = RecvWindow::new(size, c.recv_window.max_packet());
+            self.recharge(id);
             return Ok(());
         }
         c.recv_window.resize(size);
+        self.recharge(id);
         self.grant_credit(id);
         Ok(())
     }

@@ -126,6 +126,11 @@ pub enum Error {
         /// The configured limit.
         limit: u32,
     },
+    /// Another channel's receive window would pass the connection's window budget.
+    WindowBudgetExhausted {
+        /// The configured budget in bytes.
+        budget: u64,
+    },
     /// The application has `limit` requests of its own waiting for replies already.
     TooManyOutstandingRequests {
         /// The configured limit.
@@ -178,6 +183,7 @@ impl Error {
             Self::NoSuchChannel { .. }
             | Self::ChannelStateMismatch { .. }
             | Self::TooManyChannels { .. }
+            | Self::WindowBudgetExhausted { .. }
             | Self::TooManyOutstandingRequests { .. }
             | Self::NoSuchRequest { .. } => DisconnectReason::ByApplication,
         }
@@ -276,6 +282,9 @@ impl fmt::Display for Error {
             } => write!(f, "channel {channel}: cannot {action} while {state}"),
             Self::TooManyChannels { limit } => {
                 write!(f, "cannot open more than {limit} channels")
+            }
+            Self::WindowBudgetExhausted { budget } => {
+                write!(f, "receive window budget of {budget} bytes is committed")
             }
             Self::TooManyOutstandingRequests { limit } => {
                 write!(f, "{limit} requests are already waiting for replies")

@@ -46,6 +46,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod budget;
 mod buffer;
 mod channel;
 mod config;
@@ -61,12 +62,13 @@ mod reply;
 mod request;
 mod state;
 mod table;
+pub mod tune;
 mod window;
 
 pub use buffer::{COALESCE_BELOW, MAX_PIN_RATIO, MAX_PINNED};
 pub use config::{
     ConnectionConfig, DEFAULT_MAX_PACKET, DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_MAX_SEND_PACKET,
-    DEFAULT_WINDOW_SIZE,
+    DEFAULT_WINDOW_BUDGET, DEFAULT_WINDOW_SIZE, MIN_WINDOW,
 };
 pub use connection::Connection;
 pub use error::Error;

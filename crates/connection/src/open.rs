@@ -16,6 +16,11 @@ use crate::id::{LocalChannelId, RemoteChannelId};
 use crate::state::ChannelState;
 use crate::window::{RecvWindow, SendWindow};
 
+/// The refusal of an open that would pass the receive-window budget.
+fn budget_text(budget: u64) -> String {
+    format!("receive window budget of {budget} bytes is committed")
+}
+
 /// Whether `side` serves channels of this type: a server serves sessions and direct
 /// forwards, a client serves the forwards it asked for. `Err` carries the refusal.
 fn served_by(side: Side, t: &ChannelOpenType<'_>) -> Result<(), (OpenFailureReason, &'static str)> {
@@ -56,15 +61,21 @@ impl Connection {
             self.send_open_failure(peer, reason, "no more sessions");
             return Ok(());
         }
+        let Some(window) = self.initial_window() else {
+            let text = budget_text(self.config().window_budget);
+            self.send_open_failure(peer, OpenFailureReason::ResourceShortage, &text);
+            return Ok(());
+        };
         let max_send = m.maximum_packet_size.min(self.config().max_send_packet);
         let channel = Channel::new(
             ChannelState::Offered,
             peer,
             SendWindow::new(m.initial_window_size, max_send),
-            RecvWindow::new(self.config().window_size, self.config().max_packet),
+            RecvWindow::new(window, self.config().max_packet),
         );
         match self.channels.insert(channel) {
             Ok(id) => {
+                self.recharge(id);
                 let channel_type = m.channel_type.into_owned();
                 self.push_event(Event::ChannelOpenRequest {
                     channel: id,
@@ -110,6 +121,7 @@ impl Connection {
         let (id, c) = self.peer_channel(m.recipient_channel, msg::CHANNEL_OPEN_FAILURE)?;
         c.state.on_open_failure(id)?;
         let abandoned = c.state == ChannelState::Opening { abandoned: true };
+        self.discharge(id);
         self.channels.remove(id);
         if !abandoned {
             self.push_event(Event::ChannelOpenFailed {
@@ -127,7 +139,11 @@ impl Connection {
         &mut self,
         channel_type: ChannelOpenType<'_>,
     ) -> Result<LocalChannelId, Error> {
-        let (size, max_packet) = (self.config().window_size, self.config().max_packet);
+        let budget = self.config().window_budget;
+        let size = self
+            .initial_window()
+            .ok_or(Error::WindowBudgetExhausted { budget })?;
+        let max_packet = self.config().max_packet;
         let channel = Channel::new(
             ChannelState::Opening { abandoned: false },
             RemoteChannelId(0),
@@ -138,6 +154,7 @@ impl Connection {
             .channels
             .insert(channel)
             .map_err(|full| Error::TooManyChannels { limit: full.limit })?;
+        self.recharge(id);
         self.send(ConnectionMessage::ChannelOpen(ChannelOpen {
             sender_channel: id.0,
             initial_window_size: size,
@@ -172,6 +189,7 @@ impl Connection {
         let c = self.local_channel(id)?;
         c.state.reject(id)?;
         let remote = c.remote;
+        self.discharge(id);
         self.channels.remove(id);
         self.send_open_failure(remote, reason, description);
         Ok(())

@@ -1,10 +1,12 @@
 //! Model test: a client and a server `Connection` joined by two in-flight message queues,
 //! driven by random sends, deliveries, reads, EOFs and CLOSEs. A well-behaved pair never
-//! errors, delivers every byte once and in order, and both sides agree on the window.
+//! errors, delivers every byte once and in order, and both sides agree on the window. Time
+//! passes in random steps, so windows grow and shrink (autotuning) within the budget.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use burrow_connection::{Connection, ConnectionConfig, Event, LocalChannelId, Outgoing};
 use burrow_wire::Side;
@@ -20,6 +22,8 @@ enum Op {
     Read(bool, u32),
     Eof(bool),
     Close(bool),
+    /// Time passes: this many milliseconds.
+    Tick(u16),
 }
 
 fn any_op() -> impl Strategy<Value = Op> {
@@ -29,6 +33,7 @@ fn any_op() -> impl Strategy<Value = Op> {
         4 => (any::<bool>(), 1u32..20_000).prop_map(|(c, n)| Op::Read(c, n)),
         1 => any::<bool>().prop_map(Op::Eof),
         1 => any::<bool>().prop_map(Op::Close),
+        3 => (0u16..1500).prop_map(Op::Tick),
     ]
 }
 
@@ -49,10 +54,11 @@ fn pattern(i: u64) -> u8 {
 }
 
 impl End {
-    fn new(side: Side, window: u32, packet: u32) -> Self {
+    fn new(side: Side, window: u32, packet: u32, budget: u64) -> Self {
         let config = ConnectionConfig {
             window_size: window,
             max_packet: packet,
+            window_budget: budget,
             ..ConnectionConfig::default()
         };
         Self {
@@ -133,13 +139,16 @@ impl End {
 struct Pair {
     client: End,
     server: End,
+    now: Instant,
+    /// The largest receive window either end reached.
+    max_size: u32,
 }
 
 impl Pair {
     /// A client that opened a channel and a server that accepted it, handshake delivered.
-    fn new(window: u32, packet: u32) -> Self {
-        let mut client = End::new(Side::Client, window, packet);
-        let server = End::new(Side::Server, window, packet);
+    fn new(window: u32, packet: u32, budget: u64) -> Self {
+        let mut client = End::new(Side::Client, window, packet, budget);
+        let server = End::new(Side::Server, window, packet, budget);
         let open = ChannelOpenType::DirectTcpip {
             host_to_connect: Cow::Borrowed("localhost"),
             port_to_connect: 22,
@@ -148,7 +157,13 @@ impl Pair {
         };
         client.id = client.conn.open_channel(open).unwrap();
         client.collect();
-        let mut p = Pair { client, server };
+        let now = Instant::now();
+        let mut p = Pair {
+            client,
+            server,
+            now,
+            max_size: 0,
+        };
         p.deliver(true, 1);
         p.deliver(false, 1);
         for end in [&p.client, &p.server] {
@@ -197,7 +212,11 @@ impl Pair {
     }
 
     fn apply(&mut self, op: Op) {
+        for end in [&mut self.client, &mut self.server] {
+            end.conn.set_now(self.now);
+        }
         match op {
+            Op::Tick(ms) => self.now += Duration::from_millis(u64::from(ms)),
             Op::Write(c, n) => self.ends(c).0.write(n),
             Op::Deliver(c, n) => self.deliver(c, n),
             Op::Read(c, n) => self.ends(c).0.read(n),
@@ -237,10 +256,19 @@ impl Pair {
             u64::from(sw.remaining()) + data + adjust,
             u64::from(rw.granted())
         );
-        assert!(receiver.conn.buffered(receiver.id) as u64 <= u64::from(rw.size()));
+        let held = u64::from(rw.size()) + u64::from(rw.excess());
+        assert!(receiver.conn.buffered(receiver.id) as u64 <= held);
+        assert!(u64::from(rw.granted()) + u64::from(rw.buffered()) <= held);
+        assert_eq!(receiver.conn.committed_window(), held);
+        assert!(held <= receiver.conn.config().window_budget);
     }
 
-    fn check(&self) {
+    fn check(&mut self) {
+        for end in [&self.client, &self.server] {
+            if let Some(w) = end.conn.recv_window(end.id) {
+                self.max_size = self.max_size.max(w.size());
+            }
+        }
         self.check_views(&self.client, &self.server);
         self.check_views(&self.server, &self.client);
         for (reader, writer) in [(&self.client, &self.server), (&self.server, &self.client)] {
@@ -263,9 +291,10 @@ proptest! {
     fn channel_pair_agrees_and_delivers_in_order(
         window in 1u32..=1 << 17,
         packet in 64u32..=1 << 15,
+        budget_windows in 2u64..16,
         ops in vec(any_op(), 0..120),
     ) {
-        let mut p = Pair::new(window, packet);
+        let mut p = Pair::new(window, packet, u64::from(window) * budget_windows);
         for op in ops {
             p.apply(op);
             p.check();
@@ -298,5 +327,56 @@ proptest! {
         }
         prop_assert_eq!(p.client.conn.channel_count(), 0);
         prop_assert_eq!(p.server.conn.channel_count(), 0);
+    }
+}
+
+/// One round trip of a bulk transfer from the client over a path of `rtt_ms`: the client
+/// writes what its window allows, the data arrives half a round trip later and is read at
+/// once, and the adjusts arrive another half later. Returns the bytes the server read.
+fn bulk_round(p: &mut Pair, rtt_ms: u16) -> usize {
+    let before = p.server.read.len();
+    let room = p.client.conn.writable(p.client.id);
+    p.apply(Op::Write(true, room));
+    p.apply(Op::Tick(rtt_ms / 2));
+    p.apply(Op::Deliver(true, 255));
+    p.apply(Op::Read(false, u32::MAX));
+    p.apply(Op::Tick(rtt_ms / 2));
+    p.apply(Op::Deliver(false, 255));
+    p.check();
+    p.server.read.len() - before
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Growth, the budget bound and shrinking: a window-limited bulk transfer doubles the
+    /// receive window every round trip up to half the budget (never past it), so more moves
+    /// per round trip; after an idle pause the window is back at its initial size.
+    #[test]
+    fn window_grows_on_a_slow_path_within_budget_and_shrinks_when_idle(
+        window in 4096u32..=1 << 16,
+        budget_windows in 4u64..32,
+        rtt_ms in 2u16..400,
+    ) {
+        let budget = u64::from(window) * budget_windows;
+        // Packets as large as the window, so that one round's data fits one delivery.
+        let mut p = Pair::new(window, 1 << 20, budget);
+        let first = bulk_round(&mut p, rtt_ms);
+        let mut last = first;
+        for _ in 0..12 {
+            last = bulk_round(&mut p, rtt_ms);
+            let w = p.server.conn.recv_window(p.server.id).unwrap();
+            prop_assert!(u64::from(w.size()) <= budget / 2);
+            prop_assert!(p.server.conn.committed_window() <= budget);
+        }
+        let grown = p.server.conn.recv_window(p.server.id).unwrap().size();
+        prop_assert!(grown >= window * 2, "window stayed at {grown} of {window}");
+        prop_assert!(last > first, "{last} bytes per round trip, {first} at first");
+        // Idle, then a little data: the window goes back to its initial size.
+        p.apply(Op::Tick(1000 + rtt_ms));
+        bulk_round(&mut p, rtt_ms);
+        let w = p.server.conn.recv_window(p.server.id).unwrap();
+        prop_assert_eq!(w.size(), window);
+        prop_assert!(p.server.conn.committed_window() <= budget);
     }
 }

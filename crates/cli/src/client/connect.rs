@@ -41,6 +41,7 @@ pub fn client_config(
     ));
     let mut config = ClientConfig::new(s.user.clone(), check.clone());
     config.transport = Arc::new(s.transport.clone());
+    config.connection.window_budget = s.channel_window_budget;
     config.pubkey_algorithms.clone_from(&s.pubkey_algorithms);
     for file in &s.identity_files {
         load_identity(&mut config, file, s);

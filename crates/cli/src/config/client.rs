@@ -76,6 +76,8 @@ pub struct ClientSettings {
     pub server_alive_count_max: u32,
     /// Algorithm preferences and rekey limit.
     pub transport: TransportConfig,
+    /// ChannelWindowBudget (burrow's own): bytes all receive windows may commit.
+    pub channel_window_budget: u64,
     /// PubkeyAcceptedAlgorithms: the signature algorithms our keys may use.
     pub pubkey_algorithms: Vec<SigAlg>,
     /// ConnectTimeout (None: the system's).
@@ -297,6 +299,9 @@ impl ClientSettings {
                 .map(Duration::from_secs),
             server_alive_count_max: opts.server_alive_count_max.unwrap_or(3),
             transport: transport_config(opts, &mut notes)?,
+            channel_window_budget: opts
+                .channel_window_budget
+                .unwrap_or(burrow::ConnectionConfig::default().window_budget),
             pubkey_algorithms: match opts
                 .pubkey_accepted_algorithms
                 .as_deref()

@@ -104,6 +104,8 @@ pub struct SshOptions {
     pub batch_mode: Option<bool>,
     /// `RekeyLimit`, parsed.
     pub rekey_limit: Option<RekeyLimit>,
+    /// `ChannelWindowBudget` (burrow's own): bytes all receive windows may commit.
+    pub channel_window_budget: Option<u64>,
     /// `GatewayPorts` (client side: may local forwards bind non-loopback addresses).
     pub gateway_ports: Option<bool>,
     /// `LocalForward`, each as a `-L` spec (the two arguments joined with `:`).
@@ -582,6 +584,10 @@ fn apply_keyword(
             first(&mut o.connect_timeout, on, v);
         }
         "batchmode" => first(&mut o.batch_mode, on, at.parsed(d, parse_flag)?),
+        "channelwindowbudget" => {
+            let v = at.parsed(d, syntax::window_budget)?;
+            first(&mut o.channel_window_budget, on, v);
+        }
         "rekeylimit" => {
             let joined = d.args.join(" ");
             let v = syntax::rekey_limit(&joined).map_err(|_| at.err_value(d, &joined))?;

@@ -100,6 +100,8 @@ pub struct SshdOptions {
     pub pubkey_accepted_algorithms: Option<String>,
     /// `RekeyLimit`.
     pub rekey_limit: Option<RekeyLimit>,
+    /// `ChannelWindowBudget` (burrow's own): bytes all receive windows may commit.
+    pub channel_window_budget: Option<u64>,
     /// `AllowUsers` patterns, every line's.
     pub allow_users: Vec<String>,
     /// `DenyUsers` patterns, every line's.
@@ -330,6 +332,10 @@ fn apply_keyword(
             &mut o.pubkey_accepted_algorithms,
             algorithms(at, d, syntax::check_pubkey_algorithms)?,
         ),
+        "channelwindowbudget" => {
+            let v = at.parsed(d, syntax::window_budget)?;
+            first(&mut o.channel_window_budget, v);
+        }
         "rekeylimit" => {
             let joined = d.args.join(" ");
             let v = syntax::rekey_limit(&joined).map_err(|_| at.err_value(d, &joined))?;

@@ -34,6 +34,7 @@ fn every_keyword_is_read() {
          MaxAuthTries 3\n\
          MaxStartups 10:30:60\n\
          MaxSessions 20\n\
+         ChannelWindowBudget 8M\n\
          LoginGraceTime 1m30s\n\
          ClientAliveInterval 15\n\
          ClientAliveCountMax 4\n\
@@ -80,6 +81,7 @@ fn every_keyword_is_read() {
         })
     );
     assert_eq!(o.max_sessions, Some(20));
+    assert_eq!(o.channel_window_budget, Some(8 << 20));
     assert_eq!(o.login_grace_time, Some(90));
     assert_eq!(o.client_alive_interval, Some(15));
     assert_eq!(o.client_alive_count_max, Some(4));

@@ -169,6 +169,12 @@ pub fn rekey_limit(spec: &str) -> Result<RekeyLimit, TransportError> {
 }
 
 /// `<digits>[K|M|G|T]`, binary multiples, case-insensitive.
+/// `ChannelWindowBudget` (burrow's keyword, client and server): the bytes all receive windows
+/// of one connection may commit, a size as RekeyLimit's (`64M`), at least 64K.
+pub fn window_budget(v: &str) -> Option<u64> {
+    parse_bytes(v).filter(|&n| n >= 64 << 10)
+}
+
 fn parse_bytes(v: &str) -> Option<u64> {
     let (digits, shift) = match v.char_indices().last()? {
         (i, 'k' | 'K') => (v.get(..i)?, 10),
@@ -216,6 +222,14 @@ pub fn parse_time(v: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn window_budget_is_a_size_of_at_least_64k() {
+        assert_eq!(window_budget("64M"), Some(64 << 20));
+        assert_eq!(window_budget("65536"), Some(65536));
+        assert_eq!(window_budget("63K"), None);
+        assert_eq!(window_budget("lots"), None);
+    }
 
     #[test]
     fn openssh_syntax_edits_the_lists() {

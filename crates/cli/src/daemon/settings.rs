@@ -183,6 +183,9 @@ pub fn server_config(opts: &SshdOptions, keys: Vec<KeyPair>) -> Result<ServerCon
         // A forwarding server has no sessions: MaxSessions caps open channels per connection.
         config.connection.max_channels = n;
     }
+    if let Some(b) = opts.channel_window_budget {
+        config.connection.window_budget = b;
+    }
     Ok(config)
 }
 

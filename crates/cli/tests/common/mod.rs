@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod delay_relay;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
