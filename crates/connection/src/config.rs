@@ -2,10 +2,11 @@
 
 use crate::table::DEFAULT_MAX_CHANNELS;
 
-/// The receive window each new channel grants while the budget allows: 256 KiB, enough for a
-/// LAN (OpenSSH grants 2 MiB and never changes it). With times passed to
-/// `Connection::set_now` windows grow from the measured round trip (see [`crate::tune`]).
-pub const DEFAULT_WINDOW_SIZE: u32 = 256 << 10;
+/// The receive window each new channel grants while the budget allows: 2 MiB, as OpenSSH
+/// (which never changes it). With times passed to `Connection::set_now` windows grow from the
+/// measured round trip (see [`crate::tune`]); until growth is quick end to end, starting lower
+/// would make long paths slower than OpenSSH's.
+pub const DEFAULT_WINDOW_SIZE: u32 = 2 << 20;
 
 /// The receive windows of all channels of one connection together, by default: 64 MiB.
 pub const DEFAULT_WINDOW_BUDGET: u64 = 64 << 20;
