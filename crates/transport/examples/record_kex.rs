@@ -1,6 +1,7 @@
-//! Records one real key exchange per server kex method: a real client (OpenSSH's `ssh`, or
-//! AsyncSSH for methods the system OpenSSH lacks) against the seeded burrow server transport,
-//! up to the client's first encrypted packet (SERVICE_REQUEST), written to
+//! Records one real key exchange per kex method: a real client (OpenSSH's `ssh`, or AsyncSSH
+//! for methods the system OpenSSH lacks) against the seeded burrow server transport, up to the
+//! client's first encrypted packet (SERVICE_REQUEST); for the client-only DH groups the seeded
+//! burrow client against OpenSSH's `sshd`, up to the server's SERVICE_ACCEPT. Written to
 //! `tests/recorded/<method>.{client,server}.bin` for the `recorded_kex` replay test.
 //!
 //! `cargo run -p burrow-transport --example record_kex [METHOD...]` (all methods when none).
@@ -23,9 +24,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use burrow_transport::TransportEvent;
-use burrow_transport::service::{USERAUTH, requested_service};
+use burrow_transport::service::{USERAUTH, accepted_service, requested_service};
 use bytes::BytesMut;
-use recorded::{CASES, Case, Peer};
+use recorded::{CASES, CLIENT_CASES, Case, Peer, drive_client};
 
 /// AsyncSSH client: connects with one kex method, cipher and MAC; the recorder drops the
 /// connection after the SERVICE_REQUEST, so the error that follows is expected.
@@ -46,11 +47,15 @@ fn main() {
     let wanted: Vec<String> = std::env::args().skip(1).collect();
     let scratch = std::env::temp_dir().join(format!("burrow-record-kex-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
-    for case in CASES {
+    for case in CASES.into_iter().chain(CLIENT_CASES) {
         if !wanted.is_empty() && !wanted.iter().any(|w| w == case.kex) {
             continue;
         }
-        let (client, server) = record(&case, &scratch);
+        let (client, server) = if case.peer == Peer::Sshd {
+            record_client(&case, &scratch)
+        } else {
+            record(&case, &scratch)
+        };
         std::fs::write(case.fixture("client"), &client).unwrap();
         std::fs::write(case.fixture("server"), &server).unwrap();
         println!(
@@ -109,6 +114,90 @@ fn record(case: &Case, scratch: &Path) -> (Vec<u8>, Vec<u8>) {
     }
 }
 
+/// Runs the burrow client against `sshd` once; returns the bytes the client sent and the bytes
+/// the server sent.
+fn record_client(case: &Case, scratch: &Path) -> (Vec<u8>, Vec<u8>) {
+    let mut sshd = spawn_sshd(case, scratch);
+    let port = sshd.1;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut sock = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(sock) => break sock,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "sshd did not listen: {e}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    };
+    sock.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut client = case.client(Instant::now());
+    let (mut client_bytes, mut server_bytes) = (Vec::new(), Vec::new());
+    let mut input = BytesMut::new();
+    let mut out = BytesMut::new();
+    let mut buf = [0u8; 4096];
+    let mut events = Vec::new();
+    loop {
+        let _ = client.poll_transmit(&mut out);
+        sock.write_all(&out).unwrap();
+        client_bytes.extend_from_slice(&out.split());
+        let n = sock.read(&mut buf).expect("reading from sshd");
+        assert!(n > 0, "{}: sshd closed before SERVICE_ACCEPT", case.kex);
+        server_bytes.extend_from_slice(&buf[..n]);
+        input.extend_from_slice(&buf[..n]);
+        drive_client(&mut client, &mut input, Instant::now(), &mut events)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.kex));
+        let accepted = events.iter().any(|ev| {
+            matches!(ev, TransportEvent::Payload(p) if accepted_service(p).as_deref() == Some(USERAUTH))
+        });
+        if accepted {
+            assert!(input.is_empty(), "{}: bytes after SERVICE_ACCEPT", case.kex);
+            let _ = client.poll_transmit(&mut out);
+            client_bytes.extend_from_slice(&out.split());
+            let _ = sshd.0.kill();
+            let _ = sshd.0.wait();
+            return (client_bytes, server_bytes);
+        }
+    }
+}
+
+/// Starts `sshd -D` on a free port of 127.0.0.1 with a new ed25519 host key and only the case's
+/// method, cipher and MAC; returns it and its port.
+fn spawn_sshd(case: &Case, scratch: &Path) -> (Child, u16) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let key = scratch.join("host_ed25519");
+    let _ = std::fs::remove_file(&key);
+    let _ = std::fs::remove_file(key.with_extension("pub"));
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen");
+    assert!(status.success(), "ssh-keygen: {status}");
+    let config = scratch.join("sshd_config");
+    let text = format!(
+        "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nKexAlgorithms {}\nCiphers {}\n\
+         MACs {}\nPidFile none\nUsePAM no\nStrictModes no\nLogLevel ERROR\n",
+        key.display(),
+        case.kex,
+        case.cipher,
+        case.mac
+    );
+    std::fs::write(&config, text).unwrap();
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    let child = Command::new("/usr/sbin/sshd")
+        .args(["-D", "-e", "-f"])
+        .arg(&config)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("cannot start /usr/sbin/sshd");
+    (child, port)
+}
+
 fn spawn_peer(case: &Case, port: u16, scratch: &Path) -> Child {
     let mut cmd = match case.peer {
         Peer::OpenSsh => {
@@ -141,6 +230,7 @@ fn spawn_peer(case: &Case, port: u16, scratch: &Path) -> Child {
                 .args([case.kex, case.cipher, case.mac]);
             cmd
         }
+        Peer::Sshd => panic!("{}: sshd is recorded by record_client", case.kex),
     };
     cmd.stdin(Stdio::null())
         .spawn()
