@@ -95,6 +95,14 @@ fn main() {
             0
         });
     }
+    // `--only handshake,rate,memory,...`: run just those measures (bulk with its ping-pong,
+    // rtt for plain TCP, handshake, rate, memory, long_path); all of them by default.
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|l| l.split(',').map(str::to_owned).collect());
+    let want = |name: &str| only.as_ref().is_none_or(|l| l.iter().any(|x| x == name));
     raise_fd_limit();
     let sizes = sizes(quick);
     let started = Instant::now();
@@ -112,17 +120,29 @@ fn main() {
             sizes.reps,
             started.elapsed().as_secs_f64()
         );
-        for cipher in common::CIPHERS {
-            for dir in [Dir::Local, Dir::Remote] {
-                order.iter().for_each(|&i| bench.bulk(i, cipher, dir));
+        if want("bulk") {
+            for cipher in common::CIPHERS {
+                for dir in [Dir::Local, Dir::Remote] {
+                    order.iter().for_each(|&i| bench.bulk(i, cipher, dir));
+                }
             }
         }
-        bench.plain_rtt();
-        order.iter().for_each(|&i| bench.handshake(i));
-        order.iter().for_each(|&i| bench.handshake_rate(i));
-        order.iter().for_each(|&i| bench.memory(i));
-        order.iter().for_each(|&i| bench.long_path(i));
-        bench.relay_ceiling();
+        if want("rtt") {
+            bench.plain_rtt();
+        }
+        if want("handshake") {
+            order.iter().for_each(|&i| bench.handshake(i));
+        }
+        if want("rate") {
+            order.iter().for_each(|&i| bench.handshake_rate(i));
+        }
+        if want("memory") {
+            order.iter().for_each(|&i| bench.memory(i));
+        }
+        if want("long_path") {
+            order.iter().for_each(|&i| bench.long_path(i));
+            bench.relay_ceiling();
+        }
     }
     let header: Vec<(String, String)> = [
         ("date", first_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"])),
