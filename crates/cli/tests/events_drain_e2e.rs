@@ -190,13 +190,29 @@ fn sigterm_lets_an_open_transfer_finish_and_refuses_new_connections() {
     let lport = free_port();
     let spec = format!("127.0.0.1:{lport}:127.0.0.1:{target}");
     let path = dir.join("events.jsonl");
+    let echo = echo_server();
+    let rspec = format!("0:127.0.0.1:{echo}");
     let a = client_args(
         &d,
         &dir,
-        &["-N", "-L", &spec, "--events", &dir.s("events.jsonl")],
+        &[
+            "-N",
+            "-L",
+            &spec,
+            "-R",
+            &rspec,
+            "--events",
+            &dir.s("events.jsonl"),
+        ],
     );
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
     assert!(wait_port(lport, 20), "{}", burrow.stderr());
+    let line = burrow.wait_stderr("Allocated port", 20);
+    let rport: u16 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, rport)).unwrap(),
+        &pattern(1000),
+    );
     let mut conn = TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
@@ -210,6 +226,10 @@ fn sigterm_lets_an_open_transfer_finish_and_refuses_new_connections() {
         "the -L listener still accepts while draining"
     );
     assert!(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, rport)).is_err(),
+        "the -R forward was not cancelled on the server"
+    );
+    assert!(
         burrow.child.try_wait().unwrap().is_none(),
         "burrow exited before the transfer ended"
     );
@@ -219,7 +239,10 @@ fn sigterm_lets_an_open_transfer_finish_and_refuses_new_connections() {
     drop(conn);
     assert_eq!(burrow.wait_exit(15), Some(0), "{}", burrow.stderr());
     let all = events(&path);
-    let closes = named(&all, "channel_close");
+    let closes: Vec<_> = named(&all, "channel_close")
+        .into_iter()
+        .filter(|c| c["forward"] == format!("-L {spec}").as_str())
+        .collect();
     let last_close = closes.last().unwrap();
     assert_eq!(
         last_close["bytes_in"].as_u64(),
@@ -228,4 +251,37 @@ fn sigterm_lets_an_open_transfer_finish_and_refuses_new_connections() {
     );
     assert_eq!(last_close["bytes_out"].as_u64(), Some(2));
     assert_eq!(all.last().unwrap()["reason"], "received SIGTERM");
+}
+
+#[test]
+fn drain_grace_bounds_the_wait_for_a_connection_that_stays_open() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let dir = TempDir::new("ev-grace");
+    let echo = echo_server();
+    let lport = free_port();
+    let spec = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
+    let a = client_args(&d, &dir, &["-N", "-L", &spec, "--drain-grace", "1"]);
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    assert!(wait_port(lport, 20), "{}", burrow.stderr());
+    let mut held = TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap();
+    held.write_all(b"ping").unwrap();
+    let mut back = [0u8; 4];
+    held.read_exact(&mut back).unwrap();
+    let t0 = Instant::now();
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "exit after {took:?}, want about the 1 s grace"
+    );
+    held.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut rest = Vec::new();
+    // Closed by burrow's exit: end of stream (or a reset), never a timeout.
+    match held.read_to_end(&mut rest) {
+        Ok(_) => assert!(rest.is_empty()),
+        Err(e) => assert_ne!(e.kind(), std::io::ErrorKind::WouldBlock, "{e}"),
+    }
 }

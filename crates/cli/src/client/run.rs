@@ -119,6 +119,7 @@ async fn run_with_events(
     background::report_ready();
     let command =
         (!settings.session_none && !args.command.is_empty()).then(|| args.command.join(" "));
+    let ran_command = command.is_some();
     let end = match command {
         Some(cmd) => tokio::select! {
             code = exec(&session, &cmd, settings.stdin_null || settings.fork_after_authentication) => End::Status(code),
@@ -137,7 +138,7 @@ async fn run_with_events(
     };
     let status = match end {
         End::Status(code) => {
-            if command_ran(&settings, args) {
+            if ran_command {
                 events.disconnected("command exited");
             }
             code
@@ -151,11 +152,6 @@ async fn run_with_events(
     };
     session.disconnect().await;
     status
-}
-
-/// Whether a remote command was run (its end is reported as such).
-fn command_ran(settings: &ClientSettings, args: &ClientArgs) -> bool {
-    !settings.session_none && !args.command.is_empty()
 }
 
 /// After SIGTERM/SIGINT: stop accepting, cancel `-R`, let open connections finish for
