@@ -285,3 +285,31 @@ fn drain_grace_bounds_the_wait_for_a_connection_that_stays_open() {
         Err(e) => assert_ne!(e.kind(), std::io::ErrorKind::WouldBlock, "{e}"),
     }
 }
+
+#[test]
+fn a_second_sigterm_ends_the_drain_at_once() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let dir = TempDir::new("ev-twice");
+    let echo = echo_server();
+    let lport = free_port();
+    let spec = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
+    let a = client_args(&d, &dir, &["-N", "-L", &spec, "--drain-grace", "60"]);
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    assert!(wait_port(lport, 20), "{}", burrow.stderr());
+    let mut held = TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap();
+    held.write_all(b"ping").unwrap();
+    let mut back = [0u8; 4];
+    held.read_exact(&mut back).unwrap();
+    burrow.signal("-TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        burrow.child.try_wait().unwrap().is_none(),
+        "burrow did not wait for the open connection"
+    );
+    let t0 = Instant::now();
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+}
