@@ -313,3 +313,54 @@ fn a_second_sigterm_ends_the_drain_at_once() {
     assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
     assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
 }
+
+#[test]
+fn events_and_drain_against_openssh_sshd() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("ev-sshd");
+    let echo = echo_server();
+    let lport = free_port();
+    let lspec = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
+    let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let rspec = format!(
+        "127.0.0.1:{}:127.0.0.1:9",
+        taken.local_addr().unwrap().port()
+    );
+    let path = dir.join("events.jsonl");
+    let mut a = client_opts(&dir, &sshd.client_key, sshd.port);
+    for x in [
+        "-N",
+        "-L",
+        &lspec,
+        "-R",
+        &rspec,
+        "--events",
+        &dir.s("events.jsonl"),
+    ] {
+        a.push(s(x));
+    }
+    a.push(s("root@127.0.0.1"));
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    wait_event(&path, "forward_failed", 20);
+    let n = 123_457;
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+        &pattern(n),
+    );
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(15), Some(0), "{}", burrow.stderr());
+    let all = events(&path);
+    assert_eq!(all[0]["event"], "connected", "{all:?}");
+    assert_eq!(all[0]["port"], sshd.port);
+    let failed = named(&all, "forward_failed");
+    assert_eq!(failed.len(), 1, "{all:?}");
+    assert_eq!(failed[0]["spec"], format!("-R {rspec}").as_str());
+    let ready = named(&all, "forward_ready");
+    assert_eq!(ready.len(), 1, "{all:?}");
+    assert_eq!(ready[0]["spec"], format!("-L {lspec}").as_str());
+    let closes = named(&all, "channel_close");
+    assert_eq!(closes.len(), 1, "{all:?}");
+    assert_eq!(closes[0]["bytes_out"].as_u64(), Some(n as u64));
+    assert_eq!(closes[0]["bytes_in"].as_u64(), Some(n as u64));
+    assert_eq!(all.last().unwrap()["event"], "disconnected");
+}
