@@ -15,7 +15,9 @@ const CLIENT_AFTER_HELP: &str = "\
 burrow is for port forwarding: it offers no interactive shell and allocates no terminal.
 Without -N and without a command it stays connected for the forwards until interrupted.
 With a command it runs it on the server and exits with its exit status.
-Compression (-C) is not supported.";
+Compression (-C) is not supported.
+On SIGTERM or SIGINT burrow drains: -L/-D listeners close, -R forwards are cancelled, open
+connections may finish for --drain-grace seconds, then burrow exits 0 (ssh exits 255).";
 
 /// `burrow [-fNTnqV46] [-p port] [-l user] [-i identity_file] [-F config] [-J jump]
 /// [-o Key=Value]... [-v[v[v]]] [-L spec]... [-R spec]... [-D [bind:]port]... [-W host:port]
@@ -112,6 +114,15 @@ pub struct ClientArgs {
     /// Join stdin and stdout to `host:port` on the server's side.
     #[arg(short = 'W', value_name = "host:port")]
     pub stdio: Option<String>,
+    /// Append events for scripts to PATH (`-`: standard output), one JSON object per line:
+    /// connected, forward_ready, forward_failed, channel_open, channel_close, disconnected
+    /// (never blocking a tunnel: past 1024 unwritten lines, events are dropped and counted).
+    #[arg(long, value_name = "PATH")]
+    pub events: Option<String>,
+    /// On SIGTERM or SIGINT, how long open forwarded connections may take to finish
+    /// before burrow closes them and exits 0; a second signal ends the wait at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub drain_grace: u64,
     /// Run a self-contained demonstration: an in-process burrowd and -L, -R, -D forwards.
     #[arg(long)]
     pub demo: bool,
@@ -251,6 +262,12 @@ impl ClientArgs {
         if self.stdio.is_some() && !self.command.is_empty() {
             return Err(CliError::Usage(
                 "-W cannot be combined with a command".to_owned(),
+            ));
+        }
+        if self.stdio.is_some() && self.events.as_deref() == Some("-") {
+            return Err(CliError::Usage(
+                "--events - cannot be combined with -W (standard output carries the stream)"
+                    .to_owned(),
             ));
         }
         Ok(())

@@ -256,3 +256,21 @@ fn ssh_everyday_flags_reach_the_options() {
     let q = client(&["-Q", "cipher"]);
     assert!(q.validate().is_ok(), "-Q needs no destination");
 }
+
+#[test]
+fn events_and_drain_grace_parse_and_events_to_stdout_refuses_w() {
+    let a = client(&[
+        "--events",
+        "/tmp/ev.jsonl",
+        "--drain-grace",
+        "3",
+        "-N",
+        "host",
+    ]);
+    assert_eq!(a.events.as_deref(), Some("/tmp/ev.jsonl"));
+    assert_eq!(a.drain_grace, 3);
+    assert!(a.validate().is_ok());
+    assert_eq!(client(&["host"]).drain_grace, 10);
+    let w = client(&["--events", "-", "-W", "h:1", "host"]);
+    assert!(w.validate().unwrap_err().to_string().contains("-W"));
+}

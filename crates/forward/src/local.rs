@@ -12,10 +12,10 @@ use crate::bind::client_bind_addr;
 use crate::error::ForwardError;
 use crate::net::{LocalListener, LocalStream, Originator};
 use crate::policy::PermitList;
-use crate::pump::{Origin, join};
+use crate::pump::{Origin, join_observed};
 use crate::socks::{SocksReply, SocksServer, Step};
 use crate::spec::{Connect, Listen};
-use crate::stats::ForwardStats;
+use crate::stats::{ChannelObserver, ForwardStats};
 
 /// How long a SOCKS client may take to send its request.
 const SOCKS_TIMEOUT: Duration = Duration::from_secs(30);
@@ -32,6 +32,10 @@ pub struct ForwardOptions {
     /// PermitRemoteOpen (client): where a reverse dynamic (`-R port` SOCKS) forward may
     /// connect; `any` unless set.
     pub permit_remote_open: PermitList,
+    /// Told when each forwarded channel opens and closes (by [`start_forwards`]).
+    ///
+    /// [`start_forwards`]: crate::start_forwards
+    pub observer: Option<Arc<dyn ChannelObserver>>,
 }
 
 impl Default for ForwardOptions {
@@ -41,6 +45,7 @@ impl Default for ForwardOptions {
             stream_local_bind_unlink: false,
             connect_timeout: Duration::from_secs(30),
             permit_remote_open: PermitList::Any,
+            observer: None,
         }
     }
 }
@@ -177,13 +182,23 @@ impl LocalForward {
     /// forwarded socket and returns why ([`ForwardError::SessionClosed`]), or returns an
     /// accept error.
     pub async fn run(self) -> ForwardError {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// [`run`](Self::run) until `stop` completes: then the listener is closed (new
+    /// connections are refused) and the connections already open are served to their end.
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) -> ForwardError {
         let mut tasks = JoinSet::new();
         let closed = self.session.closed();
-        tokio::pin!(closed);
+        tokio::pin!(closed, stop);
         loop {
             while tasks.try_join_next().is_some() {}
             let accepted = tokio::select! {
                 e = &mut closed => return ForwardError::SessionClosed(e),
+                () = &mut stop => {
+                    drop(self.listener);
+                    return drain(tasks, closed).await;
+                }
                 a = self.listener.accept() => a,
             };
             let (stream, originator) = match accepted {
@@ -213,6 +228,21 @@ impl LocalForward {
     }
 }
 
+/// Waits for the connections in `tasks` to end (or the SSH connection, which ends them).
+pub(crate) async fn drain(
+    mut tasks: JoinSet<()>,
+    closed: impl std::future::Future<Output = Arc<burrow::Error>>,
+) -> ForwardError {
+    let all = async { while tasks.join_next().await.is_some() {} };
+    tokio::select! {
+        e = closed => ForwardError::SessionClosed(e),
+        () = all => ForwardError::Io(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "forward stopped; its connections have ended",
+        )),
+    }
+}
+
 fn is_transient(e: &std::io::Error) -> bool {
     use std::io::ErrorKind as K;
     matches!(
@@ -237,7 +267,7 @@ async fn forward_direct(
             return Err(e);
         }
     };
-    join(stream, channel, stats, Origin::Stream).await?;
+    join_observed(stream, channel, stats, Origin::Stream).await?;
     Ok(())
 }
 
@@ -321,6 +351,6 @@ async fn forward_socks(
     if !leftover.is_empty() {
         channel.write_all(&leftover).await?;
     }
-    join(stream, channel, stats, Origin::Stream).await?;
+    join_observed(stream, channel, stats, Origin::Stream).await?;
     Ok(())
 }

@@ -257,18 +257,54 @@ fn peer_closed(channel: &Channel, cx: &mut Context<'_>) -> bool {
 /// stays open. An error on either side ends only this pair (dropping the channel sends
 /// CLOSE). Returns (bytes stream→channel, bytes channel→stream).
 pub async fn join<S>(
-    mut stream: S,
-    mut channel: Channel,
+    stream: S,
+    channel: Channel,
     stats: &Arc<ForwardStats>,
     origin: Origin,
 ) -> io::Result<(u64, u64)>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let (r, up, down) = join_counted(stream, channel, stats, origin).await;
+    r.map(|()| (up, down))
+}
+
+/// [`join`] for an observed channel: opens its record, joins, and reports the bytes
+/// delivered each way, also when the join ends in an error.
+pub(crate) async fn join_observed<S>(
+    stream: S,
+    channel: Channel,
+    stats: &Arc<ForwardStats>,
+    origin: Origin,
+) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let record = stats.channel_opened();
+    let (r, up, down) = join_counted(stream, channel, stats, origin).await;
+    let (bytes_out, bytes_in) = if origin == Origin::Stream {
+        (up, down)
+    } else {
+        (down, up)
+    };
+    stats.channel_closed(record, bytes_in, bytes_out);
+    r
+}
+
+/// The join itself: its result and the bytes written stream to channel and back.
+async fn join_counted<S>(
+    mut stream: S,
+    mut channel: Channel,
+    stats: &Arc<ForwardStats>,
+    origin: Origin,
+) -> (io::Result<()>, u64, u64)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let from_stream = origin == Origin::Stream;
     let (mut up, mut down) = (Half::new(from_stream), Half::new(!from_stream));
     let read_size = channel.max_packet().clamp(READ_MIN, READ_MAX);
-    std::future::poll_fn(|cx| {
+    let r = std::future::poll_fn(|cx| {
         if !up.done {
             let polled = up.poll_upload(cx, &mut stream, &mut channel, read_size, stats);
             if let Poll::Ready(Err(e)) = polled {
@@ -281,11 +317,12 @@ where
             }
         }
         if down.done && (up.done || peer_closed(&channel, cx)) {
-            return Poll::Ready(Ok((up.total, down.total)));
+            return Poll::Ready(Ok(()));
         }
         Poll::Pending
     })
-    .await
+    .await;
+    (r, up.total, down.total)
 }
 
 #[cfg(test)]

@@ -9,9 +9,9 @@ use tokio::task::JoinSet;
 
 use crate::bind::remote_request_host;
 use crate::error::ForwardError;
-use crate::local::{ForwardOptions, negotiate, socks_reply_for};
+use crate::local::{ForwardOptions, drain, negotiate, socks_reply_for};
 use crate::net::connect;
-use crate::pump::{Origin, join};
+use crate::pump::{Origin, join_observed};
 use crate::remote::{ForwardedConnection, RemoteForwards, RemoteListener};
 use crate::socks::SocksReply;
 use crate::spec::{Connect, Listen};
@@ -86,9 +86,30 @@ impl RemoteForward {
 
     /// Serves forwarded connections until the SSH connection ends (then every forwarded
     /// socket is closed and [`ForwardError::SessionClosed`] returned).
-    pub async fn run(mut self) -> ForwardError {
+    pub async fn run(self) -> ForwardError {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// [`run`](Self::run) until `stop` completes: then the forward is cancelled on the
+    /// server and the connections already open are served to their end.
+    pub async fn run_until(mut self, stop: impl std::future::Future<Output = ()>) -> ForwardError {
         let mut tasks = JoinSet::new();
-        while let Some(conn) = self.listener.accept().await {
+        tokio::pin!(stop);
+        loop {
+            let next = tokio::select! {
+                () = &mut stop => None,
+                c = self.listener.accept() => Some(c),
+            };
+            let Some(accepted) = next else {
+                let session = self.listener.session().clone();
+                if let Err(e) = self.listener.cancel().await {
+                    tracing::debug!(error = %e, "remote forward cancel failed");
+                }
+                return drain(tasks, session.closed()).await;
+            };
+            let Some(conn) = accepted else {
+                break;
+            };
             while tasks.try_join_next().is_some() {}
             let (connect, stats, opts) =
                 (self.connect.clone(), self.stats.clone(), self.opts.clone());
@@ -128,7 +149,7 @@ async fn serve_fixed(
         }
     };
     let channel = conn.accept()?;
-    join(stream, channel, stats, Origin::Channel).await?;
+    join_observed(stream, channel, stats, Origin::Channel).await?;
     Ok(())
 }
 
@@ -176,6 +197,6 @@ async fn serve_socks(
     if !leftover.is_empty() {
         stream.write_all(&leftover).await?;
     }
-    join(stream, channel, stats, Origin::Channel).await?;
+    join_observed(stream, channel, stats, Origin::Channel).await?;
     Ok(())
 }

@@ -1,22 +1,40 @@
 //! Running a set of parsed forwards with one call, with ssh's ExitOnForwardFailure.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use burrow::Session;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::bind::remote_request_host;
 use crate::error::ForwardError;
 use crate::local::{ForwardOptions, LocalForward};
 use crate::remote::RemoteForwards;
 use crate::remote_forward::RemoteForward;
-use crate::spec::ForwardSpec;
+use crate::spec::{Forward, ForwardSpec, Listen};
 use crate::stats::{ForwardStats, StatsSnapshot};
+
+/// A forward that is listening: where, and on which port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadyForward {
+    /// The forward.
+    pub spec: ForwardSpec,
+    /// Where it listens: a local `address:port` or path for `-L`/`-D`, the requested
+    /// `host:port` (or path) on the server for `-R`.
+    pub listen: String,
+    /// The port bound (the allocated one after asking for 0); 0 for unix sockets.
+    pub port: u16,
+}
 
 /// Forwards set up by [`start_forwards`], all serving in the background.
 #[derive(Debug)]
 pub struct RunningForwards {
     tasks: JoinSet<ForwardError>,
+    stop: watch::Sender<bool>,
     stats: Vec<(ForwardSpec, Arc<ForwardStats>)>,
+    /// Every forward that is listening, in spec order.
+    pub ready: Vec<ReadyForward>,
     /// `Allocated port N for remote forward to host:hostport` lines, in spec order.
     pub allocated: Vec<String>,
     /// Forwards that failed to start (only without ExitOnForwardFailure), with the reason.
@@ -42,6 +60,24 @@ impl RunningForwards {
         };
         self.tasks.abort_all();
         first
+    }
+
+    /// Graceful stop: `-L`/`-D` listeners close (new connections are refused), `-R`
+    /// forwards are cancelled on the server, and the connections already open are served
+    /// until they end or `grace` passes (then they are closed). True when all ended in time.
+    pub async fn drain(mut self, grace: Duration) -> bool {
+        self.stop.send_replace(true);
+        let all = async { while self.tasks.join_next().await.is_some() {} };
+        let done = tokio::time::timeout(grace, all).await.is_ok();
+        self.tasks.abort_all();
+        done
+    }
+}
+
+/// Completes once `stop` says true (or its sender is gone: nothing will stop us then).
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -75,7 +111,9 @@ pub async fn start_forwards(
 ) -> Result<RunningForwards, ForwardError> {
     let mut running = RunningForwards {
         tasks: JoinSet::new(),
+        stop: watch::Sender::new(false),
         stats: Vec::new(),
+        ready: Vec::new(),
         allocated: Vec::new(),
         failed: Vec::new(),
     };
@@ -100,31 +138,55 @@ async fn start_one(
     opts: &ForwardOptions,
     running: &mut RunningForwards,
 ) -> Result<(), ForwardError> {
-    match spec {
-        ForwardSpec::Local(f) => {
-            let fwd = LocalForward::local(session, &f.listen, f.connect.clone(), opts).await?;
-            running.stats.push((spec.clone(), fwd.stats()));
-            running.tasks.spawn(fwd.run());
+    let stop = stopped(running.stop.subscribe());
+    let (listen, port, stats) = match spec {
+        ForwardSpec::Local(Forward { listen, .. }) | ForwardSpec::Dynamic(listen) => {
+            let fwd = match spec {
+                ForwardSpec::Local(f) => {
+                    LocalForward::local(session, listen, f.connect.clone(), opts).await?
+                }
+                _ => LocalForward::dynamic(session, listen, opts).await?,
+            };
+            let bound = match (listen, fwd.local_addrs().first()) {
+                (Listen::Tcp { .. }, Some(a)) => a.to_string(),
+                _ => listen.to_string(),
+            };
+            let (port, stats) = (fwd.port(), fwd.stats());
+            observe(&stats, spec, opts);
+            running.tasks.spawn(fwd.run_until(stop));
+            (bound, port, stats)
         }
-        ForwardSpec::Dynamic(listen) => {
-            let fwd = LocalForward::dynamic(session, listen, opts).await?;
-            running.stats.push((spec.clone(), fwd.stats()));
-            running.tasks.spawn(fwd.run());
-        }
-        ForwardSpec::Remote(f) => {
-            let fwd =
-                RemoteForward::start(session, routes, &f.listen, Some(f.connect.clone()), opts)
-                    .await?;
+        ForwardSpec::Remote(Forward { listen, .. }) | ForwardSpec::RemoteDynamic(listen) => {
+            let connect = match spec {
+                ForwardSpec::Remote(f) => Some(f.connect.clone()),
+                _ => None,
+            };
+            let fwd = RemoteForward::start(session, routes, listen, connect, opts).await?;
             running.allocated.extend(fwd.allocated_message());
-            running.stats.push((spec.clone(), fwd.stats()));
-            running.tasks.spawn(fwd.run());
+            let (port, stats) = (fwd.port(), fwd.stats());
+            let bound = match listen {
+                Listen::Tcp { bind, .. } => {
+                    format!("{}:{port}", remote_request_host(bind.as_deref()))
+                }
+                Listen::Unix(path) => path.clone(),
+            };
+            observe(&stats, spec, opts);
+            running.tasks.spawn(fwd.run_until(stop));
+            (bound, port, stats)
         }
-        ForwardSpec::RemoteDynamic(listen) => {
-            let fwd = RemoteForward::start(session, routes, listen, None, opts).await?;
-            running.allocated.extend(fwd.allocated_message());
-            running.stats.push((spec.clone(), fwd.stats()));
-            running.tasks.spawn(fwd.run());
-        }
-    }
+    };
+    running.stats.push((spec.clone(), stats));
+    running.ready.push(ReadyForward {
+        spec: spec.clone(),
+        listen,
+        port,
+    });
     Ok(())
+}
+
+/// Hands the forward's channels to the observer of `opts`, if any, before it serves.
+fn observe(stats: &ForwardStats, spec: &ForwardSpec, opts: &ForwardOptions) {
+    if let Some(o) = &opts.observer {
+        stats.observe(spec.to_string(), o.clone());
+    }
 }

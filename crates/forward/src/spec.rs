@@ -95,6 +95,28 @@ pub enum ForwardSpec {
     RemoteDynamic(Listen),
 }
 
+impl std::fmt::Display for ForwardSpec {
+    /// The option and its argument: `-L 8080:localhost:80`, `-R 0:localhost:22`, `-D 1080`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let connect = |f: &mut std::fmt::Formatter<'_>, c: &Connect| match c {
+            Connect::Tcp { host, port } if host.contains(':') => write!(f, ":[{host}]:{port}"),
+            c => write!(f, ":{c}"),
+        };
+        match self {
+            ForwardSpec::Local(fwd) => {
+                write!(f, "-L {}", fwd.listen)?;
+                connect(f, &fwd.connect)
+            }
+            ForwardSpec::Remote(fwd) => {
+                write!(f, "-R {}", fwd.listen)?;
+                connect(f, &fwd.connect)
+            }
+            ForwardSpec::Dynamic(listen) => write!(f, "-D {listen}"),
+            ForwardSpec::RemoteDynamic(listen) => write!(f, "-R {listen}"),
+        }
+    }
+}
+
 impl ForwardSpec {
     /// Parses a `-L` argument.
     pub fn parse_local(spec: &str) -> Result<Self, ForwardError> {

@@ -356,3 +356,33 @@ mod props {
         }
     }
 }
+
+#[test]
+fn display_is_the_option_and_its_argument() {
+    let cases = [
+        (
+            ForwardSpec::parse_local("8080:localhost:80").unwrap(),
+            "-L 8080:localhost:80",
+        ),
+        (
+            ForwardSpec::parse_local("127.0.0.1:8080:[::1]:80").unwrap(),
+            "-L 127.0.0.1:8080:[::1]:80",
+        ),
+        (
+            ForwardSpec::parse_remote("0:localhost:22").unwrap(),
+            "-R 0:localhost:22",
+        ),
+        (ForwardSpec::parse_remote("1080").unwrap(), "-R 1080"),
+        (
+            ForwardSpec::parse_dynamic("[::1]:1080").unwrap(),
+            "-D [::1]:1080",
+        ),
+        (
+            ForwardSpec::parse_local("/tmp/a.sock:/tmp/b.sock").unwrap(),
+            "-L /tmp/a.sock:/tmp/b.sock",
+        ),
+    ];
+    for (spec, want) in cases {
+        assert_eq!(spec.to_string(), want);
+    }
+}

@@ -1,7 +1,29 @@
-//! Per-forward counters: connections, failures, bytes each way.
+//! Per-forward counters (connections, failures, bytes each way) and the hook told when
+//! each forwarded channel opens and closes.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Told when a forward's channels open and close (the CLI writes `--events` lines). Called
+/// on the forwarding task: implementations must return at once, never wait.
+pub trait ChannelObserver: Send + Sync + std::fmt::Debug {
+    /// Channel `id` of `forward` is open and its bytes start to flow.
+    fn channel_open(&self, forward: &str, id: u64);
+    /// Channel `id` ended after `duration`; `bytes_in`/`bytes_out` were delivered (same
+    /// directions as [`StatsSnapshot`]).
+    fn channel_close(
+        &self,
+        forward: &str,
+        id: u64,
+        bytes_in: u64,
+        bytes_out: u64,
+        duration: Duration,
+    );
+}
+
+/// Channel ids handed to observers, unique in the process.
+static NEXT_CHANNEL: AtomicU64 = AtomicU64::new(1);
 
 /// Live counters of one forward, shared with the caller through [`ForwardStats::snapshot`].
 #[derive(Debug, Default)]
@@ -11,6 +33,14 @@ pub struct ForwardStats {
     failed: AtomicU64,
     bytes_out: AtomicU64,
     bytes_in: AtomicU64,
+    /// The forward's label and who is told about its channels.
+    observer: OnceLock<(String, Arc<dyn ChannelObserver>)>,
+}
+
+/// One observed channel: its id and when it opened.
+pub(crate) struct ChannelRecord {
+    id: u64,
+    opened: Instant,
 }
 
 /// A copy of the counters at one moment.
@@ -42,6 +72,39 @@ impl ForwardStats {
             failed: self.failed.load(Ordering::Relaxed),
             bytes_out: self.bytes_out.load(Ordering::Relaxed),
             bytes_in: self.bytes_in.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Tells `observer` about every channel of this forward from now on, naming the forward
+    /// `label`; a second call is ignored.
+    pub fn observe(&self, label: String, observer: Arc<dyn ChannelObserver>) {
+        if self.observer.set((label, observer)).is_err() {
+            tracing::debug!("forward already observed");
+        }
+    }
+
+    /// A channel opened: tells the observer, if any.
+    pub(crate) fn channel_opened(&self) -> ChannelRecord {
+        let id = NEXT_CHANNEL.fetch_add(1, Ordering::Relaxed);
+        if let Some((label, o)) = self.observer.get() {
+            o.channel_open(label, id);
+        }
+        ChannelRecord {
+            id,
+            opened: Instant::now(),
+        }
+    }
+
+    /// The channel of `record` ended having delivered `bytes_in` and `bytes_out`.
+    pub(crate) fn channel_closed(&self, record: ChannelRecord, bytes_in: u64, bytes_out: u64) {
+        if let Some((label, o)) = self.observer.get() {
+            o.channel_close(
+                label,
+                record.id,
+                bytes_in,
+                bytes_out,
+                record.opened.elapsed(),
+            );
         }
     }
 

@@ -4,6 +4,7 @@
 mod background;
 mod connect;
 mod dump;
+mod events;
 mod hostkey;
 mod interfaces;
 mod options;

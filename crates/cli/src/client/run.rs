@@ -1,13 +1,17 @@
 //! After the connection is up: forwards, `-W`, a remote command, `-f`, and shutdown on
 //! SIGINT/SIGTERM or when the connection ends.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use burrow::{Channel, ExitInfo, Session};
-use burrow_forward::{ForwardOptions, RemoteForwards, parse_stdio, start_forwards, stdio_forward};
+use burrow_forward::{
+    ForwardOptions, RemoteForwards, RunningForwards, parse_stdio, start_forwards, stdio_forward,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::signal::unix::{SignalKind, signal};
 
+use super::events::Events;
 use super::{EXIT_FAILURE, background, connect};
 use crate::args::ClientArgs;
 use crate::config::client::ClientSettings;
@@ -20,10 +24,42 @@ pub async fn run(
     jumps: Vec<ClientSettings>,
     level: LogLevel,
 ) -> i32 {
+    let events = match &args.events {
+        Some(path) => match Events::open(path) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!(
+                    "burrow: cannot open events file {path}: {}",
+                    crate::sys::strerror(&e)
+                );
+                return EXIT_FAILURE;
+            }
+        },
+        None => Events::default(),
+    };
+    let code = run_with_events(args, settings, jumps, level, &events).await;
+    events.finish().await;
+    code
+}
+
+/// How a session ended: on its own, or by a signal (then the forwards are drained).
+enum End {
+    Status(i32),
+    Signal(&'static str),
+}
+
+async fn run_with_events(
+    args: &ClientArgs,
+    settings: ClientSettings,
+    jumps: Vec<ClientSettings>,
+    level: LogLevel,
+    events: &Events,
+) -> i32 {
     let routes = RemoteForwards::new();
     let connected = match connect::connect_chain(&settings, &jumps, routes.clone()).await {
         Ok(c) => c,
         Err(f) => {
+            events.disconnected(f.lines.first().map_or("connection failed", String::as_str));
             for line in f.lines {
                 eprintln!("{line}");
             }
@@ -31,6 +67,7 @@ pub async fn run(
         }
     };
     let (session, _jump_sessions, _proxy) = (connected.session, connected.jumps, connected.proxy);
+    events.connected(&settings.host_name, settings.port);
     // Past an untrusted host key no forward is set up (ssh's "Port forwarding is disabled").
     let forwards = if connected.untrusted {
         &[][..]
@@ -38,55 +75,97 @@ pub async fn run(
         &settings.forwards[..]
     };
     if let Some(target) = &args.stdio {
-        return stdio(&session, target).await;
+        let code = stdio(&session, target).await;
+        events.disconnected("stdio forwarding ended");
+        return code;
     }
     let opts = ForwardOptions {
         gateway_ports: settings.gateway_ports,
         permit_remote_open: settings.permit_remote_open.clone(),
+        observer: args.events.is_some().then(|| Arc::new(events.clone()) as _),
         ..ForwardOptions::default()
     };
-    let running = match start_forwards(
-        &session,
-        &routes,
-        forwards,
-        &opts,
-        settings.exit_on_forward_failure,
-    )
-    .await
-    {
+    // Every forward is tried, so that each failure is reported; ExitOnForwardFailure then
+    // ends the session on the first one, as ssh.
+    let running = match start_forwards(&session, &routes, forwards, &opts, false).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("burrow: {e}");
+            events.disconnected(&e.to_string());
             session.disconnect().await;
             return EXIT_FAILURE;
         }
     };
+    for (spec, e) in &running.failed {
+        events.forward_failed(spec, &e.to_string());
+    }
+    if let Some((_, e)) = running.failed.first() {
+        if settings.exit_on_forward_failure {
+            eprintln!("burrow: {e}");
+            events.disconnected("forward failed (ExitOnForwardFailure)");
+            running.drain(Duration::ZERO).await;
+            session.disconnect().await;
+            return EXIT_FAILURE;
+        }
+    }
+    for ready in &running.ready {
+        events.forward_ready(ready);
+    }
     if level >= LogLevel::Info {
         for line in &running.allocated {
             eprintln!("{line}");
         }
     }
     background::report_ready();
-    let _serving = running;
     let command =
         (!settings.session_none && !args.command.is_empty()).then(|| args.command.join(" "));
-    let status = match command {
+    let ran_command = command.is_some();
+    let end = match command {
         Some(cmd) => tokio::select! {
-            code = exec(&session, &cmd, settings.stdin_null || settings.fork_after_authentication) => code,
-            sig = shutdown_signal() => { tracing::debug!("received {sig}"); EXIT_FAILURE }
+            code = exec(&session, &cmd, settings.stdin_null || settings.fork_after_authentication) => End::Status(code),
+            sig = shutdown_signal() => End::Signal(sig),
         },
         None => tokio::select! {
             // The forwards serve in the background and end with the connection.
             e = session.closed() => {
                 tracing::debug!("connection ended: {e}");
                 report_end(&e, &settings);
-                EXIT_FAILURE
+                events.disconnected(&e.to_string());
+                End::Status(EXIT_FAILURE)
             }
-            sig = shutdown_signal() => { tracing::debug!("received {sig}, disconnecting"); EXIT_FAILURE }
+            sig = shutdown_signal() => End::Signal(sig),
         },
+    };
+    let status = match end {
+        End::Status(code) => {
+            if ran_command {
+                events.disconnected("command exited");
+            }
+            code
+        }
+        End::Signal(sig) => {
+            drain(running, sig, Duration::from_secs(args.drain_grace)).await;
+            events.disconnected(&format!("received {sig}"));
+            // Drained on request: success, unlike ssh's 255 (documented in --help).
+            0
+        }
     };
     session.disconnect().await;
     status
+}
+
+/// After SIGTERM/SIGINT: stop accepting, cancel `-R`, let open connections finish for
+/// `grace`; a second signal ends the wait at once.
+async fn drain(running: RunningForwards, sig: &str, grace: Duration) {
+    tracing::debug!("received {sig}, draining the forwards for up to {grace:?}");
+    tokio::select! {
+        done = running.drain(grace) => {
+            if !done {
+                tracing::info!("connections still open after {grace:?}; closing them");
+            }
+        }
+        again = shutdown_signal() => tracing::debug!("received {again} while draining; exiting"),
+    }
 }
 
 /// ssh's message for a connection that ended on its own.
