@@ -387,3 +387,98 @@ fn burrow_user_certificate_file_and_agent_to_sshd_with_trusted_user_ca_keys() {
     assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
     assert!(accepted("agent"), "{}", proc.stderr());
 }
+
+/// `ssh -v -W` through `port` trusting only `known_hosts` (strict checking): (stdout, stderr,
+/// exit code).
+fn ssh_strict(ssh: &Path, key: &Path, known_hosts: &Path, port: u16) -> (String, String, i32) {
+    let out = Command::new(ssh)
+        .args(["-v", "-F", "/dev/null", "-p", &port.to_string(), "-i"])
+        .arg(key)
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+        .args(["-o", "GlobalKnownHostsFile=/dev/null"])
+        .args(["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes"])
+        .args(["-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10"])
+        .args([
+            "-W",
+            &format!("127.0.0.1:{}", echo_server()),
+            "root@127.0.0.1",
+        ])
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// Signs the host key `key` (`<key>-cert.pub`) with the CA as a host certificate.
+fn sign_host(keys: &Keys, key: &Path, principals: &str) -> PathBuf {
+    let mut public = key.as_os_str().to_owned();
+    public.push(".pub");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-h", "-s"])
+        .arg(&keys.ca)
+        .args(["-I", "host", "-n", principals, VALID])
+        .arg(&public)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut cert = key.as_os_str().to_owned();
+    cert.push("-cert.pub");
+    PathBuf::from(cert)
+}
+
+#[test]
+fn ssh_trusts_burrowd_host_certificate_through_a_cert_authority_line() {
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    let Some(keys) = Keys::new("ed25519") else {
+        return;
+    };
+    // burrowd's generated ed25519 key stays plain; this ECDSA key carries the certificate.
+    let host = keys.dir.join("host_ecdsa");
+    keygen_type(&host, "ecdsa");
+    let cert = sign_host(&keys, &host, "127.0.0.1");
+    // A certificate for a key burrowd does not hold is skipped with sshd's message.
+    let stray = keys.dir.join("stray");
+    keygen_type(&stray, "ed25519");
+    let stray_cert = sign_host(&keys, &stray, "127.0.0.1");
+    let lines = [
+        format!("HostKey {}", host.display()),
+        format!("HostCertificate {}", stray_cert.display()),
+        format!("HostCertificate {}", cert.display()),
+    ];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let Some(d) = start_burrowd(&lines, None) else {
+        return;
+    };
+    wait_log(&d, 0, "No matching private key for certificate");
+    let known_hosts = keys.dir.join("known_hosts");
+    let ca_line = |marker: &str| format!("{marker} [127.0.0.1]:{} {}", d.port, keys.ca_pub());
+    std::fs::write(&known_hosts, ca_line("@cert-authority")).unwrap();
+    let (out, err, code) = ssh_strict(&ssh, &d.client_key, &known_hosts, d.port);
+    assert_eq!((out.as_str(), code), ("", 0), "{err}");
+    assert!(
+        err.contains("Server host certificate: ecdsa-sha2-nistp256-cert-v01@openssh.com SHA256:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("matches the ECDSA-CERT host certificate"),
+        "{err}"
+    );
+    // The CA also revoked: refused.
+    let both = ca_line("@cert-authority") + &ca_line("@revoked");
+    std::fs::write(&known_hosts, both).unwrap();
+    let (_, err, code) = ssh_strict(&ssh, &d.client_key, &known_hosts, d.port);
+    assert_eq!(code, 255, "{err}");
+    assert!(err.contains("Host key verification failed."), "{err}");
+}
