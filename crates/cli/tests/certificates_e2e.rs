@@ -482,3 +482,57 @@ fn ssh_trusts_burrowd_host_certificate_through_a_cert_authority_line() {
     assert_eq!(code, 255, "{err}");
     assert!(err.contains("Host key verification failed."), "{err}");
 }
+
+#[test]
+fn burrow_trusts_sshd_host_certificate_through_a_cert_authority_line() {
+    let Some(sshd) = start_sshd() else { return };
+    let Some(keys) = Keys::new("ed25519") else {
+        return;
+    };
+    let host = sshd.dir.join("host");
+    let signed = |principal: &str, name: &str| {
+        let path = sshd.dir.join(name);
+        std::fs::rename(sign_host(&keys, &host, principal), &path).unwrap();
+        format!("HostCertificate={}", path.display())
+    };
+    let good = signed("127.0.0.1", "good-cert.pub");
+    let other = signed("other.example", "other-cert.pub");
+    let dir = TempDir::new("hostcert-burrow");
+    let connect = |cert: &str, marker_lines: &[&str]| {
+        let (proc, port) = sshd_with(&sshd, &[cert.to_owned()]);
+        let text: String = marker_lines
+            .iter()
+            .map(|m| format!("{m} [127.0.0.1]:{port} {}", keys.ca_pub()))
+            .collect();
+        std::fs::write(dir.join("known_hosts"), text).unwrap();
+        // The first value of an option wins: strict checking before base_args' accept-new.
+        let mut args: Vec<String> = ["-v", "-o", "StrictHostKeyChecking=yes", "-i"]
+            .map(String::from)
+            .to_vec();
+        args.push(sshd.client_key.display().to_string());
+        args.extend(base_args(&dir, port));
+        let result = burrow_echo(&dir, &args, None);
+        drop(proc);
+        result
+    };
+    // Only the CA is known: the certificate is asked for first and trusted.
+    let (out, err, code) = connect(&good, &["@cert-authority"]);
+    assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
+    assert!(
+        err.contains("matches the ED25519-CERT host certificate"),
+        "{err}"
+    );
+    // The CA revoked.
+    let (out, err, code) = connect(&good, &["@cert-authority", "@revoked"]);
+    assert_eq!((out.as_str(), code), ("", 255), "{err}");
+    assert!(err.contains("is marked as revoked"), "{err}");
+    assert!(err.contains("Host key verification failed."), "{err}");
+    // A certificate for another name: ssh's reason, then the plain key is unknown.
+    let (out, err, code) = connect(&other, &["@cert-authority"]);
+    assert_eq!((out.as_str(), code), ("", 255), "{err}");
+    assert!(
+        err.contains("Certificate invalid: name is not a listed principal"),
+        "{err}"
+    );
+    assert!(err.contains("Host key verification failed."), "{err}");
+}
