@@ -519,7 +519,8 @@ fn burrow_trusts_sshd_host_certificate_through_a_cert_authority_line() {
     let (out, err, code) = connect(&good, &["@cert-authority"]);
     assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
     assert!(
-        err.contains("matches the ED25519-CERT host certificate"),
+        err.contains("Server host certificate: ssh-ed25519-cert-v01@openssh.com SHA256:")
+            && err.contains("matches the ED25519-CERT host certificate"),
         "{err}"
     );
     // The CA revoked.

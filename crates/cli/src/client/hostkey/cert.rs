@@ -59,6 +59,15 @@ impl CliHostKeyCheck {
     /// `@revoked`; trusted when an `@cert-authority` line holds its CA and it is a valid host
     /// certificate for the name; otherwise the plain key inside is checked.
     pub(super) fn check_certificate_key(&self, host: &str, port: u16, cert: &Certificate) -> bool {
+        tracing::debug!(
+            "Server host certificate: {} {}, serial {} ID \"{}\" CA {} {}",
+            cert.cert_key_type,
+            cert.key.fingerprint(),
+            cert.serial,
+            cert.key_id.escape_default(),
+            cert.signature_key.key_type(),
+            cert.signature_key.fingerprint()
+        );
         if self.revoked(&cert.key) {
             return false;
         }
