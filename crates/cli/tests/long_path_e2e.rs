@@ -21,7 +21,8 @@ use common::*;
 const ONE_WAY_MS: u64 = 50;
 const TOTAL: usize = 16 << 20;
 const BUDGET: u64 = 16 << 20;
-const INITIAL_WINDOW: u64 = 256 << 10;
+/// burrow_connection::DEFAULT_WINDOW_SIZE (OpenSSH's 2 MiB).
+const INITIAL_WINDOW: u64 = 2 << 20;
 
 /// The relay's delay each way: 50 ms, or `BURROW_LONG_PATH_MS` (to compare paths by hand).
 fn one_way() -> Duration {

@@ -59,11 +59,12 @@ impl Broker {
         Self::decode(fdpass::recv_async(&ours).await?)
     }
 
-    /// The monitor's answer to "may `key` log in as `user`": its authorized_keys options.
-    pub fn auth_query(&self, user: &str, key: &PublicKey) -> Option<KeyOptions> {
+    /// The monitor's answer to "may `key` (a key or user certificate blob) log in as
+    /// `user`": its authorized_keys or certificate options.
+    pub fn auth_query(&self, user: &str, key: &[u8]) -> Option<KeyOptions> {
         let req = Request::AuthQuery {
             user: user.to_owned(),
-            key: key.blob().to_vec(),
+            key: key.to_vec(),
         };
         match self.call(&req) {
             Ok((Reply::Options(o), _)) => Some(o),

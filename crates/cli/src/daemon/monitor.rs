@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
-use burrow::{KeyPair, PublicKey};
+use burrow::{Certificate, KeyPair, PublicKey};
 use burrow_forward::{Direct, LocalListener, LocalStream, Sockets};
 use burrow_keys::SigAlg;
 use burrow_wire::userauth::{AuthMethod, UserauthRequest, publickey_signed_data};
@@ -28,6 +28,8 @@ pub struct Monitor {
     pub peer: SocketAddr,
     /// PubkeyAcceptedAlgorithms.
     pub pubkey_algorithms: Vec<SigAlg>,
+    /// CASignatureAlgorithms: what a user certificate's CA may have signed with.
+    pub ca_algorithms: Vec<SigAlg>,
     /// The first exchange hash signed: the session id.
     pub session_id: Option<Vec<u8>>,
     /// The user once authenticated.
@@ -42,12 +44,14 @@ impl Monitor {
         login: LoginPolicy,
         peer: SocketAddr,
         pubkey_algorithms: Vec<SigAlg>,
+        ca_algorithms: Vec<SigAlg>,
     ) -> Self {
         Self {
             keys,
             login,
             peer,
             pubkey_algorithms,
+            ca_algorithms,
             session_id: None,
             user: None,
             queries: 0,
@@ -69,12 +73,16 @@ impl Monitor {
                 if self.queries > MAX_QUERIES {
                     return Some(Reply::Refused("too many key queries".into()));
                 }
-                match PublicKey::from_blob(key) {
-                    Ok(k) => match self.login.authorize(self.peer, user, &k) {
-                        Some(o) => Reply::Options(o),
-                        None => Reply::Refused("key not accepted".into()),
+                let options = match PublicKey::from_blob(key) {
+                    Ok(k) => self.login.authorize(self.peer, user, &k),
+                    Err(e) => match Certificate::from_blob(key, &self.ca_algorithms) {
+                        Ok(c) => self.login.authorize_certificate(self.peer, user, &c),
+                        Err(_) => return Some(Reply::Refused(format!("bad key: {e}"))),
                     },
-                    Err(e) => Reply::Refused(format!("bad key: {e}")),
+                };
+                match options {
+                    Some(o) => Reply::Options(o),
+                    None => Reply::Refused("key not accepted".into()),
                 }
             }
             Request::Authenticate { request } if self.user.is_none() => {
@@ -151,18 +159,33 @@ impl Monitor {
         if req.service_name != "ssh-connection" {
             return Err(format!("service {:?}", req.service_name));
         }
-        let alg = SigAlg::from_name(algorithm)
+        // A user certificate signs with its certified key under the plain algorithm; the
+        // base algorithm must be accepted, as for a plain key.
+        let cert_alg = SigAlg::from_cert_name(algorithm);
+        let alg = cert_alg
+            .or_else(|| SigAlg::from_name(algorithm))
             .filter(|a| self.pubkey_algorithms.contains(a))
             .ok_or_else(|| format!("algorithm {algorithm:?} not accepted"))?;
-        let key = PublicKey::from_blob(public_key).map_err(|e| format!("key: {e}"))?;
+        let (key, accepted) = if cert_alg.is_some() {
+            let cert = Certificate::from_blob(public_key, &self.ca_algorithms)
+                .map_err(|e| format!("certificate: {e}"))?;
+            let ok = self
+                .login
+                .authorize_certificate(self.peer, &req.user_name, &cert)
+                .is_some();
+            (cert.key, ok)
+        } else {
+            let key = PublicKey::from_blob(public_key).map_err(|e| format!("key: {e}"))?;
+            let ok = self
+                .login
+                .authorize(self.peer, &req.user_name, &key)
+                .is_some();
+            (key, ok)
+        };
         if key.key_type() != alg.key_type() {
             return Err(format!("{} key with algorithm {algorithm}", key.key_type()));
         }
-        if self
-            .login
-            .authorize(self.peer, &req.user_name, &key)
-            .is_none()
-        {
+        if !accepted {
             return Err(format!("key {} not accepted", key.fingerprint()));
         }
         let signed = publickey_signed_data(
@@ -249,6 +272,7 @@ mod tests {
             vec![KeyPair::from_ed25519_seed(&[5; 32])],
             login,
             "127.0.0.1:40000".parse().unwrap(),
+            vec![SigAlg::Ed25519],
             vec![SigAlg::Ed25519],
         );
         (m, me.name)

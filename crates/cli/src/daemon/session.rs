@@ -67,7 +67,13 @@ pub fn run_session(args: &ServerArgs) -> i32 {
         return EXIT_FAILURE;
     }
     let login = settings::current(&opts, &me).login;
-    let monitor = Monitor::new(keys, login, peer, config.userauth.pubkey_algorithms.clone());
+    let monitor = Monitor::new(
+        keys,
+        login,
+        peer,
+        config.userauth.pubkey_algorithms.clone(),
+        config.userauth.ca_algorithms.clone(),
+    );
     let grace = config.userauth.login_grace_time;
     let stop = match std::os::unix::net::UnixStream::pair() {
         Ok(p) => p,
