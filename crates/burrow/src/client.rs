@@ -277,7 +277,7 @@ impl Client {
         if !known_types.is_empty() {
             Arc::make_mut(&mut transport_config).prefer_host_key_types(&known_types);
         }
-        if ca {
+        if ca && transport_config.host_certs != HostCerts::Never {
             Arc::make_mut(&mut transport_config).host_certs = HostCerts::First;
         }
         let transport = Transport::client(transport_config, rng, now());
