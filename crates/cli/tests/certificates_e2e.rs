@@ -498,7 +498,7 @@ fn burrow_trusts_sshd_host_certificate_through_a_cert_authority_line() {
     let good = signed("127.0.0.1", "good-cert.pub");
     let other = signed("other.example", "other-cert.pub");
     let dir = TempDir::new("hostcert-burrow");
-    let connect = |cert: &str, marker_lines: &[&str]| {
+    let connect_with = |cert: &str, marker_lines: &[&str], extra: &[&str]| {
         let (proc, port) = sshd_with(&sshd, &[cert.to_owned()]);
         let text: String = marker_lines
             .iter()
@@ -510,11 +510,13 @@ fn burrow_trusts_sshd_host_certificate_through_a_cert_authority_line() {
             .map(String::from)
             .to_vec();
         args.push(sshd.client_key.display().to_string());
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         args.extend(base_args(&dir, port));
         let result = burrow_echo(&dir, &args, None);
         drop(proc);
         result
     };
+    let connect = |cert: &str, marker_lines: &[&str]| connect_with(cert, marker_lines, &[]);
     // Only the CA is known: the certificate is asked for first and trusted.
     let (out, err, code) = connect(&good, &["@cert-authority"]);
     assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
@@ -536,4 +538,12 @@ fn burrow_trusts_sshd_host_certificate_through_a_cert_authority_line() {
         "{err}"
     );
     assert!(err.contains("Host key verification failed."), "{err}");
+    // The CA signed with an algorithm outside CASignatureAlgorithms.
+    let only_ecdsa = ["-o", "CASignatureAlgorithms=ecdsa-sha2-nistp256"];
+    let (out, err, code) = connect_with(&good, &["@cert-authority"], &only_ecdsa);
+    assert_eq!((out.as_str(), code), ("", 255), "{err}");
+    assert!(
+        err.contains("\"ssh-ed25519\" is not in CASignatureAlgorithms"),
+        "{err}"
+    );
 }

@@ -46,6 +46,8 @@ pub struct CliHostKeyCheck {
     risky: (bool, bool, bool),
     exit_on_forward_failure: bool,
     revoked: Option<PathBuf>,
+    /// CASignatureAlgorithms.
+    ca_algorithms: Vec<burrow::SigAlg>,
     trust: Mutex<Trust>,
 }
 
@@ -71,6 +73,7 @@ impl CliHostKeyCheck {
             ),
             exit_on_forward_failure: s.exit_on_forward_failure,
             revoked: s.revoked_host_keys.as_ref().map(PathBuf::from),
+            ca_algorithms: s.ca_algorithms.clone(),
             trust: Mutex::new(Trust::Trusted),
         }
     }

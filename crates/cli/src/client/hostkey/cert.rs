@@ -1,15 +1,12 @@
 //! Host certificates in the client's check: `@cert-authority` and `@revoked` known_hosts
 //! lines, the checks ssh makes of a host certificate, and ssh's fall back to the plain key.
 
-use burrow::{CertType, Certificate, PublicKey, SigAlg};
+use burrow::{CertType, Certificate, PublicKey};
 use burrow_keyfiles::known_hosts::{Marker, host_name};
 use burrow_keyfiles::{KeyBlob, KnownHosts};
 
 use super::CliHostKeyCheck;
 use burrow::host_key::KnownHostLookup;
-
-/// OpenSSH's default `CASignatureAlgorithms` (no `ssh-rsa` SHA-1 signatures).
-const CA_ALGORITHMS: [SigAlg; 8] = SigAlg::DEFAULT_PUBKEY;
 
 impl CliHostKeyCheck {
     /// The first line of every known_hosts file marked `marker` for `host:port` holding
@@ -89,13 +86,15 @@ impl CliHostKeyCheck {
                     burrow_keyfiles::match_pattern(p, name)
                 })
                 .map_err(|e| e.to_string())
-                .and_then(|()| match CA_ALGORITHMS.contains(&cert.signature_alg) {
-                    true => Ok(()),
-                    false => Err(burrow_keys::CertRefusal::CaAlgorithm(
-                        cert.signature_alg.name().to_owned(),
-                    )
-                    .to_string()),
-                });
+                .and_then(
+                    |()| match self.ca_algorithms.contains(&cert.signature_alg) {
+                        true => Ok(()),
+                        false => Err(burrow_keys::CertRefusal::CaAlgorithm(
+                            cert.signature_alg.name().to_owned(),
+                        )
+                        .to_string()),
+                    },
+                );
             match valid {
                 Ok(()) => {
                     tracing::debug!(
