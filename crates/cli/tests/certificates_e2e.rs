@@ -502,7 +502,11 @@ fn burrow_trusts_sshd_host_certificate_through_a_cert_authority_line() {
         let (proc, port) = sshd_with(&sshd, &[cert.to_owned()]);
         let text: String = marker_lines
             .iter()
-            .map(|m| format!("{m} [127.0.0.1]:{port} {}", keys.ca_pub()))
+            .map(|m| match m.split_once(' ') {
+                // "marker host": a line for another name (HostKeyAlias).
+                Some((marker, host)) => format!("{marker} {host} {}", keys.ca_pub()),
+                None => format!("{m} [127.0.0.1]:{port} {}", keys.ca_pub()),
+            })
             .collect();
         std::fs::write(dir.join("known_hosts"), text).unwrap();
         // The first value of an option wins: strict checking before base_args' accept-new.
@@ -538,6 +542,14 @@ fn burrow_trusts_sshd_host_certificate_through_a_cert_authority_line() {
         "{err}"
     );
     assert!(err.contains("Host key verification failed."), "{err}");
+    // HostKeyAlias: the alias is the principal and the known_hosts name.
+    let alias = ["-o", "HostKeyAlias=other.example"];
+    let (out, err, code) = connect_with(&other, &["@cert-authority other.example"], &alias);
+    assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
+    assert!(
+        err.contains("Host 'other.example' is known and matches the ED25519-CERT"),
+        "{err}"
+    );
     // The CA signed with an algorithm outside CASignatureAlgorithms.
     let only_ecdsa = ["-o", "CASignatureAlgorithms=ecdsa-sha2-nistp256"];
     let (out, err, code) = connect_with(&good, &["@cert-authority"], &only_ecdsa);
