@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use burrow_connection::ConnectionConfig;
 use burrow_keys::{Certificate, KeyPair, PublicKey, SigAlg};
-use burrow_transport::{Transport, TransportConfig};
+use burrow_transport::{HostCerts, Transport, TransportConfig};
 use burrow_userauth::{Method, PromptLine};
 use std::net::{IpAddr, SocketAddr};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -33,6 +33,20 @@ pub trait HostKeyCheck: Send + Sync {
     fn known_key_types(&self, host: &str, port: u16) -> Vec<String> {
         let _unused = (host, port);
         Vec::new()
+    }
+
+    /// True when a certificate authority is trusted for `host:port` (an `@cert-authority`
+    /// line): host certificate algorithms are then asked for first, as OpenSSH does.
+    fn knows_certificate_authority(&self, host: &str, port: u16) -> bool {
+        let _unused = (host, port);
+        false
+    }
+
+    /// True to go on with the host certificate `cert` (its CA signature is verified, the
+    /// server proved its key). By default only the certified key is checked, as ssh does
+    /// when no CA matches.
+    fn check_certificate(&self, host: &str, port: u16, cert: &Certificate) -> bool {
+        self.check(host, port, &cert.key)
     }
 
     /// True when `check` accepted a key it does not trust (a changed key under
@@ -252,17 +266,29 @@ impl Client {
         let rng = crate::rng::connection_rng();
         // known_hosts reads: on a blocking thread, as the check itself.
         let (check, h) = (config.host_key_check.clone(), host.to_owned());
-        let known_types = tokio::task::spawn_blocking(move || check.known_key_types(&h, port))
-            .await
-            .unwrap_or_default();
+        let known_types = tokio::task::spawn_blocking(move || {
+            let ca = check.knows_certificate_authority(&h, port);
+            (check.known_key_types(&h, port), ca)
+        })
+        .await
+        .unwrap_or_default();
         let mut transport_config = config.transport.clone();
+        let (known_types, ca) = known_types;
         if !known_types.is_empty() {
             Arc::make_mut(&mut transport_config).prefer_host_key_types(&known_types);
+        }
+        if ca && transport_config.host_certs != HostCerts::Never {
+            Arc::make_mut(&mut transport_config).host_certs = HostCerts::First;
         }
         let transport = Transport::client(transport_config, rng, now());
         let check = config.host_key_check.clone();
         let (h, p) = (host.to_owned(), port);
-        let host_key_fn = Arc::new(move |k: &PublicKey| check.check(&h, p, k));
+        let host_key_fn = Arc::new(
+            move |k: &PublicKey, cert: Option<&Certificate>| match cert {
+                Some(cert) => check.check_certificate(&h, p, cert),
+                None => check.check(&h, p, k),
+            },
+        );
         let core = SessionCore::new(
             peer,
             transport,

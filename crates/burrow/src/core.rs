@@ -9,7 +9,7 @@ use burrow_connection::{
     ChannelRequestId, Connection, ConnectionConfig, GlobalRequestId, LocalChannelId, Outgoing,
     channel_data_header,
 };
-use burrow_keys::PublicKey;
+use burrow_keys::{Certificate, PublicKey, SigAlg};
 use burrow_transport::{HostKeyVerdict, Transport, TransportEvent};
 use burrow_userauth::{Authenticated, Route, route};
 use burrow_wire::connection::{ChannelOpenType, GlobalRequestKind};
@@ -42,7 +42,11 @@ pub(crate) fn default_connection_config() -> ConnectionConfig {
 }
 
 /// The host-key check the core calls when the server proved its key.
-pub(crate) type HostKeyFn = dyn Fn(&PublicKey) -> bool + Send + Sync;
+/// The certificate is given when the server's host key is one (the key is the one inside).
+pub(crate) type HostKeyFn = dyn Fn(&PublicKey, Option<&Certificate>) -> bool + Send + Sync;
+
+/// The server's proven host key, and the certificate it came in, if any.
+pub(crate) type HostKeyQuestion = (PublicKey, Option<Certificate>);
 
 /// The answer to one of our global requests.
 #[derive(Debug, Clone, Copy)]
@@ -73,7 +77,7 @@ pub(crate) struct SessionCore {
     host_key_check: Option<Arc<HostKeyFn>>,
     /// Client: the server's key, proven in the first exchange, that the driver must have
     /// checked (off the lock) before input processing goes on.
-    host_key_question: Option<PublicKey>,
+    host_key_question: Option<HostKeyQuestion>,
     pub(crate) host_key: Option<PublicKey>,
     /// Userauth payloads (numbers 5, 6, 50-79) for the handshake code, then (client) what
     /// followed USERAUTH_SUCCESS. Bound: at most the packets of one read buffer, since the
@@ -205,12 +209,18 @@ impl SessionCore {
             match event {
                 TransportEvent::Payload(p) => self.on_payload(p)?,
                 TransportEvent::VerifyHostKey { host_key, .. } => {
-                    let key = PublicKey::from_blob(&host_key).map_err(|_| {
+                    // A certificate's CA signature was checked by the transport.
+                    let question = match PublicKey::from_blob(&host_key) {
+                        Ok(key) => Ok((key, None)),
+                        Err(_) => Certificate::from_blob(&host_key, &SigAlg::ALL)
+                            .map(|c| (c.key.clone(), Some(c))),
+                    };
+                    let question = question.map_err(|_| {
                         self.error(ErrorKind::Transport(
                             burrow_transport::TransportError::BadHostKey,
                         ))
                     })?;
-                    self.host_key_question = Some(key);
+                    self.host_key_question = Some(question);
                 }
                 TransportEvent::KexDone(info) => {
                     tracing::debug!(initial = info.initial, kex = ?info.kex, "key exchange done");
@@ -234,9 +244,11 @@ impl SessionCore {
     }
 
     /// The host key question for the driver to check off the lock, with the check to run.
-    pub(crate) fn take_host_key_question(&mut self) -> Option<(PublicKey, Option<Arc<HostKeyFn>>)> {
-        let key = self.host_key_question.take()?;
-        Some((key, self.host_key_check.take()))
+    pub(crate) fn take_host_key_question(
+        &mut self,
+    ) -> Option<(HostKeyQuestion, Option<Arc<HostKeyFn>>)> {
+        let question = self.host_key_question.take()?;
+        Some((question, self.host_key_check.take()))
     }
 
     /// The driver's verdict on `key`; input processing may go on after it.

@@ -9,9 +9,7 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::Notify;
 
-use burrow_keys::PublicKey;
-
-use crate::core::{HostKeyFn, Incoming, SessionCore};
+use crate::core::{HostKeyFn, HostKeyQuestion, Incoming, SessionCore};
 use crate::error::{Error, ErrorKind};
 
 /// How much free space the input buffer gets before each read: many packets per syscall.
@@ -165,14 +163,15 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
     /// the input that waited for the verdict.
     async fn ask_host_key(
         &mut self,
-        key: PublicKey,
+        (key, cert): HostKeyQuestion,
         check: Option<Arc<HostKeyFn>>,
     ) -> Result<(), Error> {
         let trusted = match check {
             Some(check) => {
                 let k = key.clone();
                 // A check that panicked trusts nothing.
-                self.blocking(move || check(&k)).await?.unwrap_or(false)
+                let asked = move || check(&k, cert.as_ref());
+                self.blocking(asked).await?.unwrap_or(false)
             }
             None => false,
         };

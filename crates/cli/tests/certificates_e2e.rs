@@ -387,3 +387,175 @@ fn burrow_user_certificate_file_and_agent_to_sshd_with_trusted_user_ca_keys() {
     assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
     assert!(accepted("agent"), "{}", proc.stderr());
 }
+
+/// `ssh -v -W` through `port` trusting only `known_hosts` (strict checking): (stdout, stderr,
+/// exit code).
+fn ssh_strict(ssh: &Path, key: &Path, known_hosts: &Path, port: u16) -> (String, String, i32) {
+    let out = Command::new(ssh)
+        .args(["-v", "-F", "/dev/null", "-p", &port.to_string(), "-i"])
+        .arg(key)
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+        .args(["-o", "GlobalKnownHostsFile=/dev/null"])
+        .args(["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes"])
+        .args(["-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10"])
+        .args([
+            "-W",
+            &format!("127.0.0.1:{}", echo_server()),
+            "root@127.0.0.1",
+        ])
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// Signs the host key `key` (`<key>-cert.pub`) with the CA as a host certificate.
+fn sign_host(keys: &Keys, key: &Path, principals: &str) -> PathBuf {
+    let mut public = key.as_os_str().to_owned();
+    public.push(".pub");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-h", "-s"])
+        .arg(&keys.ca)
+        .args(["-I", "host", "-n", principals, VALID])
+        .arg(&public)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut cert = key.as_os_str().to_owned();
+    cert.push("-cert.pub");
+    PathBuf::from(cert)
+}
+
+#[test]
+fn ssh_trusts_burrowd_host_certificate_through_a_cert_authority_line() {
+    let Some(ssh) = require_binary("ssh") else {
+        return;
+    };
+    let Some(keys) = Keys::new("ed25519") else {
+        return;
+    };
+    // burrowd's generated ed25519 key stays plain; this ECDSA key carries the certificate.
+    let host = keys.dir.join("host_ecdsa");
+    keygen_type(&host, "ecdsa");
+    let cert = sign_host(&keys, &host, "127.0.0.1");
+    // A certificate for a key burrowd does not hold is skipped with sshd's message.
+    let stray = keys.dir.join("stray");
+    keygen_type(&stray, "ed25519");
+    let stray_cert = sign_host(&keys, &stray, "127.0.0.1");
+    let lines = [
+        format!("HostKey {}", host.display()),
+        format!("HostCertificate {}", stray_cert.display()),
+        format!("HostCertificate {}", cert.display()),
+    ];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let Some(d) = start_burrowd(&lines, None) else {
+        return;
+    };
+    wait_log(&d, 0, "No matching private key for certificate");
+    let known_hosts = keys.dir.join("known_hosts");
+    let ca_line = |marker: &str| format!("{marker} [127.0.0.1]:{} {}", d.port, keys.ca_pub());
+    std::fs::write(&known_hosts, ca_line("@cert-authority")).unwrap();
+    let (out, err, code) = ssh_strict(&ssh, &d.client_key, &known_hosts, d.port);
+    assert_eq!((out.as_str(), code), ("", 0), "{err}");
+    assert!(
+        err.contains("Server host certificate: ecdsa-sha2-nistp256-cert-v01@openssh.com SHA256:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("matches the ECDSA-CERT host certificate"),
+        "{err}"
+    );
+    // The CA also revoked: refused.
+    let both = ca_line("@cert-authority") + &ca_line("@revoked");
+    std::fs::write(&known_hosts, both).unwrap();
+    let (_, err, code) = ssh_strict(&ssh, &d.client_key, &known_hosts, d.port);
+    assert_eq!(code, 255, "{err}");
+    assert!(err.contains("Host key verification failed."), "{err}");
+}
+
+#[test]
+fn burrow_trusts_sshd_host_certificate_through_a_cert_authority_line() {
+    let Some(sshd) = start_sshd() else { return };
+    let Some(keys) = Keys::new("ed25519") else {
+        return;
+    };
+    let host = sshd.dir.join("host");
+    let signed = |principal: &str, name: &str| {
+        let path = sshd.dir.join(name);
+        std::fs::rename(sign_host(&keys, &host, principal), &path).unwrap();
+        format!("HostCertificate={}", path.display())
+    };
+    let good = signed("127.0.0.1", "good-cert.pub");
+    let other = signed("other.example", "other-cert.pub");
+    let dir = TempDir::new("hostcert-burrow");
+    let connect_with = |cert: &str, marker_lines: &[&str], extra: &[&str]| {
+        let (proc, port) = sshd_with(&sshd, &[cert.to_owned()]);
+        let text: String = marker_lines
+            .iter()
+            .map(|m| match m.split_once(' ') {
+                // "marker host": a line for another name (HostKeyAlias).
+                Some((marker, host)) => format!("{marker} {host} {}", keys.ca_pub()),
+                None => format!("{m} [127.0.0.1]:{port} {}", keys.ca_pub()),
+            })
+            .collect();
+        std::fs::write(dir.join("known_hosts"), text).unwrap();
+        // The first value of an option wins: strict checking before base_args' accept-new.
+        let mut args: Vec<String> = ["-v", "-o", "StrictHostKeyChecking=yes", "-i"]
+            .map(String::from)
+            .to_vec();
+        args.push(sshd.client_key.display().to_string());
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        args.extend(base_args(&dir, port));
+        let result = burrow_echo(&dir, &args, None);
+        drop(proc);
+        result
+    };
+    let connect = |cert: &str, marker_lines: &[&str]| connect_with(cert, marker_lines, &[]);
+    // Only the CA is known: the certificate is asked for first and trusted.
+    let (out, err, code) = connect(&good, &["@cert-authority"]);
+    assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
+    assert!(
+        err.contains("Server host certificate: ssh-ed25519-cert-v01@openssh.com SHA256:")
+            && err.contains("matches the ED25519-CERT host certificate"),
+        "{err}"
+    );
+    // The CA revoked.
+    let (out, err, code) = connect(&good, &["@cert-authority", "@revoked"]);
+    assert_eq!((out.as_str(), code), ("", 255), "{err}");
+    assert!(err.contains("is marked as revoked"), "{err}");
+    assert!(err.contains("Host key verification failed."), "{err}");
+    // A certificate for another name: ssh's reason, then the plain key is unknown.
+    let (out, err, code) = connect(&other, &["@cert-authority"]);
+    assert_eq!((out.as_str(), code), ("", 255), "{err}");
+    assert!(
+        err.contains("Certificate invalid: name is not a listed principal"),
+        "{err}"
+    );
+    assert!(err.contains("Host key verification failed."), "{err}");
+    // HostKeyAlias: the alias is the principal and the known_hosts name.
+    let alias = ["-o", "HostKeyAlias=other.example"];
+    let (out, err, code) = connect_with(&other, &["@cert-authority other.example"], &alias);
+    assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
+    assert!(
+        err.contains("Host 'other.example' is known and matches the ED25519-CERT"),
+        "{err}"
+    );
+    // The CA signed with an algorithm outside CASignatureAlgorithms.
+    let only_ecdsa = ["-o", "CASignatureAlgorithms=ecdsa-sha2-nistp256"];
+    let (out, err, code) = connect_with(&good, &["@cert-authority"], &only_ecdsa);
+    assert_eq!((out.as_str(), code), ("", 255), "{err}");
+    assert!(
+        err.contains("\"ssh-ed25519\" is not in CASignatureAlgorithms"),
+        "{err}"
+    );
+}

@@ -92,7 +92,7 @@ pub enum HostKeyStatus {
         line: usize,
     },
     /// No plain line for this host, but an `@cert-authority` line: the host uses
-    /// certificates, which burrow does not support.
+    /// certificates, and this plain key is not one (the client checks certificates).
     CertAuthorityUnsupported {
         /// The `@cert-authority` line.
         line: usize,

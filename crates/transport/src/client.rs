@@ -1,6 +1,6 @@
 //! The client's side of the key exchange: verifying KEX_ECDH_REPLY and the host key verdict.
 
-use burrow_keys::{PublicKey, SigAlg};
+use burrow_keys::{Certificate, PublicKey, SigAlg};
 use burrow_wire::transport::KexEcdhReply;
 use bytes::Bytes;
 
@@ -38,8 +38,13 @@ impl Transport {
                 phase: "a key exchange before our KEX_ECDH_INIT",
             });
         };
-        let host_key =
-            PublicKey::from_blob(&reply.host_key).map_err(|_| TransportError::BadHostKey)?;
+        // A certificate's CA signature is checked here; whether the CA is trusted, the
+        // principal and the validity are the caller's verdict.
+        let host_key = match state.exchange.negotiated.host_key_cert {
+            true => Certificate::from_blob(&reply.host_key, &SigAlg::ALL).map(|c| c.key),
+            false => PublicKey::from_blob(&reply.host_key),
+        };
+        let host_key = host_key.map_err(|_| TransportError::BadHostKey)?;
         let shared = state.secret.agree(&reply.server_ephemeral_public_key)?;
         let our_version = crate::version::our_version_line();
         let our_version = our_version.strip_suffix(b"\r\n").unwrap_or(our_version);

@@ -22,6 +22,8 @@ pub struct TransportConfig {
     pub macs: Vec<MacAlg>,
     /// Host key algorithms, most preferred first (a server offers those its keys allow).
     pub host_key_algorithms: Vec<SigAlg>,
+    /// Client: whether and where the certificate names of `host_key_algorithms` are offered.
+    pub host_certs: HostCerts,
     /// Server: the `server-sig-algs` sent in EXT_INFO (the user key algorithms accepted).
     pub server_sig_algs: Vec<SigAlg>,
     /// When to rekey.
@@ -33,6 +35,17 @@ pub struct TransportConfig {
     pub max_held_bytes: usize,
 }
 
+/// Where a client offers the host certificate algorithms (`<alg>-cert-v01@openssh.com`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostCerts {
+    /// Not at all.
+    Never,
+    /// After the plain names (no certificate authority is known for the host).
+    After,
+    /// Before the plain names (a `@cert-authority` line matches the host, as ssh orders).
+    First,
+}
+
 impl Default for TransportConfig {
     fn default() -> Self {
         Self {
@@ -40,6 +53,7 @@ impl Default for TransportConfig {
             ciphers: CipherAlg::ALL.to_vec(),
             macs: MacAlg::ALL.to_vec(),
             host_key_algorithms: SigAlg::DEFAULT_HOST_KEY.to_vec(),
+            host_certs: HostCerts::After,
             server_sig_algs: SigAlg::DEFAULT_PUBKEY.to_vec(),
             rekey_limit: RekeyLimit::default(),
             guess_kex: true,

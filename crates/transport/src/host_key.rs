@@ -11,6 +11,12 @@ pub trait HostKeySigner: Send + Sync {
     /// The public host key of `key_type` (`ssh-ed25519`, `ssh-rsa`, ...), if there is one.
     fn public_key(&self, key_type: &str) -> Option<&PublicKey>;
 
+    /// The certificate blob (PROTOCOL.certkeys) for the host key of `key_type`, if it has
+    /// one: the server then also offers the `-cert-v01@openssh.com` algorithm names.
+    fn certificate(&self, _key_type: &str) -> Option<&[u8]> {
+        None
+    }
+
     /// Signs `data` (an exchange hash) with the host key of `alg`'s type; returns the
     /// signature blob (`string alg, string sig`).
     fn sign(

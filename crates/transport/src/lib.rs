@@ -21,7 +21,7 @@ pub mod service;
 mod transport;
 pub mod version;
 
-pub use config::TransportConfig;
+pub use config::{HostCerts, TransportConfig};
 pub use error::{AlgorithmKind, TransportError};
 pub use event::{HostKeyVerdict, KexInfo, TransportEvent};
 pub use host_key::{HostKeySigner, HostKeys};

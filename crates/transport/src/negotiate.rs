@@ -6,7 +6,7 @@ use burrow_wire::{NameList, Side};
 use burrow_keys::SigAlg;
 
 use crate::cipher::{CipherAlg, MacAlg};
-use crate::config::TransportConfig;
+use crate::config::{HostCerts, TransportConfig};
 use crate::kex::KexAlg;
 use crate::{AlgorithmKind, TransportError};
 
@@ -27,6 +27,8 @@ pub struct Negotiated {
     pub kex: KexAlg,
     /// The host key signature algorithm.
     pub host_key: SigAlg,
+    /// The host key algorithm is `host_key`'s certificate name: K_S is a certificate.
+    pub host_key_cert: bool,
     /// Cipher client to server.
     pub cipher_client_to_server: CipherAlg,
     /// Cipher server to client.
@@ -65,7 +67,19 @@ pub fn our_kexinit(
     });
     let ciphers: Vec<&str> = cfg.ciphers.iter().map(|a| a.name()).collect();
     let macs: Vec<&str> = cfg.macs.iter().map(|a| a.name()).collect();
-    let host_keys: Vec<&str> = cfg.host_key_algorithms.iter().map(|a| a.name()).collect();
+    let plain = cfg.host_key_algorithms.iter().map(|a| a.name());
+    let certs = cfg.host_key_algorithms.iter().map(|a| a.cert_name());
+    // A server's list is replaced by what its keys allow (`offered_host_key_algorithms`).
+    let certs_at = if side == Side::Client {
+        cfg.host_certs
+    } else {
+        HostCerts::Never
+    };
+    let host_keys: Vec<&str> = match certs_at {
+        HostCerts::Never => plain.collect(),
+        HostCerts::After => plain.chain(certs).collect(),
+        HostCerts::First => certs.chain(plain).collect(),
+    };
     let list = |names: &[&str]| NameList::from_names(names).map_err(TransportError::from);
     Ok(KexInit {
         cookie,
@@ -101,12 +115,15 @@ pub fn negotiate(
         &client.kex_algorithms,
         &server.kex_algorithms,
     )?;
-    let host_key = known(SigAlg::from_name(choose(
+    let host_key_name = choose(
         side,
         AlgorithmKind::HostKey,
         &client.server_host_key_algorithms,
         &server.server_host_key_algorithms,
-    )?))?;
+    )?;
+    let host_key_cert = SigAlg::from_cert_name(host_key_name).is_some();
+    let host_key =
+        known(SigAlg::from_name(host_key_name).or_else(|| SigAlg::from_cert_name(host_key_name)))?;
     let cipher_c2s = choose(
         side,
         AlgorithmKind::EncryptionClientToServer,
@@ -163,6 +180,7 @@ pub fn negotiate(
     Ok(Negotiated {
         kex: known(KexAlg::from_name(kex_name))?,
         host_key,
+        host_key_cert,
         cipher_client_to_server,
         cipher_server_to_client,
         mac_client_to_server,

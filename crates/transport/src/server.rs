@@ -28,7 +28,11 @@ impl Transport {
         };
         let kex = exchange.negotiated.kex;
         let (ours, shared) = kex.server_reply(&init.client_ephemeral_public_key, &mut *self.rng)?;
-        let blob = host_key.blob();
+        let blob = match exchange.negotiated.host_key_cert {
+            true => host_keys.certificate(alg.key_type()),
+            false => Some(host_key.blob()),
+        };
+        let blob = blob.ok_or(TransportError::BadHostKey)?;
         let our_version = crate::version::our_version_line();
         let our_version = our_version.strip_suffix(b"\r\n").unwrap_or(our_version);
         let h = exchange_hash(
@@ -71,14 +75,19 @@ impl Transport {
     }
 
     /// Server: our host key algorithms that one of our keys can sign with, in preference
-    /// order.
+    /// order, the certificate names of keys with a certificate first (as sshd does).
     pub(crate) fn offered_host_key_algorithms(&self) -> Result<NameList<'static>, TransportError> {
-        let names: Vec<&str> = self
-            .cfg
-            .host_key_algorithms
+        let algs = &self.cfg.host_key_algorithms;
+        let keys = &self.host_keys;
+        let certs = algs
             .iter()
-            .filter(|a| self.host_keys.public_key(a.key_type()).is_some())
-            .map(|a| a.name())
+            .filter(|a| keys.certificate(a.key_type()).is_some());
+        let plain = algs
+            .iter()
+            .filter(|a| keys.public_key(a.key_type()).is_some());
+        let names: Vec<&str> = certs
+            .map(|a| a.cert_name())
+            .chain(plain.map(|a| a.name()))
             .collect();
         Ok(NameList::from_names(&names)?)
     }

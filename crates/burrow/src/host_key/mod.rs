@@ -45,8 +45,8 @@ pub enum KnownHostLookup {
     },
     /// No line for this host holds a key of this type.
     Unknown,
-    /// Only `@cert-authority` lines match this host; burrow does not do certificates, so the
-    /// key counts as unknown.
+    /// Only `@cert-authority` lines match this host and the server showed a plain key (or a
+    /// certificate no CA trusts, checked as its plain key): the key counts as unknown.
     CertAuthorityUnsupported,
 }
 

@@ -16,6 +16,8 @@ use burrow_keyfiles::{HostKeyStatus, KnownHosts};
 use rand_core::RngCore;
 
 use super::prompt;
+
+mod cert;
 use crate::config::client::ClientSettings;
 use crate::config::ssh_config::StrictHostKeyChecking;
 
@@ -44,6 +46,8 @@ pub struct CliHostKeyCheck {
     risky: (bool, bool, bool),
     exit_on_forward_failure: bool,
     revoked: Option<PathBuf>,
+    /// CASignatureAlgorithms.
+    ca_algorithms: Vec<burrow::SigAlg>,
     trust: Mutex<Trust>,
 }
 
@@ -69,6 +73,7 @@ impl CliHostKeyCheck {
             ),
             exit_on_forward_failure: s.exit_on_forward_failure,
             revoked: s.revoked_host_keys.as_ref().map(PathBuf::from),
+            ca_algorithms: s.ca_algorithms.clone(),
             trust: Mutex::new(Trust::Trusted),
         }
     }
@@ -203,53 +208,26 @@ impl CliHostKeyCheck {
         true
     }
 
-    fn append(&self, line: &str) {
-        let Some(path) = self.user_files.first() else {
-            return;
-        };
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| {
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-            })
-            .and_then(|mut f| f.write_all(line.as_bytes()));
-        if let Err(e) = written {
-            tracing::warn!(
-                "Failed to add the host to the list of known hosts ({}): {e}",
-                path.display()
-            );
-        }
-    }
-}
-
-impl HostKeyCheck for CliHostKeyCheck {
-    fn known_key_types(&self, host: &str, port: u16) -> Vec<String> {
-        let mut types: Vec<String> = Vec::new();
-        for path in self.user_files.iter().chain(&self.global_files) {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
-            for t in KnownHosts::parse(&text).key_types(host, port) {
-                if !types.contains(&t) {
-                    types.push(t);
-                }
-            }
-        }
-        types
-    }
-
-    fn check(&self, host: &str, port: u16, key: &PublicKey) -> bool {
+    /// The check of a plain host key: RevokedHostKeys, then known_hosts and the policy.
+    fn check_plain(&self, host: &str, port: u16, key: &PublicKey) -> bool {
         if self.revoked(key) {
             return false;
         }
         // HostKeyAlias replaces the name and port in known_hosts, as ssh.
-        let (host, port) = match &self.alias {
-            Some(a) => (a.as_str(), 22),
-            None => (host, port),
-        };
+        let (host, port) = self.known_as(host, port);
         let (lookup, known_without_port) = self.lookup(host, port, key);
+        self.decide_lookup(host, port, key, lookup, known_without_port)
+    }
+
+    /// StrictHostKeyChecking on a known_hosts answer for `key`: asks, appends, warns.
+    fn decide_lookup(
+        &self,
+        host: &str,
+        port: u16,
+        key: &PublicKey,
+        lookup: KnownHostLookup,
+        known_without_port: bool,
+    ) -> bool {
         let unknown = matches!(
             lookup,
             KnownHostLookup::Unknown | KnownHostLookup::CertAuthorityUnsupported
@@ -302,6 +280,55 @@ impl HostKeyCheck for CliHostKeyCheck {
                 false
             }
         }
+    }
+
+    fn append(&self, line: &str) {
+        let Some(path) = self.user_files.first() else {
+            return;
+        };
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+            })
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            tracing::warn!(
+                "Failed to add the host to the list of known hosts ({}): {e}",
+                path.display()
+            );
+        }
+    }
+}
+
+impl HostKeyCheck for CliHostKeyCheck {
+    fn known_key_types(&self, host: &str, port: u16) -> Vec<String> {
+        let mut types: Vec<String> = Vec::new();
+        for path in self.user_files.iter().chain(&self.global_files) {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            for t in KnownHosts::parse(&text).key_types(host, port) {
+                if !types.contains(&t) {
+                    types.push(t);
+                }
+            }
+        }
+        types
+    }
+
+    fn check(&self, host: &str, port: u16, key: &PublicKey) -> bool {
+        self.check_plain(host, port, key)
+    }
+
+    fn knows_certificate_authority(&self, host: &str, port: u16) -> bool {
+        self.has_cert_authority(host, port)
+    }
+
+    fn check_certificate(&self, host: &str, port: u16, cert: &burrow::Certificate) -> bool {
+        self.check_certificate_key(host, port, cert)
     }
 
     fn untrusted(&self) -> bool {

@@ -47,7 +47,11 @@ impl Family {
             Self::Ciphers => CipherAlg::ALL.iter().map(|a| a.name()).collect(),
             Self::Macs => MacAlg::ALL.iter().map(|a| a.name()).collect(),
             Self::Kex => KexAlg::ALL.iter().map(|a| a.name()).collect(),
-            Self::HostKey | Self::Pubkey => SigAlg::ALL.iter().map(|a| a.name()).collect(),
+            Self::Pubkey => SigAlg::ALL.iter().map(|a| a.name()).collect(),
+            Self::HostKey => SigAlg::ALL
+                .iter()
+                .flat_map(|a| [a.cert_name(), a.name()])
+                .collect(),
         }
     }
 }
@@ -100,6 +104,17 @@ fn note(notes: &mut Vec<String>, text: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_certificate_names_are_kept() {
+        let mut notes = Vec::new();
+        let spec = "ssh-ed25519-cert-v01@openssh.com,ssh-dss-cert-v01@openssh.com,ssh-ed25519";
+        assert_eq!(
+            filter(Family::HostKey, spec, &mut notes).as_deref(),
+            Some("ssh-ed25519-cert-v01@openssh.com,ssh-ed25519")
+        );
+        assert_eq!(notes.len(), 1, "{notes:?}");
+    }
 
     #[test]
     fn unknown_names_are_dropped_with_one_notice_each() {

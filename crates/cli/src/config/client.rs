@@ -80,6 +80,8 @@ pub struct ClientSettings {
     pub channel_window_budget: u64,
     /// PubkeyAcceptedAlgorithms: the signature algorithms our keys may use.
     pub pubkey_algorithms: Vec<SigAlg>,
+    /// CASignatureAlgorithms: what a CA may sign a host certificate with.
+    pub ca_algorithms: Vec<SigAlg>,
     /// ConnectTimeout (None: the system's).
     pub connect_timeout: Option<Duration>,
     /// BatchMode: never prompt.
@@ -313,6 +315,13 @@ impl ClientSettings {
                             CliError::Usage(format!("bad PubkeyAcceptedAlgorithms value \"{v}\""))
                         })?
                 }
+                None => SigAlg::DEFAULT_PUBKEY.to_vec(),
+            },
+            ca_algorithms: match opts.ca_signature_algorithms.as_deref() {
+                Some(v) => syntax::sig_algs("CASignatureAlgorithms", v, &SigAlg::DEFAULT_PUBKEY)
+                    .map_err(|_| {
+                        CliError::Usage(format!("bad CASignatureAlgorithms value \"{v}\""))
+                    })?,
                 None => SigAlg::DEFAULT_PUBKEY.to_vec(),
             },
             connect_timeout: opts

@@ -152,6 +152,8 @@ pub struct SshOptions {
     pub tag: Option<String>,
     /// `RevokedHostKeys`, as written.
     pub revoked_host_keys: Option<String>,
+    /// `CASignatureAlgorithms`: what a CA may sign host certificates with.
+    pub ca_signature_algorithms: Option<String>,
     /// `ConnectionAttempts`.
     pub connection_attempts: Option<u32>,
     /// `ClearAllForwardings`.
@@ -660,6 +662,9 @@ fn apply_keyword(
         }
         "permitremoteopen" => first(&mut o.permit_remote_open, on, d.args.clone()),
         "revokedhostkeys" => first(&mut o.revoked_host_keys, on, at.one(d)?.to_owned()),
+        "casignaturealgorithms" => {
+            first(&mut o.ca_signature_algorithms, on, at.one(d)?.to_owned());
+        }
         "connectionattempts" => {
             let v = at.parsed(d, |v| parse_count(v).filter(|&n| n > 0))?;
             first(&mut o.connection_attempts, on, v);
@@ -735,7 +740,6 @@ fn forward_spec(
 /// unknown words get, since a user's ~/.ssh/config is full of them.
 const OPENSSH_KEYWORDS: &[&str] = &[
     "addkeystoagent",
-    "casignaturealgorithms",
     "channeltimeout",
     "checkhostip",
     "compression",

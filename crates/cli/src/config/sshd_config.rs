@@ -54,6 +54,8 @@ pub struct SshdOptions {
     pub ports: Vec<u16>,
     /// `HostKey`, every one.
     pub host_keys: Vec<String>,
+    /// `HostCertificate`, every one (public certificate files for the host keys).
+    pub host_certificates: Vec<String>,
     /// `AuthorizedKeysFile` (several per line; tokens not yet expanded).
     pub authorized_keys_files: Option<Vec<String>>,
     /// `PubkeyAuthentication`.
@@ -274,6 +276,9 @@ fn apply_keyword(
             o.ports.push(p);
         }
         "hostkey" => extend(&mut o.host_keys, &[at.one(d)?.to_owned()], at, d)?,
+        "hostcertificate" => {
+            extend(&mut o.host_certificates, &[at.one(d)?.to_owned()], at, d)?;
+        }
         "authorizedkeysfile" => first(&mut o.authorized_keys_files, at.list(d)?),
         "pubkeyauthentication" => first(&mut o.pubkey_authentication, at.parsed(d, parse_flag)?),
         "passwordauthentication" => {

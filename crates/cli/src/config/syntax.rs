@@ -8,7 +8,7 @@ use burrow_keys::SigAlg;
 use burrow_transport::cipher::{CipherAlg, MacAlg};
 use burrow_transport::kex::KexAlg;
 use burrow_transport::rekey::{DEFAULT_REKEY_BYTES, DEFAULT_REKEY_TIME, REKEY_PACKETS};
-use burrow_transport::{RekeyLimit, TransportConfig, TransportError};
+use burrow_transport::{HostCerts, RekeyLimit, TransportConfig, TransportError};
 
 /// Applies an OpenSSH `Ciphers` value (`list`, `+list`, `-list`, `^list`, wildcards).
 pub fn set_ciphers(t: &mut TransportConfig, spec: &str) -> Result<(), TransportError> {
@@ -40,9 +40,41 @@ pub fn set_kex_algorithms(t: &mut TransportConfig, spec: &str) -> Result<(), Tra
     Ok(())
 }
 
-/// Applies an OpenSSH `HostKeyAlgorithms` value.
+/// Applies an OpenSSH `HostKeyAlgorithms` value. Certificate names
+/// (`ssh-ed25519-cert-v01@openssh.com`) listed exactly in a plain list decide where the
+/// certificate names go (first when the list starts with one, none when none is listed); the
+/// list itself holds the plain algorithms (those of the certificates when only they are named).
 pub fn set_host_key_algorithms(t: &mut TransportConfig, spec: &str) -> Result<(), TransportError> {
-    t.host_key_algorithms = sig_algs("HostKeyAlgorithms", spec, &t.host_key_algorithms)?;
+    let spec = spec.trim();
+    let operator = spec.starts_with(['+', '-', '^']);
+    let (certs, plain): (Vec<&str>, Vec<&str>) = spec
+        .trim_start_matches(['+', '-', '^'])
+        .split(',')
+        .map(str::trim)
+        .partition(|n| SigAlg::from_cert_name(n).is_some());
+    if certs.is_empty() {
+        t.host_key_algorithms = sig_algs("HostKeyAlgorithms", spec, &t.host_key_algorithms)?;
+        if !operator {
+            t.host_certs = HostCerts::Never;
+        }
+        return Ok(());
+    }
+    if !plain.is_empty() {
+        let op = spec.get(..usize::from(operator)).unwrap_or_default();
+        let rest = format!("{op}{}", plain.join(","));
+        t.host_key_algorithms = sig_algs("HostKeyAlgorithms", &rest, &t.host_key_algorithms)?;
+    } else if !operator {
+        let from_certs = certs.iter().filter_map(|n| SigAlg::from_cert_name(n));
+        t.host_key_algorithms = from_certs.collect();
+    }
+    if !operator {
+        let cert_first = spec.split(',').next().map(str::trim) == certs.first().copied();
+        t.host_certs = if cert_first {
+            HostCerts::First
+        } else {
+            HostCerts::After
+        };
+    }
     Ok(())
 }
 
@@ -222,6 +254,26 @@ pub fn parse_time(v: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_key_algorithms_take_certificate_names() {
+        let mut t = TransportConfig::default();
+        let spec = "ssh-ed25519-cert-v01@openssh.com,rsa-sha2-512-cert-v01@openssh.com,ssh-ed25519";
+        set_host_key_algorithms(&mut t, spec).unwrap();
+        assert_eq!(t.host_key_algorithms, [SigAlg::Ed25519]);
+        assert_eq!(t.host_certs, HostCerts::First);
+        set_host_key_algorithms(&mut t, "rsa-sha2-256,ssh-ed25519-cert-v01@openssh.com").unwrap();
+        assert_eq!(t.host_key_algorithms, [SigAlg::RsaSha256]);
+        assert_eq!(t.host_certs, HostCerts::After);
+        set_host_key_algorithms(&mut t, "ecdsa-sha2-nistp256-cert-v01@openssh.com").unwrap();
+        assert_eq!(t.host_key_algorithms, [SigAlg::EcdsaP256]);
+        set_host_key_algorithms(&mut t, "+ssh-ed25519").unwrap();
+        assert_eq!(t.host_key_algorithms, [SigAlg::EcdsaP256, SigAlg::Ed25519]);
+        assert_eq!(t.host_certs, HostCerts::First);
+        set_host_key_algorithms(&mut t, "ssh-ed25519").unwrap();
+        assert_eq!(t.host_certs, HostCerts::Never);
+        assert!(set_host_key_algorithms(&mut t, "ssh-dss-cert-v01@openssh.com").is_err());
+    }
 
     #[test]
     fn window_budget_is_a_size_of_at_least_64k() {

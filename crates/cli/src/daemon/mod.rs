@@ -8,6 +8,7 @@ mod brokered;
 mod cert_auth;
 mod fdpass;
 mod handler;
+mod hostcert;
 pub mod hostkey;
 mod monitor;
 mod privdrop;
@@ -84,7 +85,13 @@ pub fn main(argv: Vec<String>) -> i32 {
     let prepared = settings::listen_addresses(&args, &opts).and_then(|addrs| {
         let keys = settings::host_keys(&args, &opts, &me)?;
         let paths: Vec<PathBuf> = keys.iter().map(|(p, _)| p.clone()).collect();
-        let config = settings::server_config(&opts, keys.into_iter().map(|(_, k)| k).collect())?;
+        let mut config =
+            settings::server_config(&opts, keys.into_iter().map(|(_, k)| k).collect())?;
+        let certs = hostcert::load_all(&opts.host_certificates);
+        if !certs.is_empty() {
+            let keys = std::sync::Arc::new(burrow_transport::HostKeys(config.host_keys.clone()));
+            config.host_key_signer = Some(hostcert::certify(keys, certs));
+        }
         Ok((addrs, paths, config))
     });
     let (addrs, key_paths, config) = match prepared {

@@ -33,10 +33,11 @@ pub fn run_sandbox(args: &ServerArgs) -> i32 {
         // Nothing printed may reach the broker channel.
         nix::unistd::dup2_stdout(std::fs::File::open("/dev/null")?)?;
         let config = settings::server_config(&opts, Vec::new()).map_err(std::io::Error::other)?;
+        let certs = super::hostcert::load_all(&opts.host_certificates);
         sandbox::enter(&sandbox::helper_account()?)?;
-        Ok::<_, std::io::Error>((stream, peer, channel, config))
+        Ok::<_, std::io::Error>((stream, peer, channel, config, certs))
     })();
-    let (stream, peer, channel, mut config) = match prepared {
+    let (stream, peer, channel, mut config, certs) = match prepared {
         Ok(p) => p,
         Err(e) => {
             tracing::error!("sandbox: {e}");
@@ -46,7 +47,7 @@ pub fn run_sandbox(args: &ServerArgs) -> i32 {
     let broker = Broker::new(channel);
     let drain = match broker.host_keys() {
         Ok((keys, drain)) => {
-            config.host_key_signer = Some(Arc::new(keys));
+            config.host_key_signer = Some(super::hostcert::certify(Arc::new(keys), certs));
             drain
         }
         Err(e) => {

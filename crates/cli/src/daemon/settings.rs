@@ -258,6 +258,18 @@ mod tests {
     }
 
     #[test]
+    fn every_host_certificate_is_kept_and_needs_a_file() {
+        let mut o = SshdOptions::default();
+        apply_option(&mut o, "HostCertificate /etc/ssh/a-cert.pub").unwrap();
+        apply_option(&mut o, "HostCertificate /etc/ssh/b-cert.pub").unwrap();
+        assert_eq!(
+            o.host_certificates,
+            ["/etc/ssh/a-cert.pub", "/etc/ssh/b-cert.pub"]
+        );
+        assert!(apply_option(&mut o, "HostCertificate").is_err());
+    }
+
+    #[test]
     fn server_config_takes_the_options() {
         let mut o = SshdOptions::default();
         apply_option(&mut o, "MaxAuthTries 2").unwrap();

@@ -167,3 +167,24 @@ fn host_key_algorithm_follows_the_client_order_among_the_server_keys() {
         })
     ));
 }
+
+#[test]
+fn host_certificate_names_are_chosen_by_the_client_order() {
+    let mut client = TransportConfig::default();
+    let mut s = kexinit(Side::Server, &TransportConfig::default());
+    s.server_host_key_algorithms = names("ssh-ed25519-cert-v01@openssh.com,ssh-ed25519");
+    let n = negotiate(Side::Client, &kexinit(Side::Client, &client), &s).unwrap();
+    assert_eq!((n.host_key, n.host_key_cert), (SigAlg::Ed25519, false));
+    client.host_certs = HostCerts::First;
+    let c = kexinit(Side::Client, &client);
+    assert!(
+        c.server_host_key_algorithms
+            .as_str()
+            .starts_with("ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01")
+    );
+    let n = negotiate(Side::Client, &c, &s).unwrap();
+    assert_eq!((n.host_key, n.host_key_cert), (SigAlg::Ed25519, true));
+    client.host_certs = HostCerts::Never;
+    s.server_host_key_algorithms = names("ssh-ed25519-cert-v01@openssh.com");
+    assert!(negotiate(Side::Client, &kexinit(Side::Client, &client), &s).is_err());
+}
