@@ -9,7 +9,7 @@ use burrow_keyfiles::known_hosts::{format_entry, format_hashed_entry, host_name}
 use burrow_keyfiles::{HostKeyStatus, KnownHosts};
 use burrow_keys::PublicKey;
 
-/// The StrictHostKeyChecking setting.
+/// The StrictHostKeyChecking setting (one type for ssh_config and the decision).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StrictHostKeyChecking {
     /// Never add keys; refuse unknown, changed and revoked keys.
@@ -19,6 +19,22 @@ pub enum StrictHostKeyChecking {
     AcceptNew,
     /// Add unknown keys; continue past changed and revoked keys without trusting them.
     No,
+    /// Ask on the terminal about unknown keys (ssh's default). The caller asks; [`decide`]
+    /// treats it as `Yes` (pass `AcceptNew` once the user agreed).
+    Ask,
+}
+
+impl StrictHostKeyChecking {
+    /// Parses an ssh_config value: `yes`/`true`, `no`/`false`/`off`, `accept-new`, `ask`.
+    pub fn parse(v: &str) -> Option<Self> {
+        match v.to_ascii_lowercase().as_str() {
+            "yes" | "true" => Some(Self::Yes),
+            "no" | "false" | "off" => Some(Self::No),
+            "accept-new" => Some(Self::AcceptNew),
+            "ask" => Some(Self::Ask),
+            _ => None,
+        }
+    }
 }
 
 /// What the known_hosts files say about this host and key (filled in from burrow-keys'
@@ -169,7 +185,7 @@ pub fn decide(check: &HostKeyCheck<'_>) -> HostKeyDecision {
 fn unknown(check: &HostKeyCheck<'_>, name: &str) -> HostKeyDecision {
     let key_type = check.key.type_label();
     match check.policy {
-        StrictHostKeyChecking::Yes => refuse(vec![format!(
+        StrictHostKeyChecking::Yes | StrictHostKeyChecking::Ask => refuse(vec![format!(
             "No {key_type} host key is known for {name} and you have requested strict checking."
         )]),
         StrictHostKeyChecking::AcceptNew | StrictHostKeyChecking::No => {
@@ -205,7 +221,9 @@ fn revoked(check: &HostKeyCheck<'_>, name: &str) -> HostKeyDecision {
         "impersonate this host.".to_owned(),
     ];
     match check.policy {
-        StrictHostKeyChecking::Yes | StrictHostKeyChecking::AcceptNew => {
+        StrictHostKeyChecking::Yes
+        | StrictHostKeyChecking::AcceptNew
+        | StrictHostKeyChecking::Ask => {
             lines.push(format!(
                 "{key_type} host key for {name} was revoked and you have requested strict checking."
             ));
@@ -244,7 +262,9 @@ fn changed(
         format!("Offending {key_type} key in {file}:{line}"),
     ];
     match check.policy {
-        StrictHostKeyChecking::Yes | StrictHostKeyChecking::AcceptNew => {
+        StrictHostKeyChecking::Yes
+        | StrictHostKeyChecking::AcceptNew
+        | StrictHostKeyChecking::Ask => {
             lines.push(format!(
                 "Host key for {name} has changed and you have requested strict checking."
             ));

@@ -33,12 +33,39 @@ fn known_key_is_accepted_under_every_policy() {
         StrictHostKeyChecking::Yes,
         StrictHostKeyChecking::AcceptNew,
         StrictHostKeyChecking::No,
+        StrictHostKeyChecking::Ask,
     ] {
         assert_eq!(
             check(policy, 22, &k, KnownHostLookup::Known),
             HostKeyDecision::Accept
         );
     }
+}
+
+#[test]
+fn ask_decides_as_yes_once_the_caller_has_asked() {
+    let k = key();
+    for lookup in [KnownHostLookup::Unknown, KnownHostLookup::Known] {
+        assert_eq!(
+            check(StrictHostKeyChecking::Ask, 22, &k, lookup.clone()),
+            check(StrictHostKeyChecking::Yes, 22, &k, lookup)
+        );
+    }
+    let parsed: Vec<_> = ["yes", "TRUE", "off", "no", "accept-new", "ask", "maybe"]
+        .map(StrictHostKeyChecking::parse)
+        .into();
+    assert_eq!(
+        parsed,
+        [
+            Some(StrictHostKeyChecking::Yes),
+            Some(StrictHostKeyChecking::Yes),
+            Some(StrictHostKeyChecking::No),
+            Some(StrictHostKeyChecking::No),
+            Some(StrictHostKeyChecking::AcceptNew),
+            Some(StrictHostKeyChecking::Ask),
+            None,
+        ]
+    );
 }
 
 #[test]

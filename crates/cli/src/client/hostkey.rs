@@ -7,10 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use burrow::host_key::{
-    HostKeyCheck as Check, HostKeyDecision, KnownHostLookup, StrictHostKeyChecking as Policy,
-    decide,
-};
+use burrow::host_key::{HostKeyCheck as Check, HostKeyDecision, KnownHostLookup, decide};
 use burrow::{HostKeyCheck, PublicKey};
 use burrow_keyfiles::{HostKeyStatus, KnownHosts};
 use rand_core::RngCore;
@@ -233,17 +230,14 @@ impl CliHostKeyCheck {
             KnownHostLookup::Unknown | KnownHostLookup::CertAuthorityUnsupported
         ) && !known_without_port;
         let policy = match self.strict {
-            StrictHostKeyChecking::Yes => Policy::Yes,
-            StrictHostKeyChecking::AcceptNew => Policy::AcceptNew,
-            StrictHostKeyChecking::No => Policy::No,
             StrictHostKeyChecking::Ask if unknown && !self.batch_mode => {
                 let name = burrow_keyfiles::known_hosts::host_name(host, port);
                 if !self.ask(&name, key) {
                     return false;
                 }
-                Policy::AcceptNew
+                StrictHostKeyChecking::AcceptNew
             }
-            StrictHostKeyChecking::Ask => Policy::Yes,
+            p => p,
         };
         let user_file = self
             .user_files

@@ -37,31 +37,8 @@ pub struct SourceFile {
     pub text: String,
 }
 
-/// `StrictHostKeyChecking` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StrictHostKeyChecking {
-    /// Refuse unknown and changed keys.
-    Yes,
-    /// Add unknown keys to known_hosts, refuse changed ones.
-    AcceptNew,
-    /// Accept unknown keys (and add them); still refuse changed keys (`no`, `off`).
-    No,
-    /// Ask on the terminal about unknown keys (the default).
-    Ask,
-}
-
-impl StrictHostKeyChecking {
-    /// Parses `yes`/`no`/`off`/`accept-new`/`ask` (and `true`/`false`).
-    pub fn parse(v: &str) -> Option<Self> {
-        match v.to_ascii_lowercase().as_str() {
-            "yes" | "true" => Some(Self::Yes),
-            "no" | "false" | "off" => Some(Self::No),
-            "accept-new" => Some(Self::AcceptNew),
-            "ask" => Some(Self::Ask),
-            _ => None,
-        }
-    }
-}
+/// `StrictHostKeyChecking` values: burrow's own type, shared with the host-key decision.
+pub use burrow::StrictHostKeyChecking;
 
 /// The options found for one host, each as first set (`None` or empty: not set).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
