@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use crate::require_binary;
 
@@ -99,6 +100,27 @@ pub fn base64_decode(s: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// The real `/usr/bin/ssh-keygen`, looked up once (missing: `None`, or a failure under `CI`).
+pub fn ssh_keygen() -> Option<&'static Path> {
+    static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PATH.get_or_init(|| require_binary("/usr/bin/ssh-keygen"))
+        .as_deref()
+}
+
+/// Runs `keygen` with `args`, asserting success, and returns its stdout.
+pub fn run_keygen(keygen: &Path, args: &[&str]) -> String {
+    let out = Command::new(keygen)
+        .args(args)
+        .output()
+        .expect("run ssh-keygen");
+    assert!(
+        out.status.success(),
+        "ssh-keygen {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("ssh-keygen output is UTF-8")
 }
 
 #[cfg(test)]
