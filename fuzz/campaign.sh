@@ -52,6 +52,9 @@ else
 fi
 ((${#targets[@]} > 0)) || { echo "no fuzz targets" >&2; exit 2; }
 
+[[ -x /usr/bin/time ]] || { echo "GNU time is missing (apt-get install time): it measures the campaign's CPU seconds" >&2; exit 2; }
+timer=(/usr/bin/time -f '%U %S')
+
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 work=fuzz/artifacts/campaign-$stamp
@@ -109,7 +112,11 @@ for t in "${targets[@]}"; do
   echo "== $t: ${seconds}s, -fork=$jobs${dict:+, dict $(basename "$dict")}"
   log=$work/$t.log
   start=$(date +%s)
-  "${fuzz_cargo[@]}" run -O "$t" "$corpus" -- "${args[@]}" >"$log" 2>&1 || echo "   (libFuzzer exited non-zero; see $log)"
+  # CPU time is measured (user + system of the whole process tree), not wall time x jobs: on a
+  # shared machine a niced campaign gets less than its forks' share of the cores.
+  cpu_file=$work/$t.cpu
+  "${timer[@]}" -o "$cpu_file" "${fuzz_cargo[@]}" run -O "$t" "$corpus" -- "${args[@]}" >"$log" 2>&1 ||
+    echo "   (libFuzzer exited non-zero; see $log)"
   wall=$(($(date +%s) - start))
 
   # libFuzzer's status lines: "#<execs> ... cov: <edges> ft: <features> corp: <n>/<size> ...".
@@ -157,7 +164,7 @@ for t in "${targets[@]}"; do
     read -r files kib < <(corpus_size "$corpus")
   fi
 
-  cpu=$((wall * jobs))
+  cpu=$(tail -n 1 "$cpu_file" | awk '{printf "%d", $1 + $2 + 0.5}')
   printf '%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n' "$stamp" "$rev" "$t" "$cpu" "${execs:-0}" "${cov:-0}" "${ft:-0}" "$crashes" "$files" >>"$log_tsv"
   summary+=("$(printf '%-24s %7d %6d %14s %8s %8s %8d %8d %8d' "$t" "$wall" "$cpu" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$crashes" "$files" "$kib")")
 done
