@@ -133,6 +133,12 @@ pub struct SshOptions {
     pub ca_signature_algorithms: Option<String>,
     /// `ConnectionAttempts`.
     pub connection_attempts: Option<u32>,
+    /// `Reconnect` (burrow's own).
+    pub reconnect: Option<bool>,
+    /// `ReconnectMaxDelay` (burrow's own), seconds.
+    pub reconnect_max_delay: Option<u64>,
+    /// `ReconnectAttempts` (burrow's own; 0 or `none`: unlimited).
+    pub reconnect_attempts: Option<u32>,
     /// `ClearAllForwardings`.
     pub clear_all_forwardings: Option<bool>,
     /// `ForkAfterAuthentication` (`-f`).
@@ -641,6 +647,15 @@ fn apply_keyword(
         "revokedhostkeys" => first(&mut o.revoked_host_keys, on, at.one(d)?.to_owned()),
         "casignaturealgorithms" => {
             first(&mut o.ca_signature_algorithms, on, at.one(d)?.to_owned());
+        }
+        "reconnect" => first(&mut o.reconnect, on, at.parsed(d, parse_flag)?),
+        "reconnectmaxdelay" => {
+            let v = at.parsed(d, |v| parse_time(v).filter(|&s| s > 0))?;
+            first(&mut o.reconnect_max_delay, on, v);
+        }
+        "reconnectattempts" => {
+            let v = at.parsed(d, |v| if v == "none" { Some(0) } else { parse_count(v) })?;
+            first(&mut o.reconnect_attempts, on, v);
         }
         "connectionattempts" => {
             let v = at.parsed(d, |v| parse_count(v).filter(|&n| n > 0))?;
