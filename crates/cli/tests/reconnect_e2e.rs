@@ -344,3 +344,92 @@ fn an_optional_remote_forward_becomes_ready_once_its_port_frees() {
     burrow.signal("-TERM");
     assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
 }
+
+/// SIGSTOP or SIGCONT a process and all its descendants.
+fn signal_tree(server: &Server, sig: &str) {
+    let pid = server.proc.as_ref().unwrap().child.id();
+    for p in burrow_testkit::proc::descendants(pid)
+        .into_iter()
+        .chain([pid])
+    {
+        burrow_testkit::proc::signal_pid(p, sig);
+    }
+}
+
+#[test]
+fn unanswered_keepalives_reconnect() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let key = d.client_key.clone();
+    let server = Server::burrowd(d);
+    let dir = TempDir::new("rc-keepalive");
+    let echo = echo_server();
+    let lport = free_port();
+    let lspec = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
+    let extra = [
+        "-o",
+        "ServerAliveInterval=1",
+        "-o",
+        "ServerAliveCountMax=2",
+        "-L",
+        &lspec,
+    ];
+    let mut burrow = client(server.port, &key, &dir, &extra);
+    let path = dir.join("events.jsonl");
+    wait_events(&path, "forward_ready", 1, 20);
+    // A frozen server: the TCP connection stays up, the keepalives go unanswered.
+    signal_tree(&server, "STOP");
+    burrow.wait_stderr("Timeout, server 127.0.0.1 not responding.", 20);
+    wait_events(&path, "reconnecting", 1, 10);
+    signal_tree(&server, "CONT");
+    wait_events(&path, "connected", 2, 30);
+    echo_through(lport, &pattern(20_000));
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+}
+
+#[test]
+fn at_most_64_connections_wait_per_listener() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let key = d.client_key.clone();
+    let mut server = Server::burrowd(d);
+    let dir = TempDir::new("rc-waiting");
+    let echo = echo_server();
+    let lport = free_port();
+    let lspec = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
+    let mut burrow = client(server.port, &key, &dir, &["-L", &lspec]);
+    let path = dir.join("events.jsonl");
+    wait_events(&path, "forward_ready", 1, 20);
+    server.kill();
+    wait_events(&path, "disconnected", 1, 20);
+    let mut held: Vec<TcpStream> = (0..64)
+        .map(|_| TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    // The 65th is accepted (the listener is bound) and closed at once.
+    let mut extra = TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 1];
+    let closed = match extra.read(&mut buf) {
+        Ok(n) => n == 0,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(closed, "the 65th waiting connection was not closed");
+    server.restart();
+    for (i, s) in held.iter_mut().enumerate() {
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let data = [u8::try_from(i).unwrap(); 100];
+        s.write_all(&data).unwrap();
+        let mut back = [0u8; 100];
+        s.read_exact(&mut back).unwrap();
+        assert_eq!(back, data, "held connection {i}");
+    }
+    drop(held);
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+}

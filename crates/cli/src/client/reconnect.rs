@@ -89,12 +89,15 @@ fn report_ready(ctx: &Context<'_>, running: &RunningForwards) {
 }
 
 /// Starts `specs` on `slot`: the forwards that fail and are optional are retried in the
-/// background; a required one that fails ends everything under ExitOnForwardFailure (Err).
+/// background; a required one that fails ends everything under ExitOnForwardFailure (Err),
+/// and is otherwise retried too after a reconnect (`reconnected`; nothing else would bring
+/// it back), or left out on the first connection, as ssh.
 async fn start_group(
     ctx: &Context<'_>,
     slot: &SessionSlot,
     specs: &[ForwardSpec],
     stop: &watch::Sender<bool>,
+    reconnected: bool,
 ) -> Result<Group, ()> {
     let mut running = match start_forwards(slot, &ctx.routes, specs, &ctx.opts, false).await {
         Ok(r) => r,
@@ -106,8 +109,10 @@ async fn start_group(
     let mut retries = JoinSet::new();
     for (spec, e) in std::mem::take(&mut running.failed) {
         ctx.events.forward_failed(&spec, &e.to_string());
-        if ctx.settings.optional_forwards.contains(&spec) {
-            tracing::info!("optional forward {spec} not set up ({e}); retrying in the background");
+        let optional = ctx.settings.optional_forwards.contains(&spec);
+        let fatal = !optional && ctx.settings.exit_on_forward_failure;
+        if !fatal && (optional || reconnected) {
+            tracing::info!("forward {spec} not set up ({e}); retrying in the background");
             let max = ctx
                 .settings
                 .reconnect
@@ -123,7 +128,7 @@ async fn start_group(
                 grace: ctx.grace,
             };
             retries.spawn(retry.run(max));
-        } else if ctx.settings.exit_on_forward_failure {
+        } else if fatal {
             eprintln!("burrow: {e}");
             running.close().await;
             retries.shutdown().await;
@@ -199,14 +204,14 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
     let slot = SessionSlot::swappable();
     slot.set(&first.session);
     let mut connected = first;
-    let local = match start_group(ctx, &slot, &locals, &stop).await {
+    let local = match start_group(ctx, &slot, &locals, &stop, false).await {
         Ok(g) => g,
         Err(()) => return fail(ctx, &connected, "forward failed (ExitOnForwardFailure)").await,
     };
     let mut reported = false;
     loop {
         let session_slot = SessionSlot::from(&connected.session);
-        let remote = match start_group(ctx, &session_slot, &remotes, &stop).await {
+        let remote = match start_group(ctx, &session_slot, &remotes, &stop, reported).await {
             Ok(g) => g,
             Err(()) => {
                 local.close().await;
