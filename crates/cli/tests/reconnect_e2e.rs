@@ -433,3 +433,37 @@ fn at_most_64_connections_wait_per_listener() {
     burrow.signal("-TERM");
     assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
 }
+
+#[test]
+fn reconnect_attempts_give_up_and_sigterm_ends_an_outage() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let key = d.client_key.clone();
+    let mut server = Server::burrowd(d);
+    let lspec = format!("127.0.0.1:{}:127.0.0.1:{}", free_port(), echo_server());
+    // ReconnectAttempts=2: two tries, then 255.
+    let dir = TempDir::new("rc-attempts");
+    let extra = ["-o", "ReconnectAttempts=2", "-L", &lspec];
+    let mut limited = client(server.port, &key, &dir, &extra);
+    let path = dir.join("events.jsonl");
+    wait_events(&path, "forward_ready", 1, 20);
+    // A second client, for SIGTERM in the middle of the outage.
+    let dir2 = TempDir::new("rc-sigterm");
+    let lspec2 = format!("127.0.0.1:{}:127.0.0.1:{}", free_port(), echo_server());
+    let mut patient = client(server.port, &key, &dir2, &["-L", &lspec2]);
+    let path2 = dir2.join("events.jsonl");
+    wait_events(&path2, "forward_ready", 1, 20);
+    server.kill();
+    assert_eq!(limited.wait_exit(20), Some(255), "{}", limited.stderr());
+    limited.wait_stderr("giving up on 127.0.0.1 after 2 reconnect attempts", 1);
+    let tries = wait_events(&path, "reconnecting", 2, 1);
+    let attempts: Vec<_> = tries.iter().map(|e| e["attempt"].as_u64()).collect();
+    assert_eq!(attempts, [Some(1), Some(2)]);
+    wait_events(&path2, "reconnecting", 1, 10);
+    patient.signal("-TERM");
+    assert_eq!(patient.wait_exit(10), Some(0), "{}", patient.stderr());
+    let last = events(&path2).pop().unwrap();
+    assert_eq!(last["event"], "disconnected");
+    assert_eq!(last["reason"], "received SIGTERM");
+}
