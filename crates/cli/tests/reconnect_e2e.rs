@@ -467,3 +467,49 @@ fn reconnect_attempts_give_up_and_sigterm_ends_an_outage() {
     assert_eq!(last["event"], "disconnected");
     assert_eq!(last["reason"], "received SIGTERM");
 }
+
+#[test]
+fn an_optional_local_forward_binds_once_its_port_frees() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let dir = TempDir::new("rc-optional-l");
+    let echo = echo_server();
+    let busy = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let lspec = format!("?127.0.0.1:{port}:127.0.0.1:{echo}");
+    // Without Reconnect: optional forwards alone bring the background retries.
+    let mut a = client_opts(&dir, &d.client_key, d.port);
+    a.extend(
+        [
+            "-N",
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-L",
+            &lspec,
+            "--events",
+        ]
+        .map(s),
+    );
+    a.push(dir.s("events.jsonl"));
+    a.push(s("127.0.0.1"));
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    let path = dir.join("events.jsonl");
+    let failed = wait_events(&path, "forward_failed", 1, 20);
+    assert_eq!(
+        failed[0]["spec"],
+        format!("-L 127.0.0.1:{port}:127.0.0.1:{echo}")
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        burrow.child.try_wait().unwrap().is_none(),
+        "{}",
+        burrow.stderr()
+    );
+    drop(busy);
+    let ready = wait_events(&path, "forward_ready", 1, 20);
+    assert_eq!(ready[0]["allocated_port"], port);
+    echo_through(port, &pattern(20_000));
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+}
