@@ -513,3 +513,79 @@ fn an_optional_local_forward_binds_once_its_port_frees() {
     burrow.signal("-TERM");
     assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
 }
+
+#[test]
+fn a_passphrase_is_asked_once_not_on_each_reconnect() {
+    let Some(script) = require_binary("script") else {
+        return;
+    };
+    let dir = TempDir::new("rc-passphrase");
+    let key = dir.join("k");
+    let st = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "secret", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let Some(d) = start_burrowd(&[], Some(&key)) else {
+        return;
+    };
+    let mut server = Server::burrowd(d);
+    let lport = free_port();
+    let events_path = dir.join("events.jsonl");
+    let cmd = format!(
+        "{BURROW} -F /dev/null -i {} -p {} -o UserKnownHostsFile={} \
+         -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=yes -o Reconnect=yes \
+         -o ReconnectMaxDelay=2 -N -L 127.0.0.1:{lport}:127.0.0.1:{} --events {} 127.0.0.1",
+        key.display(),
+        server.port,
+        dir.s("known_hosts"),
+        echo_server(),
+        events_path.display(),
+    );
+    // `script` gives burrow a terminal for the prompt; its stdin stays open meanwhile.
+    let out = std::fs::File::create(dir.join("tty.log")).unwrap();
+    let child = std::process::Command::new(script)
+        .args(["-qfec", &cmd, "/dev/null"])
+        .env("HOME", &dir.0)
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(std::process::Stdio::piped())
+        .stdout(out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = TreeGuard(child);
+    let tty_log = || std::fs::read_to_string(dir.join("tty.log")).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !tty_log().contains("Enter passphrase") {
+        assert!(Instant::now() < deadline, "no prompt: {}", tty_log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut stdin = child.0.stdin.take().unwrap();
+    stdin.write_all(b"secret\n").unwrap();
+    wait_events(&events_path, "forward_ready", 1, 20);
+    server.kill();
+    server.restart();
+    wait_events(&events_path, "connected", 2, 30);
+    echo_through(lport, &pattern(10_000));
+    assert_eq!(
+        tty_log().matches("Enter passphrase").count(),
+        1,
+        "{}",
+        tty_log()
+    );
+    drop(stdin);
+}
+
+/// A child killed with everything it started when dropped (also when a test fails).
+struct TreeGuard(std::process::Child);
+
+impl Drop for TreeGuard {
+    fn drop(&mut self) {
+        for pid in burrow_testkit::proc::descendants(self.0.id()) {
+            burrow_testkit::proc::signal_pid(pid, "KILL");
+        }
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
