@@ -128,6 +128,8 @@ pub struct ClientSettings {
     pub session_none: bool,
     /// RevokedHostKeys: a file of public keys never to accept as host keys.
     pub revoked_host_keys: Option<String>,
+    /// RequiredRSASize: the smallest RSA host or user key used, in bits (1024 unless set).
+    pub required_rsa_size: usize,
     /// ConnectionAttempts: TCP connection tries, one second apart (1 unless set).
     pub connection_attempts: u32,
     /// AddressFamily (`-4`, `-6`).
@@ -153,6 +155,8 @@ pub struct ClientSettings {
 pub struct AsWritten {
     /// IdentityFile / `-i`, unexpanded (empty: the defaults).
     pub identity_files: Vec<String>,
+    /// CertificateFile, as written.
+    pub certificate_files: Vec<String>,
     /// PreferredAuthentications, if set.
     pub preferred_authentications: Option<String>,
     /// ProxyJump, if set (and not `none`).
@@ -357,6 +361,7 @@ impl ClientSettings {
             tcp_keep_alive: opts.tcp_keep_alive.unwrap_or(true),
             as_written: AsWritten {
                 identity_files: opts.identity_files.clone(),
+                certificate_files: opts.certificate_files.clone(),
                 preferred_authentications: opts.preferred_authentications.clone(),
                 proxy_jump: opts
                     .proxy_jump
@@ -381,6 +386,9 @@ impl ClientSettings {
             identity_agent,
             revoked_host_keys,
             connection_attempts: opts.connection_attempts.unwrap_or(1),
+            required_rsa_size: opts
+                .required_rsa_size
+                .map_or(burrow_keys::MIN_RSA_BITS, |b| b as usize),
             clear_all_forwardings: opts.clear_all_forwardings.unwrap_or(false),
             fork_after_authentication: opts.fork_after_authentication.unwrap_or(false),
             stdin_null: opts.stdin_null.unwrap_or(false),

@@ -133,6 +133,8 @@ pub struct SshOptions {
     pub ca_signature_algorithms: Option<String>,
     /// `ConnectionAttempts`.
     pub connection_attempts: Option<u32>,
+    /// `RequiredRSASize`: the smallest RSA key accepted, in bits.
+    pub required_rsa_size: Option<u32>,
     /// `ClearAllForwardings`.
     pub clear_all_forwardings: Option<bool>,
     /// `ForkAfterAuthentication` (`-f`).
@@ -642,6 +644,7 @@ fn apply_keyword(
         "casignaturealgorithms" => {
             first(&mut o.ca_signature_algorithms, on, at.one(d)?.to_owned());
         }
+        "requiredrsasize" => first(&mut o.required_rsa_size, on, at.parsed(d, parse_count)?),
         "connectionattempts" => {
             let v = at.parsed(d, |v| parse_count(v).filter(|&n| n > 0))?;
             first(&mut o.connection_attempts, on, v);
@@ -747,7 +750,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "pkcs11provider",
     "remotecommand",
     "requesttty",
-    "requiredrsasize",
     "securitykeyprovider",
     "sendenv",
     "setenv",
