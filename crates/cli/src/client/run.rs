@@ -116,6 +116,16 @@ async fn run_with_events(
             eprintln!("{line}");
         }
     }
+    let mut master =
+        match super::control::start_master(&settings, &session, &routes, &running, &opts) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("{e}");
+                running.drain(Duration::ZERO).await;
+                session.disconnect().await;
+                return EXIT_FAILURE;
+            }
+        };
     background::report_ready();
     let command =
         (!settings.session_none && !args.command.is_empty()).then(|| args.command.join(" "));
@@ -124,6 +134,7 @@ async fn run_with_events(
         Some(cmd) => tokio::select! {
             code = exec(&session, &cmd, settings.stdin_null || settings.fork_after_authentication) => End::Status(code),
             sig = shutdown_signal() => End::Signal(sig),
+            () = super::control::master_done(&mut master) => End::Status(0),
         },
         None => tokio::select! {
             // The forwards serve in the background and end with the connection.
@@ -134,8 +145,10 @@ async fn run_with_events(
                 End::Status(EXIT_FAILURE)
             }
             sig = shutdown_signal() => End::Signal(sig),
+            () = super::control::master_done(&mut master) => End::Status(0),
         },
     };
+    drop(master);
     let status = match end {
         End::Status(code) => {
             if ran_command {
