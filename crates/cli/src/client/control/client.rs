@@ -253,7 +253,7 @@ async fn forward(client: &mut Client, spec: &ForwardSpec, cancel: bool) -> Resul
     match reply {
         Message::Ok { .. } => Ok(true),
         Message::RemotePort { port, .. } if !cancel => {
-            tracing::info!("Allocated port {port} for remote forward to {spec}");
+            tracing::debug!("Allocated port {port} for {spec}");
             println!("{port}");
             if let Err(e) = std::io::stdout().flush() {
                 tracing::debug!("stdout: {e}");

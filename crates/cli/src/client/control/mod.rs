@@ -16,7 +16,7 @@ use burrow::Session;
 use burrow_forward::{ForwardOptions, RemoteForwards, RunningForwards};
 
 pub use client::{MuxCommand, command, stdio};
-pub use server::Master;
+pub use server::{Master, MasterEnd};
 
 use crate::config::client::ClientSettings;
 use crate::config::control::ControlPersist;
@@ -70,12 +70,18 @@ pub fn persists(settings: &ClientSettings) -> bool {
         && settings.control_persist != ControlPersist::No
 }
 
-/// Completes when `master` should end the session: `-O exit`, or ControlPersist's idle
-/// time passed. Never completes without a master.
-pub async fn master_done(master: &mut Option<Master>) {
-    match master {
-        Some(m) => m.done().await,
-        None => std::future::pending().await,
+/// Completes when `master` should end the session: `-O exit`, `-O stop` (unless
+/// `running_command`: then the command decides), or ControlPersist's idle time passed.
+/// Never completes without a master.
+pub async fn master_done(master: &mut Option<Master>, running_command: bool) -> MasterEnd {
+    let Some(m) = master else {
+        return std::future::pending().await;
+    };
+    loop {
+        match m.done().await {
+            MasterEnd::Stopped if running_command => std::future::pending::<()>().await,
+            end => return end,
+        }
     }
 }
 

@@ -35,7 +35,7 @@ pub struct MasterContext {
 /// ControlPersist idle limit.
 #[derive(Debug)]
 pub struct Master {
-    terminate: watch::Receiver<bool>,
+    end: watch::Receiver<Option<MasterEnd>>,
     task: tokio::task::JoinHandle<()>,
     shared: Arc<Shared>,
     idle: Option<Duration>,
@@ -45,37 +45,49 @@ impl Master {
     /// Serves `listener` in the background; with `idle`, [`Master::done`] completes once
     /// no mux client and no forwarded connection has been open for that long.
     pub fn spawn(listener: ControlListener, ctx: MasterContext, idle: Option<Duration>) -> Self {
-        let (tx, terminate) = watch::channel(false);
+        let (tx, end) = watch::channel(None);
         let shared = Arc::new(Shared {
             ctx,
-            terminate: tx,
+            end: tx,
             stop_listening: tokio::sync::Notify::new(),
             clients: AtomicUsize::new(0),
         });
         let task = tokio::spawn(accept_loop(listener, shared.clone()));
         Self {
-            terminate,
+            end,
             task,
             shared,
             idle,
         }
     }
 
-    /// Completes when a client sent `-O exit` (MUX_C_TERMINATE) or the idle time passed.
-    pub async fn done(&mut self) {
+    /// Completes when a client sent `-O exit` or `-O stop`, or the idle time passed.
+    pub async fn done(&mut self) -> MasterEnd {
         let idle = self.idle;
         let shared = self.shared.clone();
         tokio::select! {
-            r = self.terminate.wait_for(|t| *t) => {
-                if r.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            }
+            r = self.end.wait_for(Option::is_some) => match r.ok().and_then(|e| *e) {
+                Some(end) => end,
+                None => std::future::pending().await,
+            },
             () = idle_for(shared, idle) => {
                 tracing::debug!("ControlPersist: idle for {idle:?}, exiting");
+                MasterEnd::Idle
             }
         }
     }
+}
+
+/// Why a master's session should end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MasterEnd {
+    /// `-O exit`: at once (ssh then exits 255).
+    Terminated,
+    /// `-O stop`: the socket is gone; without a command, finish the open connections and
+    /// exit (ssh's client_stop_mux for a session-less master).
+    Stopped,
+    /// ControlPersist's idle time passed.
+    Idle,
 }
 
 /// Completes once nothing used the master for `limit` (never without a limit).
@@ -114,7 +126,7 @@ impl Drop for Master {
 #[derive(Debug)]
 struct Shared {
     ctx: MasterContext,
-    terminate: watch::Sender<bool>,
+    end: watch::Sender<Option<MasterEnd>>,
     stop_listening: tokio::sync::Notify,
     clients: AtomicUsize,
 }
@@ -211,13 +223,17 @@ async fn handle(s: &mut MuxStream, shared: &Shared, m: Message) -> Result<Next, 
         Message::Terminate { id } if ctx.ask => (denied(id), Next::Continue),
         Message::Terminate { id } => {
             s.send(&Message::Ok { id }).await.map_err(ReadError::Io)?;
-            shared.terminate.send_replace(true);
+            shared.end.send_replace(Some(MasterEnd::Terminated));
             return Ok(Next::Close);
         }
         Message::StopListening { id } if ctx.ask => (denied(id), Next::Continue),
         Message::StopListening { id } => {
             shared.stop_listening.notify_one();
-            (Message::Ok { id }, Next::Continue)
+            s.send(&Message::Ok { id }).await.map_err(ReadError::Io)?;
+            if shared.end.borrow().is_none() {
+                shared.end.send_replace(Some(MasterEnd::Stopped));
+            }
+            return Ok(Next::Close);
         }
         Message::OpenForward { id, fwd } => (open_forward(ctx, id, &fwd).await, Next::Continue),
         Message::CloseForward { id, fwd } => (close_forward(ctx, id, &fwd), Next::Continue),
