@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use burrow::Session;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -13,6 +12,7 @@ use crate::error::ForwardError;
 use crate::local::{ForwardOptions, LocalForward};
 use crate::remote::RemoteForwards;
 use crate::remote_forward::RemoteForward;
+use crate::session_slot::SessionSlot;
 use crate::spec::{Forward, ForwardSpec, Listen};
 use crate::stats::{ForwardStats, StatsSnapshot};
 
@@ -71,16 +71,17 @@ impl RunningForwards {
     }
 
     /// A handle that adds and cancels forwards on `session` while these run (ssh's
-    /// `-O forward` and `-O cancel`); `routes` and `opts` as for [`start_forwards`].
+    /// `-O forward` and `-O cancel`); `session`, `routes` and `opts` as for
+    /// [`start_forwards`].
     pub fn handle(
         &self,
-        session: Session,
+        session: impl Into<SessionSlot>,
         routes: Arc<RemoteForwards>,
         opts: ForwardOptions,
     ) -> ForwardHandle {
         ForwardHandle {
             shared: self.shared.clone(),
-            session,
+            slot: session.into(),
             routes,
             opts,
         }
@@ -96,6 +97,15 @@ impl RunningForwards {
         };
         lock(&self.shared.tasks).abort_all();
         first
+    }
+
+    /// Stops every forward at once (open connections are closed) and returns once their
+    /// tasks are gone, so a `-R` route is free before the same forward is asked for again.
+    /// Forwards added through a handle afterwards are refused.
+    pub async fn close(self) {
+        self.shared.stop.send_replace(true);
+        let mut tasks = std::mem::take(&mut *lock(&self.shared.tasks));
+        tasks.shutdown().await;
     }
 
     /// Graceful stop: `-L`/`-D` listeners close (new connections are refused), `-R`
@@ -129,7 +139,7 @@ impl Shared {
 #[derive(Debug, Clone)]
 pub struct ForwardHandle {
     shared: Arc<Shared>,
-    session: Session,
+    slot: SessionSlot,
     routes: Arc<RemoteForwards>,
     opts: ForwardOptions,
 }
@@ -150,7 +160,7 @@ impl ForwardHandle {
                 "forwards are draining",
             )));
         }
-        let started = start_one(&self.session, &self.routes, spec, &self.opts, &self.shared);
+        let started = start_one(&self.slot, &self.routes, spec, &self.opts, &self.shared);
         Ok(started.await?.0)
     }
 
@@ -188,8 +198,9 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Starts every forward in `specs` on `session`. `routes` must be the handler installed in
-/// the session's `ClientConfig` (needed for `-R`). With `exit_on_forward_failure`, the first
+/// Starts every forward in `specs` on `session` (a [`burrow::Session`], or a
+/// [`SessionSlot`] whose `-L`/`-D` listeners outlive connections). `routes` must be the
+/// handler installed in the session's `ClientConfig` (needed for `-R`). With `exit_on_forward_failure`, the first
 /// forward that cannot be set up is returned as the error (the CLI exits 255, as ssh);
 /// otherwise it is logged and listed in [`RunningForwards::failed`].
 ///
@@ -210,7 +221,7 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 /// # Ok(()) }
 /// ```
 pub async fn start_forwards(
-    session: &Session,
+    session: impl Into<SessionSlot>,
     routes: &Arc<RemoteForwards>,
     specs: &[ForwardSpec],
     opts: &ForwardOptions,
@@ -226,8 +237,9 @@ pub async fn start_forwards(
         allocated: Vec::new(),
         failed: Vec::new(),
     };
+    let slot = session.into();
     for spec in specs {
-        match start_one(session, routes, spec, opts, &running.shared).await {
+        match start_one(&slot, routes, spec, opts, &running.shared).await {
             Ok((ready, allocated)) => {
                 running.ready.push(ready);
                 running.allocated.extend(allocated);
@@ -248,7 +260,7 @@ pub async fn start_forwards(
 /// Starts one forward, spawns its task into `shared` and records it; returns where it
 /// listens and, for `-R` port 0, ssh's `Allocated port` line.
 async fn start_one(
-    session: &Session,
+    slot: &SessionSlot,
     routes: &Arc<RemoteForwards>,
     spec: &ForwardSpec,
     opts: &ForwardOptions,
@@ -270,9 +282,9 @@ async fn start_one(
         ForwardSpec::Local(Forward { listen, .. }) | ForwardSpec::Dynamic(listen) => {
             let fwd = match spec {
                 ForwardSpec::Local(f) => {
-                    LocalForward::local(session, listen, f.connect.clone(), opts).await?
+                    LocalForward::local(slot, listen, f.connect.clone(), opts).await?
                 }
-                _ => LocalForward::dynamic(session, listen, opts).await?,
+                _ => LocalForward::dynamic(slot, listen, opts).await?,
             };
             let bound = match (listen, fwd.local_addrs().first()) {
                 (Listen::Tcp { .. }, Some(a)) => a.to_string(),
@@ -288,7 +300,8 @@ async fn start_one(
                 ForwardSpec::Remote(f) => Some(f.connect.clone()),
                 _ => None,
             };
-            let fwd = RemoteForward::start(session, routes, listen, connect, opts).await?;
+            let session = slot.session().await.map_err(ForwardError::SessionClosed)?;
+            let fwd = RemoteForward::start(&session, routes, listen, connect, opts).await?;
             allocated = fwd.allocated_message();
             let (port, stats) = (fwd.port(), fwd.stats());
             let bound = match listen {
