@@ -12,6 +12,7 @@ use burrow_userauth::Method;
 
 use super::algorithms::{Family, OPENSSH_DEFAULT_CIPHERS, filter};
 use super::canonical::CanonicalSettings;
+use super::control::{ControlMaster, ControlPersist};
 use super::jump::{JumpHost, parse_jump_chain};
 use super::ssh_config::{AddressFamily, SshOptions, StrictHostKeyChecking};
 use super::syntax;
@@ -122,6 +123,12 @@ pub struct ClientSettings {
     pub clear_all_forwardings: bool,
     /// ForkAfterAuthentication (`-f`): go to the background once the forwards are up.
     pub fork_after_authentication: bool,
+    /// `ControlMaster` (`-M`).
+    pub control_master: ControlMaster,
+    /// `ControlPath` (`-S`) with `~` and tokens expanded; `None` for none.
+    pub control_path: Option<String>,
+    /// `ControlPersist`.
+    pub control_persist: ControlPersist,
     /// StdinNull (`-n`).
     pub stdin_null: bool,
     /// SessionType none (`-N`): run no command.
@@ -249,6 +256,11 @@ impl ClientSettings {
         ];
         let path = |p: &str| expand_tokens(&expand_tilde(p, &env.home), &tokens);
         let mut notes = Vec::new();
+        let control_path = opts
+            .control_path
+            .as_deref()
+            .filter(|p| !p.eq_ignore_ascii_case("none"))
+            .map(path);
         let certificate_files = opts.certificate_files.iter().map(|p| path(p)).collect();
         if opts.canonicalize_permitted_cnames.is_some() {
             notes.push(
@@ -405,6 +417,9 @@ impl ClientSettings {
             },
             clear_all_forwardings: opts.clear_all_forwardings.unwrap_or(false),
             fork_after_authentication: opts.fork_after_authentication.unwrap_or(false),
+            control_master: opts.control_master.unwrap_or_default(),
+            control_path,
+            control_persist: opts.control_persist.unwrap_or_default(),
             stdin_null: opts.stdin_null.unwrap_or(false),
             session_none: opts.session_none.unwrap_or(false),
             address_family: opts.address_family.unwrap_or_default(),
