@@ -8,6 +8,7 @@
 use clap::{ArgAction, Parser};
 
 use crate::CliError;
+use crate::config::control::ControlMaster;
 use crate::config::ssh_config::{AddressFamily, SshOptions, Warning, apply_option};
 
 /// What `burrow --help` says after the options.
@@ -118,6 +119,17 @@ pub struct ClientArgs {
     /// Dynamic (SOCKS) forward `[bind_address:]port`.
     #[arg(short = 'D', value_name = "[bind_address:]port")]
     pub dynamic: Vec<String>,
+    /// Be the control master (ControlMaster yes; -MM: ask, which burrow answers "no" to
+    /// every request that would ask).
+    #[arg(short = 'M', action = ArgAction::Count)]
+    pub control_master: u8,
+    /// Control socket path (ControlPath).
+    #[arg(short = 'S', value_name = "ctl_path")]
+    pub control_path: Option<String>,
+    /// Send a command to the control master: check, forward, cancel, exit, stop, stats
+    /// (burrow's: the master's forward counters as JSON).
+    #[arg(short = 'O', value_name = "ctl_cmd")]
+    pub control_command: Option<String>,
     /// Join stdin and stdout to `host:port` on the server's side.
     #[arg(short = 'W', value_name = "host:port")]
     pub stdio: Option<String>,
@@ -271,6 +283,16 @@ impl ClientArgs {
                 "-W cannot be combined with a command".to_owned(),
             ));
         }
+        if let Some(cmd) = &self.control_command {
+            if self.stdio.is_some() {
+                return Err(CliError::Usage(
+                    "Cannot specify multiplexing command with -W".to_owned(),
+                ));
+            }
+            if crate::client::MuxCommand::parse(cmd).is_none() {
+                return Err(CliError::Usage("Invalid multiplex command.".to_owned()));
+            }
+        }
         if self.stdio.is_some() && self.events.as_deref() == Some("-") {
             return Err(CliError::Usage(
                 "--events - cannot be combined with -W (standard output carries the stream)"
@@ -320,6 +342,16 @@ impl ClientArgs {
         }
         if let Some(i) = &self.bind_interface {
             opts.bind_interface = Some(i.clone());
+        }
+        if self.control_master > 0 {
+            opts.control_master = Some(if self.control_master > 1 {
+                ControlMaster::Ask
+            } else {
+                ControlMaster::Yes
+            });
+        }
+        if let Some(p) = &self.control_path {
+            opts.control_path = Some(p.clone());
         }
         if let Some(c) = &self.ciphers {
             opts.ciphers = Some(c.clone());

@@ -67,6 +67,7 @@ pub fn client_config(
     config.transport = Arc::new(s.transport.clone());
     config.connection.window_budget = s.channel_window_budget;
     config.pubkey_algorithms.clone_from(&s.pubkey_algorithms);
+    config.required_rsa_size = s.required_rsa_size;
     for file in &s.identity_files {
         load_identity(&mut config, file, s);
     }
@@ -202,6 +203,11 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
             return;
         }
     };
+    // RequiredRSASize, with ssh's message.
+    if let Err(e) = parsed.public_key().check_rsa_size(s.required_rsa_size) {
+        tracing::error!("load pubkey \"{file}\": {e}");
+        return;
+    }
     match parsed.decrypt(b"") {
         Ok(k) => return config.keys.push(k.into_keypair()),
         Err(e) if asks_passphrase(&e, s.batch_mode) => {}

@@ -47,6 +47,8 @@ pub async fn run(
 enum End {
     Status(i32),
     Signal(&'static str),
+    /// `-O stop` on a master without a command: drain, then 255 as ssh.
+    MuxStopped,
 }
 
 async fn run_with_events(
@@ -134,12 +136,23 @@ async fn run_with_events(
             eprintln!("{line}");
         }
     }
+    let mut master =
+        match super::control::start_master(&settings, &session, &routes, &running, &opts) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("{e}");
+                running.drain(Duration::ZERO).await;
+                session.disconnect().await;
+                return EXIT_FAILURE;
+            }
+        };
     background::report_ready();
     let ran_command = command.is_some();
     let end = match command {
         Some(cmd) => tokio::select! {
             code = exec(&session, &cmd, settings.stdin_null || settings.fork_after_authentication) => End::Status(code),
             sig = shutdown_signal() => End::Signal(sig),
+            end = super::control::master_done(&mut master, true) => master_end(end),
         },
         None => tokio::select! {
             // The forwards serve in the background and end with the connection.
@@ -150,8 +163,10 @@ async fn run_with_events(
                 End::Status(EXIT_FAILURE)
             }
             sig = shutdown_signal() => End::Signal(sig),
+            end = super::control::master_done(&mut master, false) => master_end(end),
         },
     };
+    drop(master);
     let status = match end {
         End::Status(code) => {
             if ran_command {
@@ -165,9 +180,24 @@ async fn run_with_events(
             // Drained on request: success, unlike ssh's 255 (documented in --help).
             0
         }
+        End::MuxStopped => {
+            drain(running, "-O stop", Duration::from_secs(args.drain_grace)).await;
+            events.disconnected("control master stopped (-O stop)");
+            EXIT_FAILURE
+        }
     };
     session.disconnect().await;
     status
+}
+
+/// How a control master's request ends the session: `-O exit` at once with 255 (as ssh),
+/// `-O stop` by draining the forwards, ControlPersist's idle time with 0.
+fn master_end(end: super::control::MasterEnd) -> End {
+    match end {
+        super::control::MasterEnd::Terminated => End::Status(EXIT_FAILURE),
+        super::control::MasterEnd::Stopped => End::MuxStopped,
+        super::control::MasterEnd::Idle => End::Status(0),
+    }
 }
 
 /// After SIGTERM/SIGINT: stop accepting, cancel `-R`, let open connections finish for

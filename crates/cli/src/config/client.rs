@@ -12,6 +12,7 @@ use burrow_userauth::Method;
 
 use super::algorithms::{Family, OPENSSH_DEFAULT_CIPHERS, filter};
 use super::canonical::CanonicalSettings;
+use super::control::{ControlMaster, ControlPersist};
 use super::jump::{JumpHost, parse_jump_chain};
 use super::ssh_config::{AddressFamily, SshOptions, StrictHostKeyChecking};
 use super::syntax;
@@ -122,12 +123,20 @@ pub struct ClientSettings {
     pub clear_all_forwardings: bool,
     /// ForkAfterAuthentication (`-f`): go to the background once the forwards are up.
     pub fork_after_authentication: bool,
+    /// `ControlMaster` (`-M`).
+    pub control_master: ControlMaster,
+    /// `ControlPath` (`-S`) with `~` and tokens expanded; `None` for none.
+    pub control_path: Option<String>,
+    /// `ControlPersist`.
+    pub control_persist: ControlPersist,
     /// StdinNull (`-n`).
     pub stdin_null: bool,
     /// SessionType none (`-N`): run no command.
     pub session_none: bool,
     /// RevokedHostKeys: a file of public keys never to accept as host keys.
     pub revoked_host_keys: Option<String>,
+    /// RequiredRSASize: the smallest RSA host or user key used, in bits (1024 unless set).
+    pub required_rsa_size: usize,
     /// ConnectionAttempts: TCP connection tries, one second apart (1 unless set).
     pub connection_attempts: u32,
     /// Reconnect, ReconnectMaxDelay, ReconnectAttempts (burrow's own); `None`: off.
@@ -158,6 +167,8 @@ pub struct ClientSettings {
 pub struct AsWritten {
     /// IdentityFile / `-i`, unexpanded (empty: the defaults).
     pub identity_files: Vec<String>,
+    /// CertificateFile, as written.
+    pub certificate_files: Vec<String>,
     /// PreferredAuthentications, if set.
     pub preferred_authentications: Option<String>,
     /// ProxyJump, if set (and not `none`).
@@ -245,6 +256,11 @@ impl ClientSettings {
         ];
         let path = |p: &str| expand_tokens(&expand_tilde(p, &env.home), &tokens);
         let mut notes = Vec::new();
+        let control_path = opts
+            .control_path
+            .as_deref()
+            .filter(|p| !p.eq_ignore_ascii_case("none"))
+            .map(path);
         let certificate_files = opts.certificate_files.iter().map(|p| path(p)).collect();
         if opts.canonicalize_permitted_cnames.is_some() {
             notes.push(
@@ -362,6 +378,7 @@ impl ClientSettings {
             tcp_keep_alive: opts.tcp_keep_alive.unwrap_or(true),
             as_written: AsWritten {
                 identity_files: opts.identity_files.clone(),
+                certificate_files: opts.certificate_files.clone(),
                 preferred_authentications: opts.preferred_authentications.clone(),
                 proxy_jump: opts
                     .proxy_jump
@@ -386,6 +403,9 @@ impl ClientSettings {
             identity_agent,
             revoked_host_keys,
             connection_attempts: opts.connection_attempts.unwrap_or(1),
+            required_rsa_size: opts
+                .required_rsa_size
+                .map_or(burrow_keys::MIN_RSA_BITS, |b| b as usize),
             reconnect: opts.reconnect.unwrap_or(false).then(|| ReconnectPolicy {
                 max_delay: Duration::from_secs(opts.reconnect_max_delay.unwrap_or(60)),
                 attempts: opts.reconnect_attempts.filter(|&n| n > 0),
@@ -397,6 +417,9 @@ impl ClientSettings {
             },
             clear_all_forwardings: opts.clear_all_forwardings.unwrap_or(false),
             fork_after_authentication: opts.fork_after_authentication.unwrap_or(false),
+            control_master: opts.control_master.unwrap_or_default(),
+            control_path,
+            control_persist: opts.control_persist.unwrap_or_default(),
             stdin_null: opts.stdin_null.unwrap_or(false),
             session_none: opts.session_none.unwrap_or(false),
             address_family: opts.address_family.unwrap_or_default(),
