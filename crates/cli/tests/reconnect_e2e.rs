@@ -256,14 +256,17 @@ fn sshd_killed_mid_transfer_and_restarted() {
 
 /// Kills the server, lets `change` alter its files, restarts it: the client must stop
 /// reconnecting with 255 and `message` on stderr.
-fn stops_after(change: impl FnOnce(&TempDir), message: &str, tag: &str) {
-    let d = start_burrowd(&[], None).unwrap();
-    let key = d.client_key.clone();
-    let mut server = Server::burrowd(d);
+fn stops_after(
+    mut server: Server,
+    key: &Path,
+    change: impl FnOnce(&TempDir),
+    message: &str,
+    tag: &str,
+) {
     let dir = TempDir::new(tag);
     let lport = free_port();
     let lspec = format!("127.0.0.1:{lport}:127.0.0.1:{}", echo_server());
-    let mut burrow = client(server.port, &key, &dir, &["-L", &lspec]);
+    let mut burrow = client(server.port, key, &dir, &["-L", &lspec]);
     let path = dir.join("events.jsonl");
     wait_events(&path, "forward_ready", 1, 20);
     server.kill();
@@ -279,29 +282,52 @@ fn stops_after(change: impl FnOnce(&TempDir), message: &str, tag: &str) {
     assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).is_err());
 }
 
+/// burrowd, or sshd (`sshd: true`), as a restartable server, and its client key.
+fn server(sshd: bool) -> Option<(Server, std::path::PathBuf)> {
+    if sshd {
+        let d = start_sshd()?;
+        let key = d.client_key.clone();
+        Some((Server::sshd(d), key))
+    } else {
+        let d = start_burrowd(&[], None)?;
+        let key = d.client_key.clone();
+        Some((Server::burrowd(d), key))
+    }
+}
+
+/// A new ed25519 host key in `dir/host` (both servers read that file).
+fn new_host_key(dir: &TempDir) {
+    std::fs::remove_file(dir.join("host")).ok();
+    std::fs::remove_file(dir.join("host.pub")).ok();
+    keygen(&dir.join("host"));
+}
+
+/// Another client key authorized in `dir/authorized_keys` (both servers read that file).
+fn other_authorized_key(dir: &TempDir) {
+    keygen(&dir.join("other"));
+    std::fs::copy(dir.join("other.pub"), dir.join("authorized_keys")).unwrap();
+}
+
 #[test]
 fn a_changed_host_key_stops_the_loop() {
-    if require_binary("ssh-keygen").is_none() {
-        return;
+    for sshd in [false, true] {
+        let Some((server, key)) = server(sshd) else {
+            return;
+        };
+        let message = "HOST IDENTIFICATION HAS CHANGED";
+        stops_after(server, &key, new_host_key, message, "rc-hostkey");
     }
-    let change = |dir: &TempDir| {
-        std::fs::remove_file(dir.join("host")).ok();
-        let out = run(BURROWD, &[s("--generate-host-key"), dir.s("host")], dir);
-        assert!(out.status.success());
-    };
-    stops_after(change, "HOST IDENTIFICATION HAS CHANGED", "rc-hostkey");
 }
 
 #[test]
 fn a_wrong_key_stops_the_loop() {
-    if require_binary("ssh-keygen").is_none() {
-        return;
+    for sshd in [false, true] {
+        let Some((server, key)) = server(sshd) else {
+            return;
+        };
+        let message = "Permission denied";
+        stops_after(server, &key, other_authorized_key, message, "rc-wrongkey");
     }
-    let change = |dir: &TempDir| {
-        keygen(&dir.join("other"));
-        std::fs::copy(dir.join("other.pub"), dir.join("authorized_keys")).unwrap();
-    };
-    stops_after(change, "Permission denied", "rc-wrongkey");
 }
 
 #[test]
