@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 
 use super::backoff::Backoff;
 use super::connect::{self, Connected};
+use super::control::{self, Master, MasterEnd};
 use super::events::Events;
 use super::run::{Signals, report_end};
 use super::{EXIT_FAILURE, background};
@@ -209,6 +210,7 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
         Err(()) => return fail(ctx, &connected, "forward failed (ExitOnForwardFailure)").await,
     };
     let mut reported = false;
+    let mut master: Option<Master> = None;
     loop {
         let session_slot = SessionSlot::from(&connected.session);
         let remote = match start_group(ctx, &session_slot, &remotes, &stop, reported).await {
@@ -219,6 +221,17 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
             }
         };
         if !reported {
+            // The master (ControlMaster) acts on the current connection through the slot;
+            // its runtime forwards join the -L/-D group.
+            let opts = &ctx.opts;
+            match control::start_master(ctx.settings, &slot, &ctx.routes, &local.running, opts) {
+                Ok(m) => master = m,
+                Err(e) => {
+                    eprintln!("{e}");
+                    tokio::join!(local.close(), remote.close());
+                    return fail(ctx, &connected, "control master failed").await;
+                }
+            }
             background::report_ready();
             reported = true;
         }
@@ -229,6 +242,16 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
                 ctx.events.disconnected(&format!("received {sig}"));
                 connected.session.disconnect().await;
                 return 0;
+            }
+            end = control::master_done(&mut master, false) => {
+                if end == MasterEnd::Stopped {
+                    drain(ctx, &stop, local, remote, signals).await;
+                } else {
+                    tokio::join!(local.close(), remote.close());
+                }
+                ctx.events.disconnected(master_reason(end));
+                connected.session.disconnect().await;
+                return master_status(end);
             }
         };
         tracing::debug!("connection ended: {why}");
@@ -241,7 +264,7 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
             local.close().await;
             return EXIT_FAILURE;
         };
-        match redial(ctx, policy, signals).await {
+        match redial(ctx, policy, signals, &mut master).await {
             Ok(c) => {
                 connected = c;
                 slot.set(&connected.session);
@@ -254,6 +277,24 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
                 return code;
             }
         }
+    }
+}
+
+/// The exit status after a master's request, as ssh: 255 for `-O exit` and `-O stop`, 0
+/// after ControlPersist's idle time.
+fn master_status(end: MasterEnd) -> i32 {
+    match end {
+        MasterEnd::Terminated | MasterEnd::Stopped => EXIT_FAILURE,
+        MasterEnd::Idle => 0,
+    }
+}
+
+/// The `disconnected` reason for a master's request.
+fn master_reason(end: MasterEnd) -> &'static str {
+    match end {
+        MasterEnd::Terminated => "control master exit (-O exit)",
+        MasterEnd::Stopped => "control master stopped (-O stop)",
+        MasterEnd::Idle => "control master idle (ControlPersist)",
     }
 }
 
@@ -287,6 +328,7 @@ async fn redial(
     ctx: &Context<'_>,
     policy: ReconnectPolicy,
     signals: &mut Signals,
+    master: &mut Option<Master>,
 ) -> Result<Connected, i32> {
     let host = &ctx.settings.host_name;
     let mut backoff = Backoff::new(policy.max_delay);
@@ -315,6 +357,10 @@ async fn redial(
             sig = signals.recv() => {
                 ctx.events.disconnected(&format!("received {sig}"));
                 return Err(0);
+            }
+            end = control::master_done(master, false) => {
+                ctx.events.disconnected(master_reason(end));
+                return Err(master_status(end));
             }
         };
         match dialed {

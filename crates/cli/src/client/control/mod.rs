@@ -12,8 +12,7 @@ mod stream;
 use std::path::Path;
 use std::time::Duration;
 
-use burrow::Session;
-use burrow_forward::{ForwardOptions, RemoteForwards, RunningForwards};
+use burrow_forward::{ForwardOptions, RemoteForwards, RunningForwards, SessionSlot};
 
 pub use client::{MuxCommand, command, stdio};
 pub use server::{Master, MasterEnd};
@@ -29,7 +28,7 @@ use server::MasterContext;
 /// `Err`: the message to print before exiting 255 (an unsafe directory, a failed bind).
 pub fn start_master(
     settings: &ClientSettings,
-    session: &Session,
+    session: impl Into<SessionSlot>,
     routes: &std::sync::Arc<RemoteForwards>,
     running: &RunningForwards,
     opts: &ForwardOptions,
@@ -54,9 +53,10 @@ pub fn start_master(
         ControlPersist::Idle(d) => Some(d),
         _ => None,
     };
+    let session = session.into();
     let ctx = MasterContext {
-        forwards: running.handle(session.clone(), routes.clone(), opts.clone()),
-        session: session.clone(),
+        forwards: running.handle(&session, routes.clone(), opts.clone()),
+        session,
         ask: settings.control_master.asks(),
     };
     Ok(Some(Master::spawn(listener, ctx, idle)))

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use burrow::Session;
-use burrow_forward::{Connect, ForwardHandle, ForwardSpec, Listen, Origin, open_direct};
+use burrow_forward::{
+    Connect, ForwardError, ForwardHandle, ForwardSpec, Listen, Origin, SessionSlot, open_direct,
+};
 use tokio::sync::watch;
 
 use super::codec::{Message, STATS_EXTENSION, VERSION};
@@ -23,8 +24,9 @@ pub const MAX_CLIENTS: usize = 64;
 pub struct MasterContext {
     /// Adds and cancels forwards on the connection.
     pub forwards: ForwardHandle,
-    /// The SSH connection (stdio forwards open channels on it).
-    pub session: Session,
+    /// The SSH connection (stdio forwards open channels on it); with Reconnect, the current
+    /// one (a stdio forward made during an outage waits for the next).
+    pub session: SessionSlot,
     /// ControlMaster ask/autoask: burrow never prompts, so every request that would ask
     /// (forward, cancel, stdio forward, terminate, stop) is refused as ssh refuses it when
     /// no askpass answers.
@@ -345,7 +347,11 @@ async fn stdio(
             return Ok(Next::Close);
         }
     };
-    let channel = match open_direct(&ctx.session, &target, None).await {
+    let opened = match ctx.session.session().await {
+        Ok(session) => open_direct(&session, &target, None).await,
+        Err(e) => Err(ForwardError::SessionClosed(e)),
+    };
+    let channel = match opened {
         Ok(c) => c,
         Err(e) => {
             tracing::info!("stdio forward to {target}: {e}");
