@@ -422,3 +422,50 @@ fn a_hostile_mux_client_gets_no_panic_and_the_master_keeps_serving() {
     assert_eq!(s.code, Some(0), "{s:?}\n{}", master.stderr());
     assert!(!master.stderr().contains("panicked"), "{}", master.stderr());
 }
+
+#[test]
+fn dash_g_prints_the_control_keywords_as_ssh() {
+    let dir = TempDir::new("mux-g");
+    let lines = |program: &str, extra: &[&str]| {
+        let mut args: Vec<String> = ["-G", "-F", "/dev/null", "-p", "2200", "-l", "bob"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args.push("web.example".to_owned());
+        let out = run(program, &args, &dir);
+        assert!(out.status.success(), "{program} {args:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("control"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    for extra in [
+        &[][..],
+        &["-M", "-S", "/tmp/mux-%C"][..],
+        &[
+            "-o",
+            "ControlMaster=autoask",
+            "-o",
+            "ControlPath=/tmp/cm-%r@%h:%p-%n",
+            "-o",
+            "ControlPersist=10m",
+        ][..],
+        &[
+            "-o",
+            "ControlMaster=no",
+            "-o",
+            "ControlPersist=yes",
+            "-S",
+            "none",
+        ][..],
+    ] {
+        let Some(ssh) = require_binary("ssh") else {
+            return;
+        };
+        let want = lines(ssh.to_str().unwrap(), extra);
+        assert!(!want.is_empty());
+        assert_eq!(lines(BURROW, extra), want, "{extra:?}");
+    }
+}
