@@ -469,3 +469,103 @@ fn dash_g_prints_the_control_keywords_as_ssh() {
         assert_eq!(lines(BURROW, extra), want, "{extra:?}");
     }
 }
+
+#[test]
+fn an_ask_master_refuses_changes_as_ssh_without_askpass() {
+    let Some(sshd) = start_sshd() else {
+        return;
+    };
+    let echo = echo_server();
+    let mut seen = Vec::new();
+    for master_kind in [Peer::Ssh, Peer::Burrow] {
+        let dir = TempDir::new("mux-ask");
+        let ctl = dir.join("ctl");
+        let mut args = client_opts(&dir, &sshd.client_key, sshd.port);
+        args.extend(["-MM".into(), "-S".into(), dir.s("ctl"), "-N".into()]);
+        args.push("127.0.0.1".into());
+        // No DISPLAY and no ssh-askpass: ssh's master cannot ask, so it refuses.
+        let master = spawn(&master_kind.program(), &args, &dir, "master.log");
+        while !ctl.exists() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let pid = master.child.id().to_string();
+        let l_spec = format!("{}:127.0.0.1:{echo}", free_listen_port());
+        let steps: [&[&str]; 4] = [
+            &["-O", "check"],
+            &["-O", "forward", "-L", &l_spec],
+            &["-O", "stop"],
+            &["-O", "exit"],
+        ];
+        let mut all = Vec::new();
+        for step in steps {
+            let mut s = mux(Peer::Burrow, &dir, &ctl, step, b"");
+            s.stderr = s.stderr.replace(&pid, "PID");
+            all.push(s);
+        }
+        assert!(ctl.exists(), "{master_kind:?}: the ask master stopped");
+        seen.push(all);
+    }
+    assert_eq!(seen[0][0].stderr, "Master running (pid=PID)");
+    assert_eq!(seen[0][3].code, Some(255));
+    assert_eq!(
+        seen[0][3].stderr,
+        "Master refused termination request: Permission denied"
+    );
+    assert_eq!(seen[1], seen[0]);
+}
+
+#[test]
+fn auto_master_persists_in_the_background_takes_forwards_and_exits_when_idle() {
+    let Some(sshd) = start_sshd() else {
+        return;
+    };
+    let dir = TempDir::new("mux-auto");
+    let ctl = dir.join("ctl");
+    let echo = echo_server();
+    let auto = |extra: &[String]| {
+        let mut args = client_opts(&dir, &sshd.client_key, sshd.port);
+        args.extend(
+            [
+                "-o",
+                "ControlMaster=auto",
+                "-o",
+                "ControlPersist=3",
+                "-S",
+                &dir.s("ctl"),
+                "-N",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned()),
+        );
+        args.extend(extra.iter().cloned());
+        args.push("127.0.0.1".into());
+        // Output to a file: the background master keeps the parent's stderr open.
+        let mut p = spawn(BURROW, &args, &dir, "auto.log");
+        (p.wait_exit(30), p.stderr())
+    };
+    // The first becomes the master and goes to the background once it listens.
+    let first = auto(&[]);
+    assert_eq!(first.0, Some(0), "{first:?}");
+    assert!(ctl.exists());
+    let check = mux(Peer::Ssh, &dir, &ctl, &["-O", "check"], b"");
+    assert_eq!(check.code, Some(0), "{check:?}");
+    // The second finds it and hands it its -L (burrow shares no sessions: it is done).
+    let lport = free_listen_port();
+    let second = auto(&["-L".into(), format!("{lport}:127.0.0.1:{echo}")]);
+    assert_eq!(second.0, Some(0), "{second:?}");
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+        &pattern(10_000),
+    );
+    // A connection held open keeps the master; once idle for 3 s it exits.
+    let held = TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(ctl.exists(), "exited with a connection open");
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while ctl.exists() {
+        assert!(Instant::now() < deadline, "the idle master did not exit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(refused(lport));
+}

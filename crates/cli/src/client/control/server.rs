@@ -39,6 +39,7 @@ pub struct Master {
     task: tokio::task::JoinHandle<()>,
     shared: Arc<Shared>,
     idle: Option<Duration>,
+    path: std::path::PathBuf,
 }
 
 impl Master {
@@ -52,12 +53,14 @@ impl Master {
             stop_listening: tokio::sync::Notify::new(),
             clients: AtomicUsize::new(0),
         });
+        let path = listener.path().to_path_buf();
         let task = tokio::spawn(accept_loop(listener, shared.clone()));
         Self {
             end,
             task,
             shared,
             idle,
+            path,
         }
     }
 
@@ -118,8 +121,20 @@ async fn idle_for(shared: Arc<Shared>, limit: Option<Duration>) {
 
 impl Drop for Master {
     fn drop(&mut self) {
-        // The listener goes with its task: the socket path is removed.
         self.task.abort();
+        // The listener unlinks its path when the aborted task drops it, which may be after
+        // the runtime is gone: remove it now (unless `-O stop` did already).
+        if self
+            .shared
+            .end
+            .borrow()
+            .is_some_and(|e| e == MasterEnd::Stopped)
+        {
+            return;
+        }
+        if let Err(e) = std::fs::remove_file(&self.path) {
+            tracing::debug!("unlink {}: {e}", self.path.display());
+        }
     }
 }
 
