@@ -191,6 +191,22 @@ fn scenario(master_kind: Peer, client: Peer, sshd: &Sshd) -> Vec<(String, Seen)>
         ),
     );
 
+    // A session (ssh with a command): a burrow master refuses it and ssh connects itself.
+    if client == Peer::Ssh {
+        let mut args = client_opts(&dir, &sshd.client_key, sshd.port);
+        args.extend(["-S".into(), ctl.display().to_string()]);
+        args.extend(["127.0.0.1".into(), "echo".into(), "from a session".into()]);
+        let out = run("ssh", &args, &dir);
+        let mut s = Seen {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::new(),
+        };
+        // ssh logs the refusal; only the session's own result is compared.
+        s.stdout = s.stdout.replace('\r', "");
+        note("ssh session", s);
+    }
+
     let w_target = format!("127.0.0.1:{echo}");
     let w = mux(
         client,
@@ -284,12 +300,18 @@ fn every_command_matches_between_burrow_and_ssh_masters_and_clients() {
     assert_eq!(step(&reference, "check").stderr, "Master running (pid=PID)");
     assert_eq!(step(&reference, "exit").stderr, "Exit request sent.");
     assert_eq!(step(&reference, "-W").stdout, "through the master\n");
+    assert_eq!(step(&reference, "ssh session").stdout, "from a session\n");
     for (master, client) in [
         (Peer::Burrow, Peer::Burrow),
         (Peer::Burrow, Peer::Ssh),
         (Peer::Ssh, Peer::Burrow),
     ] {
         let got = scenario(master, client, &sshd);
+        let reference: Vec<_> = reference
+            .iter()
+            .filter(|(n, _)| client == Peer::Ssh || n != "ssh session")
+            .collect();
+        assert_eq!(step(&got, "check").stderr, "Master running (pid=PID)");
         for ((name, want), (_, have)) in reference.iter().zip(&got) {
             assert_eq!(
                 have, want,

@@ -260,10 +260,15 @@ async fn handle(s: &mut MuxStream, shared: &Shared, m: Message) -> Result<Next, 
             },
             Next::Continue,
         ),
-        Message::NewSession { id } => (
-            failure(id, "burrow masters do not open sessions"),
-            Next::Continue,
-        ),
+        Message::NewSession { id } => {
+            // ssh passes stdin, stdout and stderr after the request: take them off the
+            // stream (and close them) so the next packet is read whole.
+            drop(s.recv_fds(3).await?);
+            (
+                failure(id, "burrow masters do not open sessions"),
+                Next::Continue,
+            )
+        }
         Message::Hello { .. } => {
             tracing::error!("control client sent a second MUX_MSG_HELLO");
             return Ok(Next::Close);
