@@ -18,7 +18,12 @@ Without -N and without a command it stays connected for the forwards until inter
 With a command it runs it on the server and exits with its exit status.
 Compression (-C) is not supported.
 On SIGTERM or SIGINT burrow drains: -L/-D listeners close, -R forwards are cancelled, open
-connections may finish for --drain-grace seconds, then burrow exits 0 (ssh exits 255).";
+connections may finish for --drain-grace seconds, then burrow exits 0 (ssh exits 255).
+-o Reconnect=yes (with -N): when the connection drops or ServerAliveInterval keepalives go
+unanswered, burrow dials again (waits of 1 s doubling to ReconnectMaxDelay, default 60 s,
+jittered; ReconnectAttempts, default unlimited), asks for every -R again and keeps -L/-D
+bound: up to 64 local connections per listener wait for the connection, more are closed.
+A changed host key or a failed authentication stops it (exit 255).";
 
 /// `burrow [-fNTnqV46] [-p port] [-l user] [-i identity_file] [-F config] [-J jump]
 /// [-o Key=Value]... [-v[v[v]]] [-L spec]... [-R spec]... [-D [bind:]port]... [-W host:port]
@@ -103,7 +108,9 @@ pub struct ClientArgs {
     /// Verbose: -v, -vv, -vvv.
     #[arg(short = 'v', action = ArgAction::Count)]
     pub verbose: u8,
-    /// Local forward `[bind_address:]port:host:hostport` (and unix-socket forms).
+    /// Local forward `[bind_address:]port:host:hostport` (and unix-socket forms). A leading
+    /// `?` (quoted: `'?8080:db:80'`) makes any -L/-R/-D optional: never fatal, even with
+    /// ExitOnForwardFailure, and retried in the background until it is up.
     #[arg(short = 'L', value_name = "spec")]
     pub local: Vec<String>,
     /// Remote forward `[bind_address:]port:host:hostport`, or `[bind_address:]port` (SOCKS).
@@ -127,8 +134,8 @@ pub struct ClientArgs {
     #[arg(short = 'W', value_name = "host:port")]
     pub stdio: Option<String>,
     /// Append events for scripts to PATH (`-`: standard output), one JSON object per line:
-    /// connected, forward_ready, forward_failed, channel_open, channel_close, disconnected
-    /// (never blocking a tunnel: past 1024 unwritten lines, events are dropped and counted).
+    /// connected, forward_ready, forward_failed, channel_open, channel_close, disconnected,
+    /// reconnecting (never blocking a tunnel: past 1024 unwritten lines, events are dropped and counted).
     #[arg(long, value_name = "PATH")]
     pub events: Option<String>,
     /// On SIGTERM or SIGINT, how long open forwarded connections may take to finish

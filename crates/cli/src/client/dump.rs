@@ -199,6 +199,7 @@ pub fn dump(s: &ClientSettings) -> String {
     );
     line("rekeylimit", &rekey);
     line("connectionattempts", &s.connection_attempts.to_string());
+    line("requiredrsasize", &s.required_rsa_size.to_string());
     line(
         "hostkeyalgorithms",
         &names(t.host_key_algorithms.iter().map(|a| a.name()).collect()),
@@ -207,7 +208,14 @@ pub fn dump(s: &ClientSettings) -> String {
         "pubkeyacceptedalgorithms",
         &names(s.pubkey_algorithms.iter().map(|a| a.name()).collect()),
     );
+    line(
+        "casignaturealgorithms",
+        &names(s.ca_algorithms.iter().map(|a| a.name()).collect()),
+    );
     let w = &s.as_written;
+    for f in &w.certificate_files {
+        line("certificatefile", f);
+    }
     for (k, v) in [
         ("identityagent", &w.identity_agent),
         ("ignoreunknown", &w.ignore_unknown),

@@ -2,6 +2,7 @@
 //! command, `-f`, signals, and ssh's messages and exit statuses.
 
 mod background;
+mod backoff;
 mod connect;
 mod control;
 mod dump;
@@ -11,6 +12,7 @@ mod interfaces;
 mod options;
 mod prompt;
 mod proxy;
+mod reconnect;
 mod run;
 
 pub use connect::{Failure, client_config, connect_chain, failure};

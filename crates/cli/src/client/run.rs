@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::events::Events;
+use super::reconnect::{self, Context};
 use super::{EXIT_FAILURE, background, connect};
 use crate::args::ClientArgs;
 use crate::config::client::ClientSettings;
@@ -68,8 +69,30 @@ async fn run_with_events(
             return EXIT_FAILURE;
         }
     };
-    let (session, _jump_sessions, _proxy) = (connected.session, connected.jumps, connected.proxy);
     events.connected(&settings.host_name, settings.port);
+    let command =
+        (!settings.session_none && !args.command.is_empty()).then(|| args.command.join(" "));
+    let opts = ForwardOptions {
+        gateway_ports: settings.gateway_ports,
+        permit_remote_open: settings.permit_remote_open.clone(),
+        observer: args.events.is_some().then(|| Arc::new(events.clone()) as _),
+        ..ForwardOptions::default()
+    };
+    // Forwarding only, with Reconnect or optional forwards: the supervisor keeps them.
+    let supervised = settings.reconnect.is_some() || !settings.optional_forwards.is_empty();
+    if supervised && command.is_none() && args.stdio.is_none() {
+        let ctx = Context {
+            settings: &settings,
+            jumps: &jumps,
+            routes,
+            opts,
+            events: events.clone(),
+            level,
+            grace: Duration::from_secs(args.drain_grace),
+        };
+        return reconnect::serve(&ctx, connected, &mut Signals::new()).await;
+    }
+    let (session, _jump_sessions, _proxy) = (connected.session, connected.jumps, connected.proxy);
     // Past an untrusted host key no forward is set up (ssh's "Port forwarding is disabled").
     let forwards = if connected.untrusted {
         &[][..]
@@ -81,12 +104,6 @@ async fn run_with_events(
         events.disconnected("stdio forwarding ended");
         return code;
     }
-    let opts = ForwardOptions {
-        gateway_ports: settings.gateway_ports,
-        permit_remote_open: settings.permit_remote_open.clone(),
-        observer: args.events.is_some().then(|| Arc::new(events.clone()) as _),
-        ..ForwardOptions::default()
-    };
     // Every forward is tried, so that each failure is reported; ExitOnForwardFailure then
     // ends the session on the first one, as ssh.
     let running = match start_forwards(&session, &routes, forwards, &opts, false).await {
@@ -101,7 +118,8 @@ async fn run_with_events(
     for (spec, e) in &running.failed {
         events.forward_failed(spec, &e.to_string());
     }
-    if let Some((_, e)) = running.failed.first() {
+    let required = |(spec, _): &&(_, _)| !settings.optional_forwards.contains(spec);
+    if let Some((_, e)) = running.failed.iter().find(required) {
         if settings.exit_on_forward_failure {
             eprintln!("burrow: {e}");
             events.disconnected("forward failed (ExitOnForwardFailure)");
@@ -129,8 +147,6 @@ async fn run_with_events(
             }
         };
     background::report_ready();
-    let command =
-        (!settings.session_none && !args.command.is_empty()).then(|| args.command.join(" "));
     let ran_command = command.is_some();
     let end = match command {
         Some(cmd) => tokio::select! {
@@ -199,7 +215,7 @@ async fn drain(running: RunningForwards, sig: &str, grace: Duration) {
 }
 
 /// ssh's message for a connection that ended on its own.
-fn report_end(e: &burrow::Error, settings: &ClientSettings) {
+pub(super) fn report_end(e: &burrow::Error, settings: &ClientSettings) {
     let host = &settings.host_name;
     match &*e.kind {
         burrow::ErrorKind::LocallyClosed => {}
@@ -330,14 +346,35 @@ async fn copy_stderr(channel: &Channel, stderr: &mut tokio::io::Stderr) {
 
 /// Waits for SIGINT or SIGTERM; names the one that came.
 async fn shutdown_signal() -> &'static str {
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
+    Signals::new().recv().await
+}
+
+/// SIGINT and SIGTERM listeners kept across waits (none is lost between two waits).
+pub(super) struct Signals {
+    int_term: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    /// Starts listening.
+    pub(super) fn new() -> Self {
+        let int_term = match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(i), Ok(t)) => Some((i, t)),
+            _ => None,
+        };
+        Self { int_term }
+    }
+
+    /// Waits for SIGINT or SIGTERM; names the one that came.
+    pub(super) async fn recv(&mut self) -> &'static str {
+        let Some((int, term)) = &mut self.int_term else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        }
     }
 }

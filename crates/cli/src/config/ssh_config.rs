@@ -134,6 +134,14 @@ pub struct SshOptions {
     pub ca_signature_algorithms: Option<String>,
     /// `ConnectionAttempts`.
     pub connection_attempts: Option<u32>,
+    /// `RequiredRSASize`: the smallest RSA key accepted, in bits.
+    pub required_rsa_size: Option<u32>,
+    /// `Reconnect` (burrow's own).
+    pub reconnect: Option<bool>,
+    /// `ReconnectMaxDelay` (burrow's own), seconds.
+    pub reconnect_max_delay: Option<u64>,
+    /// `ReconnectAttempts` (burrow's own; 0 or `none`: unlimited).
+    pub reconnect_attempts: Option<u32>,
     /// `ClearAllForwardings`.
     pub clear_all_forwardings: Option<bool>,
     /// `ForkAfterAuthentication` (`-f`).
@@ -658,6 +666,16 @@ fn apply_keyword(
         "casignaturealgorithms" => {
             first(&mut o.ca_signature_algorithms, on, at.one(d)?.to_owned());
         }
+        "requiredrsasize" => first(&mut o.required_rsa_size, on, at.parsed(d, parse_count)?),
+        "reconnect" => first(&mut o.reconnect, on, at.parsed(d, parse_flag)?),
+        "reconnectmaxdelay" => {
+            let v = at.parsed(d, |v| parse_time(v).filter(|&s| s > 0))?;
+            first(&mut o.reconnect_max_delay, on, v);
+        }
+        "reconnectattempts" => {
+            let v = at.parsed(d, |v| if v == "none" { Some(0) } else { parse_count(v) })?;
+            first(&mut o.reconnect_attempts, on, v);
+        }
         "connectionattempts" => {
             let v = at.parsed(d, |v| parse_count(v).filter(|&n| n > 0))?;
             first(&mut o.connection_attempts, on, v);
@@ -760,7 +778,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "pkcs11provider",
     "remotecommand",
     "requesttty",
-    "requiredrsasize",
     "securitykeyprovider",
     "sendenv",
     "setenv",

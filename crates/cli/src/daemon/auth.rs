@@ -26,6 +26,7 @@ pub struct LoginPolicy {
 impl LoginPolicy {
     /// The authorized_keys options for `key` logging in as `user` from `peer`.
     pub fn authorize(&self, peer: SocketAddr, user: &str, key: &PublicKey) -> Option<KeyOptions> {
+        self.rsa_size_ok(key)?;
         let (account, _as_user) = self.admit(peer, user, &key.fingerprint())?;
         let o = &self.options;
         let ip = peer.ip();
@@ -45,6 +46,17 @@ impl LoginPolicy {
             key.fingerprint()
         );
         None
+    }
+
+    /// RequiredRSASize: `None` (with sshd's log line) for an RSA key under it.
+    pub(super) fn rsa_size_ok(&self, key: &PublicKey) -> Option<()> {
+        match key.check_rsa_size(self.options.required_rsa_size()) {
+            Ok(()) => Some(()),
+            Err(e) => {
+                tracing::info!("refusing {} key: {e}", key.type_label());
+                None
+            }
+        }
     }
 
     /// The account checks before any key is looked up (PubkeyAuthentication, AllowUsers,
