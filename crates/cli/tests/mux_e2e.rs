@@ -591,3 +591,56 @@ fn auto_master_persists_in_the_background_takes_forwards_and_exits_when_idle() {
     }
     assert!(refused(lport));
 }
+
+#[test]
+fn a_reconnecting_master_answers_the_same_commands() {
+    let Some(sshd) = start_sshd() else {
+        return;
+    };
+    let dir = TempDir::new("mux-reconnect");
+    let ctl = dir.join("ctl");
+    let echo = echo_server();
+    let mut args = client_opts(&dir, &sshd.client_key, sshd.port);
+    args.extend(
+        [
+            "-o",
+            "Reconnect=yes",
+            "-M",
+            "-S",
+            &dir.s("ctl"),
+            "-N",
+            "127.0.0.1",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned()),
+    );
+    let mut master = spawn(BURROW, &args, &dir, "master.log");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ctl.exists() {
+        assert!(Instant::now() < deadline, "{}", master.stderr());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let check = mux(Peer::Ssh, &dir, &ctl, &["-O", "check"], b"");
+    assert_eq!(check.code, Some(0), "{check:?}");
+    let lport = free_listen_port();
+    let spec = format!("{lport}:127.0.0.1:{echo}");
+    let fwd = mux(Peer::Ssh, &dir, &ctl, &["-O", "forward", "-L", &spec], b"");
+    assert_eq!(fwd.code, Some(0), "{fwd:?}");
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+        &pattern(20_000),
+    );
+    let target = format!("127.0.0.1:{echo}");
+    let w = mux(
+        Peer::Burrow,
+        &dir,
+        &ctl,
+        &["-W", &target],
+        b"via the slot\n",
+    );
+    assert_eq!(w.stdout, "via the slot\n", "{w:?}");
+    let exit = mux(Peer::Burrow, &dir, &ctl, &["-O", "exit"], b"");
+    assert_eq!(exit.stderr, "Exit request sent.");
+    assert_eq!(master.wait_exit(10), Some(255), "{}", master.stderr());
+    assert!(!ctl.exists());
+}

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use burrow::Session;
-use burrow_forward::{Connect, ForwardHandle, ForwardSpec, Listen, Origin, open_direct};
+use burrow_forward::{
+    Connect, ForwardHandle, ForwardSpec, Listen, Origin, SessionSlot, open_direct,
+};
 use tokio::sync::watch;
 
 use super::codec::{Message, STATS_EXTENSION, VERSION};
@@ -23,8 +24,9 @@ pub const MAX_CLIENTS: usize = 64;
 pub struct MasterContext {
     /// Adds and cancels forwards on the connection.
     pub forwards: ForwardHandle,
-    /// The SSH connection (stdio forwards open channels on it).
-    pub session: Session,
+    /// The SSH connection (stdio forwards open channels on it); with Reconnect, the
+    /// current one.
+    pub session: SessionSlot,
     /// ControlMaster ask/autoask: burrow never prompts, so every request that would ask
     /// (forward, cancel, stdio forward, terminate, stop) is refused as ssh refuses it when
     /// no askpass answers.
@@ -365,7 +367,15 @@ async fn stdio(
             return Ok(Next::Close);
         }
     };
-    let channel = match open_direct(&ctx.session, &target, None).await {
+    let session = match ctx.session.session().await {
+        Ok(s) => s,
+        Err(e) => {
+            let m = failure(id, &format!("the connection has ended: {e}"));
+            s.send(&m).await.map_err(ReadError::Io)?;
+            return Ok(Next::Close);
+        }
+    };
+    let channel = match open_direct(&session, &target, None).await {
         Ok(c) => c,
         Err(e) => {
             tracing::info!("stdio forward to {target}: {e}");
