@@ -644,3 +644,50 @@ fn a_reconnecting_master_answers_the_same_commands() {
     assert_eq!(master.wait_exit(10), Some(255), "{}", master.stderr());
     assert!(!ctl.exists());
 }
+
+#[test]
+fn a_client_of_another_uid_is_refused_even_when_the_socket_mode_lets_it_connect() {
+    let Some(setpriv) = require_binary("setpriv") else {
+        return;
+    };
+    if !nix_is_root() {
+        eprintln!("not root: cannot run a client as another user");
+        return;
+    }
+    let Some(sshd) = start_sshd() else {
+        return;
+    };
+    let dir = TempDir::new("mux-peercred");
+    let ctl = dir.join("ctl");
+    let master = start_master(Peer::Burrow, &sshd, &dir, &ctl);
+    // Loosen the file mode so that only SO_PEERCRED stands in the way.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ctl, std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", BURROW])
+        .args(["-F", "/dev/null", "-S"])
+        .arg(&ctl)
+        .args(["-O", "check", "127.0.0.1"])
+        .env("HOME", "/")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(255), "{out:?}");
+    assert!(
+        tidy(&out.stderr).contains("master hello exchange failed"),
+        "{out:?}"
+    );
+    assert!(
+        master
+            .wait_stderr("refused a client running as uid 65534", 10)
+            .contains("ours is 0")
+    );
+    // The owner still gets in.
+    let s = mux(Peer::Burrow, &dir, &ctl, &["-O", "check"], b"");
+    assert_eq!(s.code, Some(0), "{s:?}");
+}
+
+fn nix_is_root() -> bool {
+    let out = Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim() == "0"
+}

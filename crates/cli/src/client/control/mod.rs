@@ -2,7 +2,7 @@
 //! on ControlPath; `burrow -O ...` and `burrow -W` talk to it (or to an `ssh -M` master).
 
 mod client;
-mod codec;
+pub mod codec;
 mod fdio;
 mod fwd;
 mod listener;
