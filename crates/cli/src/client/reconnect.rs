@@ -208,6 +208,16 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
         Ok(g) => g,
         Err(()) => return fail(ctx, &connected, "forward failed (ExitOnForwardFailure)").await,
     };
+    let master =
+        super::control::start_master(ctx.settings, &slot, &ctx.routes, &local.running, &ctx.opts);
+    let mut master = match master {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            local.close().await;
+            return fail(ctx, &connected, "control socket not set up").await;
+        }
+    };
     let mut reported = false;
     loop {
         let session_slot = SessionSlot::from(&connected.session);
@@ -229,6 +239,15 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
                 ctx.events.disconnected(&format!("received {sig}"));
                 connected.session.disconnect().await;
                 return 0;
+            }
+            end = super::control::master_done(&mut master, false) => {
+                let code = super::control::end_status(end);
+                if end == super::control::MasterEnd::Stopped {
+                    drain(ctx, &stop, local, remote, signals).await;
+                }
+                ctx.events.disconnected(super::control::end_reason(end));
+                connected.session.disconnect().await;
+                return code;
             }
         };
         tracing::debug!("connection ended: {why}");
