@@ -191,6 +191,22 @@ fn scenario(master_kind: Peer, client: Peer, sshd: &Sshd) -> Vec<(String, Seen)>
         ),
     );
 
+    // A session (ssh with a command): a burrow master refuses it and ssh connects itself.
+    if client == Peer::Ssh {
+        let mut args = client_opts(&dir, &sshd.client_key, sshd.port);
+        args.extend(["-S".into(), ctl.display().to_string()]);
+        args.extend(["127.0.0.1".into(), "echo".into(), "from a session".into()]);
+        let out = run("ssh", &args, &dir);
+        let mut s = Seen {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::new(),
+        };
+        // ssh logs the refusal; only the session's own result is compared.
+        s.stdout = s.stdout.replace('\r', "");
+        note("ssh session", s);
+    }
+
     let w_target = format!("127.0.0.1:{echo}");
     let w = mux(
         client,
@@ -284,12 +300,18 @@ fn every_command_matches_between_burrow_and_ssh_masters_and_clients() {
     assert_eq!(step(&reference, "check").stderr, "Master running (pid=PID)");
     assert_eq!(step(&reference, "exit").stderr, "Exit request sent.");
     assert_eq!(step(&reference, "-W").stdout, "through the master\n");
+    assert_eq!(step(&reference, "ssh session").stdout, "from a session\n");
     for (master, client) in [
         (Peer::Burrow, Peer::Burrow),
         (Peer::Burrow, Peer::Ssh),
         (Peer::Ssh, Peer::Burrow),
     ] {
         let got = scenario(master, client, &sshd);
+        let reference: Vec<_> = reference
+            .iter()
+            .filter(|(n, _)| client == Peer::Ssh || n != "ssh session")
+            .collect();
+        assert_eq!(step(&got, "check").stderr, "Master running (pid=PID)");
         for ((name, want), (_, have)) in reference.iter().zip(&got) {
             assert_eq!(
                 have, want,
@@ -421,4 +443,251 @@ fn a_hostile_mux_client_gets_no_panic_and_the_master_keeps_serving() {
     let s = mux(Peer::Burrow, &dir, &ctl, &["-O", "check"], b"");
     assert_eq!(s.code, Some(0), "{s:?}\n{}", master.stderr());
     assert!(!master.stderr().contains("panicked"), "{}", master.stderr());
+}
+
+#[test]
+fn dash_g_prints_the_control_keywords_as_ssh() {
+    let dir = TempDir::new("mux-g");
+    let lines = |program: &str, extra: &[&str]| {
+        let mut args: Vec<String> = ["-G", "-F", "/dev/null", "-p", "2200", "-l", "bob"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args.push("web.example".to_owned());
+        let out = run(program, &args, &dir);
+        assert!(out.status.success(), "{program} {args:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("control"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    for extra in [
+        &[][..],
+        &["-M", "-S", "/tmp/mux-%C"][..],
+        &[
+            "-o",
+            "ControlMaster=autoask",
+            "-o",
+            "ControlPath=/tmp/cm-%r@%h:%p-%n",
+            "-o",
+            "ControlPersist=10m",
+        ][..],
+        &[
+            "-o",
+            "ControlMaster=no",
+            "-o",
+            "ControlPersist=yes",
+            "-S",
+            "none",
+        ][..],
+    ] {
+        let Some(ssh) = require_binary("ssh") else {
+            return;
+        };
+        let want = lines(ssh.to_str().unwrap(), extra);
+        assert!(!want.is_empty());
+        assert_eq!(lines(BURROW, extra), want, "{extra:?}");
+    }
+}
+
+#[test]
+fn an_ask_master_refuses_changes_as_ssh_without_askpass() {
+    let Some(sshd) = start_sshd() else {
+        return;
+    };
+    let echo = echo_server();
+    let mut seen = Vec::new();
+    for master_kind in [Peer::Ssh, Peer::Burrow] {
+        let dir = TempDir::new("mux-ask");
+        let ctl = dir.join("ctl");
+        let mut args = client_opts(&dir, &sshd.client_key, sshd.port);
+        args.extend(["-MM".into(), "-S".into(), dir.s("ctl"), "-N".into()]);
+        args.push("127.0.0.1".into());
+        // No DISPLAY and no ssh-askpass: ssh's master cannot ask, so it refuses.
+        let master = spawn(&master_kind.program(), &args, &dir, "master.log");
+        while !ctl.exists() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let pid = master.child.id().to_string();
+        let l_spec = format!("{}:127.0.0.1:{echo}", free_listen_port());
+        let steps: [&[&str]; 4] = [
+            &["-O", "check"],
+            &["-O", "forward", "-L", &l_spec],
+            &["-O", "stop"],
+            &["-O", "exit"],
+        ];
+        let mut all = Vec::new();
+        for step in steps {
+            let mut s = mux(Peer::Burrow, &dir, &ctl, step, b"");
+            s.stderr = s.stderr.replace(&pid, "PID");
+            all.push(s);
+        }
+        assert!(ctl.exists(), "{master_kind:?}: the ask master stopped");
+        seen.push(all);
+    }
+    assert_eq!(seen[0][0].stderr, "Master running (pid=PID)");
+    assert_eq!(seen[0][3].code, Some(255));
+    assert_eq!(
+        seen[0][3].stderr,
+        "Master refused termination request: Permission denied"
+    );
+    assert_eq!(seen[1], seen[0]);
+}
+
+#[test]
+fn auto_master_persists_in_the_background_takes_forwards_and_exits_when_idle() {
+    let Some(sshd) = start_sshd() else {
+        return;
+    };
+    let dir = TempDir::new("mux-auto");
+    let ctl = dir.join("ctl");
+    let echo = echo_server();
+    let auto = |extra: &[String]| {
+        let mut args = client_opts(&dir, &sshd.client_key, sshd.port);
+        args.extend(
+            [
+                "-o",
+                "ControlMaster=auto",
+                "-o",
+                "ControlPersist=3",
+                "-S",
+                &dir.s("ctl"),
+                "-N",
+            ]
+            .iter()
+            .map(|s| (*s).to_owned()),
+        );
+        args.extend(extra.iter().cloned());
+        args.push("127.0.0.1".into());
+        // Output to a file: the background master keeps the parent's stderr open.
+        let mut p = spawn(BURROW, &args, &dir, "auto.log");
+        (p.wait_exit(30), p.stderr())
+    };
+    // The first becomes the master and goes to the background once it listens.
+    let first = auto(&[]);
+    assert_eq!(first.0, Some(0), "{first:?}");
+    assert!(ctl.exists());
+    let check = mux(Peer::Ssh, &dir, &ctl, &["-O", "check"], b"");
+    assert_eq!(check.code, Some(0), "{check:?}");
+    // The second finds it and hands it its -L (burrow shares no sessions: it is done).
+    let lport = free_listen_port();
+    let second = auto(&["-L".into(), format!("{lport}:127.0.0.1:{echo}")]);
+    assert_eq!(second.0, Some(0), "{second:?}");
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+        &pattern(10_000),
+    );
+    // A connection held open keeps the master; once idle for 3 s it exits.
+    let held = TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(ctl.exists(), "exited with a connection open");
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while ctl.exists() {
+        assert!(Instant::now() < deadline, "the idle master did not exit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(refused(lport));
+}
+
+#[test]
+fn a_reconnecting_master_answers_the_same_commands() {
+    let Some(sshd) = start_sshd() else {
+        return;
+    };
+    let dir = TempDir::new("mux-reconnect");
+    let ctl = dir.join("ctl");
+    let echo = echo_server();
+    let mut args = client_opts(&dir, &sshd.client_key, sshd.port);
+    args.extend(
+        [
+            "-o",
+            "Reconnect=yes",
+            "-M",
+            "-S",
+            &dir.s("ctl"),
+            "-N",
+            "127.0.0.1",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned()),
+    );
+    let mut master = spawn(BURROW, &args, &dir, "master.log");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ctl.exists() {
+        assert!(Instant::now() < deadline, "{}", master.stderr());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let check = mux(Peer::Ssh, &dir, &ctl, &["-O", "check"], b"");
+    assert_eq!(check.code, Some(0), "{check:?}");
+    let lport = free_listen_port();
+    let spec = format!("{lport}:127.0.0.1:{echo}");
+    let fwd = mux(Peer::Ssh, &dir, &ctl, &["-O", "forward", "-L", &spec], b"");
+    assert_eq!(fwd.code, Some(0), "{fwd:?}");
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+        &pattern(20_000),
+    );
+    let target = format!("127.0.0.1:{echo}");
+    let w = mux(
+        Peer::Burrow,
+        &dir,
+        &ctl,
+        &["-W", &target],
+        b"via the slot\n",
+    );
+    assert_eq!(w.stdout, "via the slot\n", "{w:?}");
+    let exit = mux(Peer::Burrow, &dir, &ctl, &["-O", "exit"], b"");
+    assert_eq!(exit.stderr, "Exit request sent.");
+    assert_eq!(master.wait_exit(10), Some(255), "{}", master.stderr());
+    assert!(!ctl.exists());
+}
+
+#[test]
+fn a_client_of_another_uid_is_refused_even_when_the_socket_mode_lets_it_connect() {
+    let Some(setpriv) = require_binary("setpriv") else {
+        return;
+    };
+    if !nix_is_root() {
+        eprintln!("not root: cannot run a client as another user");
+        return;
+    }
+    let Some(sshd) = start_sshd() else {
+        return;
+    };
+    let dir = TempDir::new("mux-peercred");
+    let ctl = dir.join("ctl");
+    let master = start_master(Peer::Burrow, &sshd, &dir, &ctl);
+    // Loosen the file mode so that only SO_PEERCRED stands in the way.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ctl, std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", BURROW])
+        .args(["-F", "/dev/null", "-S"])
+        .arg(&ctl)
+        .args(["-O", "check", "127.0.0.1"])
+        .env("HOME", "/")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(255), "{out:?}");
+    assert!(
+        tidy(&out.stderr).contains("master hello exchange failed"),
+        "{out:?}"
+    );
+    assert!(
+        master
+            .wait_stderr("refused a client running as uid 65534", 10)
+            .contains("ours is 0")
+    );
+    // The owner still gets in.
+    let s = mux(Peer::Burrow, &dir, &ctl, &["-O", "check"], b"");
+    assert_eq!(s.code, Some(0), "{s:?}");
+}
+
+fn nix_is_root() -> bool {
+    let out = Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim() == "0"
 }

@@ -678,5 +678,5 @@ fn a_control_master_serves_across_a_reconnect() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(burrow.wait_exit(10), Some(255), "{}", burrow.stderr());
     let last = events(&path).pop().unwrap();
-    assert_eq!(last["reason"], "control master exit (-O exit)");
+    assert_eq!(last["reason"], "control master: exit requested (-O exit)");
 }

@@ -70,6 +70,12 @@ impl RunningForwards {
         self.shared.stats()
     }
 
+    /// The live counters of each running forward (for a metrics page); forwards added
+    /// later through a [`ForwardHandle`] are in [`ForwardHandle::counters`].
+    pub fn counters(&self) -> Vec<(ForwardSpec, Arc<ForwardStats>)> {
+        self.shared.counters()
+    }
+
     /// A handle that adds and cancels forwards on `session` while these run (ssh's
     /// `-O forward` and `-O cancel`); `session`, `routes` and `opts` as for
     /// [`start_forwards`].
@@ -129,6 +135,13 @@ impl Shared {
             .collect()
     }
 
+    fn counters(&self) -> Vec<(ForwardSpec, Arc<ForwardStats>)> {
+        lock(&self.entries)
+            .iter()
+            .map(|e| (e.ready.spec.clone(), e.stats.clone()))
+            .collect()
+    }
+
     /// The next task to end (the lock is taken only inside each poll).
     async fn join_next(&self) -> Option<Result<ForwardError, tokio::task::JoinError>> {
         std::future::poll_fn(|cx| lock(&self.tasks).poll_join_next(cx)).await
@@ -180,6 +193,11 @@ impl ForwardHandle {
     /// The counters of each forward that runs.
     pub fn stats(&self) -> Vec<(ForwardSpec, StatsSnapshot)> {
         self.shared.stats()
+    }
+
+    /// The live counters of each forward that runs.
+    pub fn counters(&self) -> Vec<(ForwardSpec, Arc<ForwardStats>)> {
+        self.shared.counters()
     }
 
     /// Every forward that runs, in the order they started.

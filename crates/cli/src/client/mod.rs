@@ -4,7 +4,7 @@
 mod background;
 mod backoff;
 mod connect;
-mod control;
+pub mod control;
 mod dump;
 mod events;
 mod hostkey;

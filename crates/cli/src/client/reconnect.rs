@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use super::backoff::Backoff;
 use super::connect::{self, Connected};
-use super::control::{self, Master, MasterEnd};
+use super::control::{self, Master};
 use super::events::Events;
 use super::run::{Signals, report_end};
 use super::{EXIT_FAILURE, background};
@@ -209,8 +209,16 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
         Ok(g) => g,
         Err(()) => return fail(ctx, &connected, "forward failed (ExitOnForwardFailure)").await,
     };
+    let master = control::start_master(ctx.settings, &slot, &ctx.routes, &local.running, &ctx.opts);
+    let mut master = match master {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            local.close().await;
+            return fail(ctx, &connected, "control socket not set up").await;
+        }
+    };
     let mut reported = false;
-    let mut master: Option<Master> = None;
     loop {
         let session_slot = SessionSlot::from(&connected.session);
         let remote = match start_group(ctx, &session_slot, &remotes, &stop, reported).await {
@@ -221,17 +229,6 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
             }
         };
         if !reported {
-            // The master (ControlMaster) acts on the current connection through the slot;
-            // its runtime forwards join the -L/-D group.
-            let opts = &ctx.opts;
-            match control::start_master(ctx.settings, &slot, &ctx.routes, &local.running, opts) {
-                Ok(m) => master = m,
-                Err(e) => {
-                    eprintln!("{e}");
-                    tokio::join!(local.close(), remote.close());
-                    return fail(ctx, &connected, "control master failed").await;
-                }
-            }
             background::report_ready();
             reported = true;
         }
@@ -244,14 +241,13 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
                 return 0;
             }
             end = control::master_done(&mut master, false) => {
-                if end == MasterEnd::Stopped {
+                let code = control::end_status(end);
+                if end == control::MasterEnd::Stopped {
                     drain(ctx, &stop, local, remote, signals).await;
-                } else {
-                    tokio::join!(local.close(), remote.close());
                 }
-                ctx.events.disconnected(master_reason(end));
+                ctx.events.disconnected(control::end_reason(end));
                 connected.session.disconnect().await;
-                return master_status(end);
+                return code;
             }
         };
         tracing::debug!("connection ended: {why}");
@@ -277,24 +273,6 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
                 return code;
             }
         }
-    }
-}
-
-/// The exit status after a master's request, as ssh: 255 for `-O exit` and `-O stop`, 0
-/// after ControlPersist's idle time.
-fn master_status(end: MasterEnd) -> i32 {
-    match end {
-        MasterEnd::Terminated | MasterEnd::Stopped => EXIT_FAILURE,
-        MasterEnd::Idle => 0,
-    }
-}
-
-/// The `disconnected` reason for a master's request.
-fn master_reason(end: MasterEnd) -> &'static str {
-    match end {
-        MasterEnd::Terminated => "control master exit (-O exit)",
-        MasterEnd::Stopped => "control master stopped (-O stop)",
-        MasterEnd::Idle => "control master idle (ControlPersist)",
     }
 }
 
@@ -359,8 +337,8 @@ async fn redial(
                 return Err(0);
             }
             end = control::master_done(master, false) => {
-                ctx.events.disconnected(master_reason(end));
-                return Err(master_status(end));
+                ctx.events.disconnected(control::end_reason(end));
+                return Err(control::end_status(end));
             }
         };
         match dialed {

@@ -137,7 +137,8 @@ async fn run_with_events(
         }
     }
     let mut master =
-        match super::control::start_master(&settings, &session, &routes, &running, &opts) {
+        match super::control::start_master(&settings, &(&session).into(), &routes, &running, &opts)
+        {
             Ok(m) => m,
             Err(e) => {
                 eprintln!("{e}");
@@ -182,7 +183,9 @@ async fn run_with_events(
         }
         End::MuxStopped => {
             drain(running, "-O stop", Duration::from_secs(args.drain_grace)).await;
-            events.disconnected("control master stopped (-O stop)");
+            events.disconnected(super::control::end_reason(
+                super::control::MasterEnd::Stopped,
+            ));
             EXIT_FAILURE
         }
     };

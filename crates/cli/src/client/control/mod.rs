@@ -2,7 +2,7 @@
 //! on ControlPath; `burrow -O ...` and `burrow -W` talk to it (or to an `ssh -M` master).
 
 mod client;
-mod codec;
+pub mod codec;
 mod fdio;
 mod fwd;
 mod listener;
@@ -23,12 +23,13 @@ use listener::{ControlListener, ListenError};
 use server::MasterContext;
 
 /// Starts the master of `settings` (ControlMaster yes/ask/auto/autoask with a
-/// ControlPath) once the connection and its forwards are up. `Ok(None)`: not a master, or
+/// ControlPath) once the connection and its forwards are up; `session` is the connection
+/// (a swappable slot with Reconnect) that `-O forward` and `-W` use. `Ok(None)`: not a master, or
 /// another socket holds the path (ssh's "already exists, disabling multiplexing").
 /// `Err`: the message to print before exiting 255 (an unsafe directory, a failed bind).
 pub fn start_master(
     settings: &ClientSettings,
-    session: impl Into<SessionSlot>,
+    session: &SessionSlot,
     routes: &std::sync::Arc<RemoteForwards>,
     running: &RunningForwards,
     opts: &ForwardOptions,
@@ -53,10 +54,9 @@ pub fn start_master(
         ControlPersist::Idle(d) => Some(d),
         _ => None,
     };
-    let session = session.into();
     let ctx = MasterContext {
-        forwards: running.handle(&session, routes.clone(), opts.clone()),
-        session,
+        forwards: running.handle(session.clone(), routes.clone(), opts.clone()),
+        session: session.clone(),
         ask: settings.control_master.asks(),
     };
     Ok(Some(Master::spawn(listener, ctx, idle)))
@@ -87,3 +87,21 @@ pub async fn master_done(master: &mut Option<Master>, running_command: bool) -> 
 
 /// How often an idle ControlPersist master looks at its clients and connections.
 pub const IDLE_TICK: Duration = Duration::from_secs(1);
+
+/// The exit status after `end`: 255 for `-O exit` and `-O stop` (as ssh), 0 when
+/// ControlPersist's idle time passed.
+pub fn end_status(end: MasterEnd) -> i32 {
+    match end {
+        MasterEnd::Terminated | MasterEnd::Stopped => crate::client::EXIT_FAILURE,
+        MasterEnd::Idle => 0,
+    }
+}
+
+/// The `disconnected` event's reason after `end`.
+pub fn end_reason(end: MasterEnd) -> &'static str {
+    match end {
+        MasterEnd::Terminated => "control master: exit requested (-O exit)",
+        MasterEnd::Stopped => "control master stopped (-O stop)",
+        MasterEnd::Idle => "control master idle (ControlPersist)",
+    }
+}

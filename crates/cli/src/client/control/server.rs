@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use burrow_forward::{
-    Connect, ForwardError, ForwardHandle, ForwardSpec, Listen, Origin, SessionSlot, open_direct,
+    Connect, ForwardHandle, ForwardSpec, Listen, Origin, SessionSlot, open_direct,
 };
 use tokio::sync::watch;
 
@@ -24,8 +24,8 @@ pub const MAX_CLIENTS: usize = 64;
 pub struct MasterContext {
     /// Adds and cancels forwards on the connection.
     pub forwards: ForwardHandle,
-    /// The SSH connection (stdio forwards open channels on it); with Reconnect, the current
-    /// one (a stdio forward made during an outage waits for the next).
+    /// The SSH connection (stdio forwards open channels on it); with Reconnect, the
+    /// current one.
     pub session: SessionSlot,
     /// ControlMaster ask/autoask: burrow never prompts, so every request that would ask
     /// (forward, cancel, stdio forward, terminate, stop) is refused as ssh refuses it when
@@ -41,6 +41,7 @@ pub struct Master {
     task: tokio::task::JoinHandle<()>,
     shared: Arc<Shared>,
     idle: Option<Duration>,
+    path: std::path::PathBuf,
 }
 
 impl Master {
@@ -54,12 +55,14 @@ impl Master {
             stop_listening: tokio::sync::Notify::new(),
             clients: AtomicUsize::new(0),
         });
+        let path = listener.path().to_path_buf();
         let task = tokio::spawn(accept_loop(listener, shared.clone()));
         Self {
             end,
             task,
             shared,
             idle,
+            path,
         }
     }
 
@@ -120,8 +123,20 @@ async fn idle_for(shared: Arc<Shared>, limit: Option<Duration>) {
 
 impl Drop for Master {
     fn drop(&mut self) {
-        // The listener goes with its task: the socket path is removed.
         self.task.abort();
+        // The listener unlinks its path when the aborted task drops it, which may be after
+        // the runtime is gone: remove it now (unless `-O stop` did already).
+        if self
+            .shared
+            .end
+            .borrow()
+            .is_some_and(|e| e == MasterEnd::Stopped)
+        {
+            return;
+        }
+        if let Err(e) = std::fs::remove_file(&self.path) {
+            tracing::debug!("unlink {}: {e}", self.path.display());
+        }
     }
 }
 
@@ -247,10 +262,15 @@ async fn handle(s: &mut MuxStream, shared: &Shared, m: Message) -> Result<Next, 
             },
             Next::Continue,
         ),
-        Message::NewSession { id } => (
-            failure(id, "burrow masters do not open sessions"),
-            Next::Continue,
-        ),
+        Message::NewSession { id } => {
+            // ssh passes stdin, stdout and stderr after the request: take them off the
+            // stream (and close them) so the next packet is read whole.
+            drop(s.recv_fds(3).await?);
+            (
+                failure(id, "burrow masters do not open sessions"),
+                Next::Continue,
+            )
+        }
         Message::Hello { .. } => {
             tracing::error!("control client sent a second MUX_MSG_HELLO");
             return Ok(Next::Close);
@@ -347,11 +367,15 @@ async fn stdio(
             return Ok(Next::Close);
         }
     };
-    let opened = match ctx.session.session().await {
-        Ok(session) => open_direct(&session, &target, None).await,
-        Err(e) => Err(ForwardError::SessionClosed(e)),
+    let session = match ctx.session.session().await {
+        Ok(s) => s,
+        Err(e) => {
+            let m = failure(id, &format!("the connection has ended: {e}"));
+            s.send(&m).await.map_err(ReadError::Io)?;
+            return Ok(Next::Close);
+        }
     };
-    let channel = match opened {
+    let channel = match open_direct(&session, &target, None).await {
         Ok(c) => c,
         Err(e) => {
             tracing::info!("stdio forward to {target}: {e}");
