@@ -174,6 +174,19 @@ fn scenario(master_kind: Peer, client: Peer, sshd: &Sshd) -> Vec<(String, Seen)>
         &pattern(50_000),
     );
 
+    let dport = free_listen_port();
+    let d_spec = format!("127.0.0.1:{dport}");
+    let d = mux(client, &dir, &ctl, &["-O", "forward", "-D", &d_spec], b"");
+    let socks = burrow_testkit::socks::connect(dport, burrow_testkit::socks::Socks::V5, echo)
+        .map_err(|e| format!("{master_kind:?}/{client:?}: {e}: {d:?}"));
+    note("forward -D", d);
+    check_echo(socks.unwrap(), &pattern(30_000));
+    note(
+        "cancel -D",
+        mux(client, &dir, &ctl, &["-O", "cancel", "-D", &d_spec], b""),
+    );
+    assert!(refused(dport), "{master_kind:?}/{client:?}: -D still open");
+
     // A port something else holds: refused by the master.
     let busy = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let busy_spec = format!(
