@@ -74,9 +74,7 @@ pub fn from_wire(w: &MuxForward) -> Option<ForwardSpec> {
         (FwdKind::Local, Some(connect)) => Some(ForwardSpec::Local(Forward { listen, connect })),
         (FwdKind::Local, None) => None,
         (FwdKind::Remote, Some(connect)) => Some(ForwardSpec::Remote(Forward { listen, connect })),
-        (FwdKind::Remote, None) if w.connect_port == 0 => {
-            Some(ForwardSpec::RemoteDynamic(listen))
-        }
+        (FwdKind::Remote, None) if w.connect_port == 0 => Some(ForwardSpec::RemoteDynamic(listen)),
         (FwdKind::Remote, None) => None,
     }
 }
