@@ -256,14 +256,17 @@ fn sshd_killed_mid_transfer_and_restarted() {
 
 /// Kills the server, lets `change` alter its files, restarts it: the client must stop
 /// reconnecting with 255 and `message` on stderr.
-fn stops_after(change: impl FnOnce(&TempDir), message: &str, tag: &str) {
-    let d = start_burrowd(&[], None).unwrap();
-    let key = d.client_key.clone();
-    let mut server = Server::burrowd(d);
+fn stops_after(
+    mut server: Server,
+    key: &Path,
+    change: impl FnOnce(&TempDir),
+    message: &str,
+    tag: &str,
+) {
     let dir = TempDir::new(tag);
     let lport = free_port();
     let lspec = format!("127.0.0.1:{lport}:127.0.0.1:{}", echo_server());
-    let mut burrow = client(server.port, &key, &dir, &["-L", &lspec]);
+    let mut burrow = client(server.port, key, &dir, &["-L", &lspec]);
     let path = dir.join("events.jsonl");
     wait_events(&path, "forward_ready", 1, 20);
     server.kill();
@@ -279,29 +282,52 @@ fn stops_after(change: impl FnOnce(&TempDir), message: &str, tag: &str) {
     assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).is_err());
 }
 
+/// burrowd, or sshd (`sshd: true`), as a restartable server, and its client key.
+fn server(sshd: bool) -> Option<(Server, std::path::PathBuf)> {
+    if sshd {
+        let d = start_sshd()?;
+        let key = d.client_key.clone();
+        Some((Server::sshd(d), key))
+    } else {
+        let d = start_burrowd(&[], None)?;
+        let key = d.client_key.clone();
+        Some((Server::burrowd(d), key))
+    }
+}
+
+/// A new ed25519 host key in `dir/host` (both servers read that file).
+fn new_host_key(dir: &TempDir) {
+    std::fs::remove_file(dir.join("host")).ok();
+    std::fs::remove_file(dir.join("host.pub")).ok();
+    keygen(&dir.join("host"));
+}
+
+/// Another client key authorized in `dir/authorized_keys` (both servers read that file).
+fn other_authorized_key(dir: &TempDir) {
+    keygen(&dir.join("other"));
+    std::fs::copy(dir.join("other.pub"), dir.join("authorized_keys")).unwrap();
+}
+
 #[test]
 fn a_changed_host_key_stops_the_loop() {
-    if require_binary("ssh-keygen").is_none() {
-        return;
+    for sshd in [false, true] {
+        let Some((server, key)) = server(sshd) else {
+            return;
+        };
+        let message = "HOST IDENTIFICATION HAS CHANGED";
+        stops_after(server, &key, new_host_key, message, "rc-hostkey");
     }
-    let change = |dir: &TempDir| {
-        std::fs::remove_file(dir.join("host")).ok();
-        let out = run(BURROWD, &[s("--generate-host-key"), dir.s("host")], dir);
-        assert!(out.status.success());
-    };
-    stops_after(change, "HOST IDENTIFICATION HAS CHANGED", "rc-hostkey");
 }
 
 #[test]
 fn a_wrong_key_stops_the_loop() {
-    if require_binary("ssh-keygen").is_none() {
-        return;
+    for sshd in [false, true] {
+        let Some((server, key)) = server(sshd) else {
+            return;
+        };
+        let message = "Permission denied";
+        stops_after(server, &key, other_authorized_key, message, "rc-wrongkey");
     }
-    let change = |dir: &TempDir| {
-        keygen(&dir.join("other"));
-        std::fs::copy(dir.join("other.pub"), dir.join("authorized_keys")).unwrap();
-    };
-    stops_after(change, "Permission denied", "rc-wrongkey");
 }
 
 #[test]
@@ -466,4 +492,126 @@ fn reconnect_attempts_give_up_and_sigterm_ends_an_outage() {
     let last = events(&path2).pop().unwrap();
     assert_eq!(last["event"], "disconnected");
     assert_eq!(last["reason"], "received SIGTERM");
+}
+
+#[test]
+fn an_optional_local_forward_binds_once_its_port_frees() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let dir = TempDir::new("rc-optional-l");
+    let echo = echo_server();
+    let busy = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let lspec = format!("?127.0.0.1:{port}:127.0.0.1:{echo}");
+    // Without Reconnect: optional forwards alone bring the background retries.
+    let mut a = client_opts(&dir, &d.client_key, d.port);
+    a.extend(
+        [
+            "-N",
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-L",
+            &lspec,
+            "--events",
+        ]
+        .map(s),
+    );
+    a.push(dir.s("events.jsonl"));
+    a.push(s("127.0.0.1"));
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    let path = dir.join("events.jsonl");
+    let failed = wait_events(&path, "forward_failed", 1, 20);
+    assert_eq!(
+        failed[0]["spec"],
+        format!("-L 127.0.0.1:{port}:127.0.0.1:{echo}")
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        burrow.child.try_wait().unwrap().is_none(),
+        "{}",
+        burrow.stderr()
+    );
+    drop(busy);
+    let ready = wait_events(&path, "forward_ready", 1, 20);
+    assert_eq!(ready[0]["allocated_port"], port);
+    echo_through(port, &pattern(20_000));
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+}
+
+#[test]
+fn a_passphrase_is_asked_once_not_on_each_reconnect() {
+    let Some(script) = require_binary("script") else {
+        return;
+    };
+    let dir = TempDir::new("rc-passphrase");
+    let key = dir.join("k");
+    let st = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "secret", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let Some(d) = start_burrowd(&[], Some(&key)) else {
+        return;
+    };
+    let mut server = Server::burrowd(d);
+    let lport = free_port();
+    let events_path = dir.join("events.jsonl");
+    let cmd = format!(
+        "{BURROW} -F /dev/null -i {} -p {} -o UserKnownHostsFile={} \
+         -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=yes -o Reconnect=yes \
+         -o ReconnectMaxDelay=2 -N -L 127.0.0.1:{lport}:127.0.0.1:{} --events {} 127.0.0.1",
+        key.display(),
+        server.port,
+        dir.s("known_hosts"),
+        echo_server(),
+        events_path.display(),
+    );
+    // `script` gives burrow a terminal for the prompt; its stdin stays open meanwhile.
+    let out = std::fs::File::create(dir.join("tty.log")).unwrap();
+    let child = std::process::Command::new(script)
+        .args(["-qfec", &cmd, "/dev/null"])
+        .env("HOME", &dir.0)
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(std::process::Stdio::piped())
+        .stdout(out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = TreeGuard(child);
+    let tty_log = || std::fs::read_to_string(dir.join("tty.log")).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !tty_log().contains("Enter passphrase") {
+        assert!(Instant::now() < deadline, "no prompt: {}", tty_log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut stdin = child.0.stdin.take().unwrap();
+    stdin.write_all(b"secret\n").unwrap();
+    wait_events(&events_path, "forward_ready", 1, 20);
+    server.kill();
+    server.restart();
+    wait_events(&events_path, "connected", 2, 30);
+    echo_through(lport, &pattern(10_000));
+    assert_eq!(
+        tty_log().matches("Enter passphrase").count(),
+        1,
+        "{}",
+        tty_log()
+    );
+    drop(stdin);
+}
+
+/// A child killed with everything it started when dropped (also when a test fails).
+struct TreeGuard(std::process::Child);
+
+impl Drop for TreeGuard {
+    fn drop(&mut self) {
+        for pid in burrow_testkit::proc::descendants(self.0.id()) {
+            burrow_testkit::proc::signal_pid(pid, "KILL");
+        }
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
 }

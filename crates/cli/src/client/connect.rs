@@ -16,6 +16,18 @@ use crate::sys::strerror;
 /// Wrong passphrases allowed per key file, as ssh.
 const PASSPHRASE_TRIES: usize = 3;
 
+/// Keys decrypted with a passphrase, by file, so that a reconnect does not ask again.
+static DECRYPTED: std::sync::Mutex<Vec<(String, burrow::KeyPair)>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn decrypted(file: &str) -> Option<burrow::KeyPair> {
+    let cache = DECRYPTED.lock().ok()?;
+    cache
+        .iter()
+        .find(|(f, _)| f == file)
+        .map(|(_, k)| k.clone())
+}
+
 /// A connection failure: the lines to print and the exit status (255, as ssh).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -204,6 +216,9 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
             return;
         }
     }
+    if let Some(k) = decrypted(file) {
+        return config.keys.push(k);
+    }
     for _ in 0..PASSPHRASE_TRIES {
         let Some(pass) = prompt::ask(&format!("Enter passphrase for key '{file}': "), false) else {
             return;
@@ -212,7 +227,13 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
             return;
         }
         match parsed.decrypt(pass.as_bytes()) {
-            Ok(k) => return config.keys.push(k.into_keypair()),
+            Ok(k) => {
+                let k = k.into_keypair();
+                if let Ok(mut cache) = DECRYPTED.lock() {
+                    cache.push((file.to_owned(), k.clone()));
+                }
+                return config.keys.push(k);
+            }
             Err(KeyFileError::WrongPassphrase) => eprintln!("Bad passphrase, try again for {file}"),
             Err(e) => return tracing::debug!("identity file {file}: {e}"),
         }

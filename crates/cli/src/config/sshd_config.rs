@@ -78,6 +78,8 @@ pub struct SshdOptions {
     pub permit_listen: Option<PermitList>,
     /// `MaxAuthTries`.
     pub max_auth_tries: Option<u32>,
+    /// `RevokedKeys`: a KRL or public key list of user keys refused (`none`: unset).
+    pub revoked_keys: Option<String>,
     /// `RequiredRSASize`: the smallest RSA host or user key used, in bits.
     pub required_rsa_size: Option<u32>,
     /// `MaxStartups`.
@@ -312,6 +314,7 @@ fn apply_keyword(
             );
         }
         "maxauthtries" => first(&mut o.max_auth_tries, at.parsed(d, parse_count)?),
+        "revokedkeys" => first(&mut o.revoked_keys, at.one(d)?.to_owned()),
         "requiredrsasize" => first(&mut o.required_rsa_size, at.parsed(d, parse_count)?),
         "maxstartups" => first(&mut o.max_startups, at.parsed(d, max_startups)?),
         "maxsessions" => first(&mut o.max_sessions, at.parsed(d, parse_count)?),

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use burrow::{AuthorizedKeysFile, PublicKey};
-use burrow_keyfiles::KeyOptions;
+use burrow::{AuthorizedKeysFile, Certificate, PublicKey};
+use burrow_keyfiles::{KeyOptions, RevokedKeys};
 
 use super::privdrop::AsUser;
 use crate::config::sshd_config::{PermitRootLogin, SshdOptions};
@@ -27,6 +27,7 @@ impl LoginPolicy {
     /// The authorized_keys options for `key` logging in as `user` from `peer`.
     pub fn authorize(&self, peer: SocketAddr, user: &str, key: &PublicKey) -> Option<KeyOptions> {
         self.rsa_size_ok(key)?;
+        self.not_revoked(key, None)?;
         let (account, _as_user) = self.admit(peer, user, &key.fingerprint())?;
         let o = &self.options;
         let ip = peer.ip();
@@ -54,6 +55,33 @@ impl LoginPolicy {
             Ok(()) => Some(()),
             Err(e) => {
                 tracing::info!("refusing {} key: {e}", key.type_label());
+                None
+            }
+        }
+    }
+
+    /// RevokedKeys: `None` (with sshd's log line) when `key` (or the certificate `cert`, or
+    /// its CA) is revoked there, or when the file cannot be read.
+    pub(super) fn not_revoked(&self, key: &PublicKey, cert: Option<&Certificate>) -> Option<()> {
+        let file = self
+            .options
+            .revoked_keys
+            .as_deref()
+            .filter(|f| !f.eq_ignore_ascii_case("none"))?;
+        let fp = format!("{} {}", key.type_label(), key.fingerprint());
+        let list = std::fs::read(file)
+            .map_err(|e| crate::sys::strerror(&e))
+            .and_then(|b| RevokedKeys::parse(&b).map_err(|e| e.to_string()));
+        match list {
+            Ok(list) if !list.revokes(key, cert) => Some(()),
+            Ok(_) => {
+                tracing::error!("Authentication key {fp} revoked by file {file}");
+                None
+            }
+            Err(e) => {
+                tracing::error!(
+                    "Error checking authentication key {fp} in revoked keys file {file}: {e}"
+                );
                 None
             }
         }
