@@ -99,7 +99,9 @@ async fn run_with_events(
     } else {
         &settings.forwards[..]
     };
-    if let Some(target) = &args.stdio {
+    // With ControlPersist the background master leaves -W to its parent (a mux client).
+    let stdio_here = !(background::is_child() && super::control::persists(&settings));
+    if let Some(target) = args.stdio.as_ref().filter(|_| stdio_here) {
         let code = stdio(&session, target).await;
         events.disconnected("stdio forwarding ended");
         return code;
