@@ -3,10 +3,12 @@
 pub mod algorithms;
 pub mod canonical;
 pub mod client;
+pub mod control;
 pub mod jump;
 pub mod lexer;
 pub mod ssh_config;
 pub mod ssh_match;
 pub mod sshd_config;
 pub mod syntax;
+pub mod tokens;
 pub mod value;
