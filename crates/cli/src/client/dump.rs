@@ -97,6 +97,11 @@ pub fn dump(s: &ClientSettings) -> String {
         },
     );
     line("tcpkeepalive", yes_no(s.tcp_keep_alive));
+    line("controlmaster", s.control_master.name());
+    if let Some(p) = &s.control_path {
+        line("controlpath", p);
+    }
+    line("controlpersist", &s.control_persist.name());
     let c = &s.canonical;
     line("canonicalizefallbacklocal", yes_no(c.fallback_local));
     line("canonicalizehostname", c.mode.name());

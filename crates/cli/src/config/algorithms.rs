@@ -6,9 +6,7 @@
 
 use burrow_keyfiles::pattern::match_pattern_exact;
 use burrow_keys::SigAlg;
-use burrow_transport::cipher::{CipherAlg, MacAlg};
-use burrow_transport::kex::KexAlg;
-use burrow_transport::{TransportConfig, TransportError};
+use burrow_transport::{CipherAlg, KexAlg, MacAlg, TransportConfig, TransportError};
 
 use super::syntax;
 

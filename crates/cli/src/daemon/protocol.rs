@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
-use burrow::{Server, ServerStop};
+use burrow::{QuickAck, Server, ServerStop};
 
 use super::brokered::{Broker, BrokeredSockets};
 use super::handler::DaemonHandler;
@@ -92,7 +92,7 @@ fn serve_one(
             }
             let stop = ServerStop::standalone();
             let serve = Server::serve_stream_stoppable(
-                stream,
+                QuickAck::new(stream),
                 peer,
                 Arc::new(config),
                 Arc::new(handler),
