@@ -196,3 +196,86 @@ fn burrowd_revoked_keys_krl_refuses_keys_serials_and_key_ids() {
         }
     }
 }
+
+/// An sshd on the fixture's config presenting `cert` for its host key.
+fn sshd_with_certificate(sshd: &Sshd, cert: &str) -> (Proc, u16) {
+    let bin = require_binary("/usr/sbin/sshd").unwrap();
+    for _ in 0..5 {
+        let port = free_port();
+        let args: Vec<String> = [
+            "-D",
+            "-e",
+            "-f",
+            &sshd.dir.s("sshd_config"),
+            "-p",
+            &port.to_string(),
+            "-h",
+            &sshd.dir.s("host"),
+            "-o",
+            &format!("HostCertificate={cert}"),
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let log = format!("sshd{port}.log");
+        let mut proc = spawn(bin.to_str().unwrap(), &args, &sshd.dir, &log);
+        if wait_banner(port) {
+            return (proc, port);
+        }
+        proc.wait_exit(1);
+    }
+    panic!("sshd did not start");
+}
+
+#[test]
+fn burrow_refuses_an_sshd_host_certificate_revoked_by_serial() {
+    let Some(sshd) = start_sshd() else { return };
+    let dir = TempDir::new("krl-cert");
+    let ca = key(&dir.join("ca"));
+    let ca_pub = format!("{ca}.pub");
+    let host_pub = sshd.dir.s("host.pub");
+    keygen(&[
+        "-q",
+        "-s",
+        &ca,
+        "-I",
+        "host",
+        "-h",
+        "-n",
+        "127.0.0.1",
+        "-z",
+        "5",
+        &host_pub,
+    ]);
+    let (_cert_sshd, port) = sshd_with_certificate(&sshd, &sshd.dir.s("host-cert.pub"));
+    let ca_line = pub_line(&ca);
+    for (serial, revoked) in [("5", true), ("6", false)] {
+        let name = format!("serial{serial}");
+        let krl = krl(
+            &dir,
+            &name,
+            &["-s", &ca_pub],
+            &format!("serial: {serial}\n"),
+        );
+        let run = TempDir::new("krl-cert-run");
+        let known = format!("@cert-authority [127.0.0.1]:{port} {ca_line}");
+        std::fs::write(run.join("known_hosts"), known).unwrap();
+        let mut args = client_opts(&run, &sshd.client_key, port);
+        args.extend(["-o".into(), "StrictHostKeyChecking=yes".into()]);
+        args.extend(["-o".into(), format!("RevokedHostKeys={krl}")]);
+        let out = Command::new(BURROW)
+            .args(args)
+            .args(["-n", "root@127.0.0.1", "true"])
+            .env_remove("SSH_AUTH_SOCK")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(if revoked { 255 } else { 0 }),
+            "{err}"
+        );
+        assert_eq!(err.contains("revoked by file"), revoked, "{err}");
+    }
+}
