@@ -6,6 +6,7 @@ pub mod client;
 pub mod control;
 pub mod jump;
 pub mod lexer;
+mod location;
 pub mod ssh_config;
 pub mod ssh_match;
 pub mod sshd_config;

@@ -8,7 +8,8 @@ use burrow_transport::RekeyLimit;
 
 use super::canonical::Canonicalize;
 use super::control::{ControlMaster, ControlPersist};
-use super::lexer::{Directive, LexError, split_line};
+use super::lexer::{Directive, split_line};
+use super::location::Location;
 use super::ssh_match::{self, MatchContext, SoFar};
 use super::syntax;
 use super::value::{LogLevel, parse_count, parse_flag, parse_port, parse_time};
@@ -423,44 +424,7 @@ impl Reader<'_> {
     }
 }
 
-/// Where a line came from, for messages.
-struct Location<'a> {
-    file: &'a str,
-    line: usize,
-}
-
 impl Location<'_> {
-    fn lex_error(&self, (keyword, e): (String, LexError)) -> CliError {
-        match e {
-            LexError::MissingArgument => CliError::MissingArgument {
-                file: self.file.to_owned(),
-                line: self.line,
-                keyword,
-            },
-            LexError::InvalidQuotes => CliError::InvalidQuotes {
-                file: self.file.to_owned(),
-                line: self.line,
-            },
-        }
-    }
-    fn err_missing(&self, d: &Directive) -> CliError {
-        self.lex_error((d.keyword.clone(), LexError::MissingArgument))
-    }
-    fn err_value(&self, d: &Directive, value: &str) -> CliError {
-        CliError::BadValue {
-            file: self.file.to_owned(),
-            line: self.line,
-            keyword: d.keyword.clone(),
-            value: value.to_owned(),
-        }
-    }
-    fn err_trailing(&self, d: &Directive) -> CliError {
-        CliError::TrailingArguments {
-            file: self.file.to_owned(),
-            line: self.line,
-            keyword: d.keyword.clone(),
-        }
-    }
     fn err_not_allowed(&self, d: &Directive) -> CliError {
         CliError::NotAllowedHere {
             file: self.file.to_owned(),
@@ -475,18 +439,6 @@ impl Location<'_> {
             keyword: d.keyword.clone(),
             kind,
         }
-    }
-    /// The single argument of `d`, or an error for none or several.
-    fn one<'d>(&self, d: &'d Directive) -> Result<&'d str, CliError> {
-        match d.args.as_slice() {
-            [one] => Ok(one.as_str()),
-            [] => Err(self.err_missing(d)),
-            _ => Err(self.err_trailing(d)),
-        }
-    }
-    fn parsed<T>(&self, d: &Directive, f: impl Fn(&str) -> Option<T>) -> Result<T, CliError> {
-        let v = self.one(d)?;
-        f(v).ok_or_else(|| self.err_value(d, v))
     }
 }
 

@@ -7,7 +7,8 @@ use burrow_forward::policy::{AllowForwarding, ForwardPolicy, PermitList};
 use burrow_transport::{RekeyLimit, TransportConfig};
 
 use super::algorithms::Family;
-use super::lexer::{Directive, LexError, split_line};
+use super::lexer::{Directive, split_line};
+use super::location::Location;
 use super::syntax;
 use super::value::{LogLevel, parse_count, parse_flag, parse_port, parse_time};
 use crate::CliError;
@@ -151,7 +152,7 @@ pub fn read_config(
 ) -> Result<Vec<Ignored>, CliError> {
     let mut ignored = Vec::new();
     for (index, line) in text.lines().enumerate() {
-        let at = At {
+        let at = Location {
             file,
             line: index.saturating_add(1),
         };
@@ -164,7 +165,7 @@ pub fn read_config(
 
 /// Applies one `-o Key=Value` option; apply them before the file so that they win.
 pub fn apply_option(opts: &mut SshdOptions, option: &str) -> Result<Vec<Ignored>, CliError> {
-    let at = At {
+    let at = Location {
         file: "command-line",
         line: 0,
     };
@@ -176,56 +177,6 @@ pub fn apply_option(opts: &mut SshdOptions, option: &str) -> Result<Vec<Ignored>
     Ok(ignored)
 }
 
-struct At<'a> {
-    file: &'a str,
-    line: usize,
-}
-
-impl At<'_> {
-    fn lex_error(&self, (keyword, e): (String, LexError)) -> CliError {
-        match e {
-            LexError::MissingArgument => CliError::MissingArgument {
-                file: self.file.to_owned(),
-                line: self.line,
-                keyword,
-            },
-            LexError::InvalidQuotes => CliError::InvalidQuotes {
-                file: self.file.to_owned(),
-                line: self.line,
-            },
-        }
-    }
-    fn err_value(&self, d: &Directive, value: &str) -> CliError {
-        CliError::BadValue {
-            file: self.file.to_owned(),
-            line: self.line,
-            keyword: d.keyword.clone(),
-            value: value.to_owned(),
-        }
-    }
-    fn one<'d>(&self, d: &'d Directive) -> Result<&'d str, CliError> {
-        match d.args.as_slice() {
-            [one] => Ok(one.as_str()),
-            [] => Err(self.lex_error((d.keyword.clone(), LexError::MissingArgument))),
-            _ => Err(CliError::TrailingArguments {
-                file: self.file.to_owned(),
-                line: self.line,
-                keyword: d.keyword.clone(),
-            }),
-        }
-    }
-    fn parsed<T>(&self, d: &Directive, f: impl Fn(&str) -> Option<T>) -> Result<T, CliError> {
-        let v = self.one(d)?;
-        f(v).ok_or_else(|| self.err_value(d, v))
-    }
-    fn list(&self, d: &Directive) -> Result<Vec<String>, CliError> {
-        if d.args.is_empty() {
-            return Err(self.lex_error((d.keyword.clone(), LexError::MissingArgument)));
-        }
-        Ok(d.args.clone())
-    }
-}
-
 fn first<T>(slot: &mut Option<T>, value: T) {
     if slot.is_none() {
         *slot = Some(value);
@@ -235,7 +186,7 @@ fn first<T>(slot: &mut Option<T>, value: T) {
 fn extend(
     list: &mut Vec<String>,
     values: &[String],
-    at: &At<'_>,
+    at: &Location<'_>,
     d: &Directive,
 ) -> Result<(), CliError> {
     if list.len().saturating_add(values.len()) > MAX_REPEATED {
@@ -246,7 +197,7 @@ fn extend(
 }
 
 /// An algorithm list, checked as it is read (sshd refuses a bad one at start).
-fn algorithms(at: &At<'_>, d: &Directive, family: Family) -> Result<String, CliError> {
+fn algorithms(at: &Location<'_>, d: &Directive, family: Family) -> Result<String, CliError> {
     let v = at.one(d)?;
     family
         .apply(&mut TransportConfig::default(), v)
@@ -255,7 +206,7 @@ fn algorithms(at: &At<'_>, d: &Directive, family: Family) -> Result<String, CliE
 }
 
 fn permit(
-    at: &At<'_>,
+    at: &Location<'_>,
     d: &Directive,
     parse: fn(&[&str]) -> Result<PermitList, burrow_forward::ForwardError>,
 ) -> Result<PermitList, CliError> {
@@ -267,7 +218,7 @@ fn permit(
 fn apply_keyword(
     o: &mut SshdOptions,
     d: &Directive,
-    at: &At<'_>,
+    at: &Location<'_>,
     ignored: &mut Vec<Ignored>,
 ) -> Result<(), CliError> {
     match d.key.as_str() {
