@@ -201,6 +201,11 @@ impl WeakSession {
         Self(Arc::downgrade(shared))
     }
 
+    /// The session's counters, if it is still up.
+    pub fn counters(&self) -> Option<crate::SessionCounters> {
+        self.0.upgrade().map(|s| s.lock().counting.counters)
+    }
+
     /// Opens a `forwarded-tcpip` channel, if the session is still up.
     pub async fn open_forwarded_tcpip(
         &self,

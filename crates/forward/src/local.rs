@@ -2,7 +2,7 @@
 //! direct-streamlocal channel) and `-D` (each connection speaks SOCKS first).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use burrow::{Channel, ErrorKind, OpenFailureReason, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -259,7 +259,10 @@ async fn forward_direct(
     target: &Connect,
     stats: &Arc<ForwardStats>,
 ) -> Result<(), ForwardError> {
-    let channel = match open_direct(session, target, Some(originator)).await {
+    let started = Instant::now();
+    let opened = open_direct(session, target, Some(originator)).await;
+    stats.connect_took(started.elapsed());
+    let channel = match opened {
         Ok(c) => c,
         Err(e) => {
             stats.failed();
@@ -335,7 +338,10 @@ async fn forward_socks(
         host: request.host(),
         port: request.port,
     };
-    let mut channel = match open_direct(session, &target, Some(originator)).await {
+    let started = Instant::now();
+    let opened = open_direct(session, &target, Some(originator)).await;
+    stats.connect_took(started.elapsed());
+    let mut channel = match opened {
         Ok(c) => c,
         Err(e) => {
             stats.failed();

@@ -50,6 +50,11 @@ impl RunningForwards {
             .collect()
     }
 
+    /// The live counters of each running forward (for a metrics page).
+    pub fn counters(&self) -> &[(ForwardSpec, Arc<ForwardStats>)] {
+        &self.stats
+    }
+
     /// Waits until the forwards end (the SSH connection died): closes everything and
     /// returns the first reason.
     pub async fn wait(mut self) -> ForwardError {

@@ -1,9 +1,13 @@
-//! Per-forward counters (connections, failures, bytes each way) and the hook told when
-//! each forwarded channel opens and closes.
+//! Per-forward counters (connections, failures, bytes each way, time blocked on the peer's
+//! window, connect times) and the hook told when each forwarded channel opens and closes.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::latency::{Latency, LatencySnapshot};
 
 /// Told when a forward's channels open and close (the CLI writes `--events` lines). Called
 /// on the forwarding task: implementations must return at once, never wait.
@@ -22,6 +26,13 @@ pub trait ChannelObserver: Send + Sync + std::fmt::Debug {
     );
 }
 
+/// Where a server keeps counters per user and forward (burrowd's metrics); the forward is
+/// named as `direct-tcpip host:port`, `tcpip-forward address:port` and the like.
+pub trait StatsLedger: Send + Sync + std::fmt::Debug {
+    /// The counters of `forward` for `user`, created on first use.
+    fn stats_for(&self, user: &str, forward: &str) -> Arc<ForwardStats>;
+}
+
 /// Channel ids handed to observers, unique in the process.
 static NEXT_CHANNEL: AtomicU64 = AtomicU64::new(1);
 
@@ -33,6 +44,8 @@ pub struct ForwardStats {
     failed: AtomicU64,
     bytes_out: AtomicU64,
     bytes_in: AtomicU64,
+    window_blocked_micros: AtomicU64,
+    connect: Latency,
     /// The forward's label and who is told about its channels.
     observer: OnceLock<(String, Arc<dyn ChannelObserver>)>,
 }
@@ -43,8 +56,8 @@ pub(crate) struct ChannelRecord {
     opened: Instant,
 }
 
-/// A copy of the counters at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A copy of the counters at one moment (`-O stats` shows it as JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct StatsSnapshot {
     /// Connections accepted (or channels received) so far.
     pub connections: u64,
@@ -56,6 +69,12 @@ pub struct StatsSnapshot {
     pub bytes_out: u64,
     /// Bytes from the target back to the connecting side.
     pub bytes_in: u64,
+    /// Time, in microseconds, writes to the channel waited for the peer's window (or the
+    /// connection's send budget) with data ready.
+    pub window_blocked_micros: u64,
+    /// How long reaching the target took: the channel open (`-L`, `-D`, a server's
+    /// remote-forward listener) or the connect here (`-R`, direct-tcpip on the server).
+    pub connect: LatencySnapshot,
 }
 
 impl ForwardStats {
@@ -72,6 +91,8 @@ impl ForwardStats {
             failed: self.failed.load(Ordering::Relaxed),
             bytes_out: self.bytes_out.load(Ordering::Relaxed),
             bytes_in: self.bytes_in.load(Ordering::Relaxed),
+            window_blocked_micros: self.window_blocked_micros.load(Ordering::Relaxed),
+            connect: self.connect.snapshot(),
         }
     }
 
@@ -120,6 +141,18 @@ impl ForwardStats {
 
     pub(crate) fn add_out(&self, n: u64) {
         self.bytes_out.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Reaching the target took `took` (successful or not).
+    pub(crate) fn connect_took(&self, took: Duration) {
+        self.connect.record(took);
+    }
+
+    /// Writes to the channel waited `waited` for the peer's window.
+    pub(crate) fn window_blocked(&self, waited: Duration) {
+        let micros = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX);
+        self.window_blocked_micros
+            .fetch_add(micros, Ordering::Relaxed);
     }
 
     pub(crate) fn add_in(&self, n: u64) {

@@ -16,6 +16,7 @@ use super::{EXIT_FAILURE, background, connect};
 use crate::args::ClientArgs;
 use crate::config::client::ClientSettings;
 use crate::config::value::LogLevel;
+use crate::metrics::Metrics;
 
 /// Connects and does what the command line asks; returns the exit status.
 pub async fn run(
@@ -37,7 +38,15 @@ pub async fn run(
         },
         None => Events::default(),
     };
-    let code = run_with_events(args, settings, jumps, level, &events).await;
+    let metrics = Metrics::new();
+    if let Some(addr) = settings.metrics_listen {
+        if let Err(e) = crate::metrics::start(addr, metrics.clone()).await {
+            let e = crate::sys::strerror(&e);
+            eprintln!("burrow: MetricsListen {addr}: cannot listen: {e}");
+            return EXIT_FAILURE;
+        }
+    }
+    let code = run_with_events(args, settings, jumps, level, (&events, &metrics)).await;
     events.finish().await;
     code
 }
@@ -53,7 +62,7 @@ async fn run_with_events(
     settings: ClientSettings,
     jumps: Vec<ClientSettings>,
     level: LogLevel,
-    events: &Events,
+    (events, metrics): (&Events, &Arc<Metrics>),
 ) -> i32 {
     let routes = RemoteForwards::new();
     let connected = match connect::connect_chain(&settings, &jumps, routes.clone()).await {
@@ -68,6 +77,7 @@ async fn run_with_events(
     };
     let (session, _jump_sessions, _proxy) = (connected.session, connected.jumps, connected.proxy);
     events.connected(&settings.host_name, settings.port);
+    metrics.session_up("", session.downgrade());
     // Past an untrusted host key no forward is set up (ssh's "Port forwarding is disabled").
     let forwards = if connected.untrusted {
         &[][..]
@@ -110,6 +120,9 @@ async fn run_with_events(
     }
     for ready in &running.ready {
         events.forward_ready(ready);
+    }
+    for (spec, stats) in running.counters() {
+        metrics.add_forward("", &spec.to_string(), stats.clone());
     }
     if level >= LogLevel::Info {
         for line in &running.allocated {

@@ -1,0 +1,239 @@
+//! The counters a metrics page shows: the live sessions (their rekeys and keepalive round
+//! trips), reconnects, and each forward's [`ForwardStats`], per user for burrowd.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use burrow::{SessionCounters, WeakSession};
+use burrow_forward::{ForwardStats, LatencySnapshot, StatsLedger, StatsSnapshot};
+use serde::Serialize;
+
+/// Most (user, forward) series kept; past it new forwards are counted under [`OTHER`].
+pub const MAX_SERIES: usize = 1024;
+/// The forward label of everything past [`MAX_SERIES`].
+pub const OTHER: &str = "(other)";
+/// Longest label value kept (user names and forwards come from the peer).
+const MAX_LABEL: usize = 200;
+
+/// Shared by the forwarding tasks (which count) and the metrics page (which reads).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    reconnects: AtomicU64,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    sessions: Vec<Tracked>,
+    /// Rekeys of sessions that ended, per user (`""` in the client).
+    ended_rekeys: BTreeMap<String, u64>,
+    forwards: BTreeMap<(String, String), Series>,
+}
+
+/// A live session, with its counters as last read.
+#[derive(Debug)]
+struct Tracked {
+    user: String,
+    session: WeakSession,
+    last: SessionCounters,
+}
+
+/// The counters of one forward: those still in use, and what ended ones had counted.
+#[derive(Debug, Default)]
+struct Series {
+    live: Vec<Arc<ForwardStats>>,
+    ended: StatsSnapshot,
+}
+
+/// The counters of one user (`""` in the client) at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UserSnapshot {
+    /// The authenticated user (burrowd), empty in the client.
+    pub user: String,
+    /// Connections up.
+    pub connections_up: u64,
+    /// Key re-exchanges, over live and ended connections.
+    pub rekeys: u64,
+    /// The longest last keepalive round trip of the live connections, in seconds.
+    pub keepalive_rtt_seconds: Option<f64>,
+}
+
+/// One forward's counters at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForwardSnapshot {
+    /// The authenticated user (burrowd), empty in the client.
+    pub user: String,
+    /// The forward as given (`-L 8080:localhost:80` is `8080:localhost:80`), or for burrowd
+    /// `direct-tcpip host:port`, `tcpip-forward address:port` and the like.
+    pub forward: String,
+    /// Its counters.
+    #[serde(flatten)]
+    pub stats: StatsSnapshot,
+}
+
+/// Everything at one moment (`-O stats` prints it as JSON).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Snapshot {
+    /// Reconnections made (`Reconnect=yes`).
+    pub reconnects: u64,
+    /// Per user (one entry, user `""`, in the client).
+    pub users: Vec<UserSnapshot>,
+    /// Per forward.
+    pub forwards: Vec<ForwardSnapshot>,
+}
+
+/// A label value from possibly hostile text: control characters replaced, length cut.
+fn label(s: &str) -> String {
+    s.chars()
+        .take(MAX_LABEL)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+fn add(a: &mut StatsSnapshot, b: &StatsSnapshot) {
+    a.connections = a.connections.saturating_add(b.connections);
+    a.active = a.active.saturating_add(b.active);
+    a.failed = a.failed.saturating_add(b.failed);
+    a.bytes_out = a.bytes_out.saturating_add(b.bytes_out);
+    a.bytes_in = a.bytes_in.saturating_add(b.bytes_in);
+    a.window_blocked_micros = a
+        .window_blocked_micros
+        .saturating_add(b.window_blocked_micros);
+    add_latency(&mut a.connect, &b.connect);
+}
+
+fn add_latency(a: &mut LatencySnapshot, b: &LatencySnapshot) {
+    for (x, y) in a.counts.iter_mut().zip(b.counts.iter()) {
+        *x = x.saturating_add(*y);
+    }
+    a.sum_micros = a.sum_micros.saturating_add(b.sum_micros);
+}
+
+impl Metrics {
+    /// Empty counters.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The hook for `Reconnect=yes`: one more reconnection was made.
+    pub fn reconnected(&self) {
+        self.reconnects.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection of `user` (`""` in the client) is up; it counts until it ends.
+    pub fn session_up(&self, user: &str, session: WeakSession) {
+        let last = session.counters().unwrap_or_default();
+        self.state().sessions.push(Tracked {
+            user: label(user),
+            session,
+            last,
+        });
+    }
+
+    /// Counts `stats` under `forward` of `user` from now on, added to what the forward
+    /// counted before (a forward set up again after a reconnect keeps counting up).
+    pub fn add_forward(&self, user: &str, forward: &str, stats: Arc<ForwardStats>) {
+        let mut state = self.state();
+        let key = state.key(user, forward);
+        let series = state.forwards.entry(key).or_default();
+        // Counters nobody else holds any more can change no more: fold them in.
+        let (done, live): (Vec<_>, Vec<_>) = std::mem::take(&mut series.live)
+            .into_iter()
+            .partition(|s| Arc::strong_count(s) == 1);
+        for d in done {
+            add(&mut series.ended, &d.snapshot());
+        }
+        series.live = live;
+        series.live.push(stats);
+    }
+
+    /// Reads every counter now.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut state = self.state();
+        let mut users: BTreeMap<String, UserSnapshot> = BTreeMap::new();
+        for (user, &rekeys) in &state.ended_rekeys {
+            users.entry(user.clone()).or_default().rekeys = rekeys;
+        }
+        let mut ended = Vec::new();
+        for t in &mut state.sessions {
+            let u = users.entry(t.user.clone()).or_default();
+            match t.session.counters() {
+                Some(c) => {
+                    t.last = c;
+                    u.connections_up += 1;
+                    if let Some(rtt) = c.keepalive_rtt.map(|d| d.as_secs_f64()) {
+                        let longest = u.keepalive_rtt_seconds.map_or(rtt, |r| r.max(rtt));
+                        u.keepalive_rtt_seconds = Some(longest);
+                    }
+                }
+                None => ended.push((t.user.clone(), t.last.rekeys)),
+            }
+            u.rekeys = u.rekeys.saturating_add(t.last.rekeys);
+        }
+        state.sessions.retain(|t| t.session.counters().is_some());
+        for (user, rekeys) in ended {
+            let n = state.ended_rekeys.entry(user).or_default();
+            *n = n.saturating_add(rekeys);
+        }
+        if users.is_empty() {
+            users.insert(String::new(), UserSnapshot::default());
+        }
+        let users = users
+            .into_iter()
+            .map(|(user, u)| UserSnapshot { user, ..u })
+            .collect();
+        let forwards = state
+            .forwards
+            .iter()
+            .map(|((user, forward), series)| {
+                let mut stats = series.ended;
+                for s in &series.live {
+                    add(&mut stats, &s.snapshot());
+                }
+                ForwardSnapshot {
+                    user: user.clone(),
+                    forward: forward.clone(),
+                    stats,
+                }
+            })
+            .collect();
+        Snapshot {
+            reconnects: self.reconnects.load(Ordering::Relaxed),
+            users,
+            forwards,
+        }
+    }
+}
+
+impl State {
+    /// The series key of `forward` of `user`, or [`OTHER`] once there are too many.
+    fn key(&self, user: &str, forward: &str) -> (String, String) {
+        let key = (label(user), label(forward));
+        if self.forwards.len() < MAX_SERIES || self.forwards.contains_key(&key) {
+            key
+        } else {
+            (key.0, OTHER.to_owned())
+        }
+    }
+}
+
+impl StatsLedger for Metrics {
+    fn stats_for(&self, user: &str, forward: &str) -> Arc<ForwardStats> {
+        let mut state = self.state();
+        let key = state.key(user, forward);
+        let series = state.forwards.entry(key).or_default();
+        match series.live.first() {
+            Some(s) => s.clone(),
+            None => {
+                let s = ForwardStats::new();
+                series.live.push(s.clone());
+                s
+            }
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! End to end: `MetricsListen` pages scraped over HTTP and parsed (OpenMetrics text). The
+//! client against burrowd and against sshd: byte counters equal the bytes the test sent
+//! through each forward, channel counts exact, a refused target counted as open failures,
+//! rekeys and keepalive round trips seen.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn s(v: &str) -> String {
+    v.to_owned()
+}
+
+/// One HTTP/1.1 request to 127.0.0.1:`port`: the status line and the body.
+fn http_get(port: u16, path: &str) -> (String, String) {
+    let mut c = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(c, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut all = String::new();
+    c.read_to_string(&mut all).unwrap();
+    let (head, body) = all.split_once("\r\n\r\n").unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(body.len(), len, "{all}");
+    (head.lines().next().unwrap().to_owned(), body.to_owned())
+}
+
+/// A parsed sample: name and labels.
+type Key = (String, BTreeMap<String, String>);
+
+/// Parses an OpenMetrics page (checking its `# EOF` end) into sample → value.
+fn parse(page: &str) -> BTreeMap<Key, f64> {
+    assert!(page.ends_with("# EOF\n"), "{page}");
+    let mut out = BTreeMap::new();
+    for line in page.lines().filter(|l| !l.starts_with('#')) {
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        let (name, labels) = match series.split_once('{') {
+            Some((n, rest)) => (n, rest.strip_suffix('}').unwrap()),
+            None => (series, ""),
+        };
+        let mut map = BTreeMap::new();
+        let mut rest = labels;
+        while !rest.is_empty() {
+            let (k, v) = rest.split_once("=\"").unwrap();
+            // Values in these tests hold no escaped quotes.
+            let end = v.find('"').unwrap();
+            map.insert(k.to_owned(), v[..end].to_owned());
+            rest = v[end + 1..].trim_start_matches(',');
+        }
+        let v = match value {
+            "+Inf" => f64::INFINITY,
+            v => v.parse().unwrap_or_else(|e| panic!("{e}: {line}")),
+        };
+        out.insert((name.to_owned(), map), v);
+    }
+    out
+}
+
+/// The value of `name` with exactly `labels`, if present.
+fn get(m: &BTreeMap<Key, f64>, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let want: BTreeMap<String, String> = labels.iter().map(|(k, v)| (s(k), s(v))).collect();
+    m.get(&(s(name), want)).copied()
+}
+
+/// Scrapes until `done` holds for the parsed page (or panics after `secs`).
+fn scrape_until(
+    port: u16,
+    secs: u64,
+    done: impl Fn(&BTreeMap<Key, f64>) -> bool,
+) -> BTreeMap<Key, f64> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (status, body) = http_get(port, "/metrics");
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        let m = parse(&body);
+        if done(&m) {
+            return m;
+        }
+        assert!(Instant::now() < deadline, "{body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A local port nothing listens on.
+fn closed_port() -> u16 {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// Connects to a `-L` whose target refuses: the forward closes the connection at once.
+fn refused(port: u16) {
+    let mut c = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(c.read(&mut buf).unwrap_or(0), 0);
+}
+
+/// The client with two `-L` (an echo server, a refused port) and a metrics page, against
+/// the server at `port` with `key`; checks every counter after known traffic.
+fn client_counts_what_it_forwards(port: u16, key: &std::path::Path, extra: &[&str]) {
+    let dir = TempDir::new("metrics-c");
+    let echo = echo_server();
+    let (lport, rport, mport) = (free_port(), free_port(), free_port());
+    let good = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
+    let bad = format!("127.0.0.1:{rport}:127.0.0.1:{}", closed_port());
+    let mut a = client_opts(&dir, key, port);
+    for o in [
+        format!("MetricsListen=127.0.0.1:{mport}"),
+        s("ServerAliveInterval=1"),
+        s("RekeyLimit=64K"),
+    ] {
+        a.extend([s("-o"), o]);
+    }
+    a.extend(extra.iter().map(|e| s(e)));
+    a.extend([
+        s("-N"),
+        s("-L"),
+        good.clone(),
+        s("-L"),
+        bad.clone(),
+        s("127.0.0.1"),
+    ]);
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    assert!(wait_port(lport, 20), "{}", burrow.stderr());
+    assert!(wait_port(rport, 20), "{}", burrow.stderr());
+    let (status, _) = http_get(mport, "/other");
+    assert_eq!(status, "HTTP/1.1 404 Not Found");
+    // wait_port's probes are one connection to each forward.
+    let sizes = [1_234usize, 300_001];
+    for n in sizes {
+        check_echo(
+            TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+            &pattern(n),
+        );
+    }
+    for _ in 0..3 {
+        refused(rport);
+    }
+    let (good_l, bad_l) = (format!("-L {good}"), format!("-L {bad}"));
+    let g = |k: &'static str| [("forward", good_l.clone()), ("direction", s(k))];
+    let m = scrape_until(mport, 20, |m| {
+        let open = get(m, "burrow_forward_channels_open", &[("forward", &good_l)]);
+        let failed = get(
+            m,
+            "burrow_forward_open_failures_total",
+            &[("forward", &bad_l)],
+        );
+        let rtt = get(m, "burrow_keepalive_rtt_seconds", &[]);
+        open == Some(0.0) && failed == Some(4.0) && rtt.is_some()
+    });
+    let total: usize = sizes.iter().sum();
+    let labels = |l: &[(&'static str, String)]| -> Vec<(&str, String)> { l.to_vec() };
+    let pick = |name: &str, l: &[(&str, String)]| {
+        let l: Vec<(&str, &str)> = l.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        get(&m, name, &l)
+    };
+    assert_eq!(
+        pick("burrow_forward_bytes_total", &labels(&g("out"))),
+        Some(total as f64)
+    );
+    assert_eq!(
+        pick("burrow_forward_bytes_total", &labels(&g("in"))),
+        Some(total as f64)
+    );
+    let good_only = [("forward", good_l.clone())];
+    let bad_only = [("forward", bad_l.clone())];
+    assert_eq!(pick("burrow_forward_channels_total", &good_only), Some(3.0));
+    assert_eq!(
+        pick("burrow_forward_open_failures_total", &good_only),
+        Some(0.0)
+    );
+    assert_eq!(
+        pick("burrow_forward_connect_seconds_count", &good_only),
+        Some(3.0)
+    );
+    assert_eq!(pick("burrow_forward_channels_total", &bad_only), Some(4.0));
+    assert_eq!(pick("burrow_forward_channels_open", &bad_only), Some(0.0));
+    let bad_bytes = [("forward", bad_l.clone()), ("direction", s("out"))];
+    assert_eq!(pick("burrow_forward_bytes_total", &bad_bytes), Some(0.0));
+    assert_eq!(get(&m, "burrow_connection_up", &[]), Some(1.0));
+    assert_eq!(get(&m, "burrow_reconnects_total", &[]), Some(0.0));
+    // 600 KB each way through a 64 KB RekeyLimit.
+    let rekeys = get(&m, "burrow_rekeys_total", &[]).unwrap();
+    assert!(rekeys >= 2.0, "{rekeys} rekeys");
+    let rtt = get(&m, "burrow_keepalive_rtt_seconds", &[]).unwrap();
+    assert!((0.0..5.0).contains(&rtt), "{rtt}");
+    assert!(pick("burrow_forward_window_blocked_seconds_total", &good_only).is_some());
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(15), Some(0), "{}", burrow.stderr());
+}
+
+#[test]
+fn client_metrics_against_burrowd() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    client_counts_what_it_forwards(d.port, &d.client_key, &[]);
+}
+
+#[test]
+fn client_metrics_against_sshd() {
+    let Some(d) = start_sshd() else {
+        return;
+    };
+    client_counts_what_it_forwards(d.port, &d.client_key, &["-l", "root"]);
+}
+
+#[test]
+fn metrics_listen_in_use_is_an_error_and_shows_in_g() {
+    let dir = TempDir::new("metrics-g");
+    let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let a = vec![
+        s("-F"),
+        s("/dev/null"),
+        s("-o"),
+        format!("MetricsListen={port}"),
+        s("-G"),
+        s("example.org"),
+    ];
+    let out = run(BURROW, &a, &dir);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("metricslisten 127.0.0.1:{port}\n")),
+        "{text}"
+    );
+    let a = vec![
+        s("-F"),
+        s("/dev/null"),
+        s("-o"),
+        format!("MetricsListen=127.0.0.1:{port}"),
+        s("-o"),
+        s("BatchMode=yes"),
+        s("-N"),
+        s("127.0.0.1"),
+    ];
+    let out = run(BURROW, &a, &dir);
+    assert_eq!(out.status.code(), Some(255));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "burrow: MetricsListen 127.0.0.1:{port}: cannot listen: Address already in use"
+        )),
+        "{err}"
+    );
+    let out = run(
+        BURROW,
+        &[
+            s("-F"),
+            s("/dev/null"),
+            s("-o"),
+            s("MetricsListen=example.org:1"),
+            s("-G"),
+            s("h"),
+        ],
+        &dir,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(255),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
