@@ -1,7 +1,8 @@
 //! End to end: `MetricsListen` pages scraped over HTTP and parsed (OpenMetrics text). The
 //! client against burrowd and against sshd: byte counters equal the bytes the test sent
 //! through each forward, channel counts exact, a refused target counted as open failures,
-//! rekeys and keepalive round trips seen.
+//! rekeys and keepalive round trips seen. burrowd as root with two users: the same per user
+//! and forward, kept after the connections end.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,6 +11,7 @@
 )]
 
 mod common;
+mod privsep;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -17,6 +19,7 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::*;
+use privsep::{User, can_run, start_daemon};
 
 fn s(v: &str) -> String {
     v.to_owned()
@@ -276,4 +279,112 @@ fn metrics_listen_in_use_is_an_error_and_shows_in_g() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+/// `burrow -N -L spec` as `user` to `d`; returns once the forward listens.
+fn login(d: &privsep::Daemon, user: &User, specs: &[&str], dir: &TempDir, log: &str) -> Proc {
+    let mut a = client_opts(dir, &user.key, d.port);
+    for spec in specs {
+        a.extend([s("-L"), s(spec)]);
+    }
+    a.extend([s("-N"), s("-l"), user.name.clone(), s("127.0.0.1")]);
+    spawn(BURROW, &a, dir, log)
+}
+
+#[test]
+fn burrowd_metrics_per_user_and_forward() {
+    if !can_run() {
+        return;
+    }
+    let mport = free_port();
+    let listen = format!("MetricsListen {mport}");
+    let d = start_daemon(&[&listen, "ClientAliveInterval 1"], None);
+    let (a, b) = (User::new("ma", false), User::new("mb", false));
+    let dir = TempDir::new("metrics-d");
+    let (echo, closed) = (echo_server(), closed_port());
+    let (la, lb, lr) = (free_port(), free_port(), free_port());
+    let spec = |l: u16, t: u16| format!("127.0.0.1:{l}:127.0.0.1:{t}");
+    let mut ca = login(&d, &a, &[&spec(la, echo)], &dir, "a.log");
+    let mut cb = login(&d, &b, &[&spec(lb, echo), &spec(lr, closed)], &dir, "b.log");
+    for (p, c) in [(la, &ca), (lb, &cb), (lr, &cb)] {
+        assert!(wait_port(p, 20), "{}\n{}", c.stderr(), d.proc.stderr());
+    }
+    // Each forward had one probe connection (wait_port) besides these.
+    let (sent_a, sent_b) = ([1_000usize, 200_000], [7_777usize]);
+    for n in sent_a {
+        check_echo(
+            TcpStream::connect((Ipv4Addr::LOCALHOST, la)).unwrap(),
+            &pattern(n),
+        );
+    }
+    for n in sent_b {
+        check_echo(
+            TcpStream::connect((Ipv4Addr::LOCALHOST, lb)).unwrap(),
+            &pattern(n),
+        );
+    }
+    for _ in 0..2 {
+        refused(lr);
+    }
+    let target = format!("direct-tcpip 127.0.0.1:{echo}");
+    let refused_target = format!("direct-tcpip 127.0.0.1:{closed}");
+    let (ua, ub) = (a.name.as_str(), b.name.as_str());
+    let bytes = |m: &BTreeMap<Key, f64>, user: &str, dir: &str| {
+        let l = [
+            ("user", user),
+            ("forward", target.as_str()),
+            ("direction", dir),
+        ];
+        get(m, "burrow_forward_bytes_total", &l)
+    };
+    let total_a = sent_a.iter().sum::<usize>() as f64;
+    let total_b = sent_b.iter().sum::<usize>() as f64;
+    let failures = |m: &BTreeMap<Key, f64>| {
+        let l = [("user", ub), ("forward", refused_target.as_str())];
+        get(m, "burrow_forward_open_failures_total", &l)
+    };
+    let m = scrape_until(mport, 20, |m| {
+        let rtt = get(m, "burrow_keepalive_rtt_seconds", &[("user", ua)]);
+        bytes(m, ua, "in") == Some(total_a)
+            && bytes(m, ub, "in") == Some(total_b)
+            && failures(m) == Some(3.0)
+            && rtt.is_some()
+    });
+    for (user, total) in [(ua, total_a), (ub, total_b)] {
+        assert_eq!(bytes(&m, user, "out"), Some(total));
+        assert_eq!(
+            get(&m, "burrow_connection_up", &[("user", user)]),
+            Some(1.0)
+        );
+    }
+    let fwd = |user| [("user", user), ("forward", target.as_str())];
+    assert_eq!(
+        get(&m, "burrow_forward_channels_total", &fwd(ua)),
+        Some(3.0)
+    );
+    assert_eq!(
+        get(&m, "burrow_forward_channels_total", &fwd(ub)),
+        Some(2.0)
+    );
+    assert_eq!(
+        get(&m, "burrow_forward_connect_seconds_count", &fwd(ua)),
+        Some(3.0)
+    );
+    let r = [("user", ub), ("forward", refused_target.as_str())];
+    assert_eq!(get(&m, "burrow_forward_channels_total", &r), Some(0.0));
+    assert_eq!(
+        get(&m, "burrow_forward_connect_seconds_count", &r),
+        Some(3.0)
+    );
+    // User a's counters outlive its connection; b's connection stays up.
+    ca.signal("-TERM");
+    assert_eq!(ca.wait_exit(15), Some(0), "{}", ca.stderr());
+    let m = scrape_until(mport, 20, |m| {
+        get(m, "burrow_connection_up", &[("user", ua)]) == Some(0.0)
+    });
+    assert_eq!(bytes(&m, ua, "in"), Some(total_a));
+    assert_eq!(get(&m, "burrow_forward_channels_open", &fwd(ua)), Some(0.0));
+    assert_eq!(get(&m, "burrow_connection_up", &[("user", ub)]), Some(1.0));
+    cb.signal("-TERM");
+    assert_eq!(cb.wait_exit(15), Some(0), "{}", cb.stderr());
 }

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Upper bounds (seconds) of the connect-time buckets; one more bucket counts the rest.
 pub const CONNECT_BUCKETS: [f64; 10] =
@@ -22,7 +22,7 @@ pub(crate) struct Latency {
 }
 
 /// A copy of a [`Latency`] histogram.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct LatencySnapshot {
     /// Connects per bucket of [`CONNECT_BUCKETS`] (not cumulative); the last counts those
     /// slower than every bound.

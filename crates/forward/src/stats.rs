@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::latency::{Latency, LatencySnapshot};
 
@@ -57,7 +57,7 @@ pub(crate) struct ChannelRecord {
 }
 
 /// A copy of the counters at one moment (`-O stats` shows it as JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct StatsSnapshot {
     /// Connections accepted (or channels received) so far.
     pub connections: u64,

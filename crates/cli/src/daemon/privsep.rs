@@ -4,6 +4,8 @@
 //! (`protocol`, `sandbox`) and serves its broker requests (`monitor`), becoming the logged-in user for good once it
 //! has verified the login, before a single forward is served. The listener counts unauthenticated connections (MaxStartups,
 //! PerSourceMaxStartups) until the process reports the login with one byte on a pipe.
+//! With MetricsListen, the same pipe then carries the connection's counters, one line each
+//! (`R<user>\t<json>`), which the listener shows per user.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -22,10 +24,16 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::{DRAIN_GRACE, EXIT_FAILURE, privdrop};
+use crate::metrics::{Metrics, Snapshot};
 use crate::sys::lookup_user;
 
 /// The byte a per-connection process writes to its stdout once the client authenticated.
 const LOGGED_IN: u8 = b'A';
+/// Longest counters line the listener takes from a connection process.
+const MAX_REPORT_LINE: usize = 128 * 1024;
+
+/// Connection numbers for the counters the processes report.
+static NEXT_CONN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// What the listener enforces before handing a connection on; SIGHUP replaces it.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +57,8 @@ struct Listener {
     argv: Vec<String>,
     limits: Mutex<Limits>,
     startups: Mutex<Startups>,
+    /// MetricsListen: where the connection processes' counters go.
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// One unauthenticated connection counted; dropping it uncounts it.
@@ -111,6 +121,7 @@ pub async fn listen(
     listeners: Vec<TcpListener>,
     argv: Vec<String>,
     limits: Limits,
+    metrics: Option<Arc<Metrics>>,
     reload: impl Fn() -> Option<Limits>,
 ) -> i32 {
     let exe = match std::env::current_exe() {
@@ -125,6 +136,7 @@ pub async fn listen(
         argv,
         limits: Mutex::new(limits),
         startups: Mutex::new(Startups::default()),
+        metrics,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut loops = JoinSet::new();
@@ -188,7 +200,8 @@ async fn accept_loop(tcp: TcpListener, listener: Arc<Listener>, mut stop: watch:
         };
         match spawn_session(&listener, stream) {
             Ok(child) => {
-                children.spawn(watch_child(child, startup, stop.clone()));
+                let metrics = listener.metrics.clone();
+                children.spawn(watch_child(child, (startup, metrics), stop.clone()));
             }
             Err(e) => tracing::error!("cannot start a process for {peer}: {e}"),
         }
@@ -219,16 +232,18 @@ fn spawn_session(
 /// passes SIGTERM on when the listener stops.
 async fn watch_child(
     mut child: tokio::process::Child,
-    startup: Startup,
+    (startup, metrics): (Startup, Option<Arc<Metrics>>),
     mut stop: watch::Receiver<bool>,
 ) {
     let mut startup = Some(startup);
+    let conn = NEXT_CONN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut reports = Reports::default();
     let pid = child
         .id()
         .and_then(|p| i32::try_from(p).ok())
         .map(Pid::from_raw);
     let mut out = child.stdout.take();
-    let mut buf = [0u8; 16];
+    let mut buf = [0u8; 4096];
     let mut stopping = false;
     // A process that outlives its drain (stopped, or ignoring SIGTERM: after the drop its
     // user may signal it) is killed, so that the listener always exits.
@@ -242,7 +257,11 @@ async fn watch_child(
                 }
             } => match r {
                 Ok(n) if n > 0 => {
-                    if buf.get(..n).is_some_and(|b| b.contains(&LOGGED_IN)) {
+                    let got = buf.get(..n).unwrap_or_default();
+                    if let Some(m) = &metrics {
+                        reports.feed(got, |user, snapshot| m.report(conn, user, snapshot));
+                    }
+                    if got.contains(&LOGGED_IN) {
                         startup = None;
                     }
                 }
@@ -276,6 +295,60 @@ async fn watch_child(
         }
     }
     drop(startup);
+    if let Some(m) = &metrics {
+        m.report_ended(conn);
+    }
+}
+
+/// The listener's reading of a connection process's pipe: the login byte, then lines.
+#[derive(Default)]
+struct Reports {
+    logged_in: bool,
+    pending: Vec<u8>,
+}
+
+impl Reports {
+    /// Takes bytes from the pipe; each complete, well-formed counters line goes to `report`
+    /// (anything else is dropped: the line comes from a process run as the user).
+    fn feed(&mut self, mut got: &[u8], mut report: impl FnMut(&str, Snapshot)) {
+        if !self.logged_in {
+            let Some(at) = got.iter().position(|&b| b == LOGGED_IN) else {
+                return;
+            };
+            self.logged_in = true;
+            got = got.get(at + 1..).unwrap_or_default();
+        }
+        self.pending.extend_from_slice(got);
+        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            let parsed = std::str::from_utf8(&line).ok().and_then(|l| {
+                let (user, json) = l.strip_prefix('R')?.trim_end().split_once('\t')?;
+                Some((user, serde_json::from_str::<Snapshot>(json).ok()?))
+            });
+            match parsed {
+                Some((user, snapshot)) => report(user, snapshot),
+                None => tracing::debug!("bad counters line from a connection process"),
+            }
+        }
+        if self.pending.len() > MAX_REPORT_LINE {
+            self.pending.clear();
+        }
+    }
+}
+
+/// In a per-connection process after the login: passes the protocol process's counters
+/// (`json`, one line of JSON) to the listener, for `user`.
+pub fn report_to_listener(user: &str, json: &str) {
+    if json.contains('\n') || user.contains(['\t', '\n']) {
+        tracing::debug!("counters report dropped: not one line");
+        return;
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let line = format!("R{user}\t{json}\n");
+    if let Err(e) = out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
+        tracing::debug!("cannot report counters to the listener: {e}");
+    }
 }
 
 /// After authentication in a per-connection process: becomes `user` for good, then tells

@@ -7,12 +7,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use burrow::{SessionCounters, WeakSession};
 use burrow_forward::{ForwardStats, LatencySnapshot, StatsLedger, StatsSnapshot};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Most (user, forward) series kept; past it new forwards are counted under [`OTHER`].
 pub const MAX_SERIES: usize = 1024;
 /// The forward label of everything past [`MAX_SERIES`].
 pub const OTHER: &str = "(other)";
+/// Most forwards one connection process's report may hold (the rest are dropped).
+pub const MAX_REPORTED: usize = 128;
 /// Longest label value kept (user names and forwards come from the peer).
 const MAX_LABEL: usize = 200;
 
@@ -29,6 +31,8 @@ struct State {
     /// Rekeys of sessions that ended, per user (`""` in the client).
     ended_rekeys: BTreeMap<String, u64>,
     forwards: BTreeMap<(String, String), Series>,
+    /// burrowd as root: the last report of each connection process, with its user.
+    reported: BTreeMap<u64, (String, Snapshot)>,
 }
 
 /// A live session, with its counters as last read.
@@ -47,7 +51,7 @@ struct Series {
 }
 
 /// The counters of one user (`""` in the client) at one moment.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserSnapshot {
     /// The authenticated user (burrowd), empty in the client.
     pub user: String,
@@ -60,7 +64,7 @@ pub struct UserSnapshot {
 }
 
 /// One forward's counters at one moment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForwardSnapshot {
     /// The authenticated user (burrowd), empty in the client.
     pub user: String,
@@ -73,7 +77,7 @@ pub struct ForwardSnapshot {
 }
 
 /// Everything at one moment (`-O stats` prints it as JSON).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Reconnections made (`Reconnect=yes`).
     pub reconnects: u64,
@@ -152,6 +156,39 @@ impl Metrics {
         series.live.push(stats);
     }
 
+    /// burrowd as root: connection process `conn` of `user` (as its monitor verified the
+    /// login) reported `report`; the user names inside the report are not trusted.
+    pub fn report(&self, conn: u64, user: &str, mut report: Snapshot) {
+        report.forwards.truncate(MAX_REPORTED);
+        report.users.truncate(1);
+        self.state().reported.insert(conn, (label(user), report));
+    }
+
+    /// Connection process `conn` ended: what it reported last stays counted.
+    pub fn report_ended(&self, conn: u64) {
+        let mut state = self.state();
+        let Some((user, report)) = state.reported.remove(&conn) else {
+            return;
+        };
+        let rekeys = report
+            .users
+            .iter()
+            .fold(0u64, |a, u| a.saturating_add(u.rekeys));
+        let total = state.ended_rekeys.entry(user.clone()).or_default();
+        *total = total.saturating_add(rekeys);
+        for f in report.forwards {
+            let key = state.key(&user, &f.forward);
+            let ended = &mut state.forwards.entry(key).or_default().ended;
+            add(
+                ended,
+                &StatsSnapshot {
+                    active: 0,
+                    ..f.stats
+                },
+            );
+        }
+    }
+
     /// Reads every counter now.
     pub fn snapshot(&self) -> Snapshot {
         let mut state = self.state();
@@ -180,6 +217,17 @@ impl Metrics {
             let n = state.ended_rekeys.entry(user).or_default();
             *n = n.saturating_add(rekeys);
         }
+        for (user, report) in state.reported.values() {
+            let u = users.entry(user.clone()).or_default();
+            for r in &report.users {
+                u.connections_up = u.connections_up.saturating_add(r.connections_up);
+                u.rekeys = u.rekeys.saturating_add(r.rekeys);
+                if let Some(rtt) = r.keepalive_rtt_seconds {
+                    let longest = u.keepalive_rtt_seconds.map_or(rtt, |l| l.max(rtt));
+                    u.keepalive_rtt_seconds = Some(longest);
+                }
+            }
+        }
         if users.is_empty() {
             users.insert(String::new(), UserSnapshot::default());
         }
@@ -187,19 +235,28 @@ impl Metrics {
             .into_iter()
             .map(|(user, u)| UserSnapshot { user, ..u })
             .collect();
-        let forwards = state
-            .forwards
-            .iter()
-            .map(|((user, forward), series)| {
-                let mut stats = series.ended;
-                for s in &series.live {
-                    add(&mut stats, &s.snapshot());
-                }
-                ForwardSnapshot {
-                    user: user.clone(),
-                    forward: forward.clone(),
-                    stats,
-                }
+        let mut merged: BTreeMap<(String, String), StatsSnapshot> = BTreeMap::new();
+        for (key, series) in &state.forwards {
+            let stats = merged.entry(key.clone()).or_default();
+            add(stats, &series.ended);
+            for s in &series.live {
+                add(stats, &s.snapshot());
+            }
+        }
+        for (user, report) in state.reported.values() {
+            for f in &report.forwards {
+                add(
+                    merged.entry(state.key(user, &f.forward)).or_default(),
+                    &f.stats,
+                );
+            }
+        }
+        let forwards = merged
+            .into_iter()
+            .map(|((user, forward), stats)| ForwardSnapshot {
+                user,
+                forward,
+                stats,
             })
             .collect();
         Snapshot {

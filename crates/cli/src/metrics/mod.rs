@@ -8,7 +8,7 @@ mod listen;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use book::{ForwardSnapshot, MAX_SERIES, Metrics, OTHER, Snapshot, UserSnapshot};
+pub use book::{ForwardSnapshot, MAX_REPORTED, MAX_SERIES, Metrics, OTHER, Snapshot, UserSnapshot};
 pub use encode::render;
 pub use listen::parse_metrics_listen;
 
