@@ -91,6 +91,7 @@ const CORPUS: &[(&str, &[&str])] = &[
             "legacy-bastion",
             "tunnel",
             "ci",
+            "ci-mux",
             "random",
         ],
     ),

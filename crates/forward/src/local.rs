@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use burrow::{Channel, ErrorKind, OpenFailureReason, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::bind::client_bind_addr;
@@ -13,12 +14,17 @@ use crate::error::ForwardError;
 use crate::net::{LocalListener, LocalStream, Originator};
 use crate::policy::PermitList;
 use crate::pump::{Origin, join_observed};
+use crate::session_slot::SessionSlot;
 use crate::socks::{SocksReply, SocksServer, Step};
 use crate::spec::{Connect, Listen};
 use crate::stats::{ChannelObserver, ForwardStats};
 
 /// How long a SOCKS client may take to send its request.
 const SOCKS_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Local connections one listener holds while its [`SessionSlot`] is down (reconnecting);
+/// past it a new connection is closed at once.
+pub const MAX_WAITING: usize = 64;
 
 /// Options shared by the client's forwards (ssh_config names).
 #[derive(Debug, Clone)]
@@ -91,7 +97,9 @@ enum Mode {
 #[derive(Debug)]
 pub struct LocalForward {
     listener: LocalListener,
-    session: Session,
+    slot: SessionSlot,
+    /// Permits for connections waiting for a session ([`MAX_WAITING`]).
+    waiting: Arc<Semaphore>,
     mode: Mode,
     stats: Arc<ForwardStats>,
     describe: String,
@@ -117,7 +125,8 @@ async fn bind_listen(
 }
 
 impl LocalForward {
-    /// Binds a `-L` listener: each connection is forwarded to `connect` through `session`.
+    /// Binds a `-L` listener: each connection is forwarded to `connect` through `session`
+    /// (a [`Session`], or a [`SessionSlot`] for a listener that outlives connections).
     ///
     /// ```no_run
     /// # async fn f(session: burrow::Session) -> Result<(), burrow_forward::ForwardError> {
@@ -132,7 +141,7 @@ impl LocalForward {
     /// # Ok(()) }
     /// ```
     pub async fn local(
-        session: &Session,
+        session: impl Into<SessionSlot>,
         listen: &Listen,
         connect: Connect,
         opts: &ForwardOptions,
@@ -141,7 +150,8 @@ impl LocalForward {
         Ok(Self {
             describe: format!("{listen} -> {connect}"),
             listener,
-            session: session.clone(),
+            slot: session.into(),
+            waiting: Arc::new(Semaphore::new(MAX_WAITING)),
             mode: Mode::Direct(connect),
             stats: ForwardStats::new(),
         })
@@ -149,7 +159,7 @@ impl LocalForward {
 
     /// Binds a `-D` listener: a SOCKS4/4a/5 server whose CONNECTs go through `session`.
     pub async fn dynamic(
-        session: &Session,
+        session: impl Into<SessionSlot>,
         listen: &Listen,
         opts: &ForwardOptions,
     ) -> Result<Self, ForwardError> {
@@ -157,7 +167,8 @@ impl LocalForward {
         Ok(Self {
             describe: format!("{listen} (socks)"),
             listener,
-            session: session.clone(),
+            slot: session.into(),
+            waiting: Arc::new(Semaphore::new(MAX_WAITING)),
             mode: Mode::Socks,
             stats: ForwardStats::new(),
         })
@@ -178,9 +189,9 @@ impl LocalForward {
         self.stats.clone()
     }
 
-    /// Serves connections until the SSH connection ends, then closes the listener and every
-    /// forwarded socket and returns why ([`ForwardError::SessionClosed`]), or returns an
-    /// accept error.
+    /// Serves connections until the SSH connection ends (for a swappable [`SessionSlot`]:
+    /// until it is ended), then closes the listener and every forwarded socket and returns
+    /// why ([`ForwardError::SessionClosed`]), or returns an accept error.
     pub async fn run(self) -> ForwardError {
         self.run_until(std::future::pending()).await
     }
@@ -189,7 +200,8 @@ impl LocalForward {
     /// connections are refused) and the connections already open are served to their end.
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) -> ForwardError {
         let mut tasks = JoinSet::new();
-        let closed = self.session.closed();
+        let slot = self.slot.clone();
+        let closed = slot.ended();
         tokio::pin!(closed, stop);
         loop {
             while tasks.try_join_next().is_some() {}
@@ -210,15 +222,17 @@ impl LocalForward {
                 }
                 Err(e) => return ForwardError::Io(e),
             };
-            let (session, mode, stats) =
-                (self.session.clone(), self.mode.clone(), self.stats.clone());
+            let (slot, mode, stats) = (self.slot.clone(), self.mode.clone(), self.stats.clone());
+            let waiting = self.waiting.clone();
             tasks.spawn(async move {
                 let _active = stats.connection_started();
                 let r = match mode {
                     Mode::Direct(target) => {
-                        forward_direct(&session, stream, &originator, &target, &stats).await
+                        forward_direct(&slot, &waiting, stream, &originator, &target, &stats).await
                     }
-                    Mode::Socks => forward_socks(&session, stream, &originator, &stats).await,
+                    Mode::Socks => {
+                        forward_socks(&slot, &waiting, stream, &originator, &stats).await
+                    }
                 };
                 if let Err(e) = r {
                     tracing::info!(from = %originator.address, port = originator.port, error = %e, "forwarded connection ended");
@@ -251,17 +265,44 @@ fn is_transient(e: &std::io::Error) -> bool {
     ) || e.raw_os_error().is_some_and(|c| c == 24 || c == 23) // EMFILE, ENFILE
 }
 
+/// The session to open a channel on: the current one, or (holding one of `waiting`'s
+/// permits) the next one while the slot is down; an error when [`MAX_WAITING`] connections
+/// wait already or no session will come.
+async fn session_for(
+    slot: &SessionSlot,
+    waiting: &Arc<Semaphore>,
+) -> Result<Session, ForwardError> {
+    if let Some(s) = slot.current() {
+        return Ok(s);
+    }
+    let Ok(_permit) = waiting.try_acquire() else {
+        return Err(ForwardError::Io(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            format!("no SSH connection and {MAX_WAITING} connections wait already"),
+        )));
+    };
+    tracing::debug!("no SSH connection now; the local connection waits for the next one");
+    slot.session().await.map_err(ForwardError::SessionClosed)
+}
+
 /// `-L`: open the channel, then join; if the open fails the socket is closed at once.
 async fn forward_direct(
-    session: &Session,
+    slot: &SessionSlot,
+    waiting: &Arc<Semaphore>,
     stream: LocalStream,
     originator: &Originator,
     target: &Connect,
     stats: &Arc<ForwardStats>,
 ) -> Result<(), ForwardError> {
-    let started = Instant::now();
-    let opened = open_direct(session, target, Some(originator)).await;
-    stats.connect_took(started.elapsed());
+    let opened = match session_for(slot, waiting).await {
+        Ok(session) => {
+            let started = Instant::now();
+            let opened = open_direct(&session, target, Some(originator)).await;
+            stats.connect_took(started.elapsed());
+            opened
+        }
+        Err(e) => Err(e),
+    };
     let channel = match opened {
         Ok(c) => c,
         Err(e) => {
@@ -328,7 +369,8 @@ where
 
 /// `-D`: SOCKS, then a direct-tcpip channel to the requested target.
 async fn forward_socks(
-    session: &Session,
+    slot: &SessionSlot,
+    waiting: &Arc<Semaphore>,
     mut stream: LocalStream,
     originator: &Originator,
     stats: &Arc<ForwardStats>,
@@ -338,9 +380,15 @@ async fn forward_socks(
         host: request.host(),
         port: request.port,
     };
-    let started = Instant::now();
-    let opened = open_direct(session, &target, Some(originator)).await;
-    stats.connect_took(started.elapsed());
+    let opened = match session_for(slot, waiting).await {
+        Ok(session) => {
+            let started = Instant::now();
+            let opened = open_direct(&session, &target, Some(originator)).await;
+            stats.connect_took(started.elapsed());
+            opened
+        }
+        Err(e) => Err(e),
+    };
     let mut channel = match opened {
         Ok(c) => c,
         Err(e) => {

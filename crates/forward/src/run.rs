@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use burrow::Session;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -12,6 +11,7 @@ use crate::error::ForwardError;
 use crate::local::{ForwardOptions, LocalForward};
 use crate::remote::RemoteForwards;
 use crate::remote_forward::RemoteForward;
+use crate::session_slot::SessionSlot;
 use crate::spec::{Forward, ForwardSpec, Listen};
 use crate::stats::{ForwardStats, StatsSnapshot};
 
@@ -67,6 +67,12 @@ impl RunningForwards {
         first
     }
 
+    /// Stops every forward at once (open connections are closed) and returns once their
+    /// tasks are gone, so a `-R` route is free before the same forward is asked for again.
+    pub async fn close(mut self) {
+        self.tasks.shutdown().await;
+    }
+
     /// Graceful stop: `-L`/`-D` listeners close (new connections are refused), `-R`
     /// forwards are cancelled on the server, and the connections already open are served
     /// until they end or `grace` passes (then they are closed). True when all ended in time.
@@ -86,7 +92,8 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Starts every forward in `specs` on `session`. `routes` must be the handler installed in
+/// Starts every forward in `specs` on `session` (a [`burrow::Session`], or a
+/// [`SessionSlot`] whose `-L`/`-D` listeners outlive connections). `routes` must be the handler installed in
 /// the session's `ClientConfig` (needed for `-R`). With `exit_on_forward_failure`, the first
 /// forward that cannot be set up is returned as the error (the CLI exits 255, as ssh);
 /// otherwise it is logged and listed in [`RunningForwards::failed`].
@@ -108,7 +115,7 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 /// # Ok(()) }
 /// ```
 pub async fn start_forwards(
-    session: &Session,
+    session: impl Into<SessionSlot>,
     routes: &Arc<RemoteForwards>,
     specs: &[ForwardSpec],
     opts: &ForwardOptions,
@@ -122,8 +129,9 @@ pub async fn start_forwards(
         allocated: Vec::new(),
         failed: Vec::new(),
     };
+    let slot = session.into();
     for spec in specs {
-        let started = start_one(session, routes, spec, opts, &mut running).await;
+        let started = start_one(&slot, routes, spec, opts, &mut running).await;
         if let Err(e) = started {
             if exit_on_forward_failure {
                 running.tasks.abort_all();
@@ -137,7 +145,7 @@ pub async fn start_forwards(
 }
 
 async fn start_one(
-    session: &Session,
+    slot: &SessionSlot,
     routes: &Arc<RemoteForwards>,
     spec: &ForwardSpec,
     opts: &ForwardOptions,
@@ -148,9 +156,9 @@ async fn start_one(
         ForwardSpec::Local(Forward { listen, .. }) | ForwardSpec::Dynamic(listen) => {
             let fwd = match spec {
                 ForwardSpec::Local(f) => {
-                    LocalForward::local(session, listen, f.connect.clone(), opts).await?
+                    LocalForward::local(slot, listen, f.connect.clone(), opts).await?
                 }
-                _ => LocalForward::dynamic(session, listen, opts).await?,
+                _ => LocalForward::dynamic(slot, listen, opts).await?,
             };
             let bound = match (listen, fwd.local_addrs().first()) {
                 (Listen::Tcp { .. }, Some(a)) => a.to_string(),
@@ -166,7 +174,8 @@ async fn start_one(
                 ForwardSpec::Remote(f) => Some(f.connect.clone()),
                 _ => None,
             };
-            let fwd = RemoteForward::start(session, routes, listen, connect, opts).await?;
+            let session = slot.session().await.map_err(ForwardError::SessionClosed)?;
+            let fwd = RemoteForward::start(&session, routes, listen, connect, opts).await?;
             running.allocated.extend(fwd.allocated_message());
             let (port, stats) = (fwd.port(), fwd.stats());
             let bound = match listen {

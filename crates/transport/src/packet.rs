@@ -79,6 +79,7 @@ impl PacketSealer {
     }
 
     /// The sequence number the next packet gets.
+    #[cfg(any(test, feature = "internals"))]
     pub fn sequence_number(&self) -> u32 {
         self.counters.seq
     }

@@ -346,7 +346,7 @@ impl Transport {
 
     /// Fuzzing only: seals any payload with the current keys, bypassing every check, so a fuzz
     /// target can play a peer that speaks after a completed key exchange.
-    #[cfg(feature = "fuzzing")]
+    #[cfg(feature = "internals")]
     pub fn fuzz_send_raw(&mut self, payload: &[u8]) -> Result<(), TransportError> {
         self.seal(payload)
     }

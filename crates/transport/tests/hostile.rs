@@ -12,8 +12,8 @@ mod support;
 use std::sync::Arc;
 use std::time::Instant;
 
+use burrow_transport::PacketError;
 use burrow_transport::negotiate::our_kexinit;
-use burrow_transport::packet::PacketError;
 use burrow_transport::{
     HostKeyVerdict, Transport, TransportConfig, TransportError, TransportEvent,
 };

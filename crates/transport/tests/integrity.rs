@@ -13,7 +13,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use burrow_transport::packet::{MAX_PACKET_LEN, PacketError};
+use burrow_transport::{MAX_PACKET_LEN, PacketError};
 use burrow_transport::{Transport, TransportConfig, TransportError, TransportEvent};
 use burrow_wire::DisconnectReason;
 use bytes::{Bytes, BytesMut};
@@ -54,8 +54,8 @@ struct Suite {
 /// encrypt-and-MAC). Taken from the transport's own lists, so a new algorithm is covered.
 fn suites() -> Vec<Suite> {
     let all = TransportConfig {
-        ciphers: burrow_transport::cipher::CipherAlg::ALL.to_vec(),
-        macs: burrow_transport::cipher::MacAlg::ALL.to_vec(),
+        ciphers: burrow_transport::CipherAlg::ALL.to_vec(),
+        macs: burrow_transport::MacAlg::ALL.to_vec(),
         ..TransportConfig::default()
     };
     let mut out = Vec::new();

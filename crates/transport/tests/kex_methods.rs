@@ -10,7 +10,7 @@
 
 mod support;
 
-use burrow_transport::kex::KexAlg;
+use burrow_transport::KexAlg;
 use burrow_transport::{AlgorithmKind, TransportConfig, TransportError};
 use support::Pair;
 

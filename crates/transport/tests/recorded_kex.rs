@@ -16,8 +16,8 @@ mod support;
 
 use std::time::Instant;
 
-use burrow_transport::kex::KexAlg;
-use burrow_transport::packet::PacketError;
+use burrow_transport::KexAlg;
+use burrow_transport::PacketError;
 use burrow_transport::service::{USERAUTH, accepted_service, requested_service};
 use burrow_transport::{Transport, TransportError, TransportEvent};
 use burrow_wire::Side;

@@ -6,8 +6,8 @@
 
 use burrow_keyfiles::pattern::match_pattern_exact;
 use burrow_keys::SigAlg;
-use burrow_transport::cipher::{CipherAlg, MacAlg};
-use burrow_transport::kex::KexAlg;
+use burrow_transport::KexAlg;
+use burrow_transport::{CipherAlg, MacAlg};
 
 /// OpenSSH's default client cipher order (ssh_config(5)), limited to what burrow
 /// implements: the base that `+`, `-` and `^` edit, so that `burrow -G` agrees with `ssh -G`.

@@ -15,6 +15,8 @@ use super::canonical::CanonicalSettings;
 use super::jump::{JumpHost, parse_jump_chain};
 use super::ssh_config::{AddressFamily, SshOptions, StrictHostKeyChecking};
 use super::syntax;
+use super::tokens::connection_hash;
+pub use super::tokens::{expand_tilde, expand_tokens};
 use super::value::LogLevel;
 use crate::CliError;
 
@@ -217,6 +219,13 @@ impl ClientSettings {
         let user = opts.user.clone().unwrap_or_else(|| env.user.clone());
         let port_text = port.to_string();
         let uid = env.uid.to_string();
+        let jumps = match &opts.proxy_jump {
+            Some(j) => parse_jump_chain(j)?,
+            None => Vec::new(),
+        };
+        // `%j` is the host of the last hop, the one that connects to this host, as in ssh.
+        let jump = jumps.last().map_or("", |j| j.host.as_str());
+        let hash = connection_hash(&env.local_host, &host_name, port, &user, jump);
         let tokens = [
             ('d', env.home.as_str()),
             ('u', env.user.as_str()),
@@ -228,6 +237,8 @@ impl ClientSettings {
             ('l', env.local_host.as_str()),
             ('L', env.short_host()),
             ('k', opts.host_key_alias.as_deref().unwrap_or(alias)),
+            ('j', jump),
+            ('C', hash.as_str()),
         ];
         let path = |p: &str| expand_tokens(&expand_tilde(p, &env.home), &tokens);
         let mut notes = Vec::new();
@@ -338,10 +349,7 @@ impl ClientSettings {
             } else {
                 forwards(opts)?
             },
-            jumps: match &opts.proxy_jump {
-                Some(j) => parse_jump_chain(j)?,
-                None => Vec::new(),
-            },
+            jumps,
             log_level: opts.log_level.unwrap_or(LogLevel::Info),
             global_known_hosts_files,
             hash_known_hosts: opts.hash_known_hosts.unwrap_or(false),
@@ -458,41 +466,6 @@ fn forwards(opts: &SshOptions) -> Result<Vec<ForwardSpec>, CliError> {
     Ok(out)
 }
 
-/// `~` or `~/...` at the start becomes the home directory.
-pub fn expand_tilde(p: &str, home: &str) -> String {
-    if p == "~" {
-        return home.to_owned();
-    }
-    match p.strip_prefix("~/") {
-        Some(rest) => format!("{}/{rest}", home.trim_end_matches('/')),
-        None => p.to_owned(),
-    }
-}
-
-/// Expands `%x` tokens from `tokens` and `%%`; an unknown token is kept as written.
-pub fn expand_tokens(s: &str, tokens: &[(char, &str)]) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('%') => out.push('%'),
-            Some(t) => match tokens.iter().find(|(k, _)| *k == t) {
-                Some((_, v)) => out.push_str(v),
-                None => {
-                    out.push('%');
-                    out.push(t);
-                }
-            },
-            None => out.push('%'),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,6 +542,19 @@ mod tests {
         );
         assert!(s.identity_files_given);
         assert_eq!(s.known_hosts_files, ["/home/me/kh"]);
+    }
+
+    #[test]
+    fn connection_hash_and_jump_tokens() {
+        let mut o = opts(&["User bob", "Port 2200", "IdentityFile /k/%C/%j."]);
+        let direct = ClientSettings::resolve("web", &o, &env()).unwrap();
+        let hash = connection_hash("laptop.home.example", "web", 2200, "bob", "");
+        assert_eq!(direct.identity_files, [format!("/k/{hash}/.")]);
+        // `%j` is the last hop's host, and it takes part in `%C`.
+        apply_option(&mut o, "ProxyJump a@first:1,second:2", &mut Vec::new()).unwrap();
+        let jumped = ClientSettings::resolve("web", &o, &env()).unwrap();
+        let hash = connection_hash("laptop.home.example", "web", 2200, "bob", "second");
+        assert_eq!(jumped.identity_files, [format!("/k/{hash}/second.")]);
     }
 
     #[test]

@@ -9,4 +9,5 @@ pub mod ssh_config;
 pub mod ssh_match;
 pub mod sshd_config;
 pub mod syntax;
+pub mod tokens;
 pub mod value;

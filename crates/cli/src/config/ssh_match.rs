@@ -8,6 +8,7 @@ use burrow_keyfiles::authorized_keys::from_allows;
 use burrow_keyfiles::match_pattern_list;
 
 use super::client::expand_tokens;
+use super::tokens::connection_hash;
 
 /// What `version` criteria match against.
 pub const VERSION: &str = concat!("burrow_", env!("CARGO_PKG_VERSION"));
@@ -136,9 +137,12 @@ pub fn evaluate(
                 if !out.matched {
                     continue;
                 }
-                let port = so_far.port.unwrap_or(22).to_string();
+                let port_number = so_far.port.unwrap_or(22);
+                let port = port_number.to_string();
                 let uid = ctx.uid.to_string();
                 let short = ctx.local_host.split('.').next().unwrap_or_default();
+                // As in ssh 9.2, the hash here leaves out the ProxyJump host.
+                let hash = connection_hash(&ctx.local_host, &host, port_number, ruser, "");
                 let cmd = expand_tokens(
                     arg,
                     &[
@@ -151,6 +155,7 @@ pub fn evaluate(
                         ('i', uid.as_str()),
                         ('l', ctx.local_host.as_str()),
                         ('L', short),
+                        ('C', hash.as_str()),
                     ],
                 );
                 exec(&cmd)

@@ -5,9 +5,9 @@ use core::time::Duration;
 
 use burrow_keyfiles::pattern::match_pattern_exact;
 use burrow_keys::SigAlg;
-use burrow_transport::cipher::{CipherAlg, MacAlg};
-use burrow_transport::kex::KexAlg;
+use burrow_transport::KexAlg;
 use burrow_transport::rekey::{DEFAULT_REKEY_BYTES, DEFAULT_REKEY_TIME, REKEY_PACKETS};
+use burrow_transport::{CipherAlg, MacAlg};
 use burrow_transport::{HostCerts, RekeyLimit, TransportConfig, TransportError};
 
 /// Applies an OpenSSH `Ciphers` value (`list`, `+list`, `-list`, `^list`, wildcards).

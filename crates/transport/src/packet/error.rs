@@ -17,7 +17,8 @@ pub enum PacketError {
         /// The limit.
         limit: usize,
     },
-    /// The peer announced a `packet_length` below [`MIN_PACKET_LEN`].
+    /// The peer announced a `packet_length` below 5 (the padding length byte and 4 bytes of
+    /// padding).
     PacketTooShort {
         /// The announced length.
         len: u32,
