@@ -388,3 +388,47 @@ fn burrowd_metrics_per_user_and_forward() {
     cb.signal("-TERM");
     assert_eq!(cb.wait_exit(15), Some(0), "{}", cb.stderr());
 }
+
+/// A target that accepts and never reads: the forward's channel window runs out.
+fn deaf_server() -> u16 {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    port
+}
+
+#[test]
+fn time_blocked_on_the_window_shows_while_it_goes_on() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let dir = TempDir::new("metrics-w");
+    let (lport, mport) = (free_port(), free_port());
+    let spec = format!("127.0.0.1:{lport}:127.0.0.1:{}", deaf_server());
+    let mut a = client_opts(&dir, &d.client_key, d.port);
+    a.extend([s("-o"), format!("MetricsListen={mport}")]);
+    a.extend([s("-N"), s("-L"), spec.clone(), s("127.0.0.1")]);
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    assert!(wait_port(lport, 20), "{}", burrow.stderr());
+    let mut c = TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap();
+    std::thread::spawn(move || {
+        let chunk = vec![0u8; 1 << 20];
+        while c.write_all(&chunk).is_ok() {}
+    });
+    let label = format!("-L {spec}");
+    let l = [("forward", label.as_str())];
+    let m = scrape_until(mport, 30, |m| {
+        get(m, "burrow_forward_window_blocked_seconds_total", &l).unwrap() >= 1.0
+    });
+    // Still open: ours, and wait_port's probe (closed here, but the target never closes).
+    assert_eq!(get(&m, "burrow_forward_channels_open", &l), Some(2.0));
+    let out = [("forward", label.as_str()), ("direction", "out")];
+    assert!(get(&m, "burrow_forward_bytes_total", &out).unwrap() > 0.0);
+    burrow.signal("-KILL");
+    burrow.wait_exit(5);
+}

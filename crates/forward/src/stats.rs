@@ -45,6 +45,10 @@ pub struct ForwardStats {
     bytes_out: AtomicU64,
     bytes_in: AtomicU64,
     window_blocked_micros: AtomicU64,
+    /// Channels waiting for the window now, and the sum of their start times
+    /// ([`micros_now`]): their time so far shows in snapshots before the wait ends.
+    waiting: AtomicU64,
+    waiting_since: AtomicU64,
     connect: Latency,
     /// The forward's label and who is told about its channels.
     observer: OnceLock<(String, Arc<dyn ChannelObserver>)>,
@@ -91,7 +95,7 @@ impl ForwardStats {
             failed: self.failed.load(Ordering::Relaxed),
             bytes_out: self.bytes_out.load(Ordering::Relaxed),
             bytes_in: self.bytes_in.load(Ordering::Relaxed),
-            window_blocked_micros: self.window_blocked_micros.load(Ordering::Relaxed),
+            window_blocked_micros: self.window_blocked_micros(),
             connect: self.connect.snapshot(),
         }
     }
@@ -148,15 +152,57 @@ impl ForwardStats {
         self.connect.record(took);
     }
 
-    /// Writes to the channel waited `waited` for the peer's window.
-    pub(crate) fn window_blocked(&self, waited: Duration) {
-        let micros = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX);
-        self.window_blocked_micros
-            .fetch_add(micros, Ordering::Relaxed);
+    /// Writes to a channel start waiting for the peer's window; the wait ends when the
+    /// returned guard is dropped.
+    pub(crate) fn window_wait(self: &Arc<Self>) -> WindowWait {
+        let since = micros_now();
+        self.waiting_since.fetch_add(since, Ordering::Relaxed);
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        WindowWait {
+            stats: self.clone(),
+            since,
+        }
+    }
+
+    /// Ended waits, plus the waits going on so far.
+    fn window_blocked_micros(&self) -> u64 {
+        let ended = self.window_blocked_micros.load(Ordering::Relaxed);
+        let n = self.waiting.load(Ordering::Relaxed);
+        let since = self.waiting_since.load(Ordering::Relaxed);
+        let ongoing = n.wrapping_mul(micros_now()).wrapping_sub(since);
+        // A wait ending between the loads can make `ongoing` meaningless: leave it out then.
+        ended.saturating_add(if ongoing > n.saturating_mul(1 << 40) {
+            0
+        } else {
+            ongoing
+        })
     }
 
     pub(crate) fn add_in(&self, n: u64) {
         self.bytes_in.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Microseconds since the first call in this process: the common origin of wait times.
+fn micros_now() -> u64 {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    let elapsed = ORIGIN.get_or_init(Instant::now).elapsed();
+    u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// A channel waiting for the peer's window; the wait is counted when dropped.
+pub(crate) struct WindowWait {
+    stats: Arc<ForwardStats>,
+    since: u64,
+}
+
+impl Drop for WindowWait {
+    fn drop(&mut self) {
+        let waited = micros_now().saturating_sub(self.since);
+        let s = &self.stats;
+        s.window_blocked_micros.fetch_add(waited, Ordering::Relaxed);
+        s.waiting.fetch_sub(1, Ordering::Relaxed);
+        s.waiting_since.fetch_sub(self.since, Ordering::Relaxed);
     }
 }
 
@@ -166,5 +212,29 @@ pub(crate) struct ActiveGuard(Arc<ForwardStats>);
 impl Drop for ActiveGuard {
     fn drop(&mut self) {
         self.0.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_wait_counts_while_it_lasts_and_once_it_ended() {
+        let stats = ForwardStats::new();
+        let wait = stats.window_wait();
+        std::thread::sleep(Duration::from_millis(30));
+        let during = stats.snapshot().window_blocked_micros;
+        assert!(during >= 30_000, "{during}");
+        drop(wait);
+        let after = stats.snapshot().window_blocked_micros;
+        assert!(after >= during, "{after} < {during}");
+        std::thread::sleep(Duration::from_millis(10));
+        assert_eq!(
+            stats.snapshot().window_blocked_micros,
+            after,
+            "no wait goes on"
+        );
+        assert_eq!(stats.waiting.load(Ordering::Relaxed), 0);
     }
 }
