@@ -118,8 +118,9 @@ fn refused(port: u16) {
 fn client_counts_what_it_forwards(port: u16, key: &std::path::Path, extra: &[&str]) {
     let dir = TempDir::new("metrics-c");
     let echo = echo_server();
-    let (lport, rport, mport) = (free_port(), free_port(), free_port());
+    let (lport, rport, mport, remote) = (free_port(), free_port(), free_port(), free_port());
     let good = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
+    let back = format!("127.0.0.1:{remote}:127.0.0.1:{echo}");
     let bad = format!("127.0.0.1:{rport}:127.0.0.1:{}", closed_port());
     let mut a = client_opts(&dir, key, port);
     for o in [
@@ -130,14 +131,8 @@ fn client_counts_what_it_forwards(port: u16, key: &std::path::Path, extra: &[&st
         a.extend([s("-o"), o]);
     }
     a.extend(extra.iter().map(|e| s(e)));
-    a.extend([
-        s("-N"),
-        s("-L"),
-        good.clone(),
-        s("-L"),
-        bad.clone(),
-        s("127.0.0.1"),
-    ]);
+    a.extend([s("-N"), s("-L"), good.clone(), s("-L"), bad.clone()]);
+    a.extend([s("-R"), back.clone(), s("127.0.0.1")]);
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
     assert!(wait_port(lport, 20), "{}", burrow.stderr());
     assert!(wait_port(rport, 20), "{}", burrow.stderr());
@@ -154,6 +149,13 @@ fn client_counts_what_it_forwards(port: u16, key: &std::path::Path, extra: &[&st
     for _ in 0..3 {
         refused(rport);
     }
+    // -R: the server's listener (wait_port's probe, then a transfer).
+    assert!(wait_port(remote, 20), "{}", burrow.stderr());
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, remote)).unwrap(),
+        &pattern(4_321),
+    );
+    let back_l = format!("-R {back}");
     let (good_l, bad_l) = (format!("-L {good}"), format!("-L {bad}"));
     let g = |k: &'static str| [("forward", good_l.clone()), ("direction", s(k))];
     let m = scrape_until(mport, 20, |m| {
@@ -164,7 +166,8 @@ fn client_counts_what_it_forwards(port: u16, key: &std::path::Path, extra: &[&st
             &[("forward", &bad_l)],
         );
         let rtt = get(m, "burrow_keepalive_rtt_seconds", &[]);
-        open == Some(0.0) && failed == Some(4.0) && rtt.is_some()
+        let back_open = get(m, "burrow_forward_channels_open", &[("forward", &back_l)]);
+        open == Some(0.0) && failed == Some(4.0) && rtt.is_some() && back_open == Some(0.0)
     });
     let total: usize = sizes.iter().sum();
     let labels = |l: &[(&'static str, String)]| -> Vec<(&str, String)> { l.to_vec() };
@@ -196,6 +199,15 @@ fn client_counts_what_it_forwards(port: u16, key: &std::path::Path, extra: &[&st
     let bad_bytes = [("forward", bad_l.clone()), ("direction", s("out"))];
     assert_eq!(pick("burrow_forward_bytes_total", &bad_bytes), Some(0.0));
     assert_eq!(get(&m, "burrow_connection_up", &[]), Some(1.0));
+    // -R: "out" is what came in from the server side.
+    let back_only = [("forward", back_l.clone())];
+    let back_out = [("forward", back_l.clone()), ("direction", s("out"))];
+    assert_eq!(pick("burrow_forward_bytes_total", &back_out), Some(4_321.0));
+    assert_eq!(pick("burrow_forward_channels_total", &back_only), Some(2.0));
+    assert_eq!(
+        pick("burrow_forward_connect_seconds_count", &back_only),
+        Some(2.0)
+    );
     assert_eq!(get(&m, "burrow_reconnects_total", &[]), Some(0.0));
     // 600 KB each way through a 64 KB RekeyLimit.
     let rekeys = get(&m, "burrow_rekeys_total", &[]).unwrap();
