@@ -444,3 +444,75 @@ fn time_blocked_on_the_window_shows_while_it_goes_on() {
     burrow.signal("-KILL");
     burrow.wait_exit(5);
 }
+
+#[test]
+fn burrowd_run_by_a_user_serves_its_own_metrics() {
+    if !can_run() {
+        return;
+    }
+    let Some(setpriv) = require_binary("setpriv") else {
+        return;
+    };
+    let u = User::new("mu", false);
+    let dir = TempDir::new("metrics-u");
+    let out = run(BURROWD, &[s("--generate-host-key"), dir.s("host")], &dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (port, mport, echo) = (free_port(), free_port(), echo_server());
+    let config = format!(
+        "ListenAddress 127.0.0.1\nPort {port}\nHostKey {}\nPidFile none\nMetricsListen 127.0.0.1:{mport}\n",
+        dir.s("host")
+    );
+    std::fs::write(dir.join("burrowd_config"), config).unwrap();
+    for f in ["", "host", "host.pub", "burrowd_config"] {
+        std::os::unix::fs::chown(dir.join(f), Some(u.uid), Some(u.gid)).unwrap();
+    }
+    let args = [
+        format!("--reuid={}", u.uid),
+        format!("--regid={}", u.gid),
+        s("--init-groups"),
+        s(BURROWD),
+        s("-D"),
+        s("-e"),
+        s("-f"),
+        dir.s("burrowd_config"),
+    ];
+    let d = spawn(setpriv.to_str().unwrap(), &args, &dir, "burrowd.log");
+    assert!(wait_banner(port), "{}", d.stderr());
+    let cdir = TempDir::new("metrics-uc");
+    let lport = free_port();
+    let mut a = client_opts(&cdir, &u.key, port);
+    let spec = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
+    a.extend([
+        s("-N"),
+        s("-L"),
+        spec,
+        s("-l"),
+        u.name.clone(),
+        s("127.0.0.1"),
+    ]);
+    let mut c = spawn(BURROW, &a, &cdir, "burrow.log");
+    assert!(wait_port(lport, 20), "{}\n{}", c.stderr(), d.stderr());
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+        &pattern(54_321),
+    );
+    let forward = format!("direct-tcpip 127.0.0.1:{echo}");
+    let l = [
+        ("user", u.name.as_str()),
+        ("forward", &forward),
+        ("direction", "in"),
+    ];
+    let m = scrape_until(mport, 20, |m| {
+        get(m, "burrow_forward_bytes_total", &l) == Some(54_321.0)
+    });
+    let up = get(&m, "burrow_connection_up", &[("user", u.name.as_str())]);
+    assert_eq!(up, Some(1.0));
+    let l = [("user", u.name.as_str()), ("forward", &forward)];
+    assert_eq!(get(&m, "burrow_forward_channels_total", &l), Some(2.0));
+    c.signal("-TERM");
+    assert_eq!(c.wait_exit(15), Some(0), "{}", c.stderr());
+}
