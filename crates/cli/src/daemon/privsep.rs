@@ -24,13 +24,11 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::{DRAIN_GRACE, EXIT_FAILURE, privdrop};
-use crate::metrics::{Metrics, Snapshot};
+use crate::metrics::{Metrics, Reports};
 use crate::sys::lookup_user;
 
 /// The byte a per-connection process writes to its stdout once the client authenticated.
 const LOGGED_IN: u8 = b'A';
-/// Longest counters line the listener takes from a connection process.
-const MAX_REPORT_LINE: usize = 128 * 1024;
 
 /// Connection numbers for the counters the processes report.
 static NEXT_CONN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -237,7 +235,7 @@ async fn watch_child(
 ) {
     let mut startup = Some(startup);
     let conn = NEXT_CONN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut reports = Reports::default();
+    let mut reports = Reports::after(LOGGED_IN);
     let pid = child
         .id()
         .and_then(|p| i32::try_from(p).ok())
@@ -300,52 +298,15 @@ async fn watch_child(
     }
 }
 
-/// The listener's reading of a connection process's pipe: the login byte, then lines.
-#[derive(Default)]
-struct Reports {
-    logged_in: bool,
-    pending: Vec<u8>,
-}
-
-impl Reports {
-    /// Takes bytes from the pipe; each complete, well-formed counters line goes to `report`
-    /// (anything else is dropped: the line comes from a process run as the user).
-    fn feed(&mut self, mut got: &[u8], mut report: impl FnMut(&str, Snapshot)) {
-        if !self.logged_in {
-            let Some(at) = got.iter().position(|&b| b == LOGGED_IN) else {
-                return;
-            };
-            self.logged_in = true;
-            got = got.get(at + 1..).unwrap_or_default();
-        }
-        self.pending.extend_from_slice(got);
-        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=end).collect();
-            let parsed = std::str::from_utf8(&line).ok().and_then(|l| {
-                let (user, json) = l.strip_prefix('R')?.trim_end().split_once('\t')?;
-                Some((user, serde_json::from_str::<Snapshot>(json).ok()?))
-            });
-            match parsed {
-                Some((user, snapshot)) => report(user, snapshot),
-                None => tracing::debug!("bad counters line from a connection process"),
-            }
-        }
-        if self.pending.len() > MAX_REPORT_LINE {
-            self.pending.clear();
-        }
-    }
-}
-
 /// In a per-connection process after the login: passes the protocol process's counters
 /// (`json`, one line of JSON) to the listener, for `user`.
 pub fn report_to_listener(user: &str, json: &str) {
-    if json.contains('\n') || user.contains(['\t', '\n']) {
+    let Some(line) = crate::metrics::report_line(user, json) else {
         tracing::debug!("counters report dropped: not one line");
         return;
-    }
+    };
     use std::io::Write;
     let mut out = std::io::stdout();
-    let line = format!("R{user}\t{json}\n");
     if let Err(e) = out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
         tracing::debug!("cannot report counters to the listener: {e}");
     }

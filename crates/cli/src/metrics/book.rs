@@ -294,3 +294,95 @@ impl StatsLedger for Metrics {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn stats(bytes_in: u64, active: u64) -> StatsSnapshot {
+        StatsSnapshot {
+            connections: 1,
+            active,
+            bytes_in,
+            ..StatsSnapshot::default()
+        }
+    }
+
+    #[test]
+    fn series_past_the_cap_are_other_and_labels_are_cleaned() {
+        let m = Metrics::new();
+        for i in 0..MAX_SERIES {
+            m.stats_for("u", &format!("direct-tcpip h:{i}"));
+        }
+        let first = m.stats_for("u", "direct-tcpip h:0");
+        assert!(Arc::ptr_eq(&first, &m.stats_for("u", "direct-tcpip h:0")));
+        m.stats_for("u", "one too many");
+        m.stats_for("u\u{1b}[31m", &"x".repeat(500));
+        let s = m.snapshot();
+        // Past the cap, one (other) series per user.
+        assert_eq!(s.forwards.len(), MAX_SERIES + 2);
+        let last = s.forwards.iter().find(|f| f.forward == OTHER);
+        assert_eq!(last.map(|f| f.user.as_str()), Some("u"));
+        let other = s.forwards.iter().find(|f| f.user != "u");
+        assert_eq!(other.map(|f| f.user.as_str()), Some("u?[31m"));
+        assert_eq!(other.map(|f| f.forward.len()), Some(OTHER.len()));
+    }
+
+    #[test]
+    fn reported_counters_stay_after_the_connection_ends() {
+        let m = Metrics::new();
+        let report = |bytes_in, up| Snapshot {
+            reconnects: 0,
+            users: vec![UserSnapshot {
+                user: "forged".into(),
+                connections_up: up,
+                rekeys: 2,
+                keepalive_rtt_seconds: Some(0.5),
+            }],
+            forwards: vec![ForwardSnapshot {
+                user: "forged".into(),
+                forward: "direct-tcpip h:1".into(),
+                stats: stats(bytes_in, 1),
+            }],
+        };
+        m.report(1, "alice", report(10, 1));
+        m.report(2, "alice", report(5, 1));
+        m.report(1, "alice", report(20, 1));
+        let s = m.snapshot();
+        assert_eq!(s.users.len(), 1);
+        assert_eq!(
+            (s.users[0].user.as_str(), s.users[0].connections_up),
+            ("alice", 2)
+        );
+        assert_eq!(s.users[0].rekeys, 4);
+        assert_eq!(s.forwards.len(), 1);
+        assert_eq!(
+            (s.forwards[0].stats.bytes_in, s.forwards[0].stats.active),
+            (25, 2)
+        );
+        m.report_ended(1);
+        m.report_ended(2);
+        let s = m.snapshot();
+        assert_eq!((s.users[0].connections_up, s.users[0].rekeys), (0, 4));
+        assert_eq!(s.users[0].keepalive_rtt_seconds, None);
+        let f = &s.forwards[0];
+        assert_eq!(
+            (f.user.as_str(), f.stats.bytes_in, f.stats.active),
+            ("alice", 25, 0)
+        );
+        assert_eq!(f.stats.connections, 2);
+    }
+
+    #[test]
+    fn a_forward_set_up_again_keeps_counting_up() {
+        let m = Metrics::new();
+        let old = ForwardStats::new();
+        m.add_forward("", "-R 0:h:1", old.clone());
+        drop(old);
+        m.add_forward("", "-R 0:h:1", ForwardStats::new());
+        let s = m.snapshot();
+        assert_eq!(s.forwards.len(), 1);
+        assert_eq!(s.users[0].connections_up, 0);
+    }
+}
