@@ -33,6 +33,8 @@ struct State {
     forwards: BTreeMap<(String, String), Series>,
     /// burrowd as root: the last report of each connection process, with its user.
     reported: BTreeMap<u64, (String, Snapshot)>,
+    /// Sessions alive at the last [`State::refresh`].
+    live: usize,
 }
 
 /// A live session, with its counters as last read.
@@ -132,7 +134,12 @@ impl Metrics {
     /// A connection of `user` (`""` in the client) is up; it counts until it ends.
     pub fn session_up(&self, user: &str, session: WeakSession) {
         let last = session.counters().unwrap_or_default();
-        self.state().sessions.push(Tracked {
+        let mut state = self.state();
+        // Without scrapes, ended sessions would pile up: fold them in now and then.
+        if state.sessions.len() >= state.live.saturating_mul(2).saturating_add(16) {
+            state.refresh();
+        }
+        state.sessions.push(Tracked {
             user: label(user),
             session,
             last,
@@ -192,30 +199,19 @@ impl Metrics {
     /// Reads every counter now.
     pub fn snapshot(&self) -> Snapshot {
         let mut state = self.state();
+        state.refresh();
         let mut users: BTreeMap<String, UserSnapshot> = BTreeMap::new();
         for (user, &rekeys) in &state.ended_rekeys {
             users.entry(user.clone()).or_default().rekeys = rekeys;
         }
-        let mut ended = Vec::new();
-        for t in &mut state.sessions {
+        for t in &state.sessions {
             let u = users.entry(t.user.clone()).or_default();
-            match t.session.counters() {
-                Some(c) => {
-                    t.last = c;
-                    u.connections_up += 1;
-                    if let Some(rtt) = c.keepalive_rtt.map(|d| d.as_secs_f64()) {
-                        let longest = u.keepalive_rtt_seconds.map_or(rtt, |r| r.max(rtt));
-                        u.keepalive_rtt_seconds = Some(longest);
-                    }
-                }
-                None => ended.push((t.user.clone(), t.last.rekeys)),
-            }
+            u.connections_up += 1;
             u.rekeys = u.rekeys.saturating_add(t.last.rekeys);
-        }
-        state.sessions.retain(|t| t.session.counters().is_some());
-        for (user, rekeys) in ended {
-            let n = state.ended_rekeys.entry(user).or_default();
-            *n = n.saturating_add(rekeys);
+            if let Some(rtt) = t.last.keepalive_rtt.map(|d| d.as_secs_f64()) {
+                let longest = u.keepalive_rtt_seconds.map_or(rtt, |r| r.max(rtt));
+                u.keepalive_rtt_seconds = Some(longest);
+            }
         }
         for (user, report) in state.reported.values() {
             let u = users.entry(user.clone()).or_default();
@@ -268,6 +264,24 @@ impl Metrics {
 }
 
 impl State {
+    /// Reads the live sessions' counters; those that ended leave their rekeys in the totals.
+    fn refresh(&mut self) {
+        let sessions = std::mem::take(&mut self.sessions);
+        for mut t in sessions {
+            match t.session.counters() {
+                Some(c) => {
+                    t.last = c;
+                    self.sessions.push(t);
+                }
+                None => {
+                    let n = self.ended_rekeys.entry(t.user).or_default();
+                    *n = n.saturating_add(t.last.rekeys);
+                }
+            }
+        }
+        self.live = self.sessions.len();
+    }
+
     /// The series key of `forward` of `user`, or [`OTHER`] once there are too many.
     fn key(&self, user: &str, forward: &str) -> (String, String) {
         let key = (label(user), label(forward));
