@@ -95,3 +95,51 @@ async fn respond(stream: &mut TcpStream, status: &str, body: &str) -> std::io::R
     stream.write_all(body.as_bytes()).await?;
     stream.shutdown().await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sends `request` to a fresh responder and returns the status line and the body.
+    async fn ask(request: &[u8]) -> (String, String) {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let server = tokio::spawn(serve(listener, Metrics::new()));
+        let mut c = TcpStream::connect(addr)
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        // The responder may answer and close before all of an oversized head is written.
+        let _sent = c.write_all(request).await;
+        let mut answer = Vec::new();
+        let _read = c.read_to_end(&mut answer).await;
+        server.abort();
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        (
+            head.lines().next().unwrap_or("").to_owned(),
+            body.to_owned(),
+        )
+    }
+
+    #[tokio::test]
+    async fn only_get_metrics_is_answered_and_heads_are_bounded() {
+        let (status, body) = ask(b"GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\n").await;
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert!(
+            body.contains("burrow_connection_up 0\n") && body.ends_with("# EOF\n"),
+            "{body}"
+        );
+        let (status, _) = ask(b"GET / HTTP/1.1\r\n\r\n").await;
+        assert_eq!(status, "HTTP/1.1 404 Not Found");
+        let (status, _) = ask(b"POST /metrics HTTP/1.1\r\n\r\n").await;
+        assert_eq!(status, "HTTP/1.1 405 Method Not Allowed");
+        let mut huge = b"GET /metrics HTTP/1.1\r\nX: ".to_vec();
+        huge.resize(MAX_HEAD + 2048, b'a');
+        let (status, _) = ask(&huge).await;
+        assert_eq!(status, "HTTP/1.1 431 Request Header Fields Too Large");
+    }
+}
