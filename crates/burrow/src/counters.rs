@@ -35,3 +35,22 @@ impl Counting {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_keepalive_reply_sets_the_round_trip() {
+        let t0 = Instant::now();
+        let mut c = Counting::default();
+        c.keepalive_sent(GlobalRequestId(7), t0);
+        c.global_answered(GlobalRequestId(6), t0 + Duration::from_millis(5));
+        assert_eq!(c.counters.keepalive_rtt, None, "another request's reply");
+        c.global_answered(GlobalRequestId(7), t0 + Duration::from_millis(30));
+        assert_eq!(c.counters.keepalive_rtt, Some(Duration::from_millis(30)));
+        // Answered once: a late duplicate changes nothing.
+        c.global_answered(GlobalRequestId(7), t0 + Duration::from_secs(9));
+        assert_eq!(c.counters.keepalive_rtt, Some(Duration::from_millis(30)));
+    }
+}
