@@ -128,9 +128,16 @@ fn run(cmd: &mut Command) {
 }
 
 /// A log file in `dir`, appended to (a restarted server keeps its log).
+/// A server's log file in `dir`, or in `BENCH_LOG_DIR` when set (kept after the run).
 fn log(dir: &Path, name: &str) -> std::fs::File {
+    let dir = std::env::var_os("BENCH_LOG_DIR").map_or_else(|| dir.to_path_buf(), PathBuf::from);
     let mut o = std::fs::OpenOptions::new();
     o.create(true).append(true).open(dir.join(name)).unwrap()
+}
+
+/// burrowd's LogLevel: `BENCH_BURROWD_LOG` (e.g. DEBUG) or ERROR.
+fn burrowd_log_level() -> String {
+    std::env::var("BENCH_BURROWD_LOG").unwrap_or_else(|_| "ERROR".to_owned())
 }
 
 fn id_of(user: &str, flag: &str) -> u32 {
@@ -238,8 +245,9 @@ impl Peers {
             }
             run(&mut keygen);
             let text = format!(
-                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nLogLevel ERROR\nMaxStartups 100\n",
-                host.display()
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nLogLevel {}\nMaxStartups 100\n",
+                host.display(),
+                burrowd_log_level()
             );
             std::fs::write(&cfg, text).unwrap();
             let (burrowd, bd, home) = (burrowd.clone(), bd.clone(), home.clone());

@@ -111,6 +111,9 @@ pub struct ClientConfig {
     pub pubkey_algorithms: Vec<SigAlg>,
     /// IdentitiesOnly: when set, only the agent's keys in this list are offered.
     pub agent_only_keys: Option<Vec<PublicKey>>,
+    /// RequiredRSASize: RSA host keys, their CA keys and agent keys under this many bits
+    /// are refused ([`burrow_keys::MIN_RSA_BITS`], OpenSSH's default, unless set).
+    pub required_rsa_size: usize,
     /// Password and keyboard-interactive answers.
     pub prompt: Option<Arc<dyn AuthPrompt>>,
     /// Methods to try, in order (PreferredAuthentications).
@@ -167,6 +170,7 @@ impl ClientConfig {
             agent: None,
             pubkey_algorithms: SigAlg::DEFAULT_PUBKEY.to_vec(),
             agent_only_keys: None,
+            required_rsa_size: burrow_keys::MIN_RSA_BITS,
             prompt: None,
             methods: vec![
                 Method::Publickey,
@@ -282,13 +286,26 @@ impl Client {
         }
         let transport = Transport::client(transport_config, rng, now());
         let check = config.host_key_check.clone();
-        let (h, p) = (host.to_owned(), port);
-        let host_key_fn = Arc::new(
-            move |k: &PublicKey, cert: Option<&Certificate>| match cert {
+        let (h, p, min_rsa) = (host.to_owned(), port, config.required_rsa_size);
+        let host_key_fn = Arc::new(move |k: &PublicKey, cert: Option<&Certificate>| {
+            let keys = [
+                Some(k),
+                cert.map(|c| &c.key),
+                cert.map(|c| &c.signature_key),
+            ];
+            if let Some(e) = keys
+                .into_iter()
+                .flatten()
+                .find_map(|k| k.check_rsa_size(min_rsa).err())
+            {
+                tracing::error!("Bad server host key: {e}");
+                return false;
+            }
+            match cert {
                 Some(cert) => check.check_certificate(&h, p, cert),
                 None => check.check(&h, p, k),
-            },
-        );
+            }
+        });
         let core = SessionCore::new(
             peer,
             transport,

@@ -43,6 +43,10 @@ where
         match a.keys_and_certificates().await {
             Ok((keys, certs)) => {
                 let wanted = |k: &PublicKey| {
+                    if let Err(e) = k.check_rsa_size(config.required_rsa_size) {
+                        tracing::debug!("ignoring {} agent key: {e}", k.key_type());
+                        return false;
+                    }
                     config
                         .agent_only_keys
                         .as_ref()

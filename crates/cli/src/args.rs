@@ -8,6 +8,7 @@
 use clap::{ArgAction, Parser};
 
 use crate::CliError;
+use crate::config::control::ControlMaster;
 use crate::config::ssh_config::{AddressFamily, SshOptions, Warning, apply_option};
 
 /// What `burrow --help` says after the options.
@@ -17,7 +18,12 @@ Without -N and without a command it stays connected for the forwards until inter
 With a command it runs it on the server and exits with its exit status.
 Compression (-C) is not supported.
 On SIGTERM or SIGINT burrow drains: -L/-D listeners close, -R forwards are cancelled, open
-connections may finish for --drain-grace seconds, then burrow exits 0 (ssh exits 255).";
+connections may finish for --drain-grace seconds, then burrow exits 0 (ssh exits 255).
+-o Reconnect=yes (with -N): when the connection drops or ServerAliveInterval keepalives go
+unanswered, burrow dials again (waits of 1 s doubling to ReconnectMaxDelay, default 60 s,
+jittered; ReconnectAttempts, default unlimited), asks for every -R again and keeps -L/-D
+bound: up to 64 local connections per listener wait for the connection, more are closed.
+A changed host key or a failed authentication stops it (exit 255).";
 
 /// `burrow [-fNTnqV46] [-p port] [-l user] [-i identity_file] [-F config] [-J jump]
 /// [-o Key=Value]... [-v[v[v]]] [-L spec]... [-R spec]... [-D [bind:]port]... [-W host:port]
@@ -102,7 +108,9 @@ pub struct ClientArgs {
     /// Verbose: -v, -vv, -vvv.
     #[arg(short = 'v', action = ArgAction::Count)]
     pub verbose: u8,
-    /// Local forward `[bind_address:]port:host:hostport` (and unix-socket forms).
+    /// Local forward `[bind_address:]port:host:hostport` (and unix-socket forms). A leading
+    /// `?` (quoted: `'?8080:db:80'`) makes any -L/-R/-D optional: never fatal, even with
+    /// ExitOnForwardFailure, and retried in the background until it is up.
     #[arg(short = 'L', value_name = "spec")]
     pub local: Vec<String>,
     /// Remote forward `[bind_address:]port:host:hostport`, or `[bind_address:]port` (SOCKS).
@@ -111,12 +119,23 @@ pub struct ClientArgs {
     /// Dynamic (SOCKS) forward `[bind_address:]port`.
     #[arg(short = 'D', value_name = "[bind_address:]port")]
     pub dynamic: Vec<String>,
+    /// Be the control master (ControlMaster yes; -MM: ask, which burrow answers "no" to
+    /// every request that would ask).
+    #[arg(short = 'M', action = ArgAction::Count)]
+    pub control_master: u8,
+    /// Control socket path (ControlPath).
+    #[arg(short = 'S', value_name = "ctl_path")]
+    pub control_path: Option<String>,
+    /// Send a command to the control master: check, forward, cancel, exit, stop, stats
+    /// (burrow's: the master's forward counters as JSON).
+    #[arg(short = 'O', value_name = "ctl_cmd")]
+    pub control_command: Option<String>,
     /// Join stdin and stdout to `host:port` on the server's side.
     #[arg(short = 'W', value_name = "host:port")]
     pub stdio: Option<String>,
     /// Append events for scripts to PATH (`-`: standard output), one JSON object per line:
-    /// connected, forward_ready, forward_failed, channel_open, channel_close, disconnected
-    /// (never blocking a tunnel: past 1024 unwritten lines, events are dropped and counted).
+    /// connected, forward_ready, forward_failed, channel_open, channel_close, disconnected,
+    /// reconnecting (never blocking a tunnel: past 1024 unwritten lines, events are dropped and counted).
     #[arg(long, value_name = "PATH")]
     pub events: Option<String>,
     /// On SIGTERM or SIGINT, how long open forwarded connections may take to finish
@@ -264,6 +283,16 @@ impl ClientArgs {
                 "-W cannot be combined with a command".to_owned(),
             ));
         }
+        if let Some(cmd) = &self.control_command {
+            if self.stdio.is_some() {
+                return Err(CliError::Usage(
+                    "Cannot specify multiplexing command with -W".to_owned(),
+                ));
+            }
+            if crate::client::MuxCommand::parse(cmd).is_none() {
+                return Err(CliError::Usage("Invalid multiplex command.".to_owned()));
+            }
+        }
         if self.stdio.is_some() && self.events.as_deref() == Some("-") {
             return Err(CliError::Usage(
                 "--events - cannot be combined with -W (standard output carries the stream)"
@@ -313,6 +342,16 @@ impl ClientArgs {
         }
         if let Some(i) = &self.bind_interface {
             opts.bind_interface = Some(i.clone());
+        }
+        if self.control_master > 0 {
+            opts.control_master = Some(if self.control_master > 1 {
+                ControlMaster::Ask
+            } else {
+                ControlMaster::Yes
+            });
+        }
+        if let Some(p) = &self.control_path {
+            opts.control_path = Some(p.clone());
         }
         if let Some(c) = &self.ciphers {
             opts.ciphers = Some(c.clone());

@@ -70,6 +70,9 @@ const KEYWORDS: &[&str] = &[
     "canonicalizemaxdots",
     "canonicaldomains",
     "canonicalizePermittedcnames",
+    "requiredrsasize",
+    "casignaturealgorithms",
+    "certificatefile",
 ];
 
 /// Each corpus file and the host names to resolve with it.
@@ -176,6 +179,7 @@ fn burrow_g_agrees_with_ssh_g_on_the_corpus() {
                 .collect(),
         ),
         ("pubkeyacceptedalgorithms", supported("sig")),
+        ("casignaturealgorithms", supported("sig")),
     ]
     .into_iter()
     .collect();

@@ -743,23 +743,23 @@ fn small_slices_of_a_big_buffer_are_copied_past_the_pin_budget() {
 }
 
 #[test]
-fn reading_half_the_window_sends_an_adjust() {
+fn reading_a_quarter_of_the_window_sends_an_adjust() {
     let (mut c, id) = server_with_channel();
     for _ in 0..5 {
         c.handle_message(&data(id.0, &[0u8; 100])).unwrap();
     }
     assert_eq!(c.recv_window(id).unwrap().granted(), 500);
-    c.read(id, 499).unwrap();
-    assert!(sent(&mut c).is_empty(), "499 < 1000 / 2");
+    c.read(id, 249).unwrap();
+    assert!(sent(&mut c).is_empty(), "249 < 1000 / 4");
     c.read(id, 1).unwrap();
     assert_eq!(
         decode(&sent(&mut c)[0]),
         ConnectionMessage::ChannelWindowAdjust(ChannelWindowAdjust {
             recipient_channel: 77,
-            bytes_to_add: 500
+            bytes_to_add: 250
         })
     );
-    assert_eq!(c.recv_window(id).unwrap().granted(), 1000);
+    assert_eq!(c.recv_window(id).unwrap().granted(), 750);
 }
 
 #[test]

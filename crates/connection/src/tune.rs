@@ -4,9 +4,11 @@
 //! The round trip is the time from sending a WINDOW_ADJUST to the arrival of the first byte
 //! that needed it (the peer could not have sent that byte before the adjust reached it); the
 //! smallest sample is kept. Every round trip the bytes the application consumed are counted:
-//! when they reach 5/8 of the window, the window was the limit (a sender limited by anything
-//! else moves less than half a window per round trip, since adjusts go out at half) and the
-//! window should double. A channel that received nothing for [`IDLE_AFTER_US`] is idle.
+//! a sender limited by the window moves at least the window less one adjust's worth
+//! ([`crate::ADJUST_DIVISOR`]) per round trip; when the bytes reach 3/4 of that (room for
+//! jitter), the window was the limit and should double. A sender limited by anything else
+//! stops the growth once the window is about twice its bytes per round trip, as TCP's
+//! receive autotuning. A channel that received nothing for [`IDLE_AFTER_US`] is idle.
 
 /// A channel that received no data for this long (microseconds) is idle: its window goes
 /// back to the configured initial size, and must grow again from measurements.
@@ -86,7 +88,8 @@ impl Tuner {
         // Bytes per round trip, from the bytes of a round that may have lasted longer.
         let per_rtt = u64::from(*bytes) * u64::from(rtt) / u64::from(elapsed);
         self.round = Some((now, 0));
-        per_rtt * 8 >= u64::from(size) * 5
+        let least = u64::from(size - size / crate::ADJUST_DIVISOR);
+        per_rtt * 4 >= least * 3
     }
 }
 

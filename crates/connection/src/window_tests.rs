@@ -82,21 +82,21 @@ fn data_over_max_packet_is_error() {
 }
 
 #[test]
-fn no_adjust_below_half_window() {
+fn no_adjust_below_a_quarter_window() {
     let mut w = RecvWindow::new(100, 50);
     w.on_data(49).unwrap();
-    assert_eq!(w.on_consumed(49), 49);
+    assert_eq!(w.on_consumed(24), 24);
     assert_eq!(w.take_adjust(), None);
-    assert_eq!(w.owed(), 49);
+    assert_eq!(w.owed(), 24);
 }
 
 #[test]
-fn adjust_once_half_window_consumed() {
+fn adjust_once_a_quarter_window_consumed() {
     let mut w = RecvWindow::new(100, 50);
     w.on_data(50).unwrap();
-    w.on_consumed(50);
-    assert_eq!(w.take_adjust(), Some(50));
-    assert_eq!((w.granted(), w.owed()), (100, 0));
+    w.on_consumed(25);
+    assert_eq!(w.take_adjust(), Some(25));
+    assert_eq!((w.granted(), w.owed()), (75, 0));
     assert_eq!(w.take_adjust(), None, "nothing owed twice");
 }
 
@@ -146,10 +146,10 @@ fn shrinking_window_grants_less_later() {
     w.on_data(100).unwrap();
     w.resize(40);
     assert_eq!(w.excess(), 60);
-    w.on_consumed(70);
-    assert_eq!((w.excess(), w.owed()), (0, 10));
-    assert_eq!(w.take_adjust(), None, "10 < 40 / 2");
-    w.on_consumed(30);
+    w.on_consumed(69);
+    assert_eq!((w.excess(), w.owed()), (0, 9));
+    assert_eq!(w.take_adjust(), None, "9 < 40 / 4");
+    w.on_consumed(31);
     assert_eq!(w.take_adjust(), Some(40));
     assert_eq!(w.granted(), 40);
 }

@@ -380,3 +380,74 @@ proptest! {
         prop_assert!(p.server.conn.committed_window() <= budget);
     }
 }
+
+/// A paced bulk transfer from the client over a path of `rtt_ms`, in 1 ms steps for
+/// `rtts` round trips: each step the client writes what its window allows up to `per_ms`
+/// bytes, every message arrives half a round trip after it was sent, and the server reads
+/// everything at once. Returns the bytes the server read in each round trip.
+fn paced_transfer(p: &mut Pair, rtt_ms: u16, per_ms: u32, rtts: usize) -> Vec<usize> {
+    let half = u64::from(rtt_ms / 2);
+    let mut clock = 0u64;
+    // Arrival times of the messages in each end's `in_flight` (client, server).
+    let mut stamps = [VecDeque::new(), VecDeque::new()];
+    let mut per_round = Vec::new();
+    let mut round_start = p.server.read.len();
+    let stamp = |p: &Pair, stamps: &mut [VecDeque<u64>; 2], clock: u64| {
+        for (i, end) in [&p.client, &p.server].into_iter().enumerate() {
+            while stamps[i].len() < end.in_flight.len() {
+                stamps[i].push_back(clock + half);
+            }
+        }
+    };
+    for step in 1..=rtts * usize::from(rtt_ms) {
+        let room = p.client.conn.writable(p.client.id).min(per_ms);
+        p.apply(Op::Write(true, room));
+        stamp(p, &mut stamps, clock);
+        for (i, from_client) in [(0, true), (1, false)] {
+            while stamps[i].front().is_some_and(|&t| t <= clock) {
+                stamps[i].pop_front();
+                p.apply(Op::Deliver(from_client, 1));
+                stamp(p, &mut stamps, clock);
+            }
+        }
+        p.apply(Op::Read(false, u32::MAX));
+        stamp(p, &mut stamps, clock);
+        p.apply(Op::Tick(1));
+        clock += 1;
+        if step % usize::from(rtt_ms) == 0 {
+            per_round.push(p.server.read.len() - round_start);
+            round_start = p.server.read.len();
+        }
+    }
+    p.check();
+    per_round
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// A sender that always uses the window it has (paced, as a real one is, so adjusts
+    /// and data arrive spread over the round trip) gets the window grown until the path's
+    /// rate is reached: growth must not stall at half a window per round trip, which is
+    /// all a window-limited sender moves in the worst phase of adjusts at half the window.
+    #[test]
+    fn paced_sender_reaches_the_path_rate(
+        window in 4096u32..=16_384,
+        bdp_windows in 8u32..32,
+        rtt_ms in 20u16..100,
+    ) {
+        let budget = u64::from(window) * 256;
+        let mut p = Pair::new(window, 32 << 10, budget);
+        let bdp = window * bdp_windows;
+        let per_ms = bdp / u32::from(rtt_ms);
+        let rounds = paced_transfer(&mut p, rtt_ms, per_ms, 40);
+        let size = p.server.conn.recv_window(p.server.id).unwrap().size();
+        let tail = rounds[rounds.len() - 5..].iter().min().copied().unwrap_or(0);
+        let rate = per_ms as usize * usize::from(rtt_ms);
+        prop_assert!(
+            tail * 10 >= rate * 9,
+            "{tail} bytes per round trip of {rate} possible, window {size}, rounds {rounds:?}"
+        );
+        prop_assert!(u64::from(size) <= budget / 2);
+    }
+}

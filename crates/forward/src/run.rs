@@ -1,6 +1,7 @@
-//! Running a set of parsed forwards with one call, with ssh's ExitOnForwardFailure.
+//! Running a set of parsed forwards with one call, with ssh's ExitOnForwardFailure; more
+//! forwards added and cancelled while they run through a [`ForwardHandle`].
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -30,9 +31,7 @@ pub struct ReadyForward {
 /// Forwards set up by [`start_forwards`], all serving in the background.
 #[derive(Debug)]
 pub struct RunningForwards {
-    tasks: JoinSet<ForwardError>,
-    stop: watch::Sender<bool>,
-    stats: Vec<(ForwardSpec, Arc<ForwardStats>)>,
+    shared: Arc<Shared>,
     /// Every forward that is listening, in spec order.
     pub ready: Vec<ReadyForward>,
     /// `Allocated port N for remote forward to host:hostport` lines, in spec order.
@@ -41,47 +40,172 @@ pub struct RunningForwards {
     pub failed: Vec<(ForwardSpec, ForwardError)>,
 }
 
+/// What the running forwards and their handles share.
+#[derive(Debug)]
+struct Shared {
+    /// One task per forward (cancelled forwards stay until their connections end).
+    tasks: Mutex<JoinSet<ForwardError>>,
+    /// Set once: every forward stops (drain).
+    stop: watch::Sender<bool>,
+    /// The forwards not cancelled, in the order they started.
+    entries: Mutex<Vec<Entry>>,
+}
+
+/// One forward that serves: its counters, where it listens, and its own stop switch.
+#[derive(Debug)]
+struct Entry {
+    ready: ReadyForward,
+    stats: Arc<ForwardStats>,
+    cancel: watch::Sender<bool>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl RunningForwards {
-    /// The counters of each running forward.
+    /// The counters of each running forward (those added later through a
+    /// [`ForwardHandle`] too; cancelled ones no longer).
     pub fn stats(&self) -> Vec<(ForwardSpec, StatsSnapshot)> {
-        self.stats
-            .iter()
-            .map(|(s, st)| (s.clone(), st.snapshot()))
-            .collect()
+        self.shared.stats()
     }
 
-    /// The live counters of each running forward (for a metrics page).
-    pub fn counters(&self) -> &[(ForwardSpec, Arc<ForwardStats>)] {
-        &self.stats
+    /// The live counters of each running forward (for a metrics page); forwards added
+    /// later through a [`ForwardHandle`] are in [`ForwardHandle::counters`].
+    pub fn counters(&self) -> Vec<(ForwardSpec, Arc<ForwardStats>)> {
+        self.shared.counters()
+    }
+
+    /// A handle that adds and cancels forwards on `session` while these run (ssh's
+    /// `-O forward` and `-O cancel`); `session`, `routes` and `opts` as for
+    /// [`start_forwards`].
+    pub fn handle(
+        &self,
+        session: impl Into<SessionSlot>,
+        routes: Arc<RemoteForwards>,
+        opts: ForwardOptions,
+    ) -> ForwardHandle {
+        ForwardHandle {
+            shared: self.shared.clone(),
+            slot: session.into(),
+            routes,
+            opts,
+        }
     }
 
     /// Waits until the forwards end (the SSH connection died): closes everything and
     /// returns the first reason.
-    pub async fn wait(mut self) -> ForwardError {
-        let first = match self.tasks.join_next().await {
+    pub async fn wait(self) -> ForwardError {
+        let first = match self.shared.join_next().await {
             Some(Ok(e)) => e,
             Some(Err(e)) => ForwardError::Io(std::io::Error::other(e)),
             None => return ForwardError::Io(std::io::Error::other("no forwards running")),
         };
-        self.tasks.abort_all();
+        lock(&self.shared.tasks).abort_all();
         first
     }
 
     /// Stops every forward at once (open connections are closed) and returns once their
     /// tasks are gone, so a `-R` route is free before the same forward is asked for again.
-    pub async fn close(mut self) {
-        self.tasks.shutdown().await;
+    /// Forwards added through a handle afterwards are refused.
+    pub async fn close(self) {
+        self.shared.stop.send_replace(true);
+        let mut tasks = std::mem::take(&mut *lock(&self.shared.tasks));
+        tasks.shutdown().await;
     }
 
     /// Graceful stop: `-L`/`-D` listeners close (new connections are refused), `-R`
     /// forwards are cancelled on the server, and the connections already open are served
     /// until they end or `grace` passes (then they are closed). True when all ended in time.
-    pub async fn drain(mut self, grace: Duration) -> bool {
-        self.stop.send_replace(true);
-        let all = async { while self.tasks.join_next().await.is_some() {} };
+    /// Forwards added through a handle afterwards are refused.
+    pub async fn drain(self, grace: Duration) -> bool {
+        self.shared.stop.send_replace(true);
+        let all = async { while self.shared.join_next().await.is_some() {} };
         let done = tokio::time::timeout(grace, all).await.is_ok();
-        self.tasks.abort_all();
+        lock(&self.shared.tasks).abort_all();
         done
+    }
+}
+
+impl Shared {
+    fn stats(&self) -> Vec<(ForwardSpec, StatsSnapshot)> {
+        lock(&self.entries)
+            .iter()
+            .map(|e| (e.ready.spec.clone(), e.stats.snapshot()))
+            .collect()
+    }
+
+    fn counters(&self) -> Vec<(ForwardSpec, Arc<ForwardStats>)> {
+        lock(&self.entries)
+            .iter()
+            .map(|e| (e.ready.spec.clone(), e.stats.clone()))
+            .collect()
+    }
+
+    /// The next task to end (the lock is taken only inside each poll).
+    async fn join_next(&self) -> Option<Result<ForwardError, tokio::task::JoinError>> {
+        std::future::poll_fn(|cx| lock(&self.tasks).poll_join_next(cx)).await
+    }
+}
+
+/// A clonable handle adding and cancelling forwards while a [`RunningForwards`] serves.
+#[derive(Debug, Clone)]
+pub struct ForwardHandle {
+    shared: Arc<Shared>,
+    slot: SessionSlot,
+    routes: Arc<RemoteForwards>,
+    opts: ForwardOptions,
+}
+
+impl ForwardHandle {
+    /// Starts `spec` and returns where it listens (for `-R` with port 0, the allocated
+    /// port). A forward already running with the same spec is not started twice: its
+    /// listening details are returned (as ssh's master answers a repeated request).
+    pub async fn add(&self, spec: &ForwardSpec) -> Result<ReadyForward, ForwardError> {
+        if let Some(e) = lock(&self.shared.entries)
+            .iter()
+            .find(|e| e.ready.spec == *spec)
+        {
+            return Ok(e.ready.clone());
+        }
+        if *self.shared.stop.borrow() {
+            return Err(ForwardError::Io(std::io::Error::other(
+                "forwards are draining",
+            )));
+        }
+        let started = start_one(&self.slot, &self.routes, spec, &self.opts, &self.shared);
+        Ok(started.await?.0)
+    }
+
+    /// Cancels the forward started with `spec`: its listener closes (`-R`: cancelled on
+    /// the server), connections already open are served to their end. False when no such
+    /// forward runs.
+    pub fn cancel(&self, spec: &ForwardSpec) -> bool {
+        let mut entries = lock(&self.shared.entries);
+        let Some(at) = entries.iter().position(|e| e.ready.spec == *spec) else {
+            return false;
+        };
+        let entry = entries.remove(at);
+        entry.cancel.send_replace(true);
+        true
+    }
+
+    /// The counters of each forward that runs.
+    pub fn stats(&self) -> Vec<(ForwardSpec, StatsSnapshot)> {
+        self.shared.stats()
+    }
+
+    /// The live counters of each forward that runs.
+    pub fn counters(&self) -> Vec<(ForwardSpec, Arc<ForwardStats>)> {
+        self.shared.counters()
+    }
+
+    /// Every forward that runs, in the order they started.
+    pub fn ready(&self) -> Vec<ReadyForward> {
+        lock(&self.shared.entries)
+            .iter()
+            .map(|e| e.ready.clone())
+            .collect()
     }
 }
 
@@ -93,8 +217,8 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 }
 
 /// Starts every forward in `specs` on `session` (a [`burrow::Session`], or a
-/// [`SessionSlot`] whose `-L`/`-D` listeners outlive connections). `routes` must be the handler installed in
-/// the session's `ClientConfig` (needed for `-R`). With `exit_on_forward_failure`, the first
+/// [`SessionSlot`] whose `-L`/`-D` listeners outlive connections). `routes` must be the
+/// handler installed in the session's `ClientConfig` (needed for `-R`). With `exit_on_forward_failure`, the first
 /// forward that cannot be set up is returned as the error (the CLI exits 255, as ssh);
 /// otherwise it is logged and listed in [`RunningForwards::failed`].
 ///
@@ -122,36 +246,56 @@ pub async fn start_forwards(
     exit_on_forward_failure: bool,
 ) -> Result<RunningForwards, ForwardError> {
     let mut running = RunningForwards {
-        tasks: JoinSet::new(),
-        stop: watch::Sender::new(false),
-        stats: Vec::new(),
+        shared: Arc::new(Shared {
+            tasks: Mutex::new(JoinSet::new()),
+            stop: watch::Sender::new(false),
+            entries: Mutex::new(Vec::new()),
+        }),
         ready: Vec::new(),
         allocated: Vec::new(),
         failed: Vec::new(),
     };
     let slot = session.into();
     for spec in specs {
-        let started = start_one(&slot, routes, spec, opts, &mut running).await;
-        if let Err(e) = started {
-            if exit_on_forward_failure {
-                running.tasks.abort_all();
+        match start_one(&slot, routes, spec, opts, &running.shared).await {
+            Ok((ready, allocated)) => {
+                running.ready.push(ready);
+                running.allocated.extend(allocated);
+            }
+            Err(e) if exit_on_forward_failure => {
+                lock(&running.shared.tasks).abort_all();
                 return Err(e);
             }
-            tracing::warn!(error = %e, "forward not set up");
-            running.failed.push((spec.clone(), e));
+            Err(e) => {
+                tracing::warn!(error = %e, "forward not set up");
+                running.failed.push((spec.clone(), e));
+            }
         }
     }
     Ok(running)
 }
 
+/// Starts one forward, spawns its task into `shared` and records it; returns where it
+/// listens and, for `-R` port 0, ssh's `Allocated port` line.
 async fn start_one(
     slot: &SessionSlot,
     routes: &Arc<RemoteForwards>,
     spec: &ForwardSpec,
     opts: &ForwardOptions,
-    running: &mut RunningForwards,
-) -> Result<(), ForwardError> {
-    let stop = stopped(running.stop.subscribe());
+    shared: &Shared,
+) -> Result<(ReadyForward, Option<String>), ForwardError> {
+    let cancel = watch::Sender::new(false);
+    let (all, own) = (
+        stopped(shared.stop.subscribe()),
+        stopped(cancel.subscribe()),
+    );
+    let stop = async move {
+        tokio::select! {
+            () = all => {}
+            () = own => {}
+        }
+    };
+    let mut allocated = None;
     let (listen, port, stats) = match spec {
         ForwardSpec::Local(Forward { listen, .. }) | ForwardSpec::Dynamic(listen) => {
             let fwd = match spec {
@@ -166,7 +310,7 @@ async fn start_one(
             };
             let (port, stats) = (fwd.port(), fwd.stats());
             observe(&stats, spec, opts);
-            running.tasks.spawn(fwd.run_until(stop));
+            lock(&shared.tasks).spawn(fwd.run_until(stop));
             (bound, port, stats)
         }
         ForwardSpec::Remote(Forward { listen, .. }) | ForwardSpec::RemoteDynamic(listen) => {
@@ -176,7 +320,7 @@ async fn start_one(
             };
             let session = slot.session().await.map_err(ForwardError::SessionClosed)?;
             let fwd = RemoteForward::start(&session, routes, listen, connect, opts).await?;
-            running.allocated.extend(fwd.allocated_message());
+            allocated = fwd.allocated_message();
             let (port, stats) = (fwd.port(), fwd.stats());
             let bound = match listen {
                 Listen::Tcp { bind, .. } => {
@@ -185,17 +329,21 @@ async fn start_one(
                 Listen::Unix(path) => path.clone(),
             };
             observe(&stats, spec, opts);
-            running.tasks.spawn(fwd.run_until(stop));
+            lock(&shared.tasks).spawn(fwd.run_until(stop));
             (bound, port, stats)
         }
     };
-    running.stats.push((spec.clone(), stats));
-    running.ready.push(ReadyForward {
+    let ready = ReadyForward {
         spec: spec.clone(),
         listen,
         port,
+    };
+    lock(&shared.entries).push(Entry {
+        ready: ready.clone(),
+        stats,
+        cancel,
     });
-    Ok(())
+    Ok((ready, allocated))
 }
 
 /// Hands the forward's channels to the observer of `opts`, if any, before it serves.

@@ -259,7 +259,7 @@ mod tests {
         let line = format!("ssh-rsa {} bob", STANDARD.encode(blob));
         assert_eq!(
             PublicKeyLine::parse(&line).unwrap_err(),
-            KeyFileError::Key(KeyError::RsaKeyTooSmall { bits: 3, min: 2048 })
+            KeyFileError::Key(KeyError::RsaKeyTooSmall { bits: 3, min: 1024 })
         );
     }
 

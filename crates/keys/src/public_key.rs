@@ -9,6 +9,8 @@ use burrow_wire::{Reader, Writer};
 use bytes::BytesMut;
 use sha2::{Digest as _, Sha256};
 
+use rsa::traits::PublicKeyParts as _;
+
 use crate::ecdsa::EcdsaPublicKey;
 use crate::ed25519::Ed25519PublicKey;
 use crate::error::input_name;
@@ -97,7 +99,7 @@ pub(crate) fn read_key(name: &[u8], r: &mut Reader<'_>) -> Result<Key, KeyError>
 
 impl PublicKey {
     /// Decodes a public key blob (`string type, ...`). Types burrow does not implement give
-    /// `UnsupportedKeyType` naming them; RSA keys under 2048 bits give `RsaKeyTooSmall`.
+    /// `UnsupportedKeyType` naming them; RSA keys under [`crate::MIN_RSA_BITS`] give `RsaKeyTooSmall`.
     pub fn from_blob(blob: &[u8]) -> Result<Self, KeyError> {
         let mut r = Reader::new(blob);
         let name = r.string("public key blob.algorithm")?;
@@ -107,6 +109,18 @@ impl PublicKey {
             blob: blob.to_vec(),
             key,
         })
+    }
+
+    /// OpenSSH's `RequiredRSASize`: `RsaKeyTooSmall` for an RSA key of fewer than `min`
+    /// bits; keys of other types pass.
+    pub fn check_rsa_size(&self, min: usize) -> Result<(), KeyError> {
+        match &self.key {
+            Key::Rsa(k) if k.n().bits() < min => Err(KeyError::RsaKeyTooSmall {
+                bits: k.n().bits(),
+                min,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Builds the key (and its blob) from parsed material.

@@ -10,8 +10,9 @@ use sha2::{Digest as _, Sha256, Sha512};
 use crate::public_key::unsigned;
 use crate::{KeyError, SigAlg};
 
-/// The smallest modulus accepted, in bits (OpenSSH's `RequiredRSASize` as burrow sets it).
-pub const MIN_RSA_BITS: usize = 2048;
+/// The smallest modulus read at all, in bits (OpenSSH's SSH_RSA_MINIMUM_MODULUS_SIZE, also
+/// the default `RequiredRSASize`); [`crate::PublicKey::check_rsa_size`] applies a larger one.
+pub const MIN_RSA_BITS: usize = 1024;
 /// The largest modulus accepted, in bits (OpenSSH's SSHBUF_MAX_BIGNUM).
 pub const MAX_RSA_BITS: usize = 16384;
 

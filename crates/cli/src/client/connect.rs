@@ -16,16 +16,40 @@ use crate::sys::strerror;
 /// Wrong passphrases allowed per key file, as ssh.
 const PASSPHRASE_TRIES: usize = 3;
 
+/// Keys decrypted with a passphrase, by file, so that a reconnect does not ask again.
+static DECRYPTED: std::sync::Mutex<Vec<(String, burrow::KeyPair)>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn decrypted(file: &str) -> Option<burrow::KeyPair> {
+    let cache = DECRYPTED.lock().ok()?;
+    cache
+        .iter()
+        .find(|(f, _)| f == file)
+        .map(|(_, k)| k.clone())
+}
+
 /// A connection failure: the lines to print and the exit status (255, as ssh).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// What to print on stderr, one entry per line.
     pub lines: Vec<String>,
+    /// Trying again cannot help (a host key refused, authentication failed): Reconnect stops.
+    pub permanent: bool,
 }
 
 impl Failure {
     fn line(text: String) -> Self {
-        Self { lines: vec![text] }
+        Self {
+            lines: vec![text],
+            permanent: false,
+        }
+    }
+
+    fn permanent(text: String) -> Self {
+        Self {
+            lines: vec![text],
+            permanent: true,
+        }
     }
 }
 
@@ -43,6 +67,7 @@ pub fn client_config(
     config.transport = Arc::new(s.transport.clone());
     config.connection.window_budget = s.channel_window_budget;
     config.pubkey_algorithms.clone_from(&s.pubkey_algorithms);
+    config.required_rsa_size = s.required_rsa_size;
     for file in &s.identity_files {
         load_identity(&mut config, file, s);
     }
@@ -178,6 +203,11 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
             return;
         }
     };
+    // RequiredRSASize, with ssh's message.
+    if let Err(e) = parsed.public_key().check_rsa_size(s.required_rsa_size) {
+        tracing::error!("load pubkey \"{file}\": {e}");
+        return;
+    }
     match parsed.decrypt(b"") {
         Ok(k) => return config.keys.push(k.into_keypair()),
         Err(e) if asks_passphrase(&e, s.batch_mode) => {}
@@ -185,6 +215,9 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
             tracing::debug!("identity file {file}: {e}");
             return;
         }
+    }
+    if let Some(k) = decrypted(file) {
+        return config.keys.push(k);
     }
     for _ in 0..PASSPHRASE_TRIES {
         let Some(pass) = prompt::ask(&format!("Enter passphrase for key '{file}': "), false) else {
@@ -194,7 +227,13 @@ fn load_identity(config: &mut ClientConfig, file: &str, s: &ClientSettings) {
             return;
         }
         match parsed.decrypt(pass.as_bytes()) {
-            Ok(k) => return config.keys.push(k.into_keypair()),
+            Ok(k) => {
+                let k = k.into_keypair();
+                if let Ok(mut cache) = DECRYPTED.lock() {
+                    cache.push((file.to_owned(), k.clone()));
+                }
+                return config.keys.push(k);
+            }
             Err(KeyFileError::WrongPassphrase) => eprintln!("Bad passphrase, try again for {file}"),
             Err(e) => return tracing::debug!("identity file {file}: {e}"),
         }
@@ -237,7 +276,10 @@ pub async fn connect_chain(
         let is_dest = std::ptr::eq(hop, dest);
         let (config, check) = client_config(hop, is_dest.then(|| handler.clone()));
         let fail = |e: &Error| match check.trust() {
-            Trust::ForwardingFatal => Failure { lines: Vec::new() },
+            Trust::ForwardingFatal => Failure {
+                lines: Vec::new(),
+                permanent: true,
+            },
             _ => failure(e, hop),
         };
         let session = match (hops.last(), &hop.proxy_command) {
@@ -324,6 +366,7 @@ async fn connect_with_attempts(
 fn jump_failure(e: &Error, hop: &ClientSettings) -> Failure {
     match &*e.kind {
         ErrorKind::ChannelOpenFailed { description, .. } => Failure {
+            permanent: false,
             lines: vec![
                 format!(
                     "channel 0: open failed: {}",
@@ -358,9 +401,9 @@ pub fn failure(e: &Error, s: &ClientSettings) -> Failure {
             }
         }
         ErrorKind::HostKeyRejected { .. } => {
-            Failure::line(burrow::host_key::VERIFICATION_FAILED.to_owned())
+            Failure::permanent(burrow::host_key::VERIFICATION_FAILED.to_owned())
         }
-        ErrorKind::AuthenticationFailed { methods_left } => Failure::line(format!(
+        ErrorKind::AuthenticationFailed { methods_left } => Failure::permanent(format!(
             "{}@{host}: Permission denied ({}).",
             s.user,
             methods_left.join(",")

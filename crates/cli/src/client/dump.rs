@@ -99,6 +99,11 @@ pub fn dump(s: &ClientSettings) -> String {
         },
     );
     line("tcpkeepalive", yes_no(s.tcp_keep_alive));
+    line("controlmaster", s.control_master.name());
+    if let Some(p) = &s.control_path {
+        line("controlpath", p);
+    }
+    line("controlpersist", &s.control_persist.name());
     let c = &s.canonical;
     line("canonicalizefallbacklocal", yes_no(c.fallback_local));
     line("canonicalizehostname", c.mode.name());
@@ -196,6 +201,7 @@ pub fn dump(s: &ClientSettings) -> String {
     );
     line("rekeylimit", &rekey);
     line("connectionattempts", &s.connection_attempts.to_string());
+    line("requiredrsasize", &s.required_rsa_size.to_string());
     line(
         "hostkeyalgorithms",
         &names(t.host_key_algorithms.iter().map(|a| a.name()).collect()),
@@ -204,7 +210,14 @@ pub fn dump(s: &ClientSettings) -> String {
         "pubkeyacceptedalgorithms",
         &names(s.pubkey_algorithms.iter().map(|a| a.name()).collect()),
     );
+    line(
+        "casignaturealgorithms",
+        &names(s.ca_algorithms.iter().map(|a| a.name()).collect()),
+    );
     let w = &s.as_written;
+    for f in &w.certificate_files {
+        line("certificatefile", f);
+    }
     for (k, v) in [
         ("identityagent", &w.identity_agent),
         ("ignoreunknown", &w.ignore_unknown),

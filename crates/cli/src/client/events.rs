@@ -1,6 +1,6 @@
 //! `--events PATH`: one JSON object per line for scripts (`connected`, `forward_ready`,
-//! `forward_failed`, `channel_open`, `channel_close`, `disconnected`), each with its `event`
-//! name and an RFC 3339 UTC `time`.
+//! `forward_failed`, `channel_open`, `channel_close`, `disconnected`, `reconnecting`), each
+//! with its `event` name and an RFC 3339 UTC `time`.
 //!
 //! Events go through a bounded queue to one writer task, so a slow or stuck reader never
 //! blocks a tunnel: when [`QUEUE_LEN`] lines wait already, a new event is dropped and
@@ -89,6 +89,15 @@ impl Events {
         self.send(
             "disconnected",
             json!({ "reason": burrow::peer_text::line(reason) }),
+        );
+    }
+
+    /// `reconnecting {attempt, delay_ms}`: attempt `attempt` (from 1) starts after `delay`.
+    pub fn reconnecting(&self, attempt: u32, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.send(
+            "reconnecting",
+            json!({ "attempt": attempt, "delay_ms": ms }),
         );
     }
 

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use burrow::host_key::{HostKeyCheck as Check, HostKeyDecision, KnownHostLookup, decide};
 use burrow::{HostKeyCheck, PublicKey};
-use burrow_keyfiles::{HostKeyStatus, KnownHosts};
+use burrow_keyfiles::{HostKeyStatus, KnownHosts, RevokedKeys};
 use rand_core::RngCore;
 
 use super::prompt;
@@ -118,41 +118,28 @@ impl CliHostKeyCheck {
         (lookup, without_port)
     }
 
-    /// RevokedHostKeys: true (after ssh's message) when `key` is listed there, or when the
-    /// file cannot be read (a KRL, which burrow does not read, counts as unreadable).
-    fn revoked(&self, key: &PublicKey) -> bool {
+    /// RevokedHostKeys: true (after ssh's message) when `key` (or the certificate `cert`, or
+    /// its CA) is revoked by the KRL or key list there, or when the file cannot be read.
+    pub(super) fn revoked(&self, key: &PublicKey, cert: Option<&burrow::Certificate>) -> bool {
         let Some(path) = &self.revoked else {
             return false;
         };
         let fp = format!("{} {}", key.type_label(), key.fingerprint());
         let file = path.display();
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) if !t.starts_with("SSHKRL") => t,
-            Ok(_) => {
-                tracing::error!(
-                    "Error checking host key {fp} in revoked keys file {file}: \
-                     key revocation lists are not supported"
-                );
-                return true;
+        let list = std::fs::read(path)
+            .map_err(|e| crate::sys::strerror(&e))
+            .and_then(|b| RevokedKeys::parse(&b).map_err(|e| e.to_string()));
+        match list {
+            Ok(list) if list.revokes(key, cert) => {
+                tracing::error!("Host key {fp} revoked by file {file}");
+                true
             }
+            Ok(_) => false,
             Err(e) => {
-                tracing::error!(
-                    "Error checking host key {fp} in revoked keys file {file}: {}",
-                    crate::sys::strerror(&e)
-                );
-                return true;
+                tracing::error!("Error checking host key {fp} in revoked keys file {file}: {e}");
+                true
             }
-        };
-        let listed = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .filter_map(|l| burrow_keyfiles::parse_public_key_line(l).ok())
-            .any(|(k, _)| k == *key);
-        if listed {
-            tracing::error!("Host key {fp} revoked by file {file}");
         }
-        listed
     }
 
     /// `ask` about an unknown key: true to accept (and add) it.
@@ -207,7 +194,7 @@ impl CliHostKeyCheck {
 
     /// The check of a plain host key: RevokedHostKeys, then known_hosts and the policy.
     fn check_plain(&self, host: &str, port: u16, key: &PublicKey) -> bool {
-        if self.revoked(key) {
+        if self.revoked(key, None) {
             return false;
         }
         // HostKeyAlias replaces the name and port in known_hosts, as ssh.

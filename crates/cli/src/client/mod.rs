@@ -2,7 +2,9 @@
 //! command, `-f`, signals, and ssh's messages and exit statuses.
 
 mod background;
+mod backoff;
 mod connect;
+pub mod control;
 mod dump;
 mod events;
 mod hostkey;
@@ -10,9 +12,11 @@ mod interfaces;
 mod options;
 mod prompt;
 mod proxy;
+mod reconnect;
 mod run;
 
 pub use connect::{Failure, client_config, connect_chain, failure};
+pub use control::MuxCommand;
 pub use hostkey::CliHostKeyCheck;
 
 use crate::args::ClientArgs;
@@ -112,7 +116,13 @@ pub fn main(argv: Vec<String>) -> i32 {
         print!("{}", dump::dump(&settings));
         return 0;
     }
-    if settings.fork_after_authentication && !background::is_child() {
+    if let Some(code) = use_master(&args, &settings, level, &runtime) {
+        runtime.shutdown_background();
+        return code;
+    }
+    if (settings.fork_after_authentication || control::persists(&settings))
+        && !background::is_child()
+    {
         return background::spawn_and_wait(&argv);
     }
     let mut settings = settings;
@@ -141,6 +151,56 @@ pub fn main(argv: Vec<String>) -> i32 {
     // Do not wait for the blocking thread that may still sit in a read of stdin.
     runtime.shutdown_background();
     code
+}
+
+/// `-O` commands, and `-W` or forwards handed to a master already at ControlPath (as ssh
+/// with ControlMaster no or auto). `None`: no master is used; connect as usual.
+fn use_master(
+    args: &ClientArgs,
+    settings: &crate::config::client::ClientSettings,
+    level: LogLevel,
+    runtime: &tokio::runtime::Runtime,
+) -> Option<i32> {
+    if let Some(cmd) = args.control_command.as_deref() {
+        let cmd = MuxCommand::parse(cmd)?;
+        let Some(path) = &settings.control_path else {
+            eprintln!("No ControlPath specified for \"-O\" command");
+            return Some(EXIT_FAILURE);
+        };
+        let quiet = level == LogLevel::Quiet;
+        let path = std::path::Path::new(path);
+        return Some(runtime.block_on(control::command(path, cmd, &settings.forwards, quiet)));
+    }
+    let path = std::path::Path::new(settings.control_path.as_deref()?);
+    if !settings.control_master.tries_existing() {
+        return None;
+    }
+    if let Some(target) = &args.stdio {
+        let target = burrow_forward::parse_stdio(target).ok()?;
+        return runtime.block_on(control::stdio(path, &target));
+    }
+    match std::os::unix::net::UnixStream::connect(path) {
+        Ok(_) if args.command.is_empty() || settings.session_none => {
+            // burrow shares no sessions: the master takes the forwards and we are done.
+            let (cmd, quiet) = (MuxCommand::Forward, level == LogLevel::Quiet);
+            Some(runtime.block_on(control::command(path, cmd, &settings.forwards, quiet)))
+        }
+        Ok(_) => None,
+        Err(e)
+            if e.kind() == std::io::ErrorKind::ConnectionRefused
+                && settings.control_master.is_master() =>
+        {
+            tracing::debug!("Stale control socket {}, unlinking", path.display());
+            if let Err(e) = std::fs::remove_file(path) {
+                tracing::debug!("unlink {}: {e}", path.display());
+            }
+            None
+        }
+        Err(e) => {
+            tracing::debug!("Control socket {}: {e}", path.display());
+            None
+        }
+    }
 }
 
 /// `--generate KIND`: a man page or completion script on stdout.

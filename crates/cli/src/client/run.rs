@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::events::Events;
+use super::reconnect::{self, Context};
 use super::{EXIT_FAILURE, background, connect};
 use crate::args::ClientArgs;
 use crate::config::client::ClientSettings;
@@ -55,6 +56,8 @@ pub async fn run(
 enum End {
     Status(i32),
     Signal(&'static str),
+    /// `-O stop` on a master without a command: drain, then 255 as ssh.
+    MuxStopped,
 }
 
 async fn run_with_events(
@@ -75,9 +78,38 @@ async fn run_with_events(
             return EXIT_FAILURE;
         }
     };
-    let (session, _jump_sessions, _proxy) = (connected.session, connected.jumps, connected.proxy);
     events.connected(&settings.host_name, settings.port);
-    metrics.session_up("", session.downgrade());
+    metrics.session_up("", connected.session.downgrade());
+    let command =
+        (!settings.session_none && !args.command.is_empty()).then(|| args.command.join(" "));
+    let opts = ForwardOptions {
+        gateway_ports: settings.gateway_ports,
+        permit_remote_open: settings.permit_remote_open.clone(),
+        observer: args.events.is_some().then(|| Arc::new(events.clone()) as _),
+        ..ForwardOptions::default()
+    };
+    // Forwarding only, with Reconnect or optional forwards: the supervisor keeps them.
+    let supervised = settings.reconnect.is_some() || !settings.optional_forwards.is_empty();
+    if supervised && command.is_none() && args.stdio.is_none() {
+        if settings.control_master.is_master() && settings.control_path.is_some() {
+            // The master's -W and -O forward would act on the first connection only.
+            eprintln!(
+                "burrow: ControlMaster is not supported with Reconnect or optional forwards; not listening on ControlPath"
+            );
+        }
+        let ctx = Context {
+            settings: &settings,
+            jumps: &jumps,
+            routes,
+            opts,
+            events: events.clone(),
+            metrics: metrics.clone(),
+            level,
+            grace: Duration::from_secs(args.drain_grace),
+        };
+        return reconnect::serve(&ctx, connected, &mut Signals::new()).await;
+    }
+    let (session, _jump_sessions, _proxy) = (connected.session, connected.jumps, connected.proxy);
     // Past an untrusted host key no forward is set up (ssh's "Port forwarding is disabled").
     let forwards = if connected.untrusted {
         &[][..]
@@ -89,12 +121,6 @@ async fn run_with_events(
         events.disconnected("stdio forwarding ended");
         return code;
     }
-    let opts = ForwardOptions {
-        gateway_ports: settings.gateway_ports,
-        permit_remote_open: settings.permit_remote_open.clone(),
-        observer: args.events.is_some().then(|| Arc::new(events.clone()) as _),
-        ..ForwardOptions::default()
-    };
     // Every forward is tried, so that each failure is reported; ExitOnForwardFailure then
     // ends the session on the first one, as ssh.
     let running = match start_forwards(&session, &routes, forwards, &opts, false).await {
@@ -109,7 +135,8 @@ async fn run_with_events(
     for (spec, e) in &running.failed {
         events.forward_failed(spec, &e.to_string());
     }
-    if let Some((_, e)) = running.failed.first() {
+    let required = |(spec, _): &&(_, _)| !settings.optional_forwards.contains(spec);
+    if let Some((_, e)) = running.failed.iter().find(required) {
         if settings.exit_on_forward_failure {
             eprintln!("burrow: {e}");
             events.disconnected("forward failed (ExitOnForwardFailure)");
@@ -122,21 +149,31 @@ async fn run_with_events(
         events.forward_ready(ready);
     }
     for (spec, stats) in running.counters() {
-        metrics.add_forward("", &spec.to_string(), stats.clone());
+        metrics.add_forward("", &spec.to_string(), stats);
     }
     if level >= LogLevel::Info {
         for line in &running.allocated {
             eprintln!("{line}");
         }
     }
+    let mut master =
+        match super::control::start_master(&settings, &(&session).into(), &routes, &running, &opts)
+        {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("{e}");
+                running.drain(Duration::ZERO).await;
+                session.disconnect().await;
+                return EXIT_FAILURE;
+            }
+        };
     background::report_ready();
-    let command =
-        (!settings.session_none && !args.command.is_empty()).then(|| args.command.join(" "));
     let ran_command = command.is_some();
     let end = match command {
         Some(cmd) => tokio::select! {
             code = exec(&session, &cmd, settings.stdin_null || settings.fork_after_authentication) => End::Status(code),
             sig = shutdown_signal() => End::Signal(sig),
+            end = super::control::master_done(&mut master, true) => master_end(end),
         },
         None => tokio::select! {
             // The forwards serve in the background and end with the connection.
@@ -147,8 +184,10 @@ async fn run_with_events(
                 End::Status(EXIT_FAILURE)
             }
             sig = shutdown_signal() => End::Signal(sig),
+            end = super::control::master_done(&mut master, false) => master_end(end),
         },
     };
+    drop(master);
     let status = match end {
         End::Status(code) => {
             if ran_command {
@@ -162,9 +201,26 @@ async fn run_with_events(
             // Drained on request: success, unlike ssh's 255 (documented in --help).
             0
         }
+        End::MuxStopped => {
+            drain(running, "-O stop", Duration::from_secs(args.drain_grace)).await;
+            events.disconnected(super::control::end_reason(
+                super::control::MasterEnd::Stopped,
+            ));
+            EXIT_FAILURE
+        }
     };
     session.disconnect().await;
     status
+}
+
+/// How a control master's request ends the session: `-O exit` at once with 255 (as ssh),
+/// `-O stop` by draining the forwards, ControlPersist's idle time with 0.
+fn master_end(end: super::control::MasterEnd) -> End {
+    match end {
+        super::control::MasterEnd::Terminated => End::Status(EXIT_FAILURE),
+        super::control::MasterEnd::Stopped => End::MuxStopped,
+        super::control::MasterEnd::Idle => End::Status(0),
+    }
 }
 
 /// After SIGTERM/SIGINT: stop accepting, cancel `-R`, let open connections finish for
@@ -182,7 +238,7 @@ async fn drain(running: RunningForwards, sig: &str, grace: Duration) {
 }
 
 /// ssh's message for a connection that ended on its own.
-fn report_end(e: &burrow::Error, settings: &ClientSettings) {
+pub(super) fn report_end(e: &burrow::Error, settings: &ClientSettings) {
     let host = &settings.host_name;
     match &*e.kind {
         burrow::ErrorKind::LocallyClosed => {}
@@ -313,14 +369,35 @@ async fn copy_stderr(channel: &Channel, stderr: &mut tokio::io::Stderr) {
 
 /// Waits for SIGINT or SIGTERM; names the one that came.
 async fn shutdown_signal() -> &'static str {
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
+    Signals::new().recv().await
+}
+
+/// SIGINT and SIGTERM listeners kept across waits (none is lost between two waits).
+pub(super) struct Signals {
+    int_term: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    /// Starts listening.
+    pub(super) fn new() -> Self {
+        let int_term = match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(i), Ok(t)) => Some((i, t)),
+            _ => None,
+        };
+        Self { int_term }
+    }
+
+    /// Waits for SIGINT or SIGTERM; names the one that came.
+    pub(super) async fn recv(&mut self) -> &'static str {
+        let Some((int, term)) = &mut self.int_term else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        }
     }
 }

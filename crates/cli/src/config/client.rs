@@ -12,6 +12,7 @@ use burrow_userauth::Method;
 
 use super::algorithms::{Family, OPENSSH_DEFAULT_CIPHERS, filter};
 use super::canonical::CanonicalSettings;
+use super::control::{ControlMaster, ControlPersist};
 use super::jump::{JumpHost, parse_jump_chain};
 use super::ssh_config::{AddressFamily, SshOptions, StrictHostKeyChecking};
 use super::syntax;
@@ -124,14 +125,27 @@ pub struct ClientSettings {
     pub clear_all_forwardings: bool,
     /// ForkAfterAuthentication (`-f`): go to the background once the forwards are up.
     pub fork_after_authentication: bool,
+    /// `ControlMaster` (`-M`).
+    pub control_master: ControlMaster,
+    /// `ControlPath` (`-S`) with `~` and tokens expanded; `None` for none.
+    pub control_path: Option<String>,
+    /// `ControlPersist`.
+    pub control_persist: ControlPersist,
     /// StdinNull (`-n`).
     pub stdin_null: bool,
     /// SessionType none (`-N`): run no command.
     pub session_none: bool,
     /// RevokedHostKeys: a file of public keys never to accept as host keys.
     pub revoked_host_keys: Option<String>,
+    /// RequiredRSASize: the smallest RSA host or user key used, in bits (1024 unless set).
+    pub required_rsa_size: usize,
     /// ConnectionAttempts: TCP connection tries, one second apart (1 unless set).
     pub connection_attempts: u32,
+    /// Reconnect, ReconnectMaxDelay, ReconnectAttempts (burrow's own); `None`: off.
+    pub reconnect: Option<ReconnectPolicy>,
+    /// Forwards given with a leading `?` (also in `forwards`): retried in the background
+    /// when they cannot be set up, never fatal.
+    pub optional_forwards: Vec<ForwardSpec>,
     /// AddressFamily (`-4`, `-6`).
     pub address_family: AddressFamily,
     /// BindAddress (`-b`): an IP address.
@@ -155,6 +169,8 @@ pub struct ClientSettings {
 pub struct AsWritten {
     /// IdentityFile / `-i`, unexpanded (empty: the defaults).
     pub identity_files: Vec<String>,
+    /// CertificateFile, as written.
+    pub certificate_files: Vec<String>,
     /// PreferredAuthentications, if set.
     pub preferred_authentications: Option<String>,
     /// ProxyJump, if set (and not `none`).
@@ -242,6 +258,11 @@ impl ClientSettings {
         ];
         let path = |p: &str| expand_tokens(&expand_tilde(p, &env.home), &tokens);
         let mut notes = Vec::new();
+        let control_path = opts
+            .control_path
+            .as_deref()
+            .filter(|p| !p.eq_ignore_ascii_case("none"))
+            .map(path);
         let certificate_files = opts.certificate_files.iter().map(|p| path(p)).collect();
         if opts.canonicalize_permitted_cnames.is_some() {
             notes.push(
@@ -360,6 +381,7 @@ impl ClientSettings {
             tcp_keep_alive: opts.tcp_keep_alive.unwrap_or(true),
             as_written: AsWritten {
                 identity_files: opts.identity_files.clone(),
+                certificate_files: opts.certificate_files.clone(),
                 preferred_authentications: opts.preferred_authentications.clone(),
                 proxy_jump: opts
                     .proxy_jump
@@ -384,8 +406,23 @@ impl ClientSettings {
             identity_agent,
             revoked_host_keys,
             connection_attempts: opts.connection_attempts.unwrap_or(1),
+            required_rsa_size: opts
+                .required_rsa_size
+                .map_or(burrow_keys::MIN_RSA_BITS, |b| b as usize),
+            reconnect: opts.reconnect.unwrap_or(false).then(|| ReconnectPolicy {
+                max_delay: Duration::from_secs(opts.reconnect_max_delay.unwrap_or(60)),
+                attempts: opts.reconnect_attempts.filter(|&n| n > 0),
+            }),
+            optional_forwards: if opts.clear_all_forwardings == Some(true) {
+                Vec::new()
+            } else {
+                optional_forwards(opts)?
+            },
             clear_all_forwardings: opts.clear_all_forwardings.unwrap_or(false),
             fork_after_authentication: opts.fork_after_authentication.unwrap_or(false),
+            control_master: opts.control_master.unwrap_or_default(),
+            control_path,
+            control_persist: opts.control_persist.unwrap_or_default(),
             stdin_null: opts.stdin_null.unwrap_or(false),
             session_none: opts.session_none.unwrap_or(false),
             address_family: opts.address_family.unwrap_or_default(),
@@ -449,21 +486,57 @@ fn transport_config(
     Ok(t)
 }
 
-fn forwards(opts: &SshOptions) -> Result<Vec<ForwardSpec>, CliError> {
+/// What Reconnect does (burrow's own keywords).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconnectPolicy {
+    /// ReconnectMaxDelay: the backoff doubles from 1 s up to this (60 s unless set).
+    pub max_delay: Duration,
+    /// ReconnectAttempts: tries per outage (`None`: unlimited, the default).
+    pub attempts: Option<u32>,
+}
+
+/// The prefix that marks a forward optional (`-R '?8080:localhost:80'`).
+pub const OPTIONAL_PREFIX: char = '?';
+
+/// Every forward, `-L` then `-D` then `-R`, each with whether it was marked optional.
+fn parsed_forwards(opts: &SshOptions) -> Result<Vec<(ForwardSpec, bool)>, CliError> {
     let bad = |flag: &str, spec: &str| {
         CliError::Usage(format!("Bad {flag} forwarding specification '{spec}'"))
     };
+    type Parse = fn(&str) -> Result<ForwardSpec, burrow_forward::ForwardError>;
+    let kinds: [(&str, &[String], Parse); 3] = [
+        ("local", &opts.local_forwards, ForwardSpec::parse_local),
+        (
+            "dynamic",
+            &opts.dynamic_forwards,
+            ForwardSpec::parse_dynamic,
+        ),
+        ("remote", &opts.remote_forwards, ForwardSpec::parse_remote),
+    ];
     let mut out = Vec::new();
-    for s in &opts.local_forwards {
-        out.push(ForwardSpec::parse_local(s).map_err(|_| bad("local", s))?);
-    }
-    for s in &opts.dynamic_forwards {
-        out.push(ForwardSpec::parse_dynamic(s).map_err(|_| bad("dynamic", s))?);
-    }
-    for s in &opts.remote_forwards {
-        out.push(ForwardSpec::parse_remote(s).map_err(|_| bad("remote", s))?);
+    for (flag, specs, parse) in kinds {
+        for s in specs {
+            let (text, optional) = match s.strip_prefix(OPTIONAL_PREFIX) {
+                Some(rest) => (rest, true),
+                None => (s.as_str(), false),
+            };
+            out.push((parse(text).map_err(|_| bad(flag, s))?, optional));
+        }
     }
     Ok(out)
+}
+
+fn forwards(opts: &SshOptions) -> Result<Vec<ForwardSpec>, CliError> {
+    Ok(parsed_forwards(opts)?.into_iter().map(|(f, _)| f).collect())
+}
+
+fn optional_forwards(opts: &SshOptions) -> Result<Vec<ForwardSpec>, CliError> {
+    let all = parsed_forwards(opts)?;
+    Ok(all
+        .into_iter()
+        .filter(|(_, o)| *o)
+        .map(|(f, _)| f)
+        .collect())
 }
 
 #[cfg(test)]
@@ -578,6 +651,30 @@ mod tests {
                 .starts_with("Bad local forwarding specification"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn reconnect_and_optional_forwards_are_parsed() {
+        let off = ClientSettings::resolve("h", &opts(&[]), &env()).unwrap();
+        assert_eq!(off.reconnect, None);
+        let o = opts(&[
+            "Reconnect yes",
+            "ReconnectMaxDelay 5m",
+            "LocalForward 8080 localhost:80",
+            "RemoteForward ?0 localhost:22",
+        ]);
+        let s = ClientSettings::resolve("h", &o, &env()).unwrap();
+        let policy = s.reconnect.unwrap();
+        assert_eq!(policy.max_delay, Duration::from_secs(300));
+        assert_eq!(policy.attempts, None, "unlimited by default");
+        assert_eq!(s.forwards.len(), 2);
+        assert_eq!(s.optional_forwards, [s.forwards[1].clone()]);
+        let o = opts(&["Reconnect yes", "ReconnectAttempts 3"]);
+        let s = ClientSettings::resolve("h", &o, &env()).unwrap();
+        assert_eq!(s.reconnect.unwrap().attempts, Some(3));
+        assert_eq!(s.reconnect.unwrap().max_delay, Duration::from_secs(60));
+        let e = ClientSettings::resolve("h", &opts(&["LocalForward ??1 a:1"]), &env());
+        assert!(e.is_err(), "one `?` only");
     }
 
     #[test]

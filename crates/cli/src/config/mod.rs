@@ -3,6 +3,7 @@
 pub mod algorithms;
 pub mod canonical;
 pub mod client;
+pub mod control;
 pub mod jump;
 pub mod lexer;
 pub mod ssh_config;

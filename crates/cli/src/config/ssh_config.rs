@@ -7,6 +7,7 @@ use burrow_keyfiles::{match_pattern, match_pattern_list};
 use burrow_transport::RekeyLimit;
 
 use super::canonical::Canonicalize;
+use super::control::{ControlMaster, ControlPersist};
 use super::lexer::{Directive, LexError, split_line};
 use super::ssh_match::{self, MatchContext, SoFar};
 use super::syntax;
@@ -135,10 +136,24 @@ pub struct SshOptions {
     pub ca_signature_algorithms: Option<String>,
     /// `ConnectionAttempts`.
     pub connection_attempts: Option<u32>,
+    /// `RequiredRSASize`: the smallest RSA key accepted, in bits.
+    pub required_rsa_size: Option<u32>,
+    /// `Reconnect` (burrow's own).
+    pub reconnect: Option<bool>,
+    /// `ReconnectMaxDelay` (burrow's own), seconds.
+    pub reconnect_max_delay: Option<u64>,
+    /// `ReconnectAttempts` (burrow's own; 0 or `none`: unlimited).
+    pub reconnect_attempts: Option<u32>,
     /// `ClearAllForwardings`.
     pub clear_all_forwardings: Option<bool>,
     /// `ForkAfterAuthentication` (`-f`).
     pub fork_after_authentication: Option<bool>,
+    /// `ControlMaster` (`-M`).
+    pub control_master: Option<ControlMaster>,
+    /// `ControlPath` (`-S`), as written (`none` kept).
+    pub control_path: Option<String>,
+    /// `ControlPersist`.
+    pub control_persist: Option<ControlPersist>,
     /// `StdinNull` (`-n`).
     pub stdin_null: Option<bool>,
     /// `SessionType none` (`-N`): no command (`false` for `default`).
@@ -609,6 +624,15 @@ fn apply_keyword(
             );
         }
         "stdinnull" => first(&mut o.stdin_null, on, at.parsed(d, parse_flag)?),
+        "controlmaster" => {
+            let v = at.parsed(d, ControlMaster::parse)?;
+            first(&mut o.control_master, on, v);
+        }
+        "controlpath" => first(&mut o.control_path, on, at.one(d)?.to_owned()),
+        "controlpersist" => {
+            let v = at.parsed(d, ControlPersist::parse)?;
+            first(&mut o.control_persist, on, v);
+        }
         "sessiontype" => {
             let v = at.parsed(d, |v| match v.to_ascii_lowercase().as_str() {
                 "none" => Some(true),
@@ -647,6 +671,16 @@ fn apply_keyword(
         "revokedhostkeys" => first(&mut o.revoked_host_keys, on, at.one(d)?.to_owned()),
         "casignaturealgorithms" => {
             first(&mut o.ca_signature_algorithms, on, at.one(d)?.to_owned());
+        }
+        "requiredrsasize" => first(&mut o.required_rsa_size, on, at.parsed(d, parse_count)?),
+        "reconnect" => first(&mut o.reconnect, on, at.parsed(d, parse_flag)?),
+        "reconnectmaxdelay" => {
+            let v = at.parsed(d, |v| parse_time(v).filter(|&s| s > 0))?;
+            first(&mut o.reconnect_max_delay, on, v);
+        }
+        "reconnectattempts" => {
+            let v = at.parsed(d, |v| if v == "none" { Some(0) } else { parse_count(v) })?;
+            first(&mut o.reconnect_attempts, on, v);
         }
         "connectionattempts" => {
             let v = at.parsed(d, |v| parse_count(v).filter(|&n| n > 0))?;
@@ -726,9 +760,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "channeltimeout",
     "checkhostip",
     "compression",
-    "controlmaster",
-    "controlpath",
-    "controlpersist",
     "enableescapecommandline",
     "enablesshkeysign",
     "escapechar",
@@ -753,7 +784,6 @@ const OPENSSH_KEYWORDS: &[&str] = &[
     "pkcs11provider",
     "remotecommand",
     "requesttty",
-    "requiredrsasize",
     "securitykeyprovider",
     "sendenv",
     "setenv",

@@ -78,6 +78,10 @@ pub struct SshdOptions {
     pub permit_listen: Option<PermitList>,
     /// `MaxAuthTries`.
     pub max_auth_tries: Option<u32>,
+    /// `RevokedKeys`: a KRL or public key list of user keys refused (`none`: unset).
+    pub revoked_keys: Option<String>,
+    /// `RequiredRSASize`: the smallest RSA host or user key used, in bits.
+    pub required_rsa_size: Option<u32>,
     /// `MaxStartups`.
     pub max_startups: Option<MaxStartups>,
     /// `MaxSessions` (channels per connection, for burrowd).
@@ -312,6 +316,8 @@ fn apply_keyword(
             );
         }
         "maxauthtries" => first(&mut o.max_auth_tries, at.parsed(d, parse_count)?),
+        "revokedkeys" => first(&mut o.revoked_keys, at.one(d)?.to_owned()),
+        "requiredrsasize" => first(&mut o.required_rsa_size, at.parsed(d, parse_count)?),
         "maxstartups" => first(&mut o.max_startups, at.parsed(d, max_startups)?),
         "maxsessions" => first(&mut o.max_sessions, at.parsed(d, parse_count)?),
         "metricslisten" => {
@@ -431,6 +437,12 @@ impl SshdOptions {
     /// `StrictModes`, on unless set.
     pub fn strict_modes(&self) -> bool {
         self.strict_modes.unwrap_or(true)
+    }
+
+    /// `RequiredRSASize` in bits, OpenSSH's 1024 unless set.
+    pub fn required_rsa_size(&self) -> usize {
+        self.required_rsa_size
+            .map_or(burrow_keys::MIN_RSA_BITS, |b| b as usize)
     }
 
     /// `MaxAuthTries`, 6 unless set.

@@ -28,6 +28,9 @@ impl LoginPolicy {
         user: &str,
         cert: &Certificate,
     ) -> Option<KeyOptions> {
+        self.rsa_size_ok(&cert.key)?;
+        self.rsa_size_ok(&cert.signature_key)?;
+        self.not_revoked(&cert.key, Some(cert))?;
         let (account, _as_user) = self.admit(peer, user, &cert.key.fingerprint())?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)

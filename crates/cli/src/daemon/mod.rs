@@ -14,6 +14,7 @@ mod monitor;
 mod privdrop;
 mod privsep;
 mod protocol;
+mod quickack;
 mod sandbox;
 mod session;
 mod settings;

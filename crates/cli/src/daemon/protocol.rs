@@ -11,6 +11,7 @@ use burrow::{Server, ServerStop};
 use super::broker::Request;
 use super::brokered::{Broker, BrokeredSockets};
 use super::handler::DaemonHandler;
+use super::quickack::QuickAck;
 use super::session::stdin_stream;
 use super::{DRAIN_GRACE, EXIT_FAILURE, sandbox, settings};
 use crate::args::ServerArgs;
@@ -129,7 +130,7 @@ fn serve_one(
         }
         let stop = ServerStop::standalone();
         let serve = Server::serve_stream_stoppable(
-            stream,
+            QuickAck::new(stream),
             peer,
             Arc::new(config),
             Arc::new(handler),

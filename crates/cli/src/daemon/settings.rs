@@ -121,7 +121,10 @@ pub fn host_keys(
     for p in paths {
         let path = PathBuf::from(p);
         match hostkey::load(&path) {
-            Ok(k) => keys.push((path, k)),
+            Ok(k) => match k.public_key().check_rsa_size(opts.required_rsa_size()) {
+                Ok(()) => keys.push((path, k)),
+                Err(e) => tracing::error!("Host key {p}: {e}"),
+            },
             Err(e) => tracing::error!("{e}"),
         }
     }

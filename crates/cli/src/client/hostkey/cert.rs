@@ -65,7 +65,7 @@ impl CliHostKeyCheck {
             cert.signature_key.key_type(),
             cert.signature_key.fingerprint()
         );
-        if self.revoked(&cert.key) {
+        if self.revoked(&cert.key, Some(cert)) {
             return false;
         }
         let (name, name_port) = self.known_as(host, port);
