@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use burrow::{AuthorizedKeysFile, PublicKey};
-use burrow_keyfiles::KeyOptions;
+use burrow::{AuthorizedKeysFile, Certificate, PublicKey};
+use burrow_keyfiles::{KeyOptions, RevokedKeys};
 
 use super::privdrop::AsUser;
 use crate::config::sshd_config::{PermitRootLogin, SshdOptions};
@@ -26,6 +26,8 @@ pub struct LoginPolicy {
 impl LoginPolicy {
     /// The authorized_keys options for `key` logging in as `user` from `peer`.
     pub fn authorize(&self, peer: SocketAddr, user: &str, key: &PublicKey) -> Option<KeyOptions> {
+        self.rsa_size_ok(key)?;
+        self.not_revoked(key, None)?;
         let (account, _as_user) = self.admit(peer, user, &key.fingerprint())?;
         let o = &self.options;
         let ip = peer.ip();
@@ -45,6 +47,48 @@ impl LoginPolicy {
             key.fingerprint()
         );
         None
+    }
+
+    /// RequiredRSASize: `None` (with sshd's log line) for an RSA key under it.
+    pub(super) fn rsa_size_ok(&self, key: &PublicKey) -> Option<()> {
+        match key.check_rsa_size(self.options.required_rsa_size()) {
+            Ok(()) => Some(()),
+            Err(e) => {
+                tracing::info!("refusing {} key: {e}", key.type_label());
+                None
+            }
+        }
+    }
+
+    /// RevokedKeys: `None` (with sshd's log line) when `key` (or the certificate `cert`, or
+    /// its CA) is revoked there, or when the file cannot be read.
+    pub(super) fn not_revoked(&self, key: &PublicKey, cert: Option<&Certificate>) -> Option<()> {
+        // No RevokedKeys file: nothing is revoked.
+        let Some(file) = self
+            .options
+            .revoked_keys
+            .as_deref()
+            .filter(|f| !f.eq_ignore_ascii_case("none"))
+        else {
+            return Some(());
+        };
+        let fp = format!("{} {}", key.type_label(), key.fingerprint());
+        let list = std::fs::read(file)
+            .map_err(|e| crate::sys::strerror(&e))
+            .and_then(|b| RevokedKeys::parse(&b).map_err(|e| e.to_string()));
+        match list {
+            Ok(list) if !list.revokes(key, cert) => Some(()),
+            Ok(_) => {
+                tracing::error!("Authentication key {fp} revoked by file {file}");
+                None
+            }
+            Err(e) => {
+                tracing::error!(
+                    "Error checking authentication key {fp} in revoked keys file {file}: {e}"
+                );
+                None
+            }
+        }
     }
 
     /// The account checks before any key is looked up (PubkeyAuthentication, AllowUsers,
