@@ -12,6 +12,8 @@ pub struct SessionCounters {
     /// Round trip of the last answered keepalive (ServerAliveInterval/ClientAliveInterval);
     /// `None` before the first answer.
     pub keepalive_rtt: Option<Duration>,
+    /// The session has ended (these are its last values).
+    pub closed: bool,
 }
 
 /// The live counters inside a session, with the keepalive waiting for its answer.

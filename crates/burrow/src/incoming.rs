@@ -201,9 +201,9 @@ impl WeakSession {
         Self(Arc::downgrade(shared))
     }
 
-    /// The session's counters, if it is still up.
+    /// The session's counters, unless every handle on it is gone.
     pub fn counters(&self) -> Option<crate::SessionCounters> {
-        self.0.upgrade().map(|s| s.lock().counting.counters)
+        self.0.upgrade().map(|s| Session::borrowed(s).counters())
     }
 
     /// Opens a `forwarded-tcpip` channel, if the session is still up.

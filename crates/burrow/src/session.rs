@@ -88,7 +88,11 @@ impl Session {
 
     /// Rekeys so far and the last keepalive round trip.
     pub fn counters(&self) -> crate::SessionCounters {
-        self.shared().lock().counting.counters
+        let core = self.shared().lock();
+        crate::SessionCounters {
+            closed: core.closed.is_some(),
+            ..core.counting.counters
+        }
     }
 
     /// True once the session has ended.

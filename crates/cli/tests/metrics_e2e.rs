@@ -516,3 +516,92 @@ fn burrowd_run_by_a_user_serves_its_own_metrics() {
     c.signal("-TERM");
     assert_eq!(c.wait_exit(15), Some(0), "{}", c.stderr());
 }
+
+/// SIGKILLs `proc` and every process it started (burrowd's connection processes).
+fn kill_tree(proc: &mut Proc) {
+    let tree = burrow_testkit::proc::descendants(proc.child.id());
+    proc.child.kill().unwrap();
+    proc.child.wait().unwrap();
+    for pid in tree {
+        burrow_testkit::proc::signal_pid(pid, "KILL");
+    }
+}
+
+#[test]
+fn counters_keep_counting_across_a_reconnect() {
+    let Some(mut d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let dir = TempDir::new("metrics-r");
+    let echo = echo_server();
+    let (lport, rport, mport) = (free_port(), free_port(), free_port());
+    let lspec = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
+    let rspec = format!("127.0.0.1:{rport}:127.0.0.1:{echo}");
+    let mut a = client_opts(&dir, &d.client_key, d.port);
+    for o in [
+        format!("MetricsListen={mport}"),
+        s("Reconnect=yes"),
+        s("ReconnectMaxDelay=2"),
+    ] {
+        a.extend([s("-o"), o]);
+    }
+    a.extend([
+        s("-N"),
+        s("-L"),
+        lspec.clone(),
+        s("-R"),
+        rspec.clone(),
+        s("127.0.0.1"),
+    ]);
+    let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
+    // Each wait_port is one (empty) connection through the forward.
+    for p in [lport, rport] {
+        assert!(wait_port(p, 20), "{}\n{}", burrow.stderr(), d.proc.stderr());
+    }
+    let echo_via = |p: u16, n: usize| {
+        check_echo(
+            TcpStream::connect((Ipv4Addr::LOCALHOST, p)).unwrap(),
+            &pattern(n),
+        );
+    };
+    echo_via(lport, 1_000);
+    echo_via(rport, 2_000);
+    kill_tree(&mut d.proc);
+    scrape_until(mport, 20, |m| {
+        get(m, "burrow_connection_up", &[]) == Some(0.0)
+    });
+    let args = [s("-D"), s("-e"), s("-f"), d.dir.s("burrowd_config")];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    d.proc = loop {
+        let p = spawn(BURROWD, &args, &d.dir, "burrowd-again.log");
+        if wait_banner(d.port) {
+            break p;
+        }
+        drop(p);
+        assert!(Instant::now() < deadline, "burrowd did not restart");
+    };
+    scrape_until(mport, 30, |m| {
+        get(m, "burrow_reconnects_total", &[]) == Some(1.0)
+            && get(m, "burrow_connection_up", &[]) == Some(1.0)
+    });
+    assert!(wait_port(rport, 20), "{}", burrow.stderr());
+    echo_via(rport, 3_000);
+    echo_via(lport, 4_000);
+    let (ll, rl) = (format!("-L {lspec}"), format!("-R {rspec}"));
+    let out = |f: &str| [("forward", f.to_owned()), ("direction", s("out"))];
+    let m = scrape_until(mport, 20, |m| {
+        let open = |f: &str| get(m, "burrow_forward_channels_open", &[("forward", f)]);
+        open(&ll) == Some(0.0) && open(&rl) == Some(0.0)
+    });
+    let pick = |name: &str, l: &[(&str, String)]| {
+        let l: Vec<(&str, &str)> = l.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        get(&m, name, &l)
+    };
+    // The -R forward was set up again: the new counters add to the old.
+    assert_eq!(pick("burrow_forward_bytes_total", &out(&ll)), Some(5_000.0));
+    assert_eq!(pick("burrow_forward_bytes_total", &out(&rl)), Some(5_000.0));
+    let total = |f: &str| get(&m, "burrow_forward_channels_total", &[("forward", f)]);
+    assert_eq!((total(&ll), total(&rl)), (Some(3.0), Some(4.0)));
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(15), Some(0), "{}", burrow.stderr());
+}

@@ -269,11 +269,12 @@ impl State {
         let sessions = std::mem::take(&mut self.sessions);
         for mut t in sessions {
             match t.session.counters() {
-                Some(c) => {
+                Some(c) if !c.closed => {
                     t.last = c;
                     self.sessions.push(t);
                 }
-                None => {
+                ended => {
+                    t.last = ended.unwrap_or(t.last);
                     let n = self.ended_rekeys.entry(t.user).or_default();
                     *n = n.saturating_add(t.last.rekeys);
                 }
