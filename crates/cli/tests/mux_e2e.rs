@@ -174,6 +174,19 @@ fn scenario(master_kind: Peer, client: Peer, sshd: &Sshd) -> Vec<(String, Seen)>
         &pattern(50_000),
     );
 
+    let dport = free_listen_port();
+    let d_spec = format!("127.0.0.1:{dport}");
+    let d = mux(client, &dir, &ctl, &["-O", "forward", "-D", &d_spec], b"");
+    let socks = burrow_testkit::socks::connect(dport, burrow_testkit::socks::Socks::V5, echo)
+        .map_err(|e| format!("{master_kind:?}/{client:?}: {e}: {d:?}"));
+    note("forward -D", d);
+    check_echo(socks.unwrap(), &pattern(30_000));
+    note(
+        "cancel -D",
+        mux(client, &dir, &ctl, &["-O", "cancel", "-D", &d_spec], b""),
+    );
+    assert!(refused(dport), "{master_kind:?}/{client:?}: -D still open");
+
     // A port something else holds: refused by the master.
     let busy = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let busy_spec = format!(
@@ -690,4 +703,39 @@ fn a_client_of_another_uid_is_refused_even_when_the_socket_mode_lets_it_connect(
 fn nix_is_root() -> bool {
     let out = Command::new("id").arg("-u").output().unwrap();
     String::from_utf8_lossy(&out.stdout).trim() == "0"
+}
+
+#[test]
+fn dash_w_with_control_persist_starts_a_background_master_and_goes_through_it() {
+    let Some(sshd) = start_sshd() else {
+        return;
+    };
+    let dir = TempDir::new("mux-persist-w");
+    let ctl = dir.join("ctl");
+    let echo = echo_server();
+    let target = format!("127.0.0.1:{echo}");
+    let mut opts = client_opts(&dir, &sshd.client_key, sshd.port);
+    // mux() gives -F /dev/null itself.
+    opts.drain(..2);
+    opts.extend(
+        ["-o", "ControlMaster=auto", "-o", "ControlPersist=2"]
+            .iter()
+            .map(|s| (*s).to_owned()),
+    );
+    let args: Vec<&str> = opts.iter().map(String::as_str).collect();
+    let mut first_args = args.clone();
+    first_args.extend(["-W", &target]);
+    // As a ProxyCommand would: the stream comes back, and the command ends although the
+    // master stays (it no longer holds our stdout).
+    let first = mux(Peer::Burrow, &dir, &ctl, &first_args, b"first\n");
+    assert_eq!(first.stdout, "first\n", "{first:?}");
+    assert_eq!(first.code, Some(0), "{first:?}");
+    assert!(ctl.exists(), "no background master");
+    let second = mux(Peer::Ssh, &dir, &ctl, &["-W", &target], b"second\n");
+    assert_eq!(second.stdout, "second\n", "{second:?}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while ctl.exists() {
+        assert!(Instant::now() < deadline, "the idle master did not exit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

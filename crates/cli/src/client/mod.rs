@@ -123,7 +123,18 @@ pub fn main(argv: Vec<String>) -> i32 {
     if (settings.fork_after_authentication || control::persists(&settings))
         && !background::is_child()
     {
-        return background::spawn_and_wait(&argv);
+        let code = background::spawn_and_wait(&argv);
+        return match control::stdio_after_persist(&args, &settings) {
+            Some((path, target)) if code == 0 => {
+                let code = runtime.block_on(control::stdio(&path, &target));
+                runtime.shutdown_background();
+                code.unwrap_or_else(|| {
+                    eprintln!("Failed to connect to new control master");
+                    EXIT_FAILURE
+                })
+            }
+            _ => code,
+        };
     }
     let mut settings = settings;
     let mut jumps = Vec::new();

@@ -63,7 +63,7 @@ impl LoginPolicy {
     /// RevokedKeys: `None` (with sshd's log line) when `key` (or the certificate `cert`, or
     /// its CA) is revoked there, or when the file cannot be read.
     pub(super) fn not_revoked(&self, key: &PublicKey, cert: Option<&Certificate>) -> Option<()> {
-        // No RevokedKeys file: nothing is revoked.
+        // No RevokedKeys (or `none`): nothing is revoked.
         let Some(file) = self
             .options
             .revoked_keys

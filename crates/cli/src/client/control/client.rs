@@ -74,7 +74,7 @@ impl Client {
         self.s
             .send(&ours)
             .await
-            .map_err(|e| io_fatal("write", &e))?;
+            .map_err(|e| io_fatal("master hello exchange failed: write", &e))?;
         match self.s.recv().await {
             Ok(Message::Hello {
                 version,

@@ -5,8 +5,14 @@ use burrow_forward::{Connect, Forward, ForwardSpec, Listen};
 
 use super::codec::{FwdKind, MuxForward, PORT_STREAMLOCAL};
 
+/// The connect side ssh's parser gives a dynamic forward (an OpenSSH master refuses one
+/// without a connect host).
+fn socks() -> (String, u32) {
+    ("socks".to_owned(), 0)
+}
+
 /// The wire form of `spec`, as ssh's mux client sends it: no bind address is an empty
-/// host, an empty one is `*`.
+/// host, an empty one is `*`, a dynamic forward connects to `socks` port 0.
 pub fn to_wire(spec: &ForwardSpec) -> MuxForward {
     let listen = |l: &Listen| match l {
         Listen::Tcp { bind: None, port } => (String::new(), u32::from(*port)),
@@ -27,8 +33,8 @@ pub fn to_wire(spec: &ForwardSpec) -> MuxForward {
     let (kind, (listen_host, listen_port), (connect_host, connect_port)) = match spec {
         ForwardSpec::Local(f) => (FwdKind::Local, listen(&f.listen), connect(&f.connect)),
         ForwardSpec::Remote(f) => (FwdKind::Remote, listen(&f.listen), connect(&f.connect)),
-        ForwardSpec::Dynamic(l) => (FwdKind::Dynamic, listen(l), (String::new(), 0)),
-        ForwardSpec::RemoteDynamic(l) => (FwdKind::Remote, listen(l), (String::new(), 0)),
+        ForwardSpec::Dynamic(l) => (FwdKind::Dynamic, listen(l), socks()),
+        ForwardSpec::RemoteDynamic(l) => (FwdKind::Remote, listen(l), socks()),
     };
     MuxForward {
         kind: Some(kind),
@@ -68,9 +74,7 @@ pub fn from_wire(w: &MuxForward) -> Option<ForwardSpec> {
         (FwdKind::Local, Some(connect)) => Some(ForwardSpec::Local(Forward { listen, connect })),
         (FwdKind::Local, None) => None,
         (FwdKind::Remote, Some(connect)) => Some(ForwardSpec::Remote(Forward { listen, connect })),
-        (FwdKind::Remote, None) if w.connect_host.is_empty() && w.connect_port == 0 => {
-            Some(ForwardSpec::RemoteDynamic(listen))
-        }
+        (FwdKind::Remote, None) if w.connect_port == 0 => Some(ForwardSpec::RemoteDynamic(listen)),
         (FwdKind::Remote, None) => None,
     }
 }

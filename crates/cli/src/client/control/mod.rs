@@ -59,7 +59,31 @@ pub fn start_master(
         session: session.clone(),
         ask: settings.control_master.asks(),
     };
+    if persists(settings) && super::background::is_child() {
+        detach_stdio(settings.log_level >= crate::config::value::LogLevel::Debug1);
+    }
     Ok(Some(Master::spawn(listener, ctx, idle)))
+}
+
+/// A ControlPersist master in the background lets go of the terminal or pipes it was
+/// started with (stdout, and stderr unless debugging), as ssh's stdfd_devnull, so that
+/// whoever reads them sees their end when the starting command exits.
+fn detach_stdio(keep_stderr: bool) {
+    let null = match std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!("/dev/null: {e}");
+            return;
+        }
+    };
+    if let Err(e) = nix::unistd::dup2_stdout(&null) {
+        tracing::error!("stdout to /dev/null: {e}");
+    }
+    if !keep_stderr {
+        if let Err(e) = nix::unistd::dup2_stderr(&null) {
+            tracing::error!("stderr to /dev/null: {e}");
+        }
+    }
 }
 
 /// Whether this invocation goes to the background once its master listens
@@ -68,6 +92,19 @@ pub fn persists(settings: &ClientSettings) -> bool {
     settings.control_master.is_master()
         && settings.control_path.is_some()
         && settings.control_persist != ControlPersist::No
+}
+
+/// With ControlPersist and `-W`, as ssh: the master goes to the background and this process
+/// does the `-W` through it. The socket path and the target, when that is the case.
+pub fn stdio_after_persist(
+    args: &crate::args::ClientArgs,
+    settings: &ClientSettings,
+) -> Option<(std::path::PathBuf, burrow_forward::Connect)> {
+    if !persists(settings) {
+        return None;
+    }
+    let target = burrow_forward::parse_stdio(args.stdio.as_deref()?).ok()?;
+    Some((settings.control_path.as_deref()?.into(), target))
 }
 
 /// Completes when `master` should end the session: `-O exit`, `-O stop` (unless

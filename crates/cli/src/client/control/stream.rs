@@ -187,3 +187,77 @@ impl MuxStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::os::fd::AsFd;
+
+    use tokio::io::AsyncWriteExt;
+
+    use super::*;
+
+    async fn fed(bytes: &[u8]) -> (MuxStream, UnixStream) {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        b.write_all(bytes).await.unwrap();
+        (MuxStream::new(a), b)
+    }
+
+    #[tokio::test]
+    async fn garbage_is_an_error_never_a_panic() {
+        for garbage in [
+            &[0xff, 0xff, 0xff, 0xff][..],
+            &[0, 0, 0, 0],
+            &[0, 0, 0, 5, 0x10, 0, 0, 4, 0],
+            &[0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 9],
+        ] {
+            let (mut s, b) = fed(garbage).await;
+            drop(b);
+            assert!(s.recv().await.is_err(), "{garbage:?}");
+            // And no descriptors out of thin air.
+            assert!(s.recv_fds(2).await.unwrap().is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_packet_then_two_descriptors_arrive_in_order() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (mut server, mut client) = (MuxStream::new(a), MuxStream::new(b));
+        let m = Message::StdioForward {
+            id: 1,
+            host: "h".into(),
+            port: 80,
+        };
+        client.send(&m).await.unwrap();
+        let (x, y) = std::os::unix::net::UnixStream::pair().unwrap();
+        client.send_fd(x.as_fd()).await.unwrap();
+        client.send_fd(y.as_fd()).await.unwrap();
+        assert_eq!(server.recv().await.unwrap(), m);
+        assert_eq!(server.recv_fds(2).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn descriptors_nobody_asked_for_are_bounded() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (mut server, client) = (MuxStream::new(a), MuxStream::new(b));
+        let (x, _y) = std::os::unix::net::UnixStream::pair().unwrap();
+        for _ in 0..=MAX_PENDING_FDS {
+            client.send_fd(x.as_fd()).await.unwrap();
+        }
+        drop(client);
+        let mut saw_limit = false;
+        // Each descriptor rides on its own byte: one read each, the fifth is refused.
+        for _ in 0..=MAX_PENDING_FDS {
+            match server.read_more().await {
+                Err(ReadError::TooManyFds) => {
+                    saw_limit = true;
+                    break;
+                }
+                Err(e) => panic!("{e}"),
+                Ok(()) => {}
+            }
+        }
+        assert!(server.fds.len() <= MAX_PENDING_FDS);
+        assert!(saw_limit);
+    }
+}
