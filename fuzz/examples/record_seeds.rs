@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use burrow_connection::{Connection, ConnectionConfig, Event};
 use burrow_keyfiles::encode_unencrypted;
-use burrow_keys::{Ed25519KeyPair, Ed25519PublicKey};
+use burrow_keys::{KeyPair, PublicKey};
 use burrow_transport::{HostKeyVerdict, Transport, TransportConfig, TransportEvent};
 use burrow_userauth::{
     AuthPolicy, Client as AuthClient, ClientConfig as AuthClientConfig, ClientEvent, Identity,
@@ -22,6 +22,9 @@ use burrow_wire::{SessionId, Side};
 use bytes::{Bytes, BytesMut};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+
+#[path = "../fuzz_targets/support/mod.rs"]
+mod support;
 
 /// Everything that crossed the wire, both ways.
 #[derive(Default)]
@@ -66,7 +69,7 @@ impl Wire {
         );
         let server = Transport::server(
             Arc::new(TransportConfig::default()),
-            Arc::new(Ed25519KeyPair::from_seed(&[0x42; 32])),
+            Arc::new([KeyPair::from_ed25519_seed(&[0x42; 32])]),
             Box::new(ChaCha20Rng::seed_from_u64(2)),
             now,
         );
@@ -140,11 +143,11 @@ impl Wire {
 }
 
 /// Accepts `key` (for any user) and password "pw" for alice.
-struct Policy(Ed25519PublicKey);
+struct Policy(PublicKey);
 
 impl AuthPolicy for Policy {
     type Permissions = ();
-    fn public_key(&mut self, _user: &str, key: &Ed25519PublicKey) -> Option<()> {
+    fn public_key(&mut self, _user: &str, key: &PublicKey) -> Option<()> {
         (*key == self.0).then_some(())
     }
     fn password(&mut self, user: &str, password: &str) -> Option<()> {
@@ -155,18 +158,23 @@ impl AuthPolicy for Policy {
 /// Runs userauth to success over `wire`; with `password`, the client only tries passwords
 /// (a wrong one first).
 fn userauth(wire: &mut Wire, session_id: SessionId, user: &str, seed: [u8; 32], password: bool) {
-    let right = Ed25519KeyPair::from_seed(&seed);
+    let right = KeyPair::from_ed25519_seed(&seed);
     let mut cfg = AuthClientConfig::new(user, "host");
     let identities = if password {
         cfg.methods = vec![Method::Password];
         Vec::new()
     } else {
         vec![
-            Identity::KeyPair(Ed25519KeyPair::from_seed(&[9; 32])),
-            Identity::KeyPair(Ed25519KeyPair::from_seed(&seed)),
+            Identity::KeyPair(KeyPair::from_ed25519_seed(&[9; 32])),
+            Identity::KeyPair(KeyPair::from_ed25519_seed(&seed)),
         ]
     };
-    let mut client = AuthClient::new(cfg, session_id.clone(), identities);
+    let mut client = AuthClient::new(
+        cfg,
+        session_id.clone(),
+        identities,
+        Box::new(ChaCha20Rng::seed_from_u64(3)),
+    );
     let server_cfg = AuthServerConfig {
         password: true,
         banner: Some("welcome\n".to_owned()),
@@ -178,7 +186,7 @@ fn userauth(wire: &mut Wire, session_id: SessionId, user: &str, seed: [u8; 32], 
         Box::new(ChaCha20Rng::seed_from_u64(3)),
         wire.now,
     );
-    let mut policy = Policy(right.public_key());
+    let mut policy = Policy(right.public_key().clone());
     let mut answers = ["wrong", "pw"].into_iter();
     for _ in 0..50 {
         // The server holds failures back for a while (timing defence): let time pass.
@@ -468,6 +476,34 @@ fn connection_ops(payloads: &[Bytes]) -> Vec<u8> {
     out
 }
 
+/// The service payloads each side's transport delivered (client to server, server to
+/// client) in a session between the `handshake_*` targets' own endpoints (`support::session`)
+/// after `support::connected(selector)`: userauth by alice's key, then the client's channels.
+fn handshake(selector: u8) -> (Vec<Bytes>, Vec<Bytes>) {
+    use support::session::Endpoint;
+    let c = support::connected(selector).expect("kex");
+    let now = c.now;
+    let mut client = Endpoint::client(c.client).expect("client");
+    let mut server = Endpoint::server(c.server, true, now).expect("server");
+    client.received = Some(Vec::new());
+    server.received = Some(Vec::new());
+    let (mut c2s, mut s2c) = (BytesMut::new(), BytesMut::new());
+    client.step(now).expect("client start");
+    for i in 0..100u64 {
+        let t = now + std::time::Duration::from_millis(250 * i);
+        let _ = client.transport.poll_transmit(&mut c2s);
+        server.input(&mut c2s, t).expect("server input");
+        let _ = server.transport.poll_transmit(&mut s2c);
+        if s2c.is_empty() && i > 10 {
+            break;
+        }
+        client.input(&mut s2c, t).expect("client input");
+    }
+    assert!(client.authenticated() && server.authenticated());
+    let take = |e: Endpoint| e.received.unwrap_or_default().into_iter().map(Bytes::from);
+    (take(server).collect(), take(client).collect())
+}
+
 fn main() {
     let dir = std::env::args()
         .nth(1)
@@ -482,7 +518,7 @@ fn main() {
     wire.pump();
     assert!(wire.client.is_established() && wire.server.is_established());
     let sid = wire.client.session_id().expect("session id").clone();
-    let key = Ed25519KeyPair::from_seed(&[0x33; 32]);
+    let key = KeyPair::from_ed25519_seed(&[0x33; 32]);
     userauth(&mut wire, sid, "tester", [0x33; 32], false);
     let auth_c2s = wire.rec.c2s.clone();
     connection(&mut wire);
@@ -638,7 +674,7 @@ fn main() {
         )
         .into_bytes(),
     );
-    let armored = encode_unencrypted(&key, "user@host", 0x1234_5678);
+    let armored = encode_unencrypted(&key, "user@host", 0x1234_5678).expect("encode key");
     add(
         "private_key_parse",
         "armored".into(),
@@ -688,6 +724,47 @@ fn main() {
         b"\x02\x02\x05\x05\x01\x00\x05\x01\x00\x03\x0bexample.com\x00\x50".to_vec(),
     );
     add("socks_server", "socks5-ipv6".into(), b"\x00\x05\x01\x00\x05\x01\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x16".to_vec());
+
+    // The handshake targets: `[selector][flags]` then the peer's payloads, for every cipher
+    // and the MACs; flags 1 (alice already logged in) with the connection payloads only.
+    for selector in [0u8, 1, 2, 3, 4, 8, 13] {
+        let (c2s, s2c) = handshake(selector);
+        let conn: Vec<Bytes> = c2s.iter().filter(|p| p[0] >= 80).cloned().collect();
+        add(
+            "handshake_server",
+            format!("session-{selector}"),
+            [vec![selector, 0], framed(&c2s)].concat(),
+        );
+        add(
+            "handshake_server",
+            format!("connection-{selector}"),
+            [vec![selector, 1], framed(&conn)].concat(),
+        );
+        add(
+            "handshake_client",
+            format!("session-{selector}"),
+            [vec![selector, 0], framed(&s2c)].concat(),
+        );
+    }
+
+    // ssh_match: `[flags]` then Match arguments, one line each (flags 1: the final pass,
+    // 2-16: HostName, User, Port, Tag set, 32: `exec` answers true).
+    let match_lines = "Match host web,*.example.com user alice\n\
+        Match originalhost web exec \"test %h = web -a %p = 22\"\n\
+        Match final host web.example.com\n\
+        Match canonical all\n\
+        Match localnetwork 192.168.0.0/16,::1/128 !localuser bob\n\
+        Match tagged work version burrow_* exec=true\n";
+    add(
+        "ssh_match",
+        "first-pass".into(),
+        [&b"\x00"[..], match_lines.as_bytes()].concat(),
+    );
+    add(
+        "ssh_match",
+        "final-pass".into(),
+        [&b"\x3f"[..], match_lines.as_bytes()].concat(),
+    );
 
     let root = Path::new(&dir);
     let mut per_target: BTreeMap<&str, (usize, usize)> = BTreeMap::new();

@@ -1,4 +1,4 @@
-//! Fixtures for the forwarding interop tests: tokio echo and HTTP targets, a burrow client
+//! Fixtures for the forwarding interop tests: echo (the test kit's) and HTTP targets, a burrow client
 //! session to a throwaway sshd, and a burrow server running `ForwardHandler`.
 
 use std::sync::Arc;
@@ -12,33 +12,12 @@ use tokio::net::TcpListener;
 
 use super::sshd::Sshd;
 
+// The echo targets are the workspace test kit's (crates/testkit).
+pub use burrow_testkit::targets::echo_unix as unix_echo_server;
+
 /// A TCP echo server on 127.0.0.1: echoes until EOF, then half-closes. Returns its port.
 pub async fn echo_server() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((s, _)) = l.accept().await {
-            tokio::spawn(echo(s));
-        }
-    });
-    port
-}
-
-pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(s: S) {
-    let (mut r, mut w) = tokio::io::split(s);
-    if tokio::io::copy(&mut r, &mut w).await.is_ok() {
-        w.shutdown().await.unwrap_or_default();
-    }
-}
-
-/// A unix-socket echo server at `path`.
-pub fn unix_echo_server(path: &std::path::Path) {
-    let l = tokio::net::UnixListener::bind(path).unwrap();
-    tokio::spawn(async move {
-        while let Ok((s, _)) = l.accept().await {
-            tokio::spawn(echo(s));
-        }
-    });
+    burrow_testkit::targets::echo_tcp()
 }
 
 /// A one-page HTTP/1.0 server on 127.0.0.1 answering every request with `body`.

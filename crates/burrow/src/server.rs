@@ -19,6 +19,7 @@ use crate::driver::{Driver, Shared, in_span, now};
 use crate::error::{Error, ErrorKind, Phase};
 use crate::incoming::{IncomingChannel, IncomingGlobalRequest, WeakSession};
 use crate::keepalive::Keepalive;
+use crate::quickack::QuickAck;
 use crate::startups::{MaxStartups, StartupCounter, StartupGuard};
 
 /// Who is on the other end of an authenticated connection.
@@ -300,6 +301,7 @@ impl<H: ServerHandler> Server<H> {
                 self.state.clone(),
             );
             tasks.spawn(async move {
+                let stream = QuickAck::new(stream);
                 let r = serve_connection(stream, addr, config, handler, state, startup).await;
                 if let Err(e) = r {
                     tracing::info!(error = %e, "connection ended");

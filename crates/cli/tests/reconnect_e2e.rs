@@ -615,3 +615,100 @@ impl Drop for TreeGuard {
         self.0.wait().ok();
     }
 }
+
+/// `burrow -S ctl <args> 127.0.0.1`: its exit status, stdout and stderr.
+fn mux(dir: &TempDir, ctl: &Path, args: &[&str], input: &[u8]) -> (Option<i32>, Vec<u8>, String) {
+    let mut child = std::process::Command::new(BURROW)
+        .args(["-F", "/dev/null", "-o", "BatchMode=yes", "-S"])
+        .arg(ctl)
+        .args(args)
+        .arg("127.0.0.1")
+        .env("HOME", &dir.0)
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), out.stdout, err)
+}
+
+#[test]
+fn a_control_master_serves_across_a_reconnect() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let key = d.client_key.clone();
+    let mut server = Server::burrowd(d);
+    let dir = TempDir::new("rc-master");
+    let ctl = dir.join("ctl");
+    let echo = echo_server();
+    let mut burrow = client(server.port, &key, &dir, &["-M", "-S", &dir.s("ctl")]);
+    let path = dir.join("events.jsonl");
+    wait_events(&path, "connected", 1, 20);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while mux(&dir, &ctl, &["-O", "check"], b"").0 != Some(0) {
+        assert!(Instant::now() < deadline, "{}", burrow.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server.kill();
+    server.restart();
+    wait_events(&path, "connected", 2, 30);
+    // After the reconnect: a new -L through the master, and -W on the new connection.
+    let lport = free_port();
+    let spec = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
+    let (code, _, err) = mux(&dir, &ctl, &["-O", "forward", "-L", &spec], b"");
+    assert_eq!(code, Some(0), "{err}");
+    echo_through(lport, &pattern(30_000));
+    let data = pattern(20_000);
+    let target = format!("127.0.0.1:{echo}");
+    let (code, out, err) = mux(&dir, &ctl, &["-W", &target], &data);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out == data,
+        "-W through the master: {} bytes back",
+        out.len()
+    );
+    let (code, _, err) = mux(&dir, &ctl, &["-O", "exit"], b"");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(burrow.wait_exit(10), Some(255), "{}", burrow.stderr());
+    let last = events(&path).pop().unwrap();
+    assert_eq!(last["reason"], "control master: exit requested (-O exit)");
+}
+
+#[test]
+fn a_socks_request_made_during_the_outage_is_served_after_the_restart() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let key = d.client_key.clone();
+    let mut server = Server::burrowd(d);
+    let dir = TempDir::new("rc-socks");
+    let echo = echo_server();
+    let dport = free_port();
+    let dspec = format!("127.0.0.1:{dport}");
+    let mut burrow = client(server.port, &key, &dir, &["-D", &dspec]);
+    let path = dir.join("events.jsonl");
+    wait_events(&path, "forward_ready", 1, 20);
+    server.kill();
+    wait_events(&path, "reconnecting", 1, 20);
+    // The SOCKS5 exchange is answered at once; the CONNECT waits for the connection.
+    let waiting = std::thread::spawn(move || {
+        let s = burrow_testkit::socks::connect(dport, burrow_testkit::socks::Socks::V5, echo);
+        check_echo(s.unwrap(), &pattern(25_000));
+    });
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(
+        !waiting.is_finished(),
+        "the CONNECT was answered during the outage"
+    );
+    server.restart();
+    waiting.join().unwrap();
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+}

@@ -21,7 +21,7 @@ const HASH_MAGIC: &str = "|1|";
 pub enum Marker {
     /// A plain host key line.
     None,
-    /// `@cert-authority`: the key signs host certificates (burrow does not do certificates).
+    /// `@cert-authority`: the key signs host certificates.
     CertAuthority,
     /// `@revoked`: the key must never be accepted.
     Revoked,
@@ -157,6 +157,24 @@ impl KnownHosts {
     /// [`KnownHosts::check`] for a parsed key.
     pub fn check_key(&self, host: &str, port: u16, key: &PublicKey) -> HostKeyStatus {
         self.check(host, port, &KeyBlob::from(key))
+    }
+
+    /// The first line marked `marker` for `host` on `port` holding `key` (any key when
+    /// `None`): the `@cert-authority` and `@revoked` lookups of a host certificate.
+    pub fn marked(
+        &self,
+        host: &str,
+        port: u16,
+        marker: Marker,
+        key: Option<&PublicKey>,
+    ) -> Option<&KnownHostEntry> {
+        let name = host_name(host, port);
+        let blob = key.map(KeyBlob::from);
+        self.entries.iter().find(|e| {
+            e.marker == marker
+                && blob.as_ref().is_none_or(|b| e.key == *b)
+                && e.hosts.matches(&name)
+        })
     }
 
     /// The key types of the plain lines for `host` on `port`, in file order without

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// A directory under the system temp dir, removed (with its contents) on drop.
-pub struct TempDir(PathBuf);
+/// A directory under the system temp dir, removed (with its contents) on drop. The path is
+/// public for the tests that read it as `dir.0`.
+pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     /// A new, empty directory whose name carries `tag`, the process id and a counter.

@@ -10,6 +10,8 @@ use burrow_transport::{HostKeyVerdict, Transport, TransportConfig, TransportEven
 use bytes::BytesMut;
 use rand_core::{CryptoRng, RngCore};
 
+pub mod session;
+
 /// A deterministic RNG (splitmix64): fuzzing must be reproducible. Never for real keys.
 pub struct FuzzRng(u64);
 

@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 
 use super::backoff::Backoff;
 use super::connect::{self, Connected};
+use super::control::{self, Master};
 use super::events::Events;
 use super::run::{Signals, report_end};
 use super::{EXIT_FAILURE, background};
@@ -208,8 +209,7 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
         Ok(g) => g,
         Err(()) => return fail(ctx, &connected, "forward failed (ExitOnForwardFailure)").await,
     };
-    let master =
-        super::control::start_master(ctx.settings, &slot, &ctx.routes, &local.running, &ctx.opts);
+    let master = control::start_master(ctx.settings, &slot, &ctx.routes, &local.running, &ctx.opts);
     let mut master = match master {
         Ok(m) => m,
         Err(e) => {
@@ -240,12 +240,12 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
                 connected.session.disconnect().await;
                 return 0;
             }
-            end = super::control::master_done(&mut master, false) => {
-                let code = super::control::end_status(end);
-                if end == super::control::MasterEnd::Stopped {
+            end = control::master_done(&mut master, false) => {
+                let code = control::end_status(end);
+                if end == control::MasterEnd::Stopped {
                     drain(ctx, &stop, local, remote, signals).await;
                 }
-                ctx.events.disconnected(super::control::end_reason(end));
+                ctx.events.disconnected(control::end_reason(end));
                 connected.session.disconnect().await;
                 return code;
             }
@@ -260,7 +260,7 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
             local.close().await;
             return EXIT_FAILURE;
         };
-        match redial(ctx, policy, signals).await {
+        match redial(ctx, policy, signals, &mut master).await {
             Ok(c) => {
                 connected = c;
                 slot.set(&connected.session);
@@ -306,6 +306,7 @@ async fn redial(
     ctx: &Context<'_>,
     policy: ReconnectPolicy,
     signals: &mut Signals,
+    master: &mut Option<Master>,
 ) -> Result<Connected, i32> {
     let host = &ctx.settings.host_name;
     let mut backoff = Backoff::new(policy.max_delay);
@@ -334,6 +335,10 @@ async fn redial(
             sig = signals.recv() => {
                 ctx.events.disconnected(&format!("received {sig}"));
                 return Err(0);
+            }
+            end = control::master_done(master, false) => {
+                ctx.events.disconnected(control::end_reason(end));
+                return Err(control::end_status(end));
             }
         };
         match dialed {

@@ -81,12 +81,6 @@ async fn run_with_events(
     // Forwarding only, with Reconnect or optional forwards: the supervisor keeps them.
     let supervised = settings.reconnect.is_some() || !settings.optional_forwards.is_empty();
     if supervised && command.is_none() && args.stdio.is_none() {
-        if settings.control_master.is_master() && settings.control_path.is_some() {
-            // The master's -W and -O forward would act on the first connection only.
-            eprintln!(
-                "burrow: ControlMaster is not supported with Reconnect or optional forwards; not listening on ControlPath"
-            );
-        }
         let ctx = Context {
             settings: &settings,
             jumps: &jumps,

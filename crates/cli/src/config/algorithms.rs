@@ -6,8 +6,9 @@
 
 use burrow_keyfiles::pattern::match_pattern_exact;
 use burrow_keys::SigAlg;
-use burrow_transport::KexAlg;
-use burrow_transport::{CipherAlg, MacAlg};
+use burrow_transport::{CipherAlg, KexAlg, MacAlg, TransportConfig, TransportError};
+
+use super::syntax;
 
 /// OpenSSH's default client cipher order (ssh_config(5)), limited to what burrow
 /// implements: the base that `+`, `-` and `^` edit, so that `burrow -G` agrees with `ssh -G`.
@@ -39,6 +40,20 @@ impl Family {
             Self::HostKey => "HostKeyAlgorithms",
             Self::Pubkey => "PubkeyAcceptedAlgorithms",
         }
+    }
+
+    /// Applies an OpenSSH list of this family (`+`, `-`, `^`, wildcards) to `t`, for
+    /// `burrow` and `burrowd` alike; a `PubkeyAcceptedAlgorithms` list is only checked (the
+    /// list itself goes to userauth).
+    pub fn apply(self, t: &mut TransportConfig, spec: &str) -> Result<(), TransportError> {
+        let set = match self {
+            Self::Ciphers => syntax::set_ciphers,
+            Self::Macs => syntax::set_macs,
+            Self::Kex => syntax::set_kex_algorithms,
+            Self::HostKey => syntax::set_host_key_algorithms,
+            Self::Pubkey => syntax::check_pubkey_algorithms,
+        };
+        set(t, spec)
     }
 
     /// Every name burrow implements (what `-Q` lists).

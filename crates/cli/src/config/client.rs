@@ -468,14 +468,9 @@ fn transport_config(
         let Some(v) = spec.as_deref().and_then(|s| filter(family, s, notes)) else {
             continue;
         };
-        let set = match family {
-            Family::Ciphers => syntax::set_ciphers,
-            Family::Macs => syntax::set_macs,
-            Family::Kex => syntax::set_kex_algorithms,
-            Family::HostKey => syntax::set_host_key_algorithms,
-            Family::Pubkey => syntax::check_pubkey_algorithms,
-        };
-        set(&mut t, &v).map_err(|_| bad(family.keyword(), &v))?;
+        family
+            .apply(&mut t, &v)
+            .map_err(|_| bad(family.keyword(), &v))?;
     }
     if let Some(r) = opts.rekey_limit {
         t.rekey_limit = r;

@@ -6,6 +6,7 @@ use burrow_forward::bind::GatewayPorts;
 use burrow_forward::policy::{AllowForwarding, ForwardPolicy, PermitList};
 use burrow_transport::{RekeyLimit, TransportConfig};
 
+use super::algorithms::Family;
 use super::lexer::{Directive, LexError, split_line};
 use super::syntax;
 use super::value::{LogLevel, parse_count, parse_flag, parse_port, parse_time};
@@ -244,13 +245,12 @@ fn extend(
     Ok(())
 }
 
-fn algorithms(
-    at: &At<'_>,
-    d: &Directive,
-    set: fn(&mut TransportConfig, &str) -> Result<(), burrow_transport::TransportError>,
-) -> Result<String, CliError> {
+/// An algorithm list, checked as it is read (sshd refuses a bad one at start).
+fn algorithms(at: &At<'_>, d: &Directive, family: Family) -> Result<String, CliError> {
     let v = at.one(d)?;
-    set(&mut TransportConfig::default(), v).map_err(|_| at.err_value(d, v))?;
+    family
+        .apply(&mut TransportConfig::default(), v)
+        .map_err(|_| at.err_value(d, v))?;
     Ok(v.to_owned())
 }
 
@@ -327,21 +327,18 @@ fn apply_keyword(
         "logingracetime" => first(&mut o.login_grace_time, at.parsed(d, parse_time)?),
         "clientaliveinterval" => first(&mut o.client_alive_interval, at.parsed(d, parse_time)?),
         "clientalivecountmax" => first(&mut o.client_alive_count_max, at.parsed(d, parse_count)?),
-        "ciphers" => first(&mut o.ciphers, algorithms(at, d, syntax::set_ciphers)?),
-        "macs" => first(&mut o.macs, algorithms(at, d, syntax::set_macs)?),
-        "kexalgorithms" => {
+        "ciphers" => first(&mut o.ciphers, algorithms(at, d, Family::Ciphers)?),
+        "macs" => first(&mut o.macs, algorithms(at, d, Family::Macs)?),
+        "kexalgorithms" => first(&mut o.kex_algorithms, algorithms(at, d, Family::Kex)?),
+        "hostkeyalgorithms" => {
             first(
-                &mut o.kex_algorithms,
-                algorithms(at, d, syntax::set_kex_algorithms)?,
+                &mut o.host_key_algorithms,
+                algorithms(at, d, Family::HostKey)?,
             );
         }
-        "hostkeyalgorithms" => first(
-            &mut o.host_key_algorithms,
-            algorithms(at, d, syntax::set_host_key_algorithms)?,
-        ),
         "pubkeyacceptedalgorithms" | "pubkeyacceptedkeytypes" => first(
             &mut o.pubkey_accepted_algorithms,
-            algorithms(at, d, syntax::check_pubkey_algorithms)?,
+            algorithms(at, d, Family::Pubkey)?,
         ),
         "channelwindowbudget" => {
             let v = at.parsed(d, syntax::window_budget)?;
@@ -368,7 +365,7 @@ fn apply_keyword(
         }
         "casignaturealgorithms" => first(
             &mut o.ca_signature_algorithms,
-            algorithms(at, d, syntax::check_pubkey_algorithms)?,
+            algorithms(at, d, Family::Pubkey)?,
         ),
         key if IGNORED_KEYWORDS.contains(&key) => ignored.push(Ignored {
             file: at.file.to_owned(),
@@ -514,25 +511,7 @@ impl SshdOptions {
 
 /// Expands `%u` (user), `%h` (home) and `%%`; other `%` sequences are kept as written.
 pub fn expand_user_tokens(s: &str, user: &str, home: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('u') => out.push_str(user),
-            Some('h') => out.push_str(home),
-            Some('%') => out.push('%'),
-            Some(other) => {
-                out.push('%');
-                out.push(other);
-            }
-            None => out.push('%'),
-        }
-    }
-    out
+    super::tokens::expand_tokens(s, &[('u', user), ('h', home)])
 }
 
 #[cfg(test)]

@@ -63,11 +63,15 @@ impl LoginPolicy {
     /// RevokedKeys: `None` (with sshd's log line) when `key` (or the certificate `cert`, or
     /// its CA) is revoked there, or when the file cannot be read.
     pub(super) fn not_revoked(&self, key: &PublicKey, cert: Option<&Certificate>) -> Option<()> {
-        let file = self
+        // No RevokedKeys (or `none`): nothing is revoked.
+        let Some(file) = self
             .options
             .revoked_keys
             .as_deref()
-            .filter(|f| !f.eq_ignore_ascii_case("none"))?;
+            .filter(|f| !f.eq_ignore_ascii_case("none"))
+        else {
+            return Some(());
+        };
         let fp = format!("{} {}", key.type_label(), key.fingerprint());
         let list = std::fs::read(file)
             .map_err(|e| crate::sys::strerror(&e))

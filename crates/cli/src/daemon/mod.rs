@@ -14,7 +14,6 @@ mod monitor;
 mod privdrop;
 mod privsep;
 mod protocol;
-mod quickack;
 mod sandbox;
 mod session;
 mod settings;

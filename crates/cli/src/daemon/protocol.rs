@@ -6,11 +6,10 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
-use burrow::{Server, ServerStop};
+use burrow::{QuickAck, Server, ServerStop};
 
 use super::brokered::{Broker, BrokeredSockets};
 use super::handler::DaemonHandler;
-use super::quickack::QuickAck;
 use super::session::stdin_stream;
 use super::{DRAIN_GRACE, EXIT_FAILURE, sandbox, settings};
 use crate::args::ServerArgs;

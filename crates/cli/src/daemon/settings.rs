@@ -12,6 +12,7 @@ use super::auth::LoginPolicy;
 use super::handler::Current;
 use super::hostkey;
 use crate::args::ServerArgs;
+use crate::config::algorithms::Family;
 use crate::config::sshd_config::{SshdOptions, apply_option, read_config};
 use crate::config::syntax;
 use crate::config::value::LogLevel;
@@ -139,17 +140,18 @@ pub fn server_config(opts: &SshdOptions, keys: Vec<KeyPair>) -> Result<ServerCon
     let mut config = ServerConfig::with_host_keys(keys);
     let mut t = TransportConfig::default();
     let bad = |k: &str, v: &str| format!("bad {k} value \"{v}\"");
-    if let Some(v) = &opts.ciphers {
-        syntax::set_ciphers(&mut t, v).map_err(|_| bad("Ciphers", v))?;
-    }
-    if let Some(v) = &opts.macs {
-        syntax::set_macs(&mut t, v).map_err(|_| bad("MACs", v))?;
-    }
-    if let Some(v) = &opts.kex_algorithms {
-        syntax::set_kex_algorithms(&mut t, v).map_err(|_| bad("KexAlgorithms", v))?;
-    }
-    if let Some(v) = &opts.host_key_algorithms {
-        syntax::set_host_key_algorithms(&mut t, v).map_err(|_| bad("HostKeyAlgorithms", v))?;
+    let lists = [
+        (Family::Ciphers, &opts.ciphers),
+        (Family::Macs, &opts.macs),
+        (Family::Kex, &opts.kex_algorithms),
+        (Family::HostKey, &opts.host_key_algorithms),
+    ];
+    for (family, spec) in lists {
+        if let Some(v) = spec {
+            family
+                .apply(&mut t, v)
+                .map_err(|_| bad(family.keyword(), v))?;
+        }
     }
     if let Some(v) = &opts.pubkey_accepted_algorithms {
         let algs = syntax::sig_algs("PubkeyAcceptedAlgorithms", v, &SigAlg::DEFAULT_PUBKEY)

@@ -11,85 +11,21 @@
 pub mod delay_relay;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 pub const BURROW: &str = env!("CARGO_BIN_EXE_burrow");
 pub const BURROWD: &str = env!("CARGO_BIN_EXE_burrowd");
 
-/// The path of an OpenSSH binary, or `None` (test skipped) when it is missing; with `CI` set
-/// a missing binary fails the test.
-pub fn require_binary(path: &str) -> Option<PathBuf> {
-    let found = if path.contains('/') {
-        Path::new(path).is_file().then(|| PathBuf::from(path))
-    } else {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(path))
-                .find(|p| p.is_file())
-        })
-    };
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{path} is required (CI is set)"
-        );
-        eprintln!("skipping: {path} not found (set CI to make this a failure)");
-    }
-    found
-}
-
-/// A port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A temp directory removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> Self {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "burrow-cli-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-    pub fn s(&self, name: &str) -> String {
-        self.join(name).display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if std::fs::remove_dir_all(&self.0).is_err() {
-            eprintln!("could not remove {}", self.0.display());
-        }
-    }
-}
+// The generic fixtures come from the workspace's test kit (crates/testkit); the names stay
+// here so every test keeps `common::...`.
+pub use burrow_testkit::{TempDir, free_port, require_binary};
 
 /// `ssh-keygen -t ed25519` at `path`.
 pub fn keygen(path: &Path) {
-    let keygen = require_binary("ssh-keygen").unwrap();
-    let st = Command::new(keygen)
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "t", "-f"])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    burrow_testkit::keygen_ed25519(path);
 }
 
 /// A child process killed (SIGTERM, then SIGKILL) on drop.
@@ -193,31 +129,12 @@ pub fn run(program: &str, args: &[String], dir: &TempDir) -> Output {
 
 /// Waits until 127.0.0.1:`port` accepts connections.
 pub fn wait_port(port: u16, secs: u64) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+    burrow_testkit::targets::wait_port(port, Duration::from_secs(secs))
 }
 
 /// An echo service on 127.0.0.1 (threads), returning its port.
 pub fn echo_server() -> u16 {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut w = s.try_clone().unwrap();
-                let mut r = s;
-                std::io::copy(&mut r, &mut w).ok();
-                w.shutdown(std::net::Shutdown::Write).ok();
-            });
-        }
-    });
-    port
+    burrow_testkit::targets::echo_tcp()
 }
 
 /// Sends `data` to `stream` and checks that the same bytes come back.
@@ -297,20 +214,9 @@ pub fn start_sshd() -> Option<Sshd> {
     panic!("sshd did not start");
 }
 
-/// True once a connection to `port` reads `SSH-2.0-`.
+/// True once a connection to `port` reads `SSH-2.0-` (within 10 s).
 pub fn wait_banner(port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(mut s) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) {
-            s.set_read_timeout(Some(Duration::from_secs(2))).ok();
-            let mut buf = [0u8; 8];
-            if s.read_exact(&mut buf).is_ok() && &buf == b"SSH-2.0-" {
-                return true;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+    burrow_testkit::targets::wait_banner(port, Duration::from_secs(10))
 }
 
 /// A burrowd from this package with a config file in its own dir, one authorized key.

@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )]
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,41 +73,12 @@ pub async fn connect(port: u16) -> (Session, Arc<RemoteForwards>) {
     (session, routes)
 }
 
-/// A TCP echo server: echoes until EOF, then half-closes.
+// The echo targets and test bytes are the workspace test kit's (crates/testkit).
+pub use burrow_testkit::targets::{echo_unix as unix_echo_server, pattern};
+
+/// A TCP echo server (the test kit's): echoes until EOF, then half-closes.
 pub async fn echo_server() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((s, _)) = l.accept().await else { return };
-            tokio::spawn(echo(s));
-        }
-    });
-    addr
-}
-
-pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(s: S) {
-    let (mut r, mut w) = tokio::io::split(s);
-    if tokio::io::copy(&mut r, &mut w).await.is_ok() {
-        w.shutdown().await.unwrap_or_default();
-    }
-}
-
-/// A unix-socket echo server at `path`.
-pub fn unix_echo_server(path: &std::path::Path) {
-    let l = tokio::net::UnixListener::bind(path).unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((s, _)) = l.accept().await else { return };
-            tokio::spawn(echo(s));
-        }
-    });
-}
-
-pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ ((i >> 8) as u8))
-        .collect()
+    SocketAddr::from((Ipv4Addr::LOCALHOST, burrow_testkit::targets::echo_tcp()))
 }
 
 /// Writes `data`, half-closes, reads everything back, and checks it came back intact.

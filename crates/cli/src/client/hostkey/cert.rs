@@ -2,8 +2,8 @@
 //! lines, the checks ssh makes of a host certificate, and ssh's fall back to the plain key.
 
 use burrow::{CertType, Certificate, PublicKey};
+use burrow_keyfiles::KnownHosts;
 use burrow_keyfiles::known_hosts::{Marker, host_name};
-use burrow_keyfiles::{KeyBlob, KnownHosts};
 
 use super::CliHostKeyCheck;
 use burrow::host_key::KnownHostLookup;
@@ -18,21 +18,13 @@ impl CliHostKeyCheck {
         marker: Marker,
         key: Option<&PublicKey>,
     ) -> Option<(String, usize)> {
-        let name = host_name(host, port);
-        let blob = key.map(KeyBlob::from);
         self.user_files
             .iter()
             .chain(&self.global_files)
             .find_map(|path| {
                 let text = std::fs::read_to_string(path).ok()?;
                 KnownHosts::parse(&text)
-                    .entries
-                    .iter()
-                    .find(|e| {
-                        e.marker == marker
-                            && blob.as_ref().is_none_or(|b| e.key == *b)
-                            && e.hosts.matches(&name)
-                    })
+                    .marked(host, port, marker, key)
                     .map(|e| (path.display().to_string(), e.line))
             })
     }

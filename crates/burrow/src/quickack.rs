@@ -1,12 +1,12 @@
-//! The protocol process's TCP stream: every read of the handshake is acknowledged at once
-//! (TCP_QUICKACK), so that a client that leaves Nagle on does not wait for our delayed ACK.
+//! A server's TCP stream: every read of the handshake is acknowledged at once (TCP_QUICKACK),
+//! so that a client that leaves Nagle on does not wait for our delayed ACK.
 //!
 //! OpenSSH's `ssh -W` sets TCP_NODELAY only for interactive sessions. It writes its
 //! KEX_ECDH_INIT while its KEXINIT is unacknowledged, and its SERVICE_REQUEST while its
 //! NEWKEYS is: Nagle holds each until our kernel acknowledges the packet before, which it
 //! delays by about 40 ms once it counts the connection as interactive (we answered the
 //! client's version line within the delayed-ACK time, as a process started per connection
-//! does). Setting TCP_QUICKACK after a read sends the pending ACK now; the kernel clears it
+//! does, or a busy server). Setting TCP_QUICKACK after a read sends the pending ACK now; the kernel clears it
 //! again by itself, so it is set after every read until the handshake is surely over.
 
 use std::io;
@@ -20,15 +20,16 @@ use tokio::net::TcpStream;
 /// a few authentication requests, with room for the client's packets split across reads.
 const QUICK_READS: u8 = 24;
 
-/// A TCP stream acknowledging its first [`QUICK_READS`] reads at once.
-pub(super) struct QuickAck {
+/// A TCP stream acknowledging its first 24 reads at once, for [`crate::Server::serve_stream`]
+/// (`Server::serve` wraps every accepted connection in it).
+pub struct QuickAck {
     inner: TcpStream,
     reads_left: u8,
 }
 
 impl QuickAck {
     /// Wraps `inner`; the first data to arrive is acknowledged at once too.
-    pub(super) fn new(inner: TcpStream) -> Self {
+    pub fn new(inner: TcpStream) -> Self {
         let s = Self {
             inner,
             reads_left: QUICK_READS,
