@@ -11,11 +11,8 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::time::Duration;
-
-use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use support::session::Endpoint;
+use support::session::{Endpoint, play};
 
 /// Messages handled per input: keeps each run short.
 const MAX_MESSAGES: usize = 256;
@@ -31,30 +28,9 @@ fuzz_target!(|data: &[u8]| {
     let Some(mut client) = Endpoint::client(c.client) else {
         return;
     };
-    let (mut wire, mut back) = (BytesMut::new(), BytesMut::new());
     if client.step(now).is_err() {
         return;
     }
-    for (i, m) in support::messages(rest)
-        .into_iter()
-        .take(MAX_MESSAGES)
-        .enumerate()
-    {
-        let t = now + Duration::from_millis(250 * i as u64);
-        // The server transport reads the client's output first (SERVICE_REQUEST, requests,
-        // channel data), so both stay in step.
-        let _ = client.transport.poll_transmit(&mut back);
-        if peer.handle_input(&mut back, t).is_err() {
-            break;
-        }
-        while peer.poll_event().is_some() {}
-        if peer.fuzz_send_raw(m).is_err() {
-            break;
-        }
-        let _ = peer.poll_transmit(&mut wire);
-        if client.input(&mut wire, t).is_err() {
-            let _ = client.transport.poll_transmit(&mut back);
-            break;
-        }
-    }
+    let messages = support::messages(rest).into_iter().take(MAX_MESSAGES);
+    play(&mut peer, &mut client, messages, now);
 });

@@ -11,11 +11,8 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::time::Duration;
-
-use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use support::session::{Endpoint, expand, service_request, signed_request};
+use support::session::{Endpoint, expand, play, service_request, signed_request};
 
 /// Messages handled per input: keeps each run short.
 const MAX_MESSAGES: usize = 256;
@@ -42,23 +39,10 @@ fuzz_target!(|data: &[u8]| {
     for m in support::messages(rest).into_iter().take(MAX_MESSAGES) {
         messages.push(expand(m, &session_id).unwrap_or_else(|| m.to_vec()));
     }
-    let (mut wire, mut back) = (BytesMut::new(), BytesMut::new());
-    for (i, m) in messages.iter().enumerate() {
-        // Time moves a quarter second a message: failure delays, the grace time, window tuning.
-        let t = now + Duration::from_millis(250 * i as u64);
-        if peer.fuzz_send_raw(m).is_err() {
-            break;
-        }
-        let _ = peer.poll_transmit(&mut wire);
-        if server.input(&mut wire, t).is_err() {
-            let _ = server.transport.poll_transmit(&mut back);
-            break;
-        }
-        let _ = server.transport.poll_transmit(&mut back);
-        // The client transport reads the answers so both stay in step (rekeys included).
-        if peer.handle_input(&mut back, t).is_err() {
-            break;
-        }
-        while peer.poll_event().is_some() {}
-    }
+    play(
+        &mut peer,
+        &mut server,
+        messages.iter().map(Vec::as_slice),
+        now,
+    );
 });

@@ -17,6 +17,7 @@ use burrow_wire::{DisconnectReason, Side, msg};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::oneshot;
 
+use crate::counters::Counting;
 use crate::error::{Error, ErrorKind, Phase};
 use crate::input_alloc::InputAllocation;
 use crate::keepalive::Keepalive;
@@ -111,6 +112,8 @@ pub(crate) struct SessionCore {
     /// The application asked to disconnect.
     pub(crate) disconnect_requested: bool,
     pub(crate) keepalive: Option<Keepalive>,
+    /// Rekeys and keepalive round trips, for metrics.
+    pub(crate) counting: Counting,
     /// Server stop: disconnect once no channel is left, or at this deadline.
     pub(crate) drain_deadline: Option<Instant>,
     /// The allocation received payloads share, so the connection layer copies data that
@@ -149,6 +152,7 @@ impl SessionCore {
             closed: None,
             disconnect_requested: false,
             keepalive: None,
+            counting: Counting::default(),
             drain_deadline: None,
             input_alloc: InputAllocation::default(),
         }
@@ -226,6 +230,9 @@ impl SessionCore {
                     tracing::debug!(initial = info.initial, kex = ?info.kex, "key exchange done");
                     if info.initial && self.phase == Phase::KeyExchange {
                         self.phase = Phase::Authentication;
+                    } else if !info.initial {
+                        self.counting.counters.rekeys =
+                            self.counting.counters.rekeys.saturating_add(1);
                     }
                 }
                 TransportEvent::Disconnected {
@@ -416,9 +423,10 @@ impl SessionCore {
                 crate::keepalive::Action::Send => {
                     if let Some(conn) = self.conn.as_mut() {
                         // A full request queue is itself a sign the peer is not answering.
-                        if let Err(e) = conn.send_global_request(GlobalRequestKind::Keepalive, true)
-                        {
-                            tracing::debug!(error = %e, "keepalive not sent");
+                        match conn.send_global_request(GlobalRequestKind::Keepalive, true) {
+                            Ok(Some(id)) => self.counting.keepalive_sent(id, now),
+                            Ok(None) => {}
+                            Err(e) => tracing::debug!(error = %e, "keepalive not sent"),
                         }
                     }
                 }

@@ -201,6 +201,11 @@ impl WeakSession {
         Self(Arc::downgrade(shared))
     }
 
+    /// The session's counters, unless every handle on it is gone.
+    pub fn counters(&self) -> Option<crate::SessionCounters> {
+        self.0.upgrade().map(|s| Session::borrowed(s).counters())
+    }
+
     /// Opens a `forwarded-tcpip` channel, if the session is still up.
     pub async fn open_forwarded_tcpip(
         &self,

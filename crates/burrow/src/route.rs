@@ -98,6 +98,7 @@ impl SessionCore {
                     accepted,
                     bound_port,
                 };
+                self.counting.global_answered(id, crate::driver::now());
                 let waiter = self.globals.remove(&id);
                 if waiter.is_some_and(|tx| tx.send(reply).is_err()) {
                     tracing::trace!("global request reply after its waiter left");

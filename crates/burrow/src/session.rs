@@ -86,6 +86,15 @@ impl Session {
             .map_or(0, |c| c.channel_count())
     }
 
+    /// Rekeys so far and the last keepalive round trip.
+    pub fn counters(&self) -> crate::SessionCounters {
+        let core = self.shared().lock();
+        crate::SessionCounters {
+            closed: core.closed.is_some(),
+            ..core.counting.counters
+        }
+    }
+
     /// True once the session has ended.
     pub fn is_closed(&self) -> bool {
         self.shared().lock().closed.is_some()

@@ -11,6 +11,7 @@ pub mod docs;
 mod error;
 pub mod fsglob;
 pub mod logging;
+pub mod metrics;
 pub mod sys;
 
 pub use error::CliError;

@@ -680,3 +680,35 @@ fn a_control_master_serves_across_a_reconnect() {
     let last = events(&path).pop().unwrap();
     assert_eq!(last["reason"], "control master: exit requested (-O exit)");
 }
+
+#[test]
+fn a_socks_request_made_during_the_outage_is_served_after_the_restart() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let key = d.client_key.clone();
+    let mut server = Server::burrowd(d);
+    let dir = TempDir::new("rc-socks");
+    let echo = echo_server();
+    let dport = free_port();
+    let dspec = format!("127.0.0.1:{dport}");
+    let mut burrow = client(server.port, &key, &dir, &["-D", &dspec]);
+    let path = dir.join("events.jsonl");
+    wait_events(&path, "forward_ready", 1, 20);
+    server.kill();
+    wait_events(&path, "reconnecting", 1, 20);
+    // The SOCKS5 exchange is answered at once; the CONNECT waits for the connection.
+    let waiting = std::thread::spawn(move || {
+        let s = burrow_testkit::socks::connect(dport, burrow_testkit::socks::Socks::V5, echo);
+        check_echo(s.unwrap(), &pattern(25_000));
+    });
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(
+        !waiting.is_finished(),
+        "the CONNECT was answered during the outage"
+    );
+    server.restart();
+    waiting.join().unwrap();
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+}

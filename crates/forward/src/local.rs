@@ -2,7 +2,7 @@
 //! direct-streamlocal channel) and `-D` (each connection speaks SOCKS first).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use burrow::{Channel, ErrorKind, OpenFailureReason, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -295,7 +295,12 @@ async fn forward_direct(
     stats: &Arc<ForwardStats>,
 ) -> Result<(), ForwardError> {
     let opened = match session_for(slot, waiting).await {
-        Ok(session) => open_direct(&session, target, Some(originator)).await,
+        Ok(session) => {
+            let started = Instant::now();
+            let opened = open_direct(&session, target, Some(originator)).await;
+            stats.connect_took(started.elapsed());
+            opened
+        }
         Err(e) => Err(e),
     };
     let channel = match opened {
@@ -376,7 +381,12 @@ async fn forward_socks(
         port: request.port,
     };
     let opened = match session_for(slot, waiting).await {
-        Ok(session) => open_direct(&session, &target, Some(originator)).await,
+        Ok(session) => {
+            let started = Instant::now();
+            let opened = open_direct(&session, &target, Some(originator)).await;
+            stats.connect_took(started.elapsed());
+            opened
+        }
         Err(e) => Err(e),
     };
     let mut channel = match opened {

@@ -13,7 +13,7 @@ use burrow::Channel;
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
-use crate::stats::ForwardStats;
+use crate::stats::{ForwardStats, WindowWait};
 
 /// Bytes read from the local stream at once: at least two of the peer's largest packets
 /// (OpenSSH allows 32 KiB), so every CHANNEL_DATA goes out full and one read feeds several.
@@ -304,9 +304,17 @@ where
     let from_stream = origin == Origin::Stream;
     let (mut up, mut down) = (Half::new(from_stream), Half::new(!from_stream));
     let read_size = channel.max_packet().clamp(READ_MIN, READ_MAX);
+    // While bytes read from the stream wait for the channel to take them: since when.
+    let mut blocked: Option<WindowWait> = None;
     let r = std::future::poll_fn(|cx| {
         if !up.done {
             let polled = up.poll_upload(cx, &mut stream, &mut channel, read_size, stats);
+            let waiting = polled.is_pending() && up.start < up.buf.len();
+            if waiting && blocked.is_none() {
+                blocked = Some(stats.window_wait());
+            } else if !waiting {
+                blocked = None;
+            }
             if let Poll::Ready(Err(e)) = polled {
                 return Poll::Ready(Err(e));
             }

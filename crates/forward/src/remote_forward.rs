@@ -2,6 +2,7 @@
 //! connection goes (a fixed target, or SOCKS answered on the channel for reverse dynamic).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use burrow::{OpenFailureReason, Session};
 use tokio::io::AsyncWriteExt;
@@ -136,7 +137,10 @@ async fn serve_fixed(
     stats: &Arc<ForwardStats>,
     opts: &ForwardOptions,
 ) -> Result<(), ForwardError> {
-    let stream = match connect(target, opts.connect_timeout).await {
+    let started = Instant::now();
+    let connected = connect(target, opts.connect_timeout).await;
+    stats.connect_took(started.elapsed());
+    let stream = match connected {
         Ok(s) => s,
         Err(e) => {
             stats.failed();
@@ -180,7 +184,10 @@ async fn serve_socks(
             format!("{target} is not permitted by PermitRemoteOpen"),
         )));
     }
-    let mut stream = match connect(&target, opts.connect_timeout).await {
+    let started = Instant::now();
+    let connected = connect(&target, opts.connect_timeout).await;
+    stats.connect_took(started.elapsed());
+    let mut stream = match connected {
         Ok(s) => s,
         Err(e) => {
             stats.failed();

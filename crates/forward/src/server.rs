@@ -19,7 +19,7 @@ use crate::server_listen::{
 };
 use crate::sockets::{Direct, Sockets};
 use crate::spec::Connect;
-use crate::stats::ForwardStats;
+use crate::stats::{ForwardStats, StatsLedger};
 
 /// Who asked, for policy decisions and log lines.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +42,7 @@ pub struct ForwardServer {
     policy: Arc<ForwardPolicy>,
     connect_timeout: Duration,
     stats: Arc<ForwardStats>,
+    ledger: Option<Arc<dyn StatsLedger>>,
     max_listeners: usize,
     sockets: Arc<dyn Sockets>,
 }
@@ -62,6 +63,7 @@ impl ForwardServer {
             policy: Arc::new(policy),
             connect_timeout,
             stats: ForwardStats::new(),
+            ledger: None,
             max_listeners: DEFAULT_MAX_LISTENERS,
             sockets: Arc::new(Direct),
         }
@@ -81,12 +83,26 @@ impl ForwardServer {
         self
     }
 
+    /// Counts each user's forwards in `ledger` instead of [`ForwardServer::stats`].
+    pub fn with_ledger(mut self, ledger: Arc<dyn StatsLedger>) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// The counters for `forward` of `who`.
+    fn stats_for(&self, who: &Requester<'_>, forward: &dyn std::fmt::Display) -> Arc<ForwardStats> {
+        match &self.ledger {
+            Some(l) => l.stats_for(who.user, &forward.to_string()),
+            None => self.stats.clone(),
+        }
+    }
+
     /// The policy in force.
     pub fn policy(&self) -> &ForwardPolicy {
         &self.policy
     }
 
-    /// Counters over every forwarded connection of this server.
+    /// Counters over every forwarded connection of this server (without a ledger).
     pub fn stats(&self) -> Arc<ForwardStats> {
         self.stats.clone()
     }
@@ -145,10 +161,17 @@ impl ForwardServer {
                 return;
             }
         };
-        let (timeout, stats) = (self.connect_timeout, self.stats.clone());
+        let label = match &target {
+            Connect::Tcp { .. } => format!("direct-tcpip {target}"),
+            Connect::Unix(_) => format!("direct-streamlocal {target}"),
+        };
+        let (timeout, stats) = (self.connect_timeout, self.stats_for(who, &label));
         let sockets = self.sockets.clone();
         tokio::spawn(async move {
-            let stream = match sockets.connect(&target, timeout).await {
+            let started = std::time::Instant::now();
+            let connected = sockets.connect(&target, timeout).await;
+            stats.connect_took(started.elapsed());
+            let stream = match connected {
                 Ok(s) => s,
                 Err(e) => {
                     stats.failed();
@@ -196,8 +219,10 @@ impl ForwardServer {
                     request.reject();
                     return;
                 };
+                let label = format!("tcpip-forward {address_to_bind}:{port_to_bind}");
                 self.spawn_tcp_listener(
                     (forwards, slot),
+                    self.stats_for(who, &label),
                     session,
                     request,
                     address_to_bind.to_string(),
@@ -222,7 +247,8 @@ impl ForwardServer {
                     return;
                 };
                 let path = socket_path.to_string();
-                self.spawn_unix_listener((forwards, slot), session, request, path);
+                let stats = self.stats_for(who, &format!("streamlocal-forward {path}"));
+                self.spawn_unix_listener((forwards, slot), stats, session, request, path);
             }
             GlobalRequestKind::CancelStreamlocalForward { socket_path } => {
                 answer_cancel(forwards, &ListenKey::Unix(socket_path.to_string()), request);
@@ -250,13 +276,14 @@ impl ForwardServer {
     fn spawn_tcp_listener(
         &self,
         (forwards, slot): (&Arc<SessionForwards>, BindSlot),
+        stats: Arc<ForwardStats>,
         session: WeakSession,
         request: IncomingGlobalRequest,
         address: String,
         port: u32,
     ) {
         let bind = self.policy.bind_for(&address);
-        let (forwards, stats) = (Arc::downgrade(forwards), self.stats.clone());
+        let forwards = Arc::downgrade(forwards);
         let sockets = self.sockets.clone();
         tokio::spawn(async move {
             // Counted until the listener is registered or the bind failed.
@@ -294,12 +321,13 @@ impl ForwardServer {
     fn spawn_unix_listener(
         &self,
         (forwards, slot): (&Arc<SessionForwards>, BindSlot),
+        stats: Arc<ForwardStats>,
         session: WeakSession,
         request: IncomingGlobalRequest,
         path: String,
     ) {
         let unlink = self.policy.stream_local_bind_unlink;
-        let (forwards, stats) = (Arc::downgrade(forwards), self.stats.clone());
+        let forwards = Arc::downgrade(forwards);
         let sockets = self.sockets.clone();
         tokio::spawn(async move {
             let _slot = slot;

@@ -171,6 +171,7 @@ async fn accept_loop(
         }
         let (session, open, stats) = (session.clone(), open.clone(), stats.clone());
         tasks.spawn(async move {
+            let started = std::time::Instant::now();
             let channel = match &open {
                 OpenKind::Tcp { address, port } => {
                     session
@@ -186,6 +187,7 @@ async fn accept_loop(
                         .await
                 }
             };
+            stats.connect_took(started.elapsed());
             let channel = match channel {
                 Ok(c) => c,
                 Err(e) => {

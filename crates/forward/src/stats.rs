@@ -1,9 +1,13 @@
-//! Per-forward counters (connections, failures, bytes each way) and the hook told when
-//! each forwarded channel opens and closes.
+//! Per-forward counters (connections, failures, bytes each way, time blocked on the peer's
+//! window, connect times) and the hook told when each forwarded channel opens and closes.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::latency::{Latency, LatencySnapshot};
 
 /// Told when a forward's channels open and close (the CLI writes `--events` lines). Called
 /// on the forwarding task: implementations must return at once, never wait.
@@ -22,6 +26,13 @@ pub trait ChannelObserver: Send + Sync + std::fmt::Debug {
     );
 }
 
+/// Where a server keeps counters per user and forward (burrowd's metrics); the forward is
+/// named as `direct-tcpip host:port`, `tcpip-forward address:port` and the like.
+pub trait StatsLedger: Send + Sync + std::fmt::Debug {
+    /// The counters of `forward` for `user`, created on first use.
+    fn stats_for(&self, user: &str, forward: &str) -> Arc<ForwardStats>;
+}
+
 /// Channel ids handed to observers, unique in the process.
 static NEXT_CHANNEL: AtomicU64 = AtomicU64::new(1);
 
@@ -33,6 +44,12 @@ pub struct ForwardStats {
     failed: AtomicU64,
     bytes_out: AtomicU64,
     bytes_in: AtomicU64,
+    window_blocked_micros: AtomicU64,
+    /// Channels waiting for the window now, and the sum of their start times
+    /// ([`micros_now`]): their time so far shows in snapshots before the wait ends.
+    waiting: AtomicU64,
+    waiting_since: AtomicU64,
+    connect: Latency,
     /// The forward's label and who is told about its channels.
     observer: OnceLock<(String, Arc<dyn ChannelObserver>)>,
 }
@@ -43,8 +60,8 @@ pub(crate) struct ChannelRecord {
     opened: Instant,
 }
 
-/// A copy of the counters at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A copy of the counters at one moment (`-O stats` shows it as JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct StatsSnapshot {
     /// Connections accepted (or channels received) so far.
     pub connections: u64,
@@ -56,6 +73,12 @@ pub struct StatsSnapshot {
     pub bytes_out: u64,
     /// Bytes from the target back to the connecting side.
     pub bytes_in: u64,
+    /// Time, in microseconds, writes to the channel waited for the peer's window (or the
+    /// connection's send budget) with data ready.
+    pub window_blocked_micros: u64,
+    /// How long reaching the target took: the channel open (`-L`, `-D`, a server's
+    /// remote-forward listener) or the connect here (`-R`, direct-tcpip on the server).
+    pub connect: LatencySnapshot,
 }
 
 impl ForwardStats {
@@ -72,6 +95,8 @@ impl ForwardStats {
             failed: self.failed.load(Ordering::Relaxed),
             bytes_out: self.bytes_out.load(Ordering::Relaxed),
             bytes_in: self.bytes_in.load(Ordering::Relaxed),
+            window_blocked_micros: self.window_blocked_micros(),
+            connect: self.connect.snapshot(),
         }
     }
 
@@ -122,8 +147,62 @@ impl ForwardStats {
         self.bytes_out.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Reaching the target took `took` (successful or not).
+    pub(crate) fn connect_took(&self, took: Duration) {
+        self.connect.record(took);
+    }
+
+    /// Writes to a channel start waiting for the peer's window; the wait ends when the
+    /// returned guard is dropped.
+    pub(crate) fn window_wait(self: &Arc<Self>) -> WindowWait {
+        let since = micros_now();
+        self.waiting_since.fetch_add(since, Ordering::Relaxed);
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        WindowWait {
+            stats: self.clone(),
+            since,
+        }
+    }
+
+    /// Ended waits, plus the waits going on so far.
+    fn window_blocked_micros(&self) -> u64 {
+        let ended = self.window_blocked_micros.load(Ordering::Relaxed);
+        let n = self.waiting.load(Ordering::Relaxed);
+        let since = self.waiting_since.load(Ordering::Relaxed);
+        let ongoing = n.wrapping_mul(micros_now()).wrapping_sub(since);
+        // A wait ending between the loads can make `ongoing` meaningless: leave it out then.
+        ended.saturating_add(if ongoing > n.saturating_mul(1 << 40) {
+            0
+        } else {
+            ongoing
+        })
+    }
+
     pub(crate) fn add_in(&self, n: u64) {
         self.bytes_in.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Microseconds since the first call in this process: the common origin of wait times.
+fn micros_now() -> u64 {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    let elapsed = ORIGIN.get_or_init(Instant::now).elapsed();
+    u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// A channel waiting for the peer's window; the wait is counted when dropped.
+pub(crate) struct WindowWait {
+    stats: Arc<ForwardStats>,
+    since: u64,
+}
+
+impl Drop for WindowWait {
+    fn drop(&mut self) {
+        let waited = micros_now().saturating_sub(self.since);
+        let s = &self.stats;
+        s.window_blocked_micros.fetch_add(waited, Ordering::Relaxed);
+        s.waiting.fetch_sub(1, Ordering::Relaxed);
+        s.waiting_since.fetch_sub(self.since, Ordering::Relaxed);
     }
 }
 
@@ -133,5 +212,29 @@ pub(crate) struct ActiveGuard(Arc<ForwardStats>);
 impl Drop for ActiveGuard {
     fn drop(&mut self) {
         self.0.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_wait_counts_while_it_lasts_and_once_it_ended() {
+        let stats = ForwardStats::new();
+        let wait = stats.window_wait();
+        std::thread::sleep(Duration::from_millis(30));
+        let during = stats.snapshot().window_blocked_micros;
+        assert!(during >= 30_000, "{during}");
+        drop(wait);
+        let after = stats.snapshot().window_blocked_micros;
+        assert!(after >= during, "{after} < {during}");
+        std::thread::sleep(Duration::from_millis(10));
+        assert_eq!(
+            stats.snapshot().window_blocked_micros,
+            after,
+            "no wait goes on"
+        );
+        assert_eq!(stats.waiting.load(Ordering::Relaxed), 0);
     }
 }

@@ -338,6 +338,34 @@ fn react(conn: &mut Connection, side: Side) {
     assert!(conn.channel_count() <= LIMITS.max_channels);
 }
 
+/// The fuzzer's side: for each message, `peer` first reads what `ep` sent (so both stay in
+/// step, rekeys included), then seals the message (no checks) for `ep`, which takes it at a
+/// time a quarter second later than the last (failure delays, grace time, window tuning).
+pub fn play<'a>(
+    peer: &mut Transport,
+    ep: &mut Endpoint,
+    messages: impl Iterator<Item = &'a [u8]>,
+    now: Instant,
+) {
+    let (mut wire, mut back) = (BytesMut::new(), BytesMut::new());
+    for (i, m) in messages.enumerate() {
+        let t = now + Duration::from_millis(250 * i as u64);
+        let _ = ep.transport.poll_transmit(&mut back);
+        if peer.handle_input(&mut back, t).is_err() {
+            return;
+        }
+        while peer.poll_event().is_some() {}
+        if peer.fuzz_send_raw(m).is_err() {
+            return;
+        }
+        let _ = peer.poll_transmit(&mut wire);
+        if ep.input(&mut wire, t).is_err() {
+            let _ = ep.transport.poll_transmit(&mut back);
+            return;
+        }
+    }
+}
+
 /// A message the handshake targets turn into a whole one: `[0xfe]` is alice's signed
 /// publickey request for this session (a fuzzer cannot forge the signature).
 pub fn expand(message: &[u8], session_id: &[u8]) -> Option<Vec<u8>> {

@@ -66,6 +66,8 @@ pub fn dump(s: &ClientSettings) -> String {
     line("batchmode", yes_no(s.batch_mode));
     line("clearallforwardings", yes_no(s.clear_all_forwardings));
     line("exitonforwardfailure", yes_no(s.exit_on_forward_failure));
+    let metrics = s.metrics_listen.map(|a| a.to_string());
+    line("metricslisten", metrics.as_deref().unwrap_or("none"));
     line("gatewayports", yes_no(s.gateway_ports));
     line("hashknownhosts", yes_no(s.hash_known_hosts));
     line("identitiesonly", yes_no(s.identities_only));

@@ -20,6 +20,7 @@ use super::run::{Signals, report_end};
 use super::{EXIT_FAILURE, background};
 use crate::config::client::{ClientSettings, ReconnectPolicy};
 use crate::config::value::LogLevel;
+use crate::metrics::Metrics;
 
 /// Backoff cap for retrying optional forwards when Reconnect is off.
 const OPTIONAL_RETRY_MAX: Duration = Duration::from_secs(60);
@@ -36,6 +37,8 @@ pub struct Context<'a> {
     pub opts: ForwardOptions,
     /// `--events`.
     pub events: Events,
+    /// MetricsListen and `-O stats`: the counters.
+    pub metrics: Arc<Metrics>,
     /// LogLevel (the Allocated port lines show at INFO).
     pub level: LogLevel,
     /// `--drain-grace`.
@@ -82,10 +85,18 @@ fn report_ready(ctx: &Context<'_>, running: &RunningForwards) {
     for ready in &running.ready {
         ctx.events.forward_ready(ready);
     }
+    count(&ctx.metrics, running);
     if ctx.level >= LogLevel::Info {
         for line in &running.allocated {
             eprintln!("{line}");
         }
+    }
+}
+
+/// Counts the forwards of `running` in `metrics` (a forward set up again adds to its own).
+fn count(metrics: &Metrics, running: &RunningForwards) {
+    for (spec, stats) in running.counters() {
+        metrics.add_forward("", &spec.to_string(), stats);
     }
 }
 
@@ -124,6 +135,7 @@ async fn start_group(
                 routes: ctx.routes.clone(),
                 opts: ctx.opts.clone(),
                 events: ctx.events.clone(),
+                metrics: ctx.metrics.clone(),
                 level: ctx.level,
                 stop: stop.subscribe(),
                 grace: ctx.grace,
@@ -147,6 +159,7 @@ struct Retry {
     routes: Arc<RemoteForwards>,
     opts: ForwardOptions,
     events: Events,
+    metrics: Arc<Metrics>,
     level: LogLevel,
     stop: watch::Receiver<bool>,
     grace: Duration,
@@ -168,6 +181,7 @@ impl Retry {
                     for ready in &running.ready {
                         self.events.forward_ready(ready);
                     }
+                    count(&self.metrics, &running);
                     if self.level >= LogLevel::Info {
                         for line in &running.allocated {
                             eprintln!("{line}");
@@ -264,6 +278,8 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
             Ok(c) => {
                 connected = c;
                 slot.set(&connected.session);
+                ctx.metrics.reconnected();
+                ctx.metrics.session_up("", connected.session.downgrade());
                 ctx.events
                     .connected(&ctx.settings.host_name, ctx.settings.port);
             }

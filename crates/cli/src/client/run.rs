@@ -17,6 +17,7 @@ use super::{EXIT_FAILURE, background, connect};
 use crate::args::ClientArgs;
 use crate::config::client::ClientSettings;
 use crate::config::value::LogLevel;
+use crate::metrics::Metrics;
 
 /// Connects and does what the command line asks; returns the exit status.
 pub async fn run(
@@ -38,7 +39,15 @@ pub async fn run(
         },
         None => Events::default(),
     };
-    let code = run_with_events(args, settings, jumps, level, &events).await;
+    let metrics = Metrics::new();
+    if let Some(addr) = settings.metrics_listen {
+        if let Err(e) = crate::metrics::start(addr, metrics.clone()).await {
+            let e = crate::sys::strerror(&e);
+            eprintln!("burrow: MetricsListen {addr}: cannot listen: {e}");
+            return EXIT_FAILURE;
+        }
+    }
+    let code = run_with_events(args, settings, jumps, level, (&events, &metrics)).await;
     events.finish().await;
     code
 }
@@ -56,7 +65,7 @@ async fn run_with_events(
     settings: ClientSettings,
     jumps: Vec<ClientSettings>,
     level: LogLevel,
-    events: &Events,
+    (events, metrics): (&Events, &Arc<Metrics>),
 ) -> i32 {
     let routes = RemoteForwards::new();
     let connected = match connect::connect_chain(&settings, &jumps, routes.clone()).await {
@@ -70,6 +79,7 @@ async fn run_with_events(
         }
     };
     events.connected(&settings.host_name, settings.port);
+    metrics.session_up("", connected.session.downgrade());
     let command =
         (!settings.session_none && !args.command.is_empty()).then(|| args.command.join(" "));
     let opts = ForwardOptions {
@@ -87,6 +97,7 @@ async fn run_with_events(
             routes,
             opts,
             events: events.clone(),
+            metrics: metrics.clone(),
             level,
             grace: Duration::from_secs(args.drain_grace),
         };
@@ -132,6 +143,9 @@ async fn run_with_events(
     }
     for ready in &running.ready {
         events.forward_ready(ready);
+    }
+    for (spec, stats) in running.counters() {
+        metrics.add_forward("", &spec.to_string(), stats);
     }
     if level >= LogLevel::Info {
         for line in &running.allocated {

@@ -73,6 +73,8 @@ pub struct ClientSettings {
     pub strict_host_key_checking: StrictHostKeyChecking,
     /// ExitOnForwardFailure.
     pub exit_on_forward_failure: bool,
+    /// MetricsListen: where `/metrics` is served, if anywhere.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// ServerAliveInterval (None: off).
     pub server_alive_interval: Option<Duration>,
     /// ServerAliveCountMax, 3 unless set.
@@ -327,6 +329,7 @@ impl ClientSettings {
                 .strict_host_key_checking
                 .unwrap_or(StrictHostKeyChecking::Ask),
             exit_on_forward_failure: opts.exit_on_forward_failure.unwrap_or(false),
+            metrics_listen: opts.metrics_listen.flatten(),
             server_alive_interval: opts
                 .server_alive_interval
                 .filter(|&s| s > 0)

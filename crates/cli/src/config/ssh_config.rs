@@ -63,6 +63,8 @@ pub struct SshOptions {
     pub strict_host_key_checking: Option<StrictHostKeyChecking>,
     /// `ExitOnForwardFailure`.
     pub exit_on_forward_failure: Option<bool>,
+    /// `MetricsListen` (burrow's own): where to serve `/metrics`; `Some(None)` is `none`.
+    pub metrics_listen: Option<Option<std::net::SocketAddr>>,
     /// `ServerAliveInterval`, seconds (0: off).
     pub server_alive_interval: Option<u64>,
     /// `ServerAliveCountMax`.
@@ -505,6 +507,10 @@ fn apply_keyword(
                 on,
                 at.parsed(d, parse_flag)?,
             );
+        }
+        "metricslisten" => {
+            let v = at.parsed(d, |v| crate::metrics::parse_metrics_listen(v).ok())?;
+            first(&mut o.metrics_listen, on, v);
         }
         "serveraliveinterval" => {
             first(&mut o.server_alive_interval, on, at.parsed(d, parse_time)?);

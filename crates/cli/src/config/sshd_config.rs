@@ -90,6 +90,8 @@ pub struct SshdOptions {
     pub max_sessions: Option<u32>,
     /// `PerSourceMaxStartups`: unauthenticated connections per source address (`none`: no limit).
     pub per_source_max_startups: Option<u32>,
+    /// `MetricsListen` (burrowd's own): where to serve `/metrics`; `Some(None)` is `none`.
+    pub metrics_listen: Option<Option<std::net::SocketAddr>>,
     /// `LoginGraceTime`, seconds (0: none).
     pub login_grace_time: Option<u64>,
     /// `ClientAliveInterval`, seconds.
@@ -269,6 +271,10 @@ fn apply_keyword(
         "requiredrsasize" => first(&mut o.required_rsa_size, at.parsed(d, parse_count)?),
         "maxstartups" => first(&mut o.max_startups, at.parsed(d, max_startups)?),
         "maxsessions" => first(&mut o.max_sessions, at.parsed(d, parse_count)?),
+        "metricslisten" => {
+            let v = at.parsed(d, |v| crate::metrics::parse_metrics_listen(v).ok())?;
+            first(&mut o.metrics_listen, v);
+        }
         "persourcemaxstartups" => {
             let v = at.one(d)?;
             if !v.eq_ignore_ascii_case("none") {

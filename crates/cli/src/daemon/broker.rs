@@ -59,6 +59,12 @@ pub enum Request {
         /// The path.
         path: String,
     },
+    /// MetricsListen: the connection's counters (a `metrics::Snapshot` as JSON), for the
+    /// monitor to pass on to the listener.
+    Report {
+        /// The JSON text.
+        json: String,
+    },
 }
 
 /// The monitor's answer; socket replies carry their descriptors beside the message.
@@ -138,6 +144,9 @@ impl Request {
             Self::RemoveSocket { path } => {
                 w.byte(8).utf8(path);
             }
+            Self::Report { json } => {
+                w.byte(9).utf8(json);
+            }
         })
     }
 
@@ -192,6 +201,9 @@ impl Request {
             },
             8 => Self::RemoveSocket {
                 path: text(&mut r, "path")?,
+            },
+            9 => Self::Report {
+                json: text(&mut r, "report")?,
             },
             _ => return Err(bad("request", tag)),
         };
@@ -401,6 +413,9 @@ mod tests {
             },
             Request::RemoveSocket {
                 path: "/tmp/a.sock".into(),
+            },
+            Request::Report {
+                json: "{\"reconnects\":0}".into(),
             },
         ]
     }

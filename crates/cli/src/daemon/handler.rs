@@ -13,9 +13,10 @@ use burrow_forward::{ForwardPermissions, ForwardServer, Requester, SessionForwar
 
 use super::auth::LoginPolicy;
 use super::brokered::Broker;
+use crate::metrics::Metrics;
 
 /// What a reload replaces.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Current {
     /// Who may log in.
     pub login: LoginPolicy,
@@ -33,6 +34,8 @@ pub struct DaemonHandler {
     current: Arc<RwLock<Arc<Current>>>,
     /// The sandboxed protocol process of a root burrowd: its monitor decides logins.
     broker: Option<Arc<Broker>>,
+    /// MetricsListen: connections and forwards counted per user.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl DaemonHandler {
@@ -41,7 +44,19 @@ impl DaemonHandler {
         Self {
             current: Arc::new(RwLock::new(Arc::new(current))),
             broker: None,
+            metrics: None,
         }
+    }
+
+    /// Counts every login and forward in `metrics` from now on (also after a reload).
+    pub fn counted(self, metrics: Arc<Metrics>) -> Self {
+        let now = Arc::unwrap_or_clone(self.now());
+        let handler = Self {
+            metrics: Some(metrics),
+            ..self
+        };
+        handler.replace(now);
+        handler
     }
 
     /// The handler of a sandboxed protocol process: keys are judged by the monitor, and a
@@ -53,7 +68,10 @@ impl DaemonHandler {
     }
 
     /// Puts `next` in force for what happens from now on.
-    pub fn replace(&self, next: Current) {
+    pub fn replace(&self, mut next: Current) {
+        if let Some(m) = &self.metrics {
+            next.forwards = next.forwards.with_ledger(m.clone());
+        }
         let mut slot = self
             .current
             .write()
@@ -120,6 +138,9 @@ impl ServerHandler for DaemonHandler {
             b.authenticate(&conn.userauth_request).inspect_err(|e| {
                 tracing::error!("the monitor refused {} for {}: {e}", conn.user, conn.peer);
             })?;
+        }
+        if let Some(m) = &self.metrics {
+            m.session_up(&conn.user, conn.session.clone());
         }
         Ok(())
     }

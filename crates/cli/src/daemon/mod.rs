@@ -152,12 +152,21 @@ pub fn main(argv: Vec<String>) -> i32 {
                 }
             };
             let rest = argv.get(1..).unwrap_or_default().to_vec();
-            privsep::listen(listeners, rest, limits, reload).await
+            let metrics = match start_metrics(&opts).await {
+                Ok(m) => m,
+                Err(code) => return code,
+            };
+            privsep::listen(listeners, rest, limits, metrics, reload).await
         } else {
             if opts.per_source_max_startups.is_some() {
                 tracing::warn!("PerSourceMaxStartups applies only when burrowd runs as root");
             }
-            let handler = DaemonHandler::new(settings::current(&opts, &me));
+            let mut handler = DaemonHandler::new(settings::current(&opts, &me));
+            match start_metrics(&opts).await {
+                Ok(Some(metrics)) => handler = handler.counted(metrics),
+                Ok(None) => {}
+                Err(code) => return code,
+            }
             serve(&args, listeners, config, handler, &me).await
         }
     });
@@ -168,6 +177,27 @@ pub fn main(argv: Vec<String>) -> i32 {
         }
     }
     code
+}
+
+/// MetricsListen: serves the page if configured; the exit status if it cannot listen.
+async fn start_metrics(
+    opts: &crate::config::sshd_config::SshdOptions,
+) -> Result<Option<std::sync::Arc<crate::metrics::Metrics>>, i32> {
+    let Some(addr) = opts.metrics_listen.flatten() else {
+        return Ok(None);
+    };
+    let metrics = crate::metrics::Metrics::new();
+    match crate::metrics::start(addr, metrics.clone()).await {
+        Ok(bound) => {
+            tracing::info!("Metrics at http://{bound}/metrics.");
+            Ok(Some(metrics))
+        }
+        Err(e) => {
+            let e = crate::sys::strerror(&e);
+            eprintln!("burrowd: MetricsListen {addr}: cannot listen: {e}");
+            Err(EXIT_FAILURE)
+        }
+    }
 }
 
 /// Binds each address, logging as sshd does; the ones that fail are reported and skipped.

@@ -107,6 +107,11 @@ impl Monitor {
                 Reply::Refused("already authenticated".into())
             }
             _ if self.user.is_none() => Reply::Refused("not authenticated".into()),
+            Request::Report { json } => {
+                let user = self.user.as_deref().unwrap_or_default();
+                super::privsep::report_to_listener(user, json);
+                Reply::Done
+            }
             _ => return None,
         })
     }

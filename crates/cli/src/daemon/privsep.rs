@@ -4,6 +4,8 @@
 //! (`protocol`, `sandbox`) and serves its broker requests (`monitor`), becoming the logged-in user for good once it
 //! has verified the login, before a single forward is served. The listener counts unauthenticated connections (MaxStartups,
 //! PerSourceMaxStartups) until the process reports the login with one byte on a pipe.
+//! With MetricsListen, the same pipe then carries the connection's counters, one line each
+//! (`R<user>\t<json>`), which the listener shows per user.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -22,10 +24,14 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::{DRAIN_GRACE, EXIT_FAILURE, privdrop};
+use crate::metrics::{Metrics, Reports};
 use crate::sys::lookup_user;
 
 /// The byte a per-connection process writes to its stdout once the client authenticated.
 const LOGGED_IN: u8 = b'A';
+
+/// Connection numbers for the counters the processes report.
+static NEXT_CONN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// What the listener enforces before handing a connection on; SIGHUP replaces it.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +55,8 @@ struct Listener {
     argv: Vec<String>,
     limits: Mutex<Limits>,
     startups: Mutex<Startups>,
+    /// MetricsListen: where the connection processes' counters go.
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// One unauthenticated connection counted; dropping it uncounts it.
@@ -111,6 +119,7 @@ pub async fn listen(
     listeners: Vec<TcpListener>,
     argv: Vec<String>,
     limits: Limits,
+    metrics: Option<Arc<Metrics>>,
     reload: impl Fn() -> Option<Limits>,
 ) -> i32 {
     let exe = match std::env::current_exe() {
@@ -125,6 +134,7 @@ pub async fn listen(
         argv,
         limits: Mutex::new(limits),
         startups: Mutex::new(Startups::default()),
+        metrics,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut loops = JoinSet::new();
@@ -188,7 +198,8 @@ async fn accept_loop(tcp: TcpListener, listener: Arc<Listener>, mut stop: watch:
         };
         match spawn_session(&listener, stream) {
             Ok(child) => {
-                children.spawn(watch_child(child, startup, stop.clone()));
+                let metrics = listener.metrics.clone();
+                children.spawn(watch_child(child, (startup, metrics), stop.clone()));
             }
             Err(e) => tracing::error!("cannot start a process for {peer}: {e}"),
         }
@@ -219,16 +230,18 @@ fn spawn_session(
 /// passes SIGTERM on when the listener stops.
 async fn watch_child(
     mut child: tokio::process::Child,
-    startup: Startup,
+    (startup, metrics): (Startup, Option<Arc<Metrics>>),
     mut stop: watch::Receiver<bool>,
 ) {
     let mut startup = Some(startup);
+    let conn = NEXT_CONN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut reports = Reports::after(LOGGED_IN);
     let pid = child
         .id()
         .and_then(|p| i32::try_from(p).ok())
         .map(Pid::from_raw);
     let mut out = child.stdout.take();
-    let mut buf = [0u8; 16];
+    let mut buf = [0u8; 4096];
     let mut stopping = false;
     // A process that outlives its drain (stopped, or ignoring SIGTERM: after the drop its
     // user may signal it) is killed, so that the listener always exits.
@@ -242,7 +255,11 @@ async fn watch_child(
                 }
             } => match r {
                 Ok(n) if n > 0 => {
-                    if buf.get(..n).is_some_and(|b| b.contains(&LOGGED_IN)) {
+                    let got = buf.get(..n).unwrap_or_default();
+                    if let Some(m) = &metrics {
+                        reports.feed(got, |user, snapshot| m.report(conn, user, snapshot));
+                    }
+                    if got.contains(&LOGGED_IN) {
                         startup = None;
                     }
                 }
@@ -276,6 +293,23 @@ async fn watch_child(
         }
     }
     drop(startup);
+    if let Some(m) = &metrics {
+        m.report_ended(conn);
+    }
+}
+
+/// In a per-connection process after the login: passes the protocol process's counters
+/// (`json`, one line of JSON) to the listener, for `user`.
+pub fn report_to_listener(user: &str, json: &str) {
+    let Some(line) = crate::metrics::report_line(user, json) else {
+        tracing::debug!("counters report dropped: not one line");
+        return;
+    };
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    if let Err(e) = out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
+        tracing::debug!("cannot report counters to the listener: {e}");
+    }
 }
 
 /// After authentication in a per-connection process: becomes `user` for good, then tells
