@@ -409,6 +409,15 @@ fn stats_reports_the_bytes_of_a_forward_and_ssh_masters_say_they_cannot() {
     assert_eq!(fwd["bytes_in"], 12_345, "{fwd}");
     assert_eq!(fwd["connections"], 2, "{fwd}");
     assert_eq!(fwd["port"], lport, "{fwd}");
+    // The metrics counters come along: two channel opens timed, a time blocked (maybe 0).
+    let timed: u64 = fwd["connect"]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(timed, 2, "{fwd}");
+    assert!(fwd["window_blocked_micros"].is_u64(), "{fwd}");
 
     // Against ssh's master, -O stats is refused (it announces no stats extension).
     let ssh_ctl = dir.join("ssh-ctl");

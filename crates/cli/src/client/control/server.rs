@@ -400,7 +400,9 @@ async fn stdio(
     Ok(Next::Close)
 }
 
-/// `-O stats`: the master's pid and each forward's counters, one JSON object.
+/// `-O stats`: the master's pid and each forward's counters (every field of
+/// [`burrow_forward::StatsSnapshot`], with its spec, listen address and port), one JSON
+/// object.
 pub fn stats_json(forwards: &ForwardHandle) -> String {
     let ready = forwards.ready();
     let list: Vec<serde_json::Value> = forwards
@@ -408,16 +410,13 @@ pub fn stats_json(forwards: &ForwardHandle) -> String {
         .into_iter()
         .map(|(spec, st)| {
             let r = ready.iter().find(|r| r.spec == spec);
-            serde_json::json!({
-                "spec": spec.to_string(),
-                "listen": r.map(|r| r.listen.clone()),
-                "port": r.map(|r| r.port),
-                "connections": st.connections,
-                "active": st.active,
-                "failed": st.failed,
-                "bytes_in": st.bytes_in,
-                "bytes_out": st.bytes_out,
-            })
+            let mut v = serde_json::to_value(st).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("spec".to_owned(), spec.to_string().into());
+                o.insert("listen".to_owned(), r.map(|r| r.listen.clone()).into());
+                o.insert("port".to_owned(), r.map(|r| r.port).into());
+            }
+            v
         })
         .collect();
     serde_json::json!({ "pid": std::process::id(), "forwards": list }).to_string()
