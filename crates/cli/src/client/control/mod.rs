@@ -33,6 +33,7 @@ pub fn start_master(
     routes: &std::sync::Arc<RemoteForwards>,
     running: &RunningForwards,
     opts: &ForwardOptions,
+    metrics: &std::sync::Arc<crate::metrics::Metrics>,
 ) -> Result<Option<Master>, String> {
     let Some(path) = settings.control_path.as_deref() else {
         return Ok(None);
@@ -58,6 +59,7 @@ pub fn start_master(
         forwards: running.handle(session.clone(), routes.clone(), opts.clone()),
         session: session.clone(),
         ask: settings.control_master.asks(),
+        metrics: metrics.clone(),
     };
     if persists(settings) && super::background::is_child() {
         detach_stdio(settings.log_level >= crate::config::value::LogLevel::Debug1);
