@@ -794,3 +794,31 @@ fn a_forward_added_through_the_master_is_on_the_metrics_page() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn control_persist_with_a_command_runs_it_in_the_foreground() {
+    let Some(sshd) = start_sshd() else {
+        return;
+    };
+    let dir = TempDir::new("mux-persist-cmd");
+    let mut args = client_opts(&dir, &sshd.client_key, sshd.port);
+    args.extend(
+        [
+            "-o",
+            "ControlMaster=auto",
+            "-o",
+            "ControlPersist=yes",
+            "-S",
+            &dir.s("ctl"),
+            "127.0.0.1",
+            "echo",
+            "from the command",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned()),
+    );
+    let out = run(BURROW, &args, &dir);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "from the command\n");
+    assert!(!dir.join("ctl").exists(), "the master outlived its command");
+}

@@ -61,7 +61,9 @@ pub fn start_master(
         ask: settings.control_master.asks(),
         metrics: metrics.clone(),
     };
-    if persists(settings) && super::background::is_child() {
+    // A child made by ControlPersist (not by -f, which keeps its output, nor one running
+    // a command, which ControlPersist does not background).
+    if persists(settings) && super::background::is_child() && !settings.fork_after_authentication {
         detach_stdio(settings.log_level >= crate::config::value::LogLevel::Debug1);
     }
     Ok(Some(Master::spawn(listener, ctx, idle)))
