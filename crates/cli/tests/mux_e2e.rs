@@ -409,6 +409,15 @@ fn stats_reports_the_bytes_of_a_forward_and_ssh_masters_say_they_cannot() {
     assert_eq!(fwd["bytes_in"], 12_345, "{fwd}");
     assert_eq!(fwd["connections"], 2, "{fwd}");
     assert_eq!(fwd["port"], lport, "{fwd}");
+    // The metrics counters come along: two channel opens timed, a time blocked (maybe 0).
+    let timed: u64 = fwd["connect"]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(timed, 2, "{fwd}");
+    assert!(fwd["window_blocked_micros"].is_u64(), "{fwd}");
 
     // Against ssh's master, -O stats is refused (it announces no stats extension).
     let ssh_ctl = dir.join("ssh-ctl");
@@ -738,4 +747,78 @@ fn dash_w_with_control_persist_starts_a_background_master_and_goes_through_it() 
         assert!(Instant::now() < deadline, "the idle master did not exit");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn a_forward_added_through_the_master_is_on_the_metrics_page() {
+    let Some(sshd) = start_sshd() else {
+        return;
+    };
+    let dir = TempDir::new("mux-metrics");
+    let ctl = dir.join("ctl");
+    let echo = echo_server();
+    let mport = free_listen_port();
+    let mut args = client_opts(&dir, &sshd.client_key, sshd.port);
+    args.extend(["-o".into(), format!("MetricsListen=127.0.0.1:{mport}")]);
+    args.extend(["-M".into(), "-S".into(), dir.s("ctl"), "-N".into()]);
+    args.push("127.0.0.1".into());
+    let _master = spawn(BURROW, &args, &dir, "master.log");
+    while !ctl.exists() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let lport = free_listen_port();
+    let spec = format!("{lport}:127.0.0.1:{echo}");
+    let s = mux(Peer::Ssh, &dir, &ctl, &["-O", "forward", "-L", &spec], b"");
+    assert_eq!(s.code, Some(0), "{s:?}");
+    check_echo(
+        TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
+        &pattern(7_777),
+    );
+    let label = format!("forward=\"-L {spec}\"");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut c = TcpStream::connect((Ipv4Addr::LOCALHOST, mport)).unwrap();
+        c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut page = String::new();
+        c.read_to_string(&mut page).unwrap();
+        let out = page.lines().find(|l| {
+            l.starts_with("burrow_forward_bytes_total{")
+                && l.contains(&label)
+                && l.contains("direction=\"out\"")
+        });
+        if out.is_some_and(|l| l.ends_with(" 7777")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{out:?} in\n{page}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn control_persist_with_a_command_runs_it_in_the_foreground() {
+    let Some(sshd) = start_sshd() else {
+        return;
+    };
+    let dir = TempDir::new("mux-persist-cmd");
+    let mut args = client_opts(&dir, &sshd.client_key, sshd.port);
+    args.extend(
+        [
+            "-o",
+            "ControlMaster=auto",
+            "-o",
+            "ControlPersist=yes",
+            "-S",
+            &dir.s("ctl"),
+            "127.0.0.1",
+            "echo",
+            "from the command",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned()),
+    );
+    let out = run(BURROW, &args, &dir);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "from the command\n");
+    assert!(!dir.join("ctl").exists(), "the master outlived its command");
 }

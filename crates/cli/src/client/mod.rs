@@ -120,9 +120,11 @@ pub fn main(argv: Vec<String>) -> i32 {
         runtime.shutdown_background();
         return code;
     }
-    if (settings.fork_after_authentication || control::persists(&settings))
-        && !background::is_child()
-    {
+    // ControlPersist backgrounds a master without a command (with one, burrow stays in the
+    // foreground: it shares no sessions to run the command through).
+    let persist =
+        control::persists(&settings) && (args.command.is_empty() || settings.session_none);
+    if (settings.fork_after_authentication || persist) && !background::is_child() {
         let code = background::spawn_and_wait(&argv);
         return match control::stdio_after_persist(&args, &settings) {
             Some((path, target)) if code == 0 => {

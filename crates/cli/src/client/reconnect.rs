@@ -223,7 +223,14 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
         Ok(g) => g,
         Err(()) => return fail(ctx, &connected, "forward failed (ExitOnForwardFailure)").await,
     };
-    let master = control::start_master(ctx.settings, &slot, &ctx.routes, &local.running, &ctx.opts);
+    let master = control::start_master(
+        ctx.settings,
+        &slot,
+        &ctx.routes,
+        &local.running,
+        &ctx.opts,
+        &ctx.metrics,
+    );
     let mut master = match master {
         Ok(m) => m,
         Err(e) => {

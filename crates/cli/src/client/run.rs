@@ -152,17 +152,22 @@ async fn run_with_events(
             eprintln!("{line}");
         }
     }
-    let mut master =
-        match super::control::start_master(&settings, &(&session).into(), &routes, &running, &opts)
-        {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("{e}");
-                running.drain(Duration::ZERO).await;
-                session.disconnect().await;
-                return EXIT_FAILURE;
-            }
-        };
+    let mut master = match super::control::start_master(
+        &settings,
+        &(&session).into(),
+        &routes,
+        &running,
+        &opts,
+        metrics,
+    ) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            running.drain(Duration::ZERO).await;
+            session.disconnect().await;
+            return EXIT_FAILURE;
+        }
+    };
     background::report_ready();
     let ran_command = command.is_some();
     let end = match command {

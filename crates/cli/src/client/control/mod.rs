@@ -33,6 +33,7 @@ pub fn start_master(
     routes: &std::sync::Arc<RemoteForwards>,
     running: &RunningForwards,
     opts: &ForwardOptions,
+    metrics: &std::sync::Arc<crate::metrics::Metrics>,
 ) -> Result<Option<Master>, String> {
     let Some(path) = settings.control_path.as_deref() else {
         return Ok(None);
@@ -58,8 +59,11 @@ pub fn start_master(
         forwards: running.handle(session.clone(), routes.clone(), opts.clone()),
         session: session.clone(),
         ask: settings.control_master.asks(),
+        metrics: metrics.clone(),
     };
-    if persists(settings) && super::background::is_child() {
+    // A child made by ControlPersist (not by -f, which keeps its output, nor one running
+    // a command, which ControlPersist does not background).
+    if persists(settings) && super::background::is_child() && !settings.fork_after_authentication {
         detach_stdio(settings.log_level >= crate::config::value::LogLevel::Debug1);
     }
     Ok(Some(Master::spawn(listener, ctx, idle)))

@@ -31,6 +31,8 @@ pub struct MasterContext {
     /// (forward, cancel, stdio forward, terminate, stop) is refused as ssh refuses it when
     /// no askpass answers.
     pub ask: bool,
+    /// The metrics page, which counts forwards added at run time too.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// A running master: its listener task, the terminate request of a client, and the
@@ -297,22 +299,41 @@ async fn open_forward(ctx: &MasterContext, id: u32, fwd: &super::codec::MuxForwa
         return denied(id);
     }
     tracing::debug!("control client requests {spec}");
+    let existed = ctx.forwards.ready().iter().any(|r| r.spec == spec);
     match ctx.forwards.add(&spec).await {
-        Ok(ready) => match &spec {
-            ForwardSpec::Remote(burrow_forward::Forward {
-                listen: Listen::Tcp { port: 0, .. },
-                ..
-            })
-            | ForwardSpec::RemoteDynamic(Listen::Tcp { port: 0, .. }) => Message::RemotePort {
-                id,
-                port: u32::from(ready.port),
-            },
-            _ => Message::Ok { id },
-        },
+        Ok(ready) => {
+            if !existed {
+                count(ctx, &spec);
+            }
+            added_reply(id, &spec, ready.port)
+        }
         Err(e) => {
             tracing::info!("requested {spec} failed: {e}");
             failure(id, &failure_reason(&spec))
         }
+    }
+}
+
+/// A new forward's counters go on the metrics page, as the command line's do.
+fn count(ctx: &MasterContext, spec: &ForwardSpec) {
+    let counters = ctx.forwards.counters();
+    if let Some((_, stats)) = counters.into_iter().find(|(s, _)| s == spec) {
+        ctx.metrics.add_forward("", &spec.to_string(), stats);
+    }
+}
+
+/// `MUX_S_REMOTE_PORT` for a `-R` that asked for port 0, else `MUX_S_OK`.
+fn added_reply(id: u32, spec: &ForwardSpec, port: u16) -> Message {
+    match spec {
+        ForwardSpec::Remote(burrow_forward::Forward {
+            listen: Listen::Tcp { port: 0, .. },
+            ..
+        })
+        | ForwardSpec::RemoteDynamic(Listen::Tcp { port: 0, .. }) => Message::RemotePort {
+            id,
+            port: u32::from(port),
+        },
+        _ => Message::Ok { id },
     }
 }
 
@@ -400,7 +421,9 @@ async fn stdio(
     Ok(Next::Close)
 }
 
-/// `-O stats`: the master's pid and each forward's counters, one JSON object.
+/// `-O stats`: the master's pid and each forward's counters (every field of
+/// [`burrow_forward::StatsSnapshot`], with its spec, listen address and port), one JSON
+/// object.
 pub fn stats_json(forwards: &ForwardHandle) -> String {
     let ready = forwards.ready();
     let list: Vec<serde_json::Value> = forwards
@@ -408,16 +431,13 @@ pub fn stats_json(forwards: &ForwardHandle) -> String {
         .into_iter()
         .map(|(spec, st)| {
             let r = ready.iter().find(|r| r.spec == spec);
-            serde_json::json!({
-                "spec": spec.to_string(),
-                "listen": r.map(|r| r.listen.clone()),
-                "port": r.map(|r| r.port),
-                "connections": st.connections,
-                "active": st.active,
-                "failed": st.failed,
-                "bytes_in": st.bytes_in,
-                "bytes_out": st.bytes_out,
-            })
+            let mut v = serde_json::to_value(st).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("spec".to_owned(), spec.to_string().into());
+                o.insert("listen".to_owned(), r.map(|r| r.listen.clone()).into());
+                o.insert("port".to_owned(), r.map(|r| r.port).into());
+            }
+            v
         })
         .collect();
     serde_json::json!({ "pid": std::process::id(), "forwards": list }).to_string()
