@@ -98,33 +98,15 @@ pub fn spawn(program: &str, args: &[String], dir: &TempDir, log: &str) -> Proc {
     Proc { child, stderr_path }
 }
 
-/// Runs `program` to completion with `HOME` in `dir` and no agent.
+/// Runs `program` to completion with `HOME` in `dir` and no agent (the test kit's `run`:
+/// output captured, a panic after 60 s).
 pub fn run(program: &str, args: &[String], dir: &TempDir) -> Output {
-    let mut child = Command::new(program)
-        .args(args)
+    let mut cmd = Command::new(program);
+    cmd.args(args)
         .env_remove("SSH_AUTH_SOCK")
         .env_remove("XDG_STATE_HOME")
-        .env("HOME", &dir.0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if Instant::now() > deadline {
-            child.kill().ok();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "{program} {args:?} hung; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        .env("HOME", &dir.0);
+    burrow_testkit::proc::run(cmd, Duration::from_secs(60))
 }
 
 /// Waits until 127.0.0.1:`port` accepts connections.
