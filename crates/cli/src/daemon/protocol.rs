@@ -128,13 +128,26 @@ fn serve_one(
             });
         }
         let stop = ServerStop::standalone();
-        let serve = Server::serve_stream_stoppable(
-            QuickAck::new(stream),
-            peer,
-            Arc::new(config),
-            Arc::new(handler),
-            &stop,
-        );
+        let serving = stop.clone();
+        // A task of its own, not the `block_on` future: a wake from a forwarding task then
+        // needs no extra `epoll_wait` before the session's next write (one per round trip).
+        let serve = tokio::spawn(async move {
+            let stream = QuickAck::new(stream);
+            let (config, handler) = (Arc::new(config), Arc::new(handler));
+            Server::serve_stream_stoppable(stream, peer, config, handler, &serving).await
+        });
+        let serve = async move {
+            serve.await.unwrap_or_else(|e| {
+                // The task panicked (nothing in it should) or the runtime is going away.
+                let kind = burrow::ErrorKind::Io(std::io::Error::other(e));
+                let phase = burrow::Phase::Connection;
+                Err(Arc::new(burrow::Error::new(
+                    &shown.to_string(),
+                    phase,
+                    kind,
+                )))
+            })
+        };
         tokio::pin!(serve);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         // A hangup of the listener's terminal or process group must not end connections.
