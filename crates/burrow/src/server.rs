@@ -265,13 +265,16 @@ impl<H: ServerHandler> Server<H> {
     pub async fn run(self) -> std::io::Result<()> {
         let mut tasks = JoinSet::new();
         loop {
+            // Registered before the flag is read, so a stop between the two is not missed; and
+            // preferred over a connection that is ready at the same moment.
+            let stopped = self.state.stop.notified();
             if self.state.stopped.load(std::sync::atomic::Ordering::SeqCst) {
                 break;
             }
-            let stopped = self.state.stop.notified();
             let accepted = tokio::select! {
-                r = self.listener.accept() => r,
+                biased;
                 () = stopped => break,
+                r = self.listener.accept() => r,
             };
             while tasks.try_join_next().is_some() {}
             let (stream, addr) = match accepted {

@@ -21,7 +21,7 @@ pub(crate) struct Latency {
     sum_micros: AtomicU64,
 }
 
-/// A copy of a [`Latency`] histogram.
+/// A copy of a connect-time histogram (see [`CONNECT_BUCKETS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct LatencySnapshot {
     /// Connects per bucket of [`CONNECT_BUCKETS`] (not cumulative); the last counts those
