@@ -12,6 +12,7 @@ mod error;
 pub mod fsglob;
 pub mod logging;
 pub mod metrics;
+pub mod scm_rights;
 pub mod sys;
 
 pub use error::CliError;

@@ -13,10 +13,6 @@ use std::net::{Ipv4Addr, TcpStream};
 
 use common::*;
 
-fn s(v: &str) -> String {
-    v.to_owned()
-}
-
 /// The client options with StrictHostKeyChecking=yes instead of accept-new (the first
 /// value wins, so it cannot be overridden by a later -o).
 fn strict_opts(dir: &TempDir, key: &std::path::Path, port: u16) -> Vec<String> {

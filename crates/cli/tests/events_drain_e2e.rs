@@ -18,10 +18,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::Value;
 
-fn s(v: &str) -> String {
-    v.to_owned()
-}
-
 fn client_args(d: &Burrowd, dir: &TempDir, extra: &[&str]) -> Vec<String> {
     let mut a = client_opts(dir, &d.client_key, d.port);
     a.extend(extra.iter().map(|e| s(e)));

@@ -19,10 +19,6 @@ const TYPES: [(&str, &[&str], &str); 4] = [
     ("ecdsa521", &["-t", "ecdsa", "-b", "521"], "ECDSA"),
 ];
 
-fn s(v: &str) -> String {
-    v.to_owned()
-}
-
 fn keygen_type(path: &Path, args: &[&str]) {
     let status = Command::new("ssh-keygen")
         .args(["-q", "-N", "", "-C", "keytypes", "-f"])
@@ -135,26 +131,11 @@ fn burrow_logs_in_to_sshd_with_rsa_and_ecdsa_keys_held_by_ssh_agent() {
 
 /// A second sshd on the fixture's config holding exactly `host_keys`.
 fn sshd_with_host_keys(sshd: &Sshd, host_keys: &[PathBuf]) -> (Proc, u16) {
-    let bin = require_binary("/usr/sbin/sshd").unwrap();
-    for _ in 0..5 {
-        let port = free_port();
-        let mut args = vec![s("-D"), s("-e"), s("-f"), sshd.dir.s("sshd_config")];
-        args.extend([s("-p"), port.to_string()]);
-        for k in host_keys {
-            args.extend([s("-h"), k.display().to_string()]);
-        }
-        let mut proc = spawn(
-            bin.to_str().unwrap(),
-            &args,
-            &sshd.dir,
-            &format!("sshd{port}.log"),
-        );
-        if wait_banner(port) {
-            return (proc, port);
-        }
-        proc.wait_exit(1);
-    }
-    panic!("sshd did not start");
+    let args: Vec<String> = host_keys
+        .iter()
+        .flat_map(|k| [s("-h"), k.display().to_string()])
+        .collect();
+    sshd_with(sshd, &args)
 }
 
 #[test]

@@ -199,32 +199,13 @@ fn burrowd_revoked_keys_krl_refuses_keys_serials_and_key_ids() {
 
 /// An sshd on the fixture's config presenting `cert` for its host key.
 fn sshd_with_certificate(sshd: &Sshd, cert: &str) -> (Proc, u16) {
-    let bin = require_binary("/usr/sbin/sshd").unwrap();
-    for _ in 0..5 {
-        let port = free_port();
-        let args: Vec<String> = [
-            "-D",
-            "-e",
-            "-f",
-            &sshd.dir.s("sshd_config"),
-            "-p",
-            &port.to_string(),
-            "-h",
-            &sshd.dir.s("host"),
-            "-o",
-            &format!("HostCertificate={cert}"),
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-        let log = format!("sshd{port}.log");
-        let mut proc = spawn(bin.to_str().unwrap(), &args, &sshd.dir, &log);
-        if wait_banner(port) {
-            return (proc, port);
-        }
-        proc.wait_exit(1);
-    }
-    panic!("sshd did not start");
+    let args = [
+        s("-h"),
+        sshd.dir.s("host"),
+        s("-o"),
+        format!("HostCertificate={cert}"),
+    ];
+    sshd_with(sshd, &args)
 }
 
 #[test]

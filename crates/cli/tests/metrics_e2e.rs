@@ -21,10 +21,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use privsep::{User, can_run, start_daemon};
 
-fn s(v: &str) -> String {
-    v.to_owned()
-}
-
 /// One HTTP/1.1 request to 127.0.0.1:`port`: the status line and the body.
 fn http_get(port: u16, path: &str) -> (String, String) {
     let mut c = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();

@@ -20,10 +20,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::Value;
 
-fn s(v: &str) -> String {
-    v.to_owned()
-}
-
 /// Every event line of `path`, parsed.
 fn events(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap_or_default();

@@ -11,10 +11,6 @@ use std::process::{Command, Stdio};
 
 use common::*;
 
-fn s(v: &str) -> String {
-    v.to_owned()
-}
-
 /// `ssh-keygen -t rsa -b 1024` at `path`.
 fn rsa1024(path: &Path) {
     let status = Command::new("ssh-keygen")
@@ -52,27 +48,7 @@ fn burrow_echo(dir: &TempDir, base: Vec<String>, extra: &[&str]) -> (String, Str
 
 /// A second sshd on the fixture's config whose only host key is `host_key`.
 fn sshd_with_host_key(sshd: &Sshd, host_key: &Path) -> (Proc, u16) {
-    let bin = require_binary("/usr/sbin/sshd").unwrap();
-    for _ in 0..5 {
-        let port = free_port();
-        let args = vec![
-            s("-D"),
-            s("-e"),
-            s("-f"),
-            sshd.dir.s("sshd_config"),
-            s("-p"),
-            port.to_string(),
-            s("-h"),
-            host_key.display().to_string(),
-        ];
-        let log = format!("sshd{port}.log");
-        let mut proc = spawn(bin.to_str().unwrap(), &args, &sshd.dir, &log);
-        if wait_banner(port) {
-            return (proc, port);
-        }
-        proc.wait_exit(1);
-    }
-    panic!("sshd did not start");
+    sshd_with(sshd, &[s("-h"), host_key.display().to_string()])
 }
 
 #[test]

@@ -16,10 +16,6 @@ use std::path::Path;
 
 use common::*;
 
-fn s(v: &str) -> String {
-    v.to_owned()
-}
-
 /// `ssh` options for a test against a local server.
 fn ssh_opts(dir: &TempDir, key: &Path, port: u16) -> Vec<String> {
     vec![

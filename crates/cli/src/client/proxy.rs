@@ -70,25 +70,12 @@ pub async fn spawn_fdpass(command: &str) -> std::io::Result<tokio::net::TcpStrea
 
 /// Reads from `sock` until a descriptor arrives (`None` at end of stream without one).
 fn receive_fd(sock: &std::os::fd::OwnedFd) -> std::io::Result<Option<std::os::fd::OwnedFd>> {
-    use core::mem::MaybeUninit;
-    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, recvmsg};
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
     // A proxy sends one byte with the descriptor; bound what else it may send before it.
     for _ in 0..64 {
-        let mut control = RecvAncillaryBuffer::new(&mut space);
         let mut byte = [0u8; 1];
-        let got = recvmsg(
-            sock,
-            &mut [std::io::IoSliceMut::new(&mut byte)],
-            &mut control,
-            RecvFlags::CMSG_CLOEXEC,
-        )?;
-        for message in control.drain() {
-            if let RecvAncillaryMessage::ScmRights(mut fds) = message {
-                if let Some(fd) = fds.next() {
-                    return Ok(Some(fd));
-                }
-            }
+        let got = crate::scm_rights::recv_with_fds(sock, &mut byte)?;
+        if let Some(fd) = got.fds.into_iter().next() {
+            return Ok(Some(fd));
         }
         if got.bytes == 0 {
             return Ok(None);

@@ -1,20 +1,16 @@
 //! One message, with file descriptors attached (SCM_RIGHTS), over a unix SEQPACKET socket:
 //! the transport of the broker protocol between a sandboxed child and its monitor.
 
-use std::io::{self, IoSlice, IoSliceMut};
-use std::mem::MaybeUninit;
+use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use rustix::net::{
-    AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags,
-    SendAncillaryBuffer, SendAncillaryMessage, SendFlags, SocketFlags, SocketType, recvmsg,
-    sendmsg, socketpair,
-};
+use rustix::net::{AddressFamily, SocketFlags, SocketType, socketpair};
+
+pub use crate::scm_rights::MAX_FDS;
+use crate::scm_rights::{recv_with_fds, send_with_fds};
 
 /// The longest message either side sends or accepts.
 pub const MAX_MESSAGE: usize = 128 * 1024;
-/// The most descriptors one message carries.
-pub const MAX_FDS: usize = 8;
 
 /// A connected pair of SEQPACKET sockets, close-on-exec, blocking.
 pub fn pair() -> io::Result<(OwnedFd, OwnedFd)> {
@@ -56,17 +52,7 @@ pub fn send(sock: impl AsFd, msg: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<(
             fds.len()
         )));
     }
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS))];
-    let mut control = SendAncillaryBuffer::new(&mut space);
-    if !fds.is_empty() && !control.push(SendAncillaryMessage::ScmRights(fds)) {
-        return Err(io::Error::other("no room for the descriptors"));
-    }
-    let n = sendmsg(
-        sock,
-        &[IoSlice::new(msg)],
-        &mut control,
-        SendFlags::NOSIGNAL,
-    )?;
+    let n = send_with_fds(sock, msg, fds)?;
     if n != msg.len() {
         return Err(io::Error::other(format!("sent {n} of {} bytes", msg.len())));
     }
@@ -77,24 +63,9 @@ pub fn send(sock: impl AsFd, msg: &[u8], fds: &[BorrowedFd<'_>]) -> io::Result<(
 /// A message cut short (too long, or descriptors dropped at the fd limit) is an error.
 pub fn recv(sock: impl AsFd) -> io::Result<Option<(Vec<u8>, Vec<OwnedFd>)>> {
     let mut buf = vec![0u8; MAX_MESSAGE];
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS))];
-    let mut control = RecvAncillaryBuffer::new(&mut space);
-    let got = recvmsg(
-        sock,
-        &mut [IoSliceMut::new(&mut buf)],
-        &mut control,
-        RecvFlags::CMSG_CLOEXEC,
-    )?;
-    let mut fds = Vec::new();
-    for m in control.drain() {
-        if let RecvAncillaryMessage::ScmRights(received) = m {
-            fds.extend(received);
-        }
-    }
-    if got
-        .flags
-        .intersects(ReturnFlags::TRUNC | ReturnFlags::CTRUNC)
-    {
+    let got = recv_with_fds(sock, &mut buf)?;
+    let fds = got.fds;
+    if got.truncated {
         return Err(io::Error::other(
             "broker message cut short (too long, or out of descriptors)",
         ));
@@ -137,13 +108,7 @@ mod tests {
         assert!(send(&a, &vec![0; MAX_MESSAGE + 1], &[]).is_err());
         // A peer that ignores the limit: the receiver reports a cut message.
         let big = vec![1u8; MAX_MESSAGE + 10];
-        sendmsg(
-            &a,
-            &[IoSlice::new(&big)],
-            &mut SendAncillaryBuffer::default(),
-            SendFlags::empty(),
-        )
-        .unwrap();
+        send_with_fds(&a, &big, &[]).unwrap();
         assert!(recv(&b).is_err());
     }
 }

@@ -196,6 +196,30 @@ pub fn start_sshd() -> Option<Sshd> {
     panic!("sshd did not start");
 }
 
+/// `v` as an owned string (argument lists mix literals and formatted values).
+pub fn s(v: &str) -> String {
+    v.to_owned()
+}
+
+/// Another sshd on the fixture's `sshd_config` with `extra` arguments (its host keys, `-o`
+/// options), on a free port (another one if it does not come up); logs to `sshd<port>.log`.
+pub fn sshd_with(sshd: &Sshd, extra: &[String]) -> (Proc, u16) {
+    let bin = require_binary("/usr/sbin/sshd").unwrap();
+    for _ in 0..5 {
+        let port = free_port();
+        let mut args = vec![s("-D"), s("-e"), s("-f"), sshd.dir.s("sshd_config")];
+        args.extend([s("-p"), port.to_string()]);
+        args.extend_from_slice(extra);
+        let log = format!("sshd{port}.log");
+        let mut proc = spawn(bin.to_str().unwrap(), &args, &sshd.dir, &log);
+        if wait_banner(port) {
+            return (proc, port);
+        }
+        proc.wait_exit(1);
+    }
+    panic!("sshd did not start");
+}
+
 /// True once a connection to `port` reads `SSH-2.0-` (within 10 s).
 pub fn wait_banner(port: u16) -> bool {
     burrow_testkit::targets::wait_banner(port, Duration::from_secs(10))

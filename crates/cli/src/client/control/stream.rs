@@ -2,14 +2,9 @@
 //! (SCM_RIGHTS, one per one-byte message, as OpenSSH's `mm_send_fd`) kept in arrival order.
 
 use std::collections::VecDeque;
-use std::io::{self, IoSlice, IoSliceMut};
-use std::mem::MaybeUninit;
+use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
 
-use rustix::net::{
-    RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer,
-    SendAncillaryMessage, SendFlags, recvmsg, sendmsg,
-};
 use tokio::io::Interest;
 use tokio::net::UnixStream;
 
@@ -74,19 +69,7 @@ impl MuxStream {
         loop {
             self.sock.writable().await?;
             let sent = self.sock.try_io(Interest::WRITABLE, || {
-                let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
-                let mut control = SendAncillaryBuffer::new(&mut space);
-                let fds = [fd];
-                if !control.push(SendAncillaryMessage::ScmRights(&fds)) {
-                    return Err(io::Error::other("no room for the descriptor"));
-                }
-                let n = sendmsg(
-                    &self.sock,
-                    &[IoSlice::new(&[0])],
-                    &mut control,
-                    SendFlags::NOSIGNAL,
-                )?;
-                Ok(n)
+                crate::scm_rights::send_with_fds(&self.sock, &[0], &[fd])
             });
             match sent {
                 Ok(1) => return Ok(()),
@@ -150,21 +133,8 @@ impl MuxStream {
         loop {
             self.sock.readable().await.map_err(ReadError::Io)?;
             let got = self.sock.try_io(Interest::READABLE, || {
-                let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(4))];
-                let mut control = RecvAncillaryBuffer::new(&mut space);
-                let r = recvmsg(
-                    &self.sock,
-                    &mut [IoSliceMut::new(&mut buf)],
-                    &mut control,
-                    RecvFlags::CMSG_CLOEXEC,
-                )?;
-                let mut fds = Vec::new();
-                for m in control.drain() {
-                    if let RecvAncillaryMessage::ScmRights(received) = m {
-                        fds.extend(received);
-                    }
-                }
-                Ok((r.bytes, fds))
+                let r = crate::scm_rights::recv_with_fds(&self.sock, &mut buf)?;
+                Ok((r.bytes, r.fds))
             });
             let (n, fds) = match got {
                 Ok(x) => x,
