@@ -155,7 +155,7 @@ fn burrow_client_logs_in_to_sshd_through_a_real_ssh_agent() {
     };
     let key_path = authorized_key_file(&sshd, &dir, "id_agent");
     agent_proc.add(&key_path);
-    let mut agent = agent_proc.connect();
+    let mut agent = common::agent::connect(&agent_proc);
     let AgentReply::Identities(ids) = agent
         .call(&agent::request_identities(), AgentRequestKind::Identities)
         .unwrap()

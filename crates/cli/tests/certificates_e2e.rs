@@ -353,37 +353,13 @@ fn burrow_user_certificate_file_and_agent_to_sshd_with_trusted_user_ca_keys() {
     let (_, err, code) = burrow_echo(&dir, plain, None);
     assert_ne!(code, 0, "{err}");
     // The certificate held by ssh-agent (ssh-add loads user-cert.pub with the key).
-    let Some(agent) = require_binary("ssh-agent") else {
+    let Some(agent) = burrow_testkit::agent::SshAgent::start(&dir) else {
         return;
     };
     keys.sign("agent", &["-n", "root", VALID]);
-    let sock = dir.join("agent.sock");
-    let mut child = Command::new(agent)
-        .arg("-D")
-        .arg("-a")
-        .arg(&sock)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..500 {
-        if sock.exists() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let added = Command::new("ssh-add")
-        .arg(&keys.user)
-        .env("SSH_AUTH_SOCK", &sock)
-        .output()
-        .unwrap();
-    assert!(added.status.success());
+    let added = agent.add(&keys.user);
     assert!(String::from_utf8_lossy(&added.stderr).contains("Certificate added"));
-    let (out, err, code) = burrow_echo(&dir, &base_args(&dir, port), Some(&sock));
-    Command::new("kill")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    child.wait().unwrap();
+    let (out, err, code) = burrow_echo(&dir, &base_args(&dir, port), Some(agent.sock()));
     assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
     assert!(accepted("agent"), "{}", proc.stderr());
 }

@@ -412,31 +412,12 @@ fn proxy_command_ssh_w_reaches_sshd() {
 #[test]
 fn identity_agent_points_at_a_real_agent() {
     let Some(sshd) = start_sshd() else { return };
-    let (Some(agent_bin), Some(add)) = (require_binary("ssh-agent"), require_binary("ssh-add"))
-    else {
+    let dir = TempDir::new("c-agent");
+    let Some(agent) = burrow_testkit::agent::SshAgent::start(&dir) else {
         return;
     };
-    let dir = TempDir::new("c-agent");
-    let sock = dir.s("agent.sock");
-    let mut agent = Proc {
-        child: std::process::Command::new(agent_bin)
-            .args(["-D", "-a", &sock])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-        stderr_path: dir.join("agent.log"),
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !dir.join("agent.sock").exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let st = std::process::Command::new(add)
-        .arg(&sshd.client_key)
-        .env("SSH_AUTH_SOCK", &sock)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    agent.add(&sshd.client_key);
+    let sock = agent.sock().display().to_string();
     let base = |agent_opt: &str| {
         vec![
             s("-F"),
@@ -488,8 +469,6 @@ fn identity_agent_points_at_a_real_agent() {
     let out = only("other");
     assert_eq!(out.status.code(), Some(255));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"));
-    agent.signal("-TERM");
-    agent.wait_exit(5);
 }
 
 #[test]

@@ -78,33 +78,14 @@ fn burrow_logs_in_to_sshd_with_rsa_and_ecdsa_key_files() {
 #[test]
 fn burrow_logs_in_to_sshd_with_rsa_and_ecdsa_keys_held_by_ssh_agent() {
     let Some(sshd) = start_sshd() else { return };
-    let Some(agent) = require_binary("ssh-agent") else {
+    let dir = TempDir::new("kt-agent");
+    let Some(agent) = burrow_testkit::agent::SshAgent::start(&dir) else {
         return;
     };
-    let dir = TempDir::new("kt-agent");
-    let sock = dir.join("agent.sock");
-    let mut child = Command::new(agent)
-        .arg("-D")
-        .arg("-a")
-        .arg(&sock)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..500 {
-        if sock.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
     for (name, args, _) in TYPES {
         let key = dir.join(name);
         keygen_type(&key, args);
-        let added = Command::new("ssh-add")
-            .arg(&key)
-            .env("SSH_AUTH_SOCK", &sock)
-            .output()
-            .unwrap();
-        assert!(added.status.success());
+        agent.add(&key);
     }
     for (name, _, label) in TYPES {
         std::fs::write(sshd.dir.join("authorized_keys"), pub_line(&dir.join(name))).unwrap();
@@ -120,13 +101,10 @@ fn burrow_logs_in_to_sshd_with_rsa_and_ecdsa_keys_held_by_ssh_agent() {
             s("-o"),
             s("BatchMode=yes"),
         ];
-        let (out, err, code) = burrow_echo(&dir, base, Some(&sock));
+        let (out, err, code) = burrow_echo(&dir, base, Some(agent.sock()));
         assert_eq!((out.as_str(), code), ("ok\n", 0), "{name}: {err}");
         assert!(sshd.proc.stderr().contains(label));
     }
-    let pid = child.id().to_string();
-    Command::new("kill").arg(&pid).status().unwrap();
-    child.wait().unwrap();
 }
 
 /// A second sshd on the fixture's config holding exactly `host_keys`.

@@ -11,6 +11,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod agent;
 pub mod asyncssh;
 pub mod burrow;
 pub mod dir;
