@@ -678,6 +678,64 @@ fn a_control_master_serves_across_a_reconnect() {
 }
 
 #[test]
+fn a_remote_forward_added_through_the_master_is_asked_for_again_after_a_reconnect() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let key = d.client_key.clone();
+    let mut server = Server::burrowd(d);
+    let dir = TempDir::new("rc-master-r");
+    let ctl = dir.join("ctl");
+    let echo = echo_server();
+    let mut burrow = client(server.port, &key, &dir, &["-M", "-S", &dir.s("ctl")]);
+    let path = dir.join("events.jsonl");
+    wait_events(&path, "connected", 1, 20);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while mux(&dir, &ctl, &["-O", "check"], b"").0 != Some(0) {
+        assert!(Instant::now() < deadline, "{}", burrow.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let target = format!("127.0.0.1:{echo}");
+    let (code, out, err) = mux(
+        &dir,
+        &ctl,
+        &["-O", "forward", "-R", &format!("0:{target}")],
+        b"",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let r1: u16 = String::from_utf8_lossy(&out).trim().parse().unwrap();
+    echo_through(r1, &pattern(20_000));
+    server.kill();
+    server.restart();
+    wait_events(&path, "connected", 2, 30);
+    // Asked for again on the new connection: a new port, reported as the command line's.
+    let r2 = remote_port(&path, 0);
+    echo_through(r2, &pattern(30_000));
+    burrow.wait_stderr(
+        &format!("Allocated port {r2} for remote forward to {target}"),
+        10,
+    );
+    // Still the master's: -O cancel finds it, and the server stops listening.
+    let (code, _, err) = mux(
+        &dir,
+        &ctl,
+        &["-O", "cancel", "-R", &format!("0:{target}")],
+        b"",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect((Ipv4Addr::LOCALHOST, r2)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "port {r2} still listens after -O cancel"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+}
+
+#[test]
 fn a_socks_request_made_during_the_outage_is_served_after_the_restart() {
     let Some(d) = start_burrowd(&[], None) else {
         return;
