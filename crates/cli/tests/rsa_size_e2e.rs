@@ -8,6 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::*;
 
@@ -136,9 +137,10 @@ fn burrowd_refuses_1024_bit_user_and_host_keys_only_above_required_rsa_size() {
         return;
     };
     ssh_to(&d, &user);
-    let line = d
-        .proc
-        .wait_stderr("Accepted publickey for root from 127.0.0.1", 10);
+    let line = d.proc.expect_log(
+        "Accepted publickey for root from 127.0.0.1",
+        Duration::from_secs(10),
+    );
     assert!(line.contains("RSA"), "{line}");
     // Above 1024: the user key is refused, and the RSA host key is not loaded (burrowd
     // serves with its other host key).
@@ -147,17 +149,19 @@ fn burrowd_refuses_1024_bit_user_and_host_keys_only_above_required_rsa_size() {
     let Some(d) = start_burrowd(&extra, Some(&user)) else {
         return;
     };
-    let log = d.proc.wait_stderr("Host key", 10);
+    let log = d.proc.expect_log("Host key", Duration::from_secs(10));
     assert!(
         log.contains(&format!("Host key {}: Invalid key length", host.display())),
         "{log}"
     );
     ssh_to(&d, &user);
-    let line = d.proc.wait_stderr("refusing RSA key", 10);
+    let line = d
+        .proc
+        .expect_log("refusing RSA key", Duration::from_secs(10));
     assert!(line.contains("Invalid key length"), "{line}");
     assert!(
-        !d.proc.stderr().contains("Accepted publickey"),
+        !d.proc.log().contains("Accepted publickey"),
         "{}",
-        d.proc.stderr()
+        d.proc.log()
     );
 }

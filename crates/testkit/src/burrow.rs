@@ -10,12 +10,20 @@ use crate::proc::{Proc, run};
 use crate::targets::wait_banner;
 use crate::{TempDir, free_port, workspace_root};
 
+/// Where [`bin_dir`] found the binaries (or was told they are).
+static BIN_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// Tells [`bin_dir`] where the binaries are (burrow-cli's own tests know them from Cargo and
+/// must not run a nested build); a no-op once [`bin_dir`] has answered.
+pub fn set_bin_dir(dir: &Path) {
+    BIN_DIR.set(dir.to_path_buf()).unwrap_or_default();
+}
+
 /// The directory holding the built `burrow` and `burrowd`: `$BURROW_BIN_DIR` if set, else
 /// `target/debug` of this workspace after `cargo build -p burrow-cli --bins` (a no-op when
 /// they are up to date; tests outside burrow-cli cannot name its binaries otherwise).
 pub fn bin_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
+    BIN_DIR.get_or_init(|| {
         if let Some(dir) = std::env::var_os("BURROW_BIN_DIR") {
             return PathBuf::from(dir);
         }
@@ -62,7 +70,16 @@ impl Burrowd {
     /// Starts burrowd with the private host key file `host_key` (OpenSSH format; its `.pub`
     /// beside it), the `authorized_keys` text and `extra` sshd_config lines.
     pub fn start(host_key: &Path, authorized_keys: &str, extra: &[String]) -> Burrowd {
-        let dir = TempDir::new("burrowd");
+        Burrowd::start_in(TempDir::new("burrowd"), host_key, authorized_keys, extra)
+    }
+
+    /// [`Burrowd::start`] in a directory the caller prepared (keys beside the config).
+    pub fn start_in(
+        dir: TempDir,
+        host_key: &Path,
+        authorized_keys: &str,
+        extra: &[String],
+    ) -> Burrowd {
         std::fs::write(dir.join("authorized_keys"), authorized_keys).expect("authorized_keys");
         for _attempt in 0..5 {
             let port = free_port();

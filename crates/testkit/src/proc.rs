@@ -70,6 +70,13 @@ impl Proc {
         }
     }
 
+    /// Waits up to `timeout` for a log line containing `needle` and returns it; panics with
+    /// the log when none comes.
+    pub fn expect_log(&self, needle: &str, timeout: Duration) -> String {
+        self.wait_log(needle, timeout)
+            .unwrap_or_else(|| panic!("no \"{needle}\" in the log:\n{}", self.log()))
+    }
+
     /// Sends `signal` (a `kill` name such as `TERM` or `KILL`) to the child's PID.
     pub fn signal(&self, signal: &str) {
         signal_pid(self.pid(), signal);

@@ -28,9 +28,18 @@ impl Sshd {
     /// `LogLevel DEBUG3`), which win over the base config.
     /// `None` when sshd or ssh-keygen is missing and `CI` is not set.
     pub fn start(authorized_keys: &str, host_kind: &str, extra: &[String]) -> Option<Sshd> {
+        Sshd::start_in(TempDir::new("sshd"), authorized_keys, host_kind, extra)
+    }
+
+    /// [`Sshd::start`] in a directory the caller prepared (client keys beside the config).
+    pub fn start_in(
+        dir: TempDir,
+        authorized_keys: &str,
+        host_kind: &str,
+        extra: &[String],
+    ) -> Option<Sshd> {
         let sshd = require_binary("/usr/sbin/sshd")?;
         require_binary("ssh-keygen")?;
-        let dir = TempDir::new("sshd");
         // sshd refuses to start as root without its privilege-separation directory.
         std::fs::create_dir_all("/run/sshd").expect("create /run/sshd");
         let host_key = dir.join("host_key");

@@ -197,7 +197,7 @@ pub fn start_daemon(extra: &[&str], nofile: Option<u32>) -> Daemon {
         if wait_banner(port) {
             return Daemon { proc, port, dir };
         }
-        proc.wait_exit(1);
+        proc.wait_exit(Duration::from_secs(1));
     }
     panic!("burrowd did not start");
 }
