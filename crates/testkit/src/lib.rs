@@ -12,6 +12,8 @@
 )]
 
 pub mod agent;
+#[cfg(feature = "tokio")]
+pub mod aio;
 pub mod asyncssh;
 pub mod burrow;
 pub mod dir;
