@@ -6,9 +6,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::proc::{Proc, run};
-use crate::targets::wait_banner;
-use crate::{TempDir, free_port, workspace_root};
+use crate::proc::{Proc, run, spawn_server};
+use crate::{TempDir, workspace_root};
 
 /// Where [`bin_dir`] found the binaries (or was told they are).
 static BIN_DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -81,8 +80,7 @@ impl Burrowd {
         extra: &[String],
     ) -> Burrowd {
         std::fs::write(dir.join("authorized_keys"), authorized_keys).expect("authorized_keys");
-        for _attempt in 0..5 {
-            let port = free_port();
+        let (proc, port) = spawn_server("burrowd", &dir.join("burrowd.log"), |port| {
             let mut config = vec![
                 "ListenAddress 127.0.0.1".to_owned(),
                 format!("Port {port}"),
@@ -101,21 +99,14 @@ impl Burrowd {
                 .env("HOME", dir.path())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null());
-            let mut proc = Proc::spawn(cmd, &dir.join("burrowd.log"));
-            if wait_banner(port, Duration::from_secs(10)) {
-                return Burrowd {
-                    proc,
-                    port,
-                    host_pub: crate::keys::pub_path(host_key),
-                    dir,
-                };
-            }
-            proc.stop();
+            cmd
+        });
+        Burrowd {
+            proc,
+            port,
+            host_pub: crate::keys::pub_path(host_key),
+            dir,
         }
-        panic!(
-            "burrowd did not start; log:\n{}",
-            std::fs::read_to_string(dir.join("burrowd.log")).unwrap_or_default()
-        );
     }
 
     /// burrowd's log so far.

@@ -107,6 +107,29 @@ impl Drop for Proc {
     }
 }
 
+/// Starts an SSH server on a free port: `command(port)` is its command line for that port,
+/// its stderr goes to `log`. Another port is tried (up to 5) when no `SSH-2.0-` banner comes
+/// within 10 s or the banner is not from this process (it exited: the port was taken
+/// between the pick and its bind). Panics with the log when none comes up.
+pub fn spawn_server(
+    what: &str,
+    log: &Path,
+    mut command: impl FnMut(u16) -> Command,
+) -> (Proc, u16) {
+    for _attempt in 0..5 {
+        let port = crate::free_port();
+        let mut proc = Proc::spawn(command(port), log);
+        if crate::targets::wait_banner(port, Duration::from_secs(10)) && proc.running() {
+            return (proc, port);
+        }
+        proc.stop();
+    }
+    panic!(
+        "{what} did not start; log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
 /// Sends `signal` to one PID with `kill`; a process already gone is not an error.
 pub fn signal_pid(pid: u32, signal: &str) {
     let ok = Command::new("kill")

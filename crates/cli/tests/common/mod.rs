@@ -2,6 +2,7 @@
 //! burrowd from this package, an echo service, and running the built binaries.
 #![allow(
     dead_code,
+    unused_imports,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
@@ -126,22 +127,22 @@ pub fn s(v: &str) -> String {
 }
 
 /// Another sshd on the fixture's `sshd_config` with `extra` arguments (its host keys, `-o`
-/// options), on a free port (another one if it does not come up); logs to `sshd<port>.log`.
+/// options), on a free port (another one if it does not come up); logs to `sshd-<n>.log`.
 pub fn sshd_with(sshd: &Sshd, extra: &[String]) -> (Proc, u16) {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let bin = require_binary("/usr/sbin/sshd").unwrap();
-    for _ in 0..5 {
-        let port = free_port();
-        let mut args = vec![s("-D"), s("-e"), s("-f"), sshd.dir.s("sshd_config")];
-        args.extend([s("-p"), port.to_string()]);
-        args.extend_from_slice(extra);
-        let log = format!("sshd{port}.log");
-        let mut proc = spawn(bin.to_str().unwrap(), &args, &sshd.dir, &log);
-        if wait_banner(port) {
-            return (proc, port);
-        }
-        proc.stop();
-    }
-    panic!("sshd did not start");
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let log = sshd.dir.join(&format!("sshd-{n}.log"));
+    burrow_testkit::proc::spawn_server("sshd", &log, |port| {
+        let mut cmd = Command::new(&bin);
+        cmd.args(["-D", "-e", "-f"])
+            .arg(sshd.dir.join("sshd_config"))
+            .args(["-p", &port.to_string()])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        cmd
+    })
 }
 
 /// True once a connection to `port` reads `SSH-2.0-` (within 10 s).
