@@ -23,12 +23,7 @@ struct Keys {
 }
 
 fn keygen_type(path: &Path, kind: &str) {
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-N", "", "-C", "certs", "-t", kind, "-f"])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    burrow_testkit::keys::keygen_with(path, &["-t", kind]);
 }
 
 impl Keys {

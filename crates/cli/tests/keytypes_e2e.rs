@@ -21,13 +21,7 @@ const TYPES: [(&str, &[&str], &str); 4] = [
 ];
 
 fn keygen_type(path: &Path, args: &[&str]) {
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-N", "", "-C", "keytypes", "-f"])
-        .arg(path)
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    burrow_testkit::keys::keygen_with(path, args);
 }
 
 fn pub_line(path: &Path) -> String {

@@ -22,7 +22,7 @@ fn keygen(args: &[&str]) {
 
 fn key(path: &Path) -> String {
     let p = path.display().to_string();
-    keygen(&["-q", "-t", "ed25519", "-N", "", "-C", "krl", "-f", &p]);
+    burrow_testkit::keygen_ed25519(path);
     p
 }
 

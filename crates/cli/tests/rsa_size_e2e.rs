@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -14,20 +14,7 @@ use common::*;
 
 /// `ssh-keygen -t rsa -b 1024` at `path`.
 fn rsa1024(path: &Path) {
-    let status = Command::new("ssh-keygen")
-        .args([
-            "-q", "-N", "", "-C", "small", "-t", "rsa", "-b", "1024", "-f",
-        ])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-fn pub_of(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".pub");
-    PathBuf::from(p)
+    burrow_testkit::keys::keygen_with(path, &["-t", "rsa", "-b", "1024"]);
 }
 
 /// `burrow <base> [extra] -n root@127.0.0.1 echo ok`: (stdout, stderr, exit code).
@@ -89,7 +76,11 @@ fn burrow_skips_a_1024_bit_identity_only_above_required_rsa_size() {
     let Some(sshd) = start_sshd() else { return };
     let key = sshd.dir.join("user_rsa1024");
     rsa1024(&key);
-    std::fs::copy(pub_of(&key), sshd.dir.join("authorized_keys")).unwrap();
+    std::fs::copy(
+        burrow_testkit::keys::pub_path(&key),
+        sshd.dir.join("authorized_keys"),
+    )
+    .unwrap();
     let dir = TempDir::new("rsa-id");
     let (out, err, code) = burrow_echo(&dir, client_opts(&dir, &key, sshd.port), &[]);
     assert_eq!((out.as_str(), code), ("ok\n", 0), "default 1024: {err}");

@@ -23,14 +23,24 @@ pub fn keygen(kind: &str, path: &Path) {
         .iter()
         .find(|(n, _)| *n == kind)
         .unwrap_or_else(|| panic!("unknown key type {kind}"));
+    keygen_with(path, args);
+}
+
+/// Writes an unencrypted key pair at `path` and `path.pub` with `ssh-keygen` and the key
+/// type arguments `args` (`-t rsa -b 1024`, ...).
+pub fn keygen_with(path: &Path, args: &[&str]) {
     let keygen = require_binary("ssh-keygen").expect("ssh-keygen");
-    let status = Command::new(keygen)
-        .args(*args)
+    let out = Command::new(keygen)
+        .args(args)
         .args(["-q", "-N", "", "-C", "burrow-test", "-f"])
         .arg(path)
-        .status()
+        .output()
         .expect("run ssh-keygen");
-    assert!(status.success(), "ssh-keygen {kind} failed");
+    assert!(
+        out.status.success(),
+        "ssh-keygen {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Writes an unencrypted ed25519 key pair with `ssh-keygen` at `path` (and `path.pub`).
