@@ -2,7 +2,6 @@
 //! burrowd from this package, an echo service, and running the built binaries.
 #![allow(
     dead_code,
-    unused_imports,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
@@ -11,7 +10,7 @@
 
 pub mod delay_relay;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -22,6 +21,7 @@ pub const BURROWD: &str = env!("CARGO_BIN_EXE_burrowd");
 
 // The generic fixtures come from the workspace's test kit (crates/testkit); the names stay
 // here so every test keeps `common::...`.
+#[allow(unused_imports)]
 pub use burrow_testkit::{TempDir, free_port, require_binary};
 
 /// `ssh-keygen -t ed25519` at `path`.
@@ -66,27 +66,15 @@ pub fn echo_server() -> u16 {
     burrow_testkit::targets::echo_tcp()
 }
 
-/// Sends `data` to `stream` and checks that the same bytes come back.
-pub fn check_echo(mut stream: TcpStream, data: &[u8]) {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let mut w = stream.try_clone().unwrap();
-    let d = data.to_vec();
-    let writer = std::thread::spawn(move || {
-        w.write_all(&d).unwrap();
-        w.shutdown(std::net::Shutdown::Write).unwrap();
-    });
-    let mut got = Vec::new();
-    stream.read_to_end(&mut got).unwrap();
-    writer.join().unwrap();
-    assert_eq!(got.len(), data.len());
-    assert!(got == data, "echoed data differs");
+/// Sends `data` to `stream`, half-closes and checks that the same bytes come back (the
+/// kit's integrity check).
+pub fn check_echo(stream: TcpStream, data: &[u8]) {
+    burrow_testkit::targets::round_trip(stream, data).unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// Deterministic test bytes.
+/// Deterministic test bytes (the kit's pattern).
 pub fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+    burrow_testkit::targets::pattern(len, 0)
 }
 
 /// A throwaway sshd (the kit's) with one authorized ed25519 client key (`client_key`); its
