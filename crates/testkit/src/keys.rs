@@ -30,17 +30,9 @@ pub fn keygen(kind: &str, path: &Path) {
 /// type arguments `args` (`-t rsa -b 1024`, ...).
 pub fn keygen_with(path: &Path, args: &[&str]) {
     let keygen = require_binary("ssh-keygen").expect("ssh-keygen");
-    let out = Command::new(keygen)
-        .args(args)
-        .args(["-q", "-N", "", "-C", "burrow-test", "-f"])
-        .arg(path)
-        .output()
-        .expect("run ssh-keygen");
-    assert!(
-        out.status.success(),
-        "ssh-keygen {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let path = path.to_str().expect("a UTF-8 key path");
+    let fixed = ["-q", "-N", "", "-C", "burrow-test", "-f", path];
+    run_keygen(&keygen, &[args, &fixed[..]].concat());
 }
 
 /// Writes an unencrypted ed25519 key pair with `ssh-keygen` at `path` (and `path.pub`).
