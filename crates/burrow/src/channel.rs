@@ -200,7 +200,7 @@ impl AsyncWrite for Channel {
         if core.closed.is_some() {
             return Poll::Ready(Err(closed_err(core)));
         }
-        let budget = core.send_budget();
+        let budget = core.budget.available();
         let peer_closed = core.slots.get(&this.id).is_none_or(|s| s.peer_closed);
         let Some(conn) = core.conn.as_mut() else {
             return Poll::Ready(Err(closed_err(core)));
@@ -224,8 +224,8 @@ impl AsyncWrite for Channel {
             if let Some(slot) = core.slots.get_mut(&this.id) {
                 park(&mut slot.write_waker, cx.waker());
             }
-            if budget == 0 && !core.budget_waiters.contains(&this.id) {
-                core.budget_waiters.push(this.id);
+            if budget == 0 {
+                core.budget.wait(this.id);
             }
             return Poll::Pending;
         }

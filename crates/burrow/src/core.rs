@@ -17,15 +17,12 @@ use burrow_wire::{DisconnectReason, Side, msg};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::oneshot;
 
+use crate::budget::SendBudget;
 use crate::counters::Counting;
 use crate::error::{Error, ErrorKind, Phase};
 use crate::input_alloc::InputAllocation;
 use crate::keepalive::Keepalive;
 use crate::slot::Slots;
-
-/// Bytes of ciphertext (written or not) plus channel data not yet sealed above which channel
-/// writes wait: the bound on what one connection buffers for sending.
-pub(crate) const SEND_HIGH_WATER: usize = 1 << 20;
 
 /// Most bytes one `poll_write` takes, so that a single writer cannot fill the whole budget.
 pub(crate) const MAX_WRITE_CHUNK: usize = 256 << 10;
@@ -101,12 +98,8 @@ pub(crate) struct SessionCore {
     /// Requests for the handler. Bound: offered channels count against the channel limit and
     /// global requests against `max_pending_requests`; the driver drains it every turn.
     pub(crate) incoming: VecDeque<Incoming>,
-    /// Ciphertext the driver holds and has not written yet.
-    pub(crate) backlog: usize,
-    /// Channel data taken by `write` and not yet sealed.
-    pub(crate) unsent: usize,
-    /// Channels whose writers wait for the send budget (not their window).
-    pub(crate) budget_waiters: Vec<LocalChannelId>,
+    /// What the connection buffers for sending, and the writers waiting for room.
+    pub(crate) budget: SendBudget,
     /// Why the session ended, once it did.
     pub(crate) closed: Option<Arc<Error>>,
     /// The application asked to disconnect.
@@ -146,9 +139,7 @@ impl SessionCore {
             chan_requests: HashMap::new(),
             held: VecDeque::new(),
             incoming: VecDeque::new(),
-            backlog: 0,
-            unsent: 0,
-            budget_waiters: Vec::new(),
+            budget: SendBudget::default(),
             closed: None,
             disconnect_requested: false,
             keepalive: None,
@@ -313,7 +304,7 @@ impl SessionCore {
     /// Closes a channel nobody holds a handle to (handle dropped, opener gone).
     pub(crate) fn release_channel(&mut self, channel: LocalChannelId) {
         self.slots.remove(&channel);
-        self.budget_waiters.retain(|c| *c != channel);
+        self.budget.forget(channel);
         self.chan_requests.retain(|(c, _), _| *c != channel);
         if let Some(conn) = self.conn.as_mut() {
             if let Err(e) = conn.close(channel) {
@@ -322,25 +313,20 @@ impl SessionCore {
         }
     }
 
-    /// The send budget left for channel writes.
-    pub(crate) fn send_budget(&self) -> usize {
-        SEND_HIGH_WATER.saturating_sub(self.backlog.saturating_add(self.unsent))
-    }
-
     /// Moves connection-layer payloads into the transport while it takes them and the send
     /// budget allows, then wakes writers waiting for the budget.
     pub(crate) fn flush(&mut self) -> Result<(), Error> {
         let Some(conn) = self.conn.as_mut() else {
             return Ok(());
         };
-        while self.transport.is_accepting_payloads() && self.backlog < SEND_HIGH_WATER {
+        while self.transport.is_accepting_payloads() && self.budget.can_seal() {
             let Some(out) = conn.poll_message() else {
                 break;
             };
             // Channel data goes in two pieces, copied once, into the packet sealed in place.
             let sent = match &out {
                 Outgoing::Data { recipient, data } => {
-                    self.unsent = self.unsent.saturating_sub(data.len());
+                    self.budget.dequeued(data.len());
                     let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
                     let header = channel_data_header(*recipient, len);
                     self.transport.send_payload_parts(&[&header, data])
@@ -351,13 +337,11 @@ impl SessionCore {
                 return Err(Error::new(&self.peer, self.phase, ErrorKind::Transport(e)));
             }
             // Sealed bytes count against the budget until the driver writes them.
-            self.backlog = self.backlog.saturating_add(out.len());
+            self.budget.sealed(out.len());
         }
-        if self.send_budget() > 0 && !self.budget_waiters.is_empty() {
-            for id in std::mem::take(&mut self.budget_waiters) {
-                if let Some(s) = self.slots.get_mut(&id) {
-                    s.wake_write();
-                }
+        for id in self.budget.take_woken() {
+            if let Some(s) = self.slots.get_mut(&id) {
+                s.wake_write();
             }
         }
         Ok(())

@@ -80,7 +80,7 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
         {
             let mut core = shared.lock();
             let _queued: usize = core.transport.poll_transmit(&mut output);
-            core.backlog = output.len();
+            core.budget.set_backlog(output.len());
         }
         Self {
             shared,
@@ -320,10 +320,10 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
 
 /// Moves everything the core has to send into `output`.
 fn collect(output: &mut BytesMut, core: &mut SessionCore) -> Result<(), Error> {
-    core.backlog = output.len();
+    core.budget.set_backlog(output.len());
     core.flush()?;
     let _appended: usize = core.transport.poll_transmit(output);
-    core.backlog = output.len();
+    core.budget.set_backlog(output.len());
     if (core.transport.is_closed() || core.disconnect_requested) && core.closed.is_none() {
         return Err(core.error(ErrorKind::LocallyClosed));
     }

@@ -4,7 +4,8 @@
 use burrow_connection::Connection;
 use bytes::Bytes;
 
-use crate::core::{SEND_HIGH_WATER, SessionCore};
+use crate::budget::SEND_HIGH_WATER;
+use crate::core::SessionCore;
 use crate::error::{Error, ErrorKind};
 
 /// Messages other than channel data (replies, refusals, window adjustments) waiting in the

@@ -36,6 +36,7 @@
 pub mod agent;
 mod auth_log;
 mod authorized_keys;
+mod budget;
 mod channel;
 mod client;
 mod client_auth;

@@ -40,9 +40,7 @@ impl SessionCore {
                     return Err(self.error(ErrorKind::Transport(e)));
                 }
                 // Sealed bytes count against the budget until the driver writes them.
-                self.backlog = self
-                    .backlog
-                    .saturating_add(claim.header().len() + data.len());
+                self.budget.sealed(claim.header().len() + data.len());
                 taken = taken.saturating_add(data.len());
             }
             if taken > 0 || !conn.has_messages() {
@@ -53,7 +51,7 @@ impl SessionCore {
         let queued = conn
             .write(id, &mut data)
             .map_err(|e| self.error(ErrorKind::Connection(e)))?;
-        self.unsent = self.unsent.saturating_add(queued);
+        self.budget.queued(queued);
         Ok(queued)
     }
 }
