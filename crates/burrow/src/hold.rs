@@ -72,7 +72,8 @@ impl SessionCore {
     /// True while the driver must not read the peer: payloads are held, replies wait past
     /// `MAX_QUEUED_MESSAGES`, or `output` bytes of ciphertext are unwritten past
     /// `READ_PAUSE_OUTPUT`. Bound on what a peer that never reads makes us keep: the send
-    /// budget of ciphertext, those messages, and what one read (64 KiB) provokes.
+    /// budget of ciphertext, those messages, and what one read (64 KiB, or two of the peer's
+    /// packets when they are larger) provokes.
     pub(crate) fn reads_paused(&self, output: usize) -> bool {
         !self.held.is_empty()
             || output >= READ_PAUSE_OUTPUT
