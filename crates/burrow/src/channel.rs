@@ -10,7 +10,7 @@ use burrow_connection::LocalChannelId;
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::core::{MAX_WRITE_CHUNK, SessionCore};
+use crate::core::SessionCore;
 use crate::driver::Shared;
 use crate::slot::{ExitInfo, park};
 
@@ -195,45 +195,10 @@ impl AsyncWrite for Channel {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let mut core = this.shared.lock();
-        let core = &mut *core;
-        if core.closed.is_some() {
-            return Poll::Ready(Err(closed_err(core)));
+        let taken = ready!(this.shared.lock().poll_write(this.id, buf, cx.waker()))?;
+        if taken > 0 {
+            this.shared.notify.notify_one();
         }
-        let budget = core.budget.available();
-        let peer_closed = core.slots.get(&this.id).is_none_or(|s| s.peer_closed);
-        let Some(conn) = core.conn.as_mut() else {
-            return Poll::Ready(Err(closed_err(core)));
-        };
-        if peer_closed
-            || conn
-                .channel_state(this.id)
-                .is_none_or(|s| !s.can_send_data())
-        {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                format!("channel {}: closed for writing", this.id.0),
-            )));
-        }
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let window = usize::try_from(conn.writable(this.id)).unwrap_or(usize::MAX);
-        let n = buf.len().min(window).min(budget).min(MAX_WRITE_CHUNK);
-        if n == 0 {
-            if let Some(slot) = core.slots.get_mut(&this.id) {
-                park(&mut slot.write_waker, cx.waker());
-            }
-            if budget == 0 {
-                core.budget.wait(this.id);
-            }
-            return Poll::Pending;
-        }
-        let taken = match core.write_channel(this.id, buf.get(..n).unwrap_or_default()) {
-            Ok(t) => t,
-            Err(e) => return Poll::Ready(Err(io::Error::new(io::ErrorKind::BrokenPipe, e))),
-        };
-        this.shared.notify.notify_one();
         Poll::Ready(Ok(taken))
     }
 

@@ -24,9 +24,6 @@ use crate::input_alloc::InputAllocation;
 use crate::keepalive::Keepalive;
 use crate::slot::Slots;
 
-/// Most bytes one `poll_write` takes, so that a single writer cannot fill the whole budget.
-pub(crate) const MAX_WRITE_CHUNK: usize = 256 << 10;
-
 /// Channels per connection by default: room for 10,000 idle channels (an idle channel costs
 /// a few hundred bytes; the connection crate's own default is 1,024).
 pub const DEFAULT_MAX_CHANNELS: u32 = 16_384;
