@@ -114,48 +114,12 @@ impl Channel {
         max: usize,
     ) -> Poll<io::Result<Option<Bytes>>> {
         let mut core = self.shared.lock();
-        let core = &mut *core;
-        let Some(conn) = core.conn.as_mut() else {
-            return Poll::Ready(Err(closed_err(core)));
-        };
-        conn.set_now(crate::driver::now()); // receive windows are sized from read times
-        let size = |c: &burrow_connection::Connection| c.recv_window(self.id).map(|w| w.size());
-        let before = size(conn);
-        match conn.read(self.id, max) {
-            Ok(Some(chunk)) => {
-                if let (Some(old), Some(new)) = (before, size(conn)) {
-                    if new > old {
-                        let committed = conn.committed_window();
-                        let budget = conn.config().window_budget;
-                        tracing::debug!(parent: &self.span, old, new, committed, budget,
-                            "receive window grown to {new} bytes (connection commits {committed} of {budget})");
-                    }
-                }
-                if conn.has_messages() {
-                    self.shared.notify.notify_one();
-                }
-                return Poll::Ready(Ok(Some(chunk)));
-            }
-            Ok(None) => {}
-            // The channel is gone (closed both ways): end of stream.
-            Err(_) => return Poll::Ready(Ok(None)),
+        let polled = core.poll_read(self.id, max, cx.waker(), &self.span);
+        // Reading may have owed the peer a window adjust: the driver sends it.
+        if matches!(polled, Poll::Ready(Ok(Some(_)))) && core.has_messages() {
+            self.shared.notify.notify_one();
         }
-        if max == 0 {
-            return Poll::Ready(Ok(Some(Bytes::new())));
-        }
-        if conn.peer_finished(self.id) {
-            return Poll::Ready(Ok(None));
-        }
-        if core.closed.is_some() {
-            return Poll::Ready(Err(closed_err(core)));
-        }
-        match core.slots.get_mut(&self.id) {
-            Some(slot) => {
-                park(&mut slot.read_waker, cx.waker());
-                Poll::Pending
-            }
-            None => Poll::Ready(Ok(None)),
-        }
+        polled
     }
 
     /// The most data bytes one CHANNEL_DATA to the peer carries (its maximum packet size, as

@@ -53,6 +53,7 @@ mod keepalive;
 mod known_hosts;
 pub mod peer_text;
 mod quickack;
+mod recv;
 mod rng;
 mod route;
 mod send;
