@@ -13,7 +13,7 @@ use burrow::Channel;
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
-use crate::stats::{ForwardStats, WindowWait};
+use crate::stats::{ChannelRecord, ForwardStats, WindowWait};
 
 /// Bytes read from the local stream at once: at least two of the peer's largest packets
 /// (OpenSSH allows 32 KiB), so every CHANNEL_DATA goes out full and one read feeds several.
@@ -255,82 +255,126 @@ fn peer_closed(channel: &Channel, cx: &mut Context<'_>) -> bool {
 /// shutdown (EOF) of the other while the reverse direction keeps flowing; once the peer has
 /// closed the channel and everything it sent was delivered, the join ends even if the stream
 /// stays open. An error on either side ends only this pair (dropping the channel sends
-/// CLOSE). Returns (bytes stream→channel, bytes channel→stream).
-pub async fn join<S>(
+/// CLOSE). Resolves to (bytes stream→channel, bytes channel→stream).
+pub fn join<S>(
     stream: S,
     channel: Channel,
     stats: &Arc<ForwardStats>,
     origin: Origin,
-) -> io::Result<(u64, u64)>
+) -> impl Future<Output = io::Result<(u64, u64)>> + use<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (r, up, down) = join_counted(stream, channel, stats, origin).await;
-    r.map(|()| (up, down))
+    Join::new(stream, channel, stats, origin, None)
 }
 
 /// [`join`] for an observed channel: opens its record, joins, and reports the bytes
 /// delivered each way, also when the join ends in an error.
-pub(crate) async fn join_observed<S>(
+pub(crate) fn join_observed<S>(
     stream: S,
     channel: Channel,
     stats: &Arc<ForwardStats>,
     origin: Origin,
-) -> io::Result<()>
+) -> impl Future<Output = io::Result<(u64, u64)>> + use<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let record = stats.channel_opened();
-    let (r, up, down) = join_counted(stream, channel, stats, origin).await;
-    let (bytes_out, bytes_in) = if origin == Origin::Stream {
-        (up, down)
-    } else {
-        (down, up)
-    };
-    stats.channel_closed(record, bytes_in, bytes_out);
-    r
+    Join::new(stream, channel, stats, origin, Some(record))
 }
 
-/// The join itself: its result and the bytes written stream to channel and back.
-async fn join_counted<S>(
-    mut stream: S,
-    mut channel: Channel,
-    stats: &Arc<ForwardStats>,
+/// The join as one struct: what a task of an open connection holds is this and no copy of
+/// it (nested `async fn`s would each keep their own stream and channel fields).
+struct Join<S> {
+    stream: S,
+    channel: Channel,
+    up: Half,
+    down: Half,
+    read_size: usize,
+    stats: Arc<ForwardStats>,
+    /// While bytes read from the stream wait for the channel to take them: since when.
+    blocked: Option<WindowWait>,
+    /// An observed channel's record, reported when the join ends.
+    record: Option<ChannelRecord>,
     origin: Origin,
-) -> (io::Result<()>, u64, u64)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let from_stream = origin == Origin::Stream;
-    let (mut up, mut down) = (Half::new(from_stream), Half::new(!from_stream));
-    let read_size = channel.max_packet().clamp(READ_MIN, READ_MAX);
-    // While bytes read from the stream wait for the channel to take them: since when.
-    let mut blocked: Option<WindowWait> = None;
-    let r = std::future::poll_fn(|cx| {
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Join<S> {
+    fn new(
+        stream: S,
+        channel: Channel,
+        stats: &Arc<ForwardStats>,
+        origin: Origin,
+        record: Option<ChannelRecord>,
+    ) -> Self {
+        let from_stream = origin == Origin::Stream;
+        let read_size = channel.max_packet().clamp(READ_MIN, READ_MAX);
+        Self {
+            stream,
+            channel,
+            up: Half::new(from_stream),
+            down: Half::new(!from_stream),
+            read_size,
+            stats: stats.clone(),
+            blocked: None,
+            record,
+            origin,
+        }
+    }
+
+    /// Both directions until done, or the first error.
+    fn poll_both(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Self {
+            stream,
+            channel,
+            up,
+            down,
+            stats,
+            blocked,
+            ..
+        } = self;
         if !up.done {
-            let polled = up.poll_upload(cx, &mut stream, &mut channel, read_size, stats);
+            let polled = up.poll_upload(cx, stream, channel, self.read_size, stats);
             let waiting = polled.is_pending() && up.start < up.buf.len();
             if waiting && blocked.is_none() {
-                blocked = Some(stats.window_wait());
+                *blocked = Some(stats.window_wait());
             } else if !waiting {
-                blocked = None;
+                *blocked = None;
             }
             if let Poll::Ready(Err(e)) = polled {
                 return Poll::Ready(Err(e));
             }
         }
         if !down.done {
-            if let Poll::Ready(Err(e)) = down.poll_download(cx, &mut channel, &mut stream, stats) {
+            if let Poll::Ready(Err(e)) = down.poll_download(cx, channel, stream, stats) {
                 return Poll::Ready(Err(e));
             }
         }
-        if down.done && (up.done || peer_closed(&channel, cx)) {
+        if down.done && (up.done || peer_closed(channel, cx)) {
             return Poll::Ready(Ok(()));
         }
         Poll::Pending
-    })
-    .await;
-    (r, up.total, down.total)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Future for Join<S> {
+    type Output = io::Result<(u64, u64)>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let r = ready!(this.poll_both(cx));
+        this.blocked = None;
+        let (up, down) = (this.up.total, this.down.total);
+        if let Some(record) = this.record.take() {
+            let (bytes_out, bytes_in) = if this.origin == Origin::Stream {
+                (up, down)
+            } else {
+                (down, up)
+            };
+            this.stats.channel_closed(record, bytes_in, bytes_out);
+        }
+        Poll::Ready(r.map(|()| (up, down)))
+    }
 }
 
 #[cfg(test)]
@@ -441,5 +485,11 @@ mod tests {
             "a short read, then nothing: no buffer"
         );
         assert_eq!(sink.writes, [READ_MIN, 10]);
+    }
+
+    #[test]
+    fn an_open_join_is_small() {
+        let size = std::mem::size_of::<Join<crate::net::LocalStream>>();
+        assert!(size <= 512, "{size}");
     }
 }
