@@ -55,8 +55,7 @@ pub fn main(argv: Vec<String>) -> i32 {
     if let Some(kind) = &args.generate {
         return generate(kind);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
