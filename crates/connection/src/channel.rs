@@ -96,6 +96,6 @@ mod tests {
 
     #[test]
     fn idle_channel_is_small() {
-        assert!(core::mem::size_of::<Channel>() <= 300);
+        assert!(core::mem::size_of::<Channel>() <= 208);
     }
 }
