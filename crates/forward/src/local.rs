@@ -442,3 +442,21 @@ async fn open_socks(
     }
     Ok((stream, channel))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_connections_task_holds_little_more_than_the_join() {
+        let opened = Box::pin(async { None::<(LocalStream, Channel)> });
+        let originator = Originator {
+            address: String::new(),
+            port: 0,
+        };
+        let task = serve(opened, originator, ForwardStats::new());
+        let size = std::mem::size_of_val(&task);
+        eprintln!("client task future: {size} bytes");
+        assert!(size <= 450, "{size}");
+    }
+}

@@ -403,3 +403,17 @@ impl Connecting {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_channels_task_holds_little_more_than_the_join() {
+        let connected = Box::pin(async { None::<(LocalStream, Channel, ActiveGuard)> });
+        let task = serve_direct(connected, ForwardStats::new());
+        let size = std::mem::size_of_val(&task);
+        eprintln!("server task future: {size} bytes");
+        assert!(size <= 400, "{size}");
+    }
+}
