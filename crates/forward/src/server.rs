@@ -174,9 +174,9 @@ impl ForwardServer {
             target,
             timeout,
             channel,
-            stats: stats.clone(),
+            stats,
         };
-        tokio::spawn(serve_direct(Box::pin(opening.connect()), stats));
+        tokio::spawn(serve_direct(Box::pin(opening.connect())));
     }
 
     /// Answers a global request: tcpip-forward and streamlocal-forward (and their cancels)
@@ -360,12 +360,11 @@ struct Connecting {
 /// only the join (no timer, no target name, no open request).
 async fn serve_direct(
     connecting: Pin<Box<impl Future<Output = Option<(LocalStream, Channel, ActiveGuard)>>>>,
-    stats: Arc<ForwardStats>,
 ) {
-    let Some((stream, channel, _active)) = connecting.await else {
+    let Some((stream, channel, active)) = connecting.await else {
         return;
     };
-    if let Err(e) = join(stream, channel, &stats, Origin::Channel).await {
+    if let Err(e) = join(stream, channel, active.stats(), Origin::Channel).await {
         tracing::debug!(error = %e, "forwarded connection ended");
     }
 }
@@ -411,9 +410,9 @@ mod tests {
     #[test]
     fn an_open_channels_task_holds_little_more_than_the_join() {
         let connected = Box::pin(async { None::<(LocalStream, Channel, ActiveGuard)> });
-        let task = serve_direct(connected, ForwardStats::new());
+        let task = serve_direct(connected);
         let size = std::mem::size_of_val(&task);
         eprintln!("server task future: {size} bytes");
-        assert!(size <= 400, "{size}");
+        assert!(size <= 280, "{size}");
     }
 }

@@ -34,8 +34,8 @@ const N: usize = 200;
 /// Heap bytes per channel that each side may hold: idle, and after the echo (debug build).
 /// Before the join was one struct and the opening state was freed at open, they were 2,493
 /// (client) and 1,784 (server) idle, 2,493 and 1,905 after the echo.
-const IDLE_BOUND: i64 = 1700;
-const USED_BOUND: i64 = 1800;
+const IDLE_BOUND: i64 = 1400;
+const USED_BOUND: i64 = 1550;
 
 const ROLE: &str = "CHANNEL_MEMORY_ROLE";
 const USER_SEED: [u8; 32] = [0x11; 32];
