@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use burrow::{Client, ClientConfig, KeyPair, PublicKey};
+use burrow_testkit::targets::echo_tcp as echo;
 use common::fixtures::free_port;
-use common::servers::echo;
 use common::{Lab, Proc, child_cmd, hex, median, wait_port};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

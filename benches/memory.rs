@@ -14,8 +14,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use burrow::KeyPair;
+use burrow_testkit::targets::echo_tcp as echo;
 use common::procfs::{rss_kib, sshd_connection_pids};
-use common::servers::echo;
 use common::{Lab, Proc, child_cmd, hex, median, wait_port};
 
 /// RSS in KiB of (client, server) at the three points: before, idle, used.
@@ -23,11 +23,8 @@ type Phases = [(u64, u64); 3];
 
 fn server_rss(server: Option<u32>) -> u64 {
     match server {
-        Some(pid) => rss_kib(&pid.to_string()),
-        None => sshd_connection_pids()
-            .iter()
-            .map(|p| rss_kib(&p.to_string()))
-            .sum(),
+        Some(pid) => rss_kib(pid),
+        None => sshd_connection_pids().iter().map(|&p| rss_kib(p)).sum(),
     }
 }
 

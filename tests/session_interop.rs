@@ -16,7 +16,7 @@ mod example_client;
 mod example_server;
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -25,30 +25,8 @@ use burrow::ExitInfo;
 use common::sshd::Sshd;
 use common::{TempDir, free_port, require_binary};
 
-/// A TCP echo server on 127.0.0.1 (one thread per connection); returns its port.
-fn echo_server() -> u16 {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for s in l.incoming() {
-            let Ok(mut s) = s else { break };
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 16 << 10];
-                loop {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            if s.write_all(&buf[..n]).is_err() {
-                                break;
-                            }
-                        }
-                    }
-                }
-            });
-        }
-    });
-    port
-}
+// The echo target is the test kit's.
+use burrow_testkit::targets::echo_tcp as echo_server;
 
 async fn exit_of(ch: &burrow::Channel) -> Option<ExitInfo> {
     ch.exit_status().await

@@ -175,27 +175,8 @@ fn openssh_client_and_burrow_server_rekey_both_ways() {
     );
 }
 
-/// A TCP echo server on 127.0.0.1 for one connection; returns its port.
-fn echo_server() -> u16 {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let (mut s, _) = listener.accept().unwrap();
-        let mut buf = [0u8; 16384];
-        loop {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    if s.write_all(&buf[..n]).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-    port
-}
+// The echo target is the test kit's.
+use burrow_testkit::targets::echo_tcp as echo_server;
 
 /// Data integrity across rekeys: 2 MB through a direct-tcpip channel (messages built by hand)
 /// to an echo server, with sshd rekeying every 64 KiB; every byte comes back in order.

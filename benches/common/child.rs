@@ -157,7 +157,10 @@ async fn memory() {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let first = session.open_direct_tcpip(host, port, "", 0).await.unwrap();
     let report = |tag: &str| {
-        ready(&format!("RSS {tag} {}", super::procfs::rss_kib("self")));
+        ready(&format!(
+            "RSS {tag} {}",
+            super::procfs::rss_kib(std::process::id())
+        ));
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
     report("before");

@@ -175,16 +175,12 @@ impl Drop for Proc {
     }
 }
 
-/// Waits until 127.0.0.1:`port` accepts (polling every millisecond).
+/// Waits until 127.0.0.1:`port` accepts (the test kit's wait); panics after `limit`.
 pub fn wait_port(port: u16, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "port {port} never opened");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    assert!(
+        burrow_testkit::targets::wait_port(port, limit),
+        "port {port} never opened"
+    );
 }
 
 pub fn exists(p: &Path) -> bool {

@@ -48,15 +48,5 @@ pub fn sshd_connection_pids() -> Vec<u32> {
         .collect()
 }
 
-/// VmRSS of `pid` in KiB (`self` for this process).
-pub fn rss_kib(pid: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
+/// VmRSS of a process in KiB (from the test kit).
+pub use burrow_testkit::proc::rss_kib;

@@ -1,5 +1,6 @@
-//! Loopback targets run on plain threads in the bench process: a sink that counts what it
-//! gets and answers the count at EOF, and an echo server.
+//! The benches' loopback target, run on plain threads in the bench process: a sink that
+//! counts what it gets and answers the count at EOF, or an echo, picked by the first byte
+//! (the plain echo is the test kit's `targets::echo_tcp`).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -33,14 +34,6 @@ fn sink_on(mut s: TcpStream) {
         }
     }
     s.write_all(&total.to_be_bytes()).unwrap_or_default();
-}
-
-/// A plain echo server on 127.0.0.1 with TCP_NODELAY (no mode byte). Returns its port.
-pub fn echo() -> u16 {
-    serve(|s| {
-        s.set_nodelay(true).unwrap_or_default();
-        echo_on(s);
-    })
 }
 
 fn echo_on(mut s: TcpStream) {

@@ -407,7 +407,7 @@ impl Tunnel {
 
     /// VmRSS KiB of the client process and of the server (listener and descendants).
     pub fn rss(&self) -> (u64, u64) {
-        let rss = |p: u32| rss_kib(&p.to_string());
+        let rss = rss_kib;
         (rss(self.client.0.id()), tree(self.server, rss))
     }
 }

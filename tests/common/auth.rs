@@ -12,17 +12,8 @@ use bytes::BytesMut;
 
 use super::conn::Conn;
 
-/// The local user name (sshd runs as it in these tests).
-pub fn local_user() -> String {
-    let out = std::process::Command::new("id")
-        .arg("-un")
-        .output()
-        .expect("id -un");
-    String::from_utf8(out.stdout)
-        .expect("utf-8 user")
-        .trim()
-        .to_owned()
-}
+/// The local user name (sshd runs as it in these tests): the test kit's.
+pub use burrow_testkit::local_user;
 
 /// SERVICE_REQUEST ssh-userauth, then a signed publickey USERAUTH_REQUEST for `user` with
 /// `key`; panics unless the server answers SERVICE_ACCEPT and USERAUTH_SUCCESS.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use burrow::{Client, ClientConfig, KeyPair, PublicKey, Server, ServerConfig, Session};
 use burrow_forward::{ForwardHandler, ForwardPolicy, ForwardServer, RemoteForwards};
 use burrow_keyfiles::KeyOptions;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::sshd::Sshd;
@@ -48,31 +48,9 @@ pub async fn http_server(body: &'static str) -> u16 {
     port
 }
 
-pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ ((i >> 8) as u8))
-        .collect()
-}
-
-/// Writes `data`, half-closes, reads everything back and checks it is intact.
-pub async fn round_trip<S: AsyncRead + AsyncWrite + Unpin>(s: S, data: &[u8]) {
-    let (mut r, mut w) = tokio::io::split(s);
-    let send = async {
-        w.write_all(data).await.unwrap();
-        w.shutdown().await.unwrap();
-    };
-    let recv = async {
-        let mut back = Vec::new();
-        r.read_to_end(&mut back).await.unwrap();
-        back
-    };
-    let ((), back) =
-        tokio::time::timeout(Duration::from_secs(30), async { tokio::join!(send, recv) })
-            .await
-            .expect("round trip timed out");
-    assert_eq!(back.len(), data.len());
-    assert!(back == data, "data corrupted");
-}
+// Test bytes and the async integrity check are the test kit's.
+pub use burrow_testkit::aio::round_trip;
+pub use burrow_testkit::targets::pattern;
 
 /// A burrow client session to `sshd` as the local user, with `RemoteForwards` installed.
 pub async fn burrow_to_sshd(sshd: &Sshd) -> (Session, Arc<RemoteForwards>) {

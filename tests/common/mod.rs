@@ -11,7 +11,6 @@
 )]
 
 pub mod agent;
-pub mod asyncssh;
 pub mod auth;
 pub mod conn;
 pub mod forward;

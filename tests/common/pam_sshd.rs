@@ -1,22 +1,22 @@
 //! An sshd that checks passwords through PAM against a private copy of /etc/shadow, for
 //! password and keyboard-interactive interop without touching the host's users.
 
-use std::io::Read;
-use std::net::{Ipv4Addr, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use burrow_testkit::proc::{Proc, spawn_server};
 
 use burrow_transport::TransportConfig;
 
 use super::auth::local_user;
 use super::conn::Conn;
-use super::{TempDir, free_port, keygen_ed25519, public_key_blob, require_binary};
+use super::{TempDir, keygen_ed25519, public_key_blob, require_binary};
 
 /// An sshd that checks passwords through PAM against a private copy of /etc/shadow in which
 /// the local user's password is `password`: sshd runs in its own mount namespace
 /// (`unshare -m`) with the copy bind-mounted over /etc/shadow, so the host is untouched.
 pub struct PamSshd {
-    child: Child,
+    proc: Proc,
     pub port: u16,
     pub dir: TempDir,
     pub host_key_blob: Vec<u8>,
@@ -80,11 +80,9 @@ impl PamSshd {
         ];
         config.extend(extra.iter().map(|s| (*s).to_owned()));
         std::fs::write(dir.join("sshd_config"), config.join("\n") + "\n").unwrap();
-        for _attempt in 0..5 {
-            let port = free_port();
-            let log = std::fs::File::create(dir.join("sshd.log")).unwrap();
-            let mut child = Command::new(&unshare)
-                .args(["-m", "sh", "-c"])
+        let (proc, port) = spawn_server("PAM sshd", &dir.join("sshd.log"), |port| {
+            let mut cmd = Command::new(&unshare);
+            cmd.args(["-m", "sh", "-c"])
                 .arg(r#"mount --bind "$1" /etc/shadow && exec "$2" -D -e -f "$3" -p "$4" -h "$5""#)
                 .arg("sh")
                 .arg(dir.join("shadow"))
@@ -93,28 +91,19 @@ impl PamSshd {
                 .arg(port.to_string())
                 .arg(&host_key)
                 .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .expect("spawn sshd");
-            if wait_listening(&mut child, port) {
-                return Some(PamSshd {
-                    child,
-                    port,
-                    dir,
-                    host_key_blob,
-                });
-            }
-            stop_child(&mut child);
-        }
-        panic!(
-            "PAM sshd did not start:\n{}",
-            std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default()
-        );
+                .stdout(Stdio::null());
+            cmd
+        });
+        Some(PamSshd {
+            proc,
+            port,
+            dir,
+            host_key_blob,
+        })
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
+        self.proc.log()
     }
 
     pub fn connect(&self) -> Conn {
@@ -122,49 +111,5 @@ impl PamSshd {
         conn.expected_host_key = Some(self.host_key_blob.clone());
         conn.wait_kex(1, Duration::from_secs(15));
         conn
-    }
-}
-
-impl Drop for PamSshd {
-    fn drop(&mut self) {
-        stop_child(&mut self.child);
-    }
-}
-
-fn wait_listening(child: &mut Child, port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if matches!(child.try_wait(), Ok(Some(_))) {
-            return false;
-        }
-        if let Ok(mut s) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) {
-            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-            let mut buf = [0u8; 8];
-            if s.read_exact(&mut buf).is_ok() && &buf == b"SSH-2.0-" {
-                return true;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-fn stop_child(child: &mut Child) {
-    let pid = child.id().to_string();
-    let termed = Command::new("kill").args(["-TERM", &pid]).status();
-    if termed.is_ok_and(|s| s.success()) {
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if matches!(child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-    if child.kill().is_err() {
-        eprintln!("process {pid} already gone");
-    }
-    if child.wait().is_err() {
-        eprintln!("could not reap {pid}");
     }
 }

@@ -11,9 +11,8 @@ use tokio::sync::Notify;
 
 use crate::core::{HostKeyFn, HostKeyQuestion, Incoming, SessionCore};
 use crate::error::{Error, ErrorKind};
+use crate::input_alloc::{READ_CHUNK, next_allocation};
 
-/// How much free space the input buffer gets before each read: many packets per syscall.
-const READ_CHUNK: usize = 64 << 10;
 /// How long the driver tries to deliver a final DISCONNECT.
 const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -100,25 +99,31 @@ impl<S: AsyncRead + AsyncWrite + Send + 'static> Driver<S> {
 
     /// A turn that also ends at `extra` (the handshake code's own timers).
     pub(crate) async fn turn_until(&mut self, extra: Option<Instant>) -> Result<(), Error> {
-        let (core_deadline, paused) = {
+        let (core_deadline, paused, hint) = {
             let mut core = self.shared.lock();
             collect(&mut self.output, &mut core)?;
             // Every reply the peer provokes waits in `output` or the connection layer: while
             // too many do, or requests are held, the peer waits for us (backpressure).
-            (core.poll_timeout(), core.reads_paused(self.output.len()))
+            let paused = core.reads_paused(self.output.len());
+            (
+                core.poll_timeout(),
+                paused,
+                core.transport.input_packet_hint(),
+            )
         };
         let deadline = match (core_deadline, extra) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        if self.input.capacity() - self.input.len() < READ_CHUNK / 4 {
-            // A new allocation of READ_CHUNK (or the partial packet plus a quarter of it): a
-            // bulk packet of half of it is then kept without a copy by the connection layer
-            // (`MAX_PIN_RATIO`), where `reserve(READ_CHUNK)` would make it up to 96 KiB.
-            let want = READ_CHUNK
-                .saturating_sub(self.input.len())
-                .max(READ_CHUNK / 4);
-            self.input.reserve(want);
+        let len = self.input.len();
+        if let Some(size) = next_allocation(len, self.input.capacity() - len, hint) {
+            // The same allocation if nothing received still uses it, else one of exactly
+            // `size` bytes (`reserve` could double it).
+            if !self.input.try_reclaim(size - len) {
+                let mut fresh = BytesMut::with_capacity(size);
+                fresh.extend_from_slice(&self.input);
+                self.input = fresh;
+            }
         }
         let mut got_input = false;
         let mut timed_out = false;

@@ -40,7 +40,7 @@ fn logs_in(d: &Daemon, user: &User) -> bool {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if c.child.try_wait().unwrap().is_some() {
-            assert!(c.stderr().contains("Permission denied"), "{}", c.stderr());
+            assert!(c.log().contains("Permission denied"), "{}", c.log());
             return false;
         }
         if TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).is_ok() {
@@ -48,7 +48,7 @@ fn logs_in(d: &Daemon, user: &User) -> bool {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("ssh neither logged in nor failed:\n{}", c.stderr());
+    panic!("ssh neither logged in nor failed:\n{}", c.log());
 }
 
 #[test]
@@ -59,11 +59,12 @@ fn allow_users_user_at_host_checks_the_client_address() {
     let a = User::new("ah", false);
     let elsewhere = start_daemon(&[&format!("AllowUsers {}@10.0.0.0/8", a.name)], None);
     assert!(!logs_in(&elsewhere, &a), "the host part was ignored");
-    elsewhere
-        .proc
-        .wait_stderr("not allowed by AllowUsers/DenyUsers", 5);
+    elsewhere.proc.expect_log(
+        "not allowed by AllowUsers/DenyUsers",
+        Duration::from_secs(5),
+    );
     let here = start_daemon(&[&format!("AllowUsers {}@127.0.0.0/8", a.name)], None);
-    assert!(logs_in(&here, &a), "{}", here.proc.stderr());
+    assert!(logs_in(&here, &a), "{}", here.proc.log());
     let denied = start_daemon(&[&format!("DenyUsers {}@127.0.0.1", a.name)], None);
     assert!(!logs_in(&denied, &a));
 }
@@ -76,13 +77,13 @@ fn locked_account_is_refused() {
     let a = User::new("lk", true);
     let d = start_daemon(&[], None);
     assert!(!logs_in(&d, &a), "a locked (!) account logged in");
-    d.proc.wait_stderr(
+    d.proc.expect_log(
         &format!("User {} not allowed because account is locked", a.name),
-        5,
+        Duration::from_secs(5),
     );
     // `*` (no password, keys only) is not a lock.
     a.usermod(&["-p", "*"]);
-    assert!(logs_in(&d, &a), "{}", d.proc.stderr());
+    assert!(logs_in(&d, &a), "{}", d.proc.log());
 }
 
 #[test]
@@ -94,10 +95,12 @@ fn expired_account_is_refused() {
     a.usermod(&["-e", "1970-01-02"]);
     let d = start_daemon(&[], None);
     assert!(!logs_in(&d, &a), "an expired account logged in");
-    d.proc
-        .wait_stderr(&format!("Account {} has expired", a.name), 5);
+    d.proc.expect_log(
+        &format!("Account {} has expired", a.name),
+        Duration::from_secs(5),
+    );
     a.usermod(&["-e", ""]);
-    assert!(logs_in(&d, &a), "{}", d.proc.stderr());
+    assert!(logs_in(&d, &a), "{}", d.proc.log());
 }
 
 #[test]
@@ -124,9 +127,9 @@ fn symlinked_authorized_keys_is_checked_where_it_points_and_read_as_the_user() {
         !logs_in(&d, &a),
         "keys in a world-writable directory were used"
     );
-    d.proc.wait_stderr(
+    d.proc.expect_log(
         "Authentication refused: bad ownership or modes for directory",
-        5,
+        Duration::from_secs(5),
     );
     // 2. To a file only root can reach: burrowd reads it as the user, so it is not used.
     let secret = std::path::PathBuf::from(format!("/home/bwroot{}", std::process::id()));
@@ -143,5 +146,5 @@ fn symlinked_authorized_keys_is_checked_where_it_points_and_read_as_the_user() {
     std::os::unix::fs::chown(&own, Some(a.uid), Some(a.gid)).unwrap();
     std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o600)).unwrap();
     relink(&own);
-    assert!(logs_in(&d, &a), "{}", d.proc.stderr());
+    assert!(logs_in(&d, &a), "{}", d.proc.log());
 }

@@ -23,12 +23,7 @@ struct Keys {
 }
 
 fn keygen_type(path: &Path, kind: &str) {
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-N", "", "-C", "certs", "-t", kind, "-f"])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    burrow_testkit::keys::keygen_with(path, &["-t", kind]);
 }
 
 impl Keys {
@@ -99,7 +94,7 @@ fn ssh_forward(ssh: &Path, keys: &Keys, port: u16, echo: u16) -> (String, String
 fn wait_log(d: &Burrowd, from: usize, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let log = d.proc.stderr();
+        let log = d.proc.log();
         let new = log.get(from..).unwrap_or_default();
         if let Some(l) = new.lines().find(|l| l.contains(needle)) {
             return l.to_owned();
@@ -112,7 +107,7 @@ fn wait_log(d: &Burrowd, from: usize, needle: &str) -> String {
 /// Signs with `args`, runs ssh; asserts a login with forwarding through, logged as sshd does.
 fn assert_forwards(ssh: &Path, d: &Burrowd, keys: &Keys, id: &str, args: &[&str]) {
     keys.sign(id, args);
-    let from = d.proc.stderr().len();
+    let from = d.proc.log().len();
     let (out, err, code) = ssh_forward(ssh, keys, d.port, echo_server());
     let line = wait_log(d, from, "Accepted publickey for root from 127.0.0.1");
     assert!(
@@ -126,7 +121,7 @@ fn assert_forwards(ssh: &Path, d: &Burrowd, keys: &Keys, id: &str, args: &[&str]
 /// Signs with `args`, runs ssh; asserts the login is refused and burrowd logs `reason`.
 fn assert_refused(ssh: &Path, d: &Burrowd, keys: &Keys, args: &[&str], reason: &str) {
     keys.sign("refused", args);
-    let from = d.proc.stderr().len();
+    let from = d.proc.log().len();
     let (out, err, code) = ssh_forward(ssh, keys, d.port, echo_server());
     assert_eq!(code, 255, "{args:?}: {out} {err}");
     assert!(err.contains("Permission denied"), "{args:?}: {err}");
@@ -169,7 +164,7 @@ fn ssh_user_certificates_through_trusted_user_ca_keys() {
     assert_refused(&ssh, &d, &keys, &forced, "has force-command");
     // No extensions at all: the login works, the forward is refused as sshd refuses it.
     keys.sign("no-forwarding", &["-n", "root", "-O", "clear", VALID]);
-    let from = d.proc.stderr().len();
+    let from = d.proc.log().len();
     let (out, err, _) = ssh_forward(&ssh, &keys, d.port, echo_server());
     wait_log(&d, from, "ID no-forwarding");
     assert_eq!(out, "", "{err}");
@@ -190,7 +185,7 @@ fn ssh_user_certificate_through_a_cert_authority_line_with_principals() {
     let line = format!("cert-authority,principals=\"ops,admins\" {}", keys.ca_pub());
     std::fs::write(d.dir.join("authorized_keys"), line).unwrap();
     keys.sign("ops-cert", &["-n", "ops", VALID]);
-    let from = d.proc.stderr().len();
+    let from = d.proc.log().len();
     let (out, err, code) = ssh_forward(&ssh, &keys, d.port, echo_server());
     let logged = wait_log(&d, from, "Accepted publickey for root");
     assert!(logged.contains("CA ECDSA SHA256:"), "{logged}");
@@ -248,38 +243,13 @@ fn ssh_user_certificate_through_authorized_principals_file_and_ca_algorithms() {
     assert!(err.contains("Permission denied"), "{err}");
 }
 
-/// sshd (the fixture's config) with `-o` options, on a new port.
-fn sshd_with(sshd: &Sshd, options: &[String]) -> (Proc, u16) {
-    let bin = require_binary("/usr/sbin/sshd").unwrap();
-    for _ in 0..5 {
-        let port = free_port();
-        let mut args = vec![
-            "-D".into(),
-            "-e".into(),
-            "-f".into(),
-            sshd.dir.s("sshd_config"),
-        ];
-        args.extend([
-            "-p".into(),
-            port.to_string(),
-            "-h".into(),
-            sshd.dir.s("host"),
-        ]);
-        for o in options {
-            args.extend(["-o".into(), o.clone()]);
-        }
-        let mut proc = spawn(
-            bin.to_str().unwrap(),
-            &args,
-            &sshd.dir,
-            &format!("sshd{port}.log"),
-        );
-        if wait_banner(port) {
-            return (proc, port);
-        }
-        proc.wait_exit(1);
+/// sshd (the fixture's config and host key) with `-o` options, on a new port.
+fn sshd_options(sshd: &Sshd, options: &[String]) -> (Proc, u16) {
+    let mut args = vec![s("-h"), sshd.dir.s("host_key")];
+    for o in options {
+        args.extend([s("-o"), o.clone()]);
     }
-    panic!("sshd did not start");
+    sshd_with(sshd, &args)
 }
 
 /// `burrow ... root@127.0.0.1 echo ok`: (stdout, stderr, exit code).
@@ -322,10 +292,10 @@ fn burrow_user_certificate_file_and_agent_to_sshd_with_trusted_user_ca_keys() {
     };
     let ca_file = keys.dir.join("trusted_cas");
     std::fs::write(&ca_file, keys.ca_pub()).unwrap();
-    let (proc, port) = sshd_with(&sshd, &[format!("TrustedUserCAKeys={}", ca_file.display())]);
+    let (proc, port) = sshd_options(&sshd, &[format!("TrustedUserCAKeys={}", ca_file.display())]);
     let dir = TempDir::new("certs-burrow");
     let accepted = |id: &str| {
-        let log = proc.stderr();
+        let log = proc.log();
         log.lines().any(|l| {
             l.contains("Accepted publickey for root from 127.0.0.1")
                 && l.contains("ED25519-CERT")
@@ -338,7 +308,7 @@ fn burrow_user_certificate_file_and_agent_to_sshd_with_trusted_user_ca_keys() {
     args.extend(["-i".into(), keys.user.display().to_string()]);
     let (out, err, code) = burrow_echo(&dir, &args, None);
     assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
-    assert!(accepted("beside"), "{}", proc.stderr());
+    assert!(accepted("beside"), "{}", proc.log());
     // CertificateFile elsewhere.
     keys.sign("certfile", &["-n", "root", VALID]);
     let moved = keys.dir.join("elsewhere-cert.pub");
@@ -346,7 +316,7 @@ fn burrow_user_certificate_file_and_agent_to_sshd_with_trusted_user_ca_keys() {
     args.extend(["-o".into(), format!("CertificateFile={}", moved.display())]);
     let (out, err, code) = burrow_echo(&dir, &args, None);
     assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
-    assert!(accepted("certfile"), "{}", proc.stderr());
+    assert!(accepted("certfile"), "{}", proc.log());
     // Without a certificate the key alone is not authorized.
     std::fs::remove_file(&moved).unwrap();
     let plain = &args[..args.len() - 2];
@@ -361,7 +331,7 @@ fn burrow_user_certificate_file_and_agent_to_sshd_with_trusted_user_ca_keys() {
     assert!(String::from_utf8_lossy(&added.stderr).contains("Certificate added"));
     let (out, err, code) = burrow_echo(&dir, &base_args(&dir, port), Some(agent.sock()));
     assert_eq!((out.as_str(), code), ("ok\n", 0), "{err}");
-    assert!(accepted("agent"), "{}", proc.stderr());
+    assert!(accepted("agent"), "{}", proc.log());
 }
 
 /// `ssh -v -W` through `port` trusting only `known_hosts` (strict checking): (stdout, stderr,
@@ -465,7 +435,7 @@ fn burrow_trusts_sshd_host_certificate_through_a_cert_authority_line() {
     let Some(keys) = Keys::new("ed25519") else {
         return;
     };
-    let host = sshd.dir.join("host");
+    let host = sshd.dir.join("host_key");
     let signed = |principal: &str, name: &str| {
         let path = sshd.dir.join(name);
         std::fs::rename(sign_host(&keys, &host, principal), &path).unwrap();
@@ -475,7 +445,7 @@ fn burrow_trusts_sshd_host_certificate_through_a_cert_authority_line() {
     let other = signed("other.example", "other-cert.pub");
     let dir = TempDir::new("hostcert-burrow");
     let connect_with = |cert: &str, marker_lines: &[&str], extra: &[&str]| {
-        let (proc, port) = sshd_with(&sshd, &[cert.to_owned()]);
+        let (proc, port) = sshd_options(&sshd, &[cert.to_owned()]);
         let text: String = marker_lines
             .iter()
             .map(|m| match m.split_once(' ') {

@@ -10,6 +10,7 @@
 mod common;
 
 use std::net::{Ipv4Addr, TcpStream};
+use std::time::Duration;
 
 use common::*;
 
@@ -48,15 +49,15 @@ fn local_forward_through_sshd_carries_data() {
     assert!(
         wait_port(lport, 20),
         "no -L listener; stderr:\n{}",
-        burrow.stderr()
+        burrow.log()
     );
     check_echo(
         TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
         &pattern(300_000),
     );
     // SIGINT drains the forwards and exits 0 (ssh exits 255; README "Stopping").
-    burrow.signal("-INT");
-    assert_eq!(burrow.wait_exit(10), Some(0));
+    burrow.signal("INT");
+    assert_eq!(burrow.wait_exit(Duration::from_secs(10)), Some(0));
     let known = std::fs::read_to_string(dir.join("known_hosts")).unwrap();
     assert!(known.contains(sshd.host_pub.split_whitespace().nth(1).unwrap()));
 }
@@ -72,7 +73,7 @@ fn remote_forward_port_0_prints_the_allocated_port() {
         &["-N", "-R", &spec, "root@127.0.0.1"],
     );
     let burrow = spawn(BURROW, &a, &dir, "burrow.log");
-    let line = burrow.wait_stderr("Allocated port", 20);
+    let line = burrow.expect_log("Allocated port", Duration::from_secs(20));
     let want_tail = format!(" for remote forward to 127.0.0.1:{echo}");
     assert!(
         line.starts_with("Allocated port ") && line.ends_with(&want_tail),
@@ -108,11 +109,7 @@ fn log_level_error_hides_the_allocated_port_line() {
     );
     let burrow = spawn(BURROW, &a, &dir, "burrow.log");
     assert!(wait_port(lport, 20));
-    assert!(
-        !burrow.stderr().contains("Allocated port"),
-        "{}",
-        burrow.stderr()
-    );
+    assert!(!burrow.log().contains("Allocated port"), "{}", burrow.log());
 }
 
 #[test]
@@ -126,7 +123,7 @@ fn dynamic_forward_speaks_socks5() {
         &["-N", "-D", &dport.to_string(), "root@127.0.0.1"],
     );
     let burrow = spawn(BURROW, &a, &dir, "burrow.log");
-    assert!(wait_port(dport, 20), "{}", burrow.stderr());
+    assert!(wait_port(dport, 20), "{}", burrow.log());
     let mut st = TcpStream::connect((Ipv4Addr::LOCALHOST, dport)).unwrap();
     use std::io::{Read, Write};
     st.write_all(&[5, 1, 0]).unwrap();
@@ -305,14 +302,19 @@ fn background_after_forwards_are_up() {
     );
     // stderr goes to a file: the background child keeps it open, as ssh -f does.
     let mut parent = spawn(BURROW, &a, &dir, "burrow.log");
-    assert_eq!(parent.wait_exit(30), Some(0), "{}", parent.stderr());
+    assert_eq!(
+        parent.wait_exit(Duration::from_secs(30)),
+        Some(0),
+        "{}",
+        parent.log()
+    );
     // The parent returned only once the listener was up: connect at once, no waiting.
     check_echo(
         TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
         &pattern(10_000),
     );
     // Stop the background child by the pid the parent reported.
-    let err = parent.stderr();
+    let err = parent.log();
     let pid = err
         .lines()
         .find_map(|l| l.split("going to the background as pid ").nth(1))
@@ -539,7 +541,7 @@ fn permit_remote_open_limits_a_reverse_dynamic_forward() {
     assert!(
         wait_port(port, 20),
         "no -R listener; stderr:\n{}",
-        burrow.stderr()
+        burrow.log()
     );
     // sshd listens on the allocated port; each connection comes back to burrow as a
     // forwarded-tcpip channel on which burrow answers SOCKS.

@@ -151,16 +151,16 @@ fn changed_key_under_strict_no_sets_up_no_forward() {
         ],
     );
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
-    burrow.wait_stderr("Port forwarding is disabled", 20);
+    burrow.expect_log("Port forwarding is disabled", Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(800));
     assert!(
         TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).is_err(),
         "-L listener is up; stderr:\n{}",
-        burrow.stderr()
+        burrow.log()
     );
     // SIGTERM drains and exits 0 (ssh exits 255; README "Stopping").
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(10), Some(0));
+    burrow.signal("TERM");
+    assert_eq!(burrow.wait_exit(Duration::from_secs(10)), Some(0));
     let notes = server.join();
     let seen = notes.iter().find(|n| n.starts_with("seen")).unwrap();
     assert!(
@@ -365,14 +365,14 @@ fn forwarded_tcpip_must_match_a_granted_forward() {
     );
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
     let mut notes = server.join();
-    burrow.signal("-TERM");
-    burrow.wait_exit(10);
+    burrow.signal("TERM");
+    burrow.wait_exit(Duration::from_secs(10));
     notes.retain(|n| n != "auth none");
     assert_eq!(
         notes,
         ["auth publickey", "refused 1", "refused 2", "accepted 3"],
         "stderr:\n{}",
-        burrow.stderr()
+        burrow.log()
     );
 }
 
@@ -433,9 +433,9 @@ fn banner_flood_output_stays_bounded() {
     let a = burrow_args(&dir, &key, server.port, &["-o", "BatchMode=yes", "-N"]);
     // stderr goes to a file: a pipe nobody reads would block the client, not bound it.
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
-    let code = burrow.wait_exit(60);
+    let code = burrow.wait_exit(Duration::from_secs(60));
     let notes = server.join();
-    let err = burrow.stderr();
+    let err = burrow.log();
     assert_eq!(code, Some(255));
     assert!(
         err.len() < 128 << 10,
@@ -827,17 +827,17 @@ fn connection_attempts_retry_until_the_server_is_up() {
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
     std::thread::sleep(Duration::from_millis(1500));
     let server = Hostile::start_on(port, refuse_everything);
-    assert_eq!(burrow.wait_exit(20), Some(255));
+    assert_eq!(burrow.wait_exit(Duration::from_secs(20)), Some(255));
     let notes = server.join();
     assert!(
         notes.iter().any(|n| n == "auth publickey"),
         "{notes:?}\n{}",
-        burrow.stderr()
+        burrow.log()
     );
     assert!(
-        burrow.stderr().contains("Permission denied"),
+        burrow.log().contains("Permission denied"),
         "{}",
-        burrow.stderr()
+        burrow.log()
     );
 }
 

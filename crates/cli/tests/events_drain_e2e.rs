@@ -72,7 +72,7 @@ fn events_for_a_local_forward_with_two_connections() {
         &["-N", "-L", &spec, "--events", &dir.s("events.jsonl")],
     );
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
-    assert!(wait_port(lport, 20), "{}", burrow.stderr());
+    assert!(wait_port(lport, 20), "{}", burrow.log());
     // wait_port's probe connection is a channel too: count what comes after it.
     wait_event(&path, "channel_close", 10);
     let sizes = [1_234usize, 300_001];
@@ -87,8 +87,13 @@ fn events_for_a_local_forward_with_two_connections() {
         assert!(Instant::now() < deadline, "{:?}", events(&path));
         std::thread::sleep(Duration::from_millis(20));
     }
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(15), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
     let all = events(&path);
     assert_eq!(all[0]["event"], "connected", "{all:?}");
     assert_eq!(all[0]["host"], "127.0.0.1");
@@ -145,8 +150,13 @@ fn refused_remote_forward_is_a_forward_failed_event() {
     let reason = failed[0]["reason"].as_str().unwrap();
     assert!(reason.contains(&port.to_string()), "{reason}");
     assert!(named(&all, "forward_ready").is_empty(), "{all:?}");
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(15), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
     drop(taken);
 }
 
@@ -202,8 +212,8 @@ fn sigterm_lets_an_open_transfer_finish_and_refuses_new_connections() {
         ],
     );
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
-    assert!(wait_port(lport, 20), "{}", burrow.stderr());
-    let line = burrow.wait_stderr("Allocated port", 20);
+    assert!(wait_port(lport, 20), "{}", burrow.log());
+    let line = burrow.expect_log("Allocated port", Duration::from_secs(20));
     let rport: u16 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
     check_echo(
         TcpStream::connect((Ipv4Addr::LOCALHOST, rport)).unwrap(),
@@ -215,7 +225,7 @@ fn sigterm_lets_an_open_transfer_finish_and_refuses_new_connections() {
     conn.write_all(b"go").unwrap();
     let mut got = vec![0u8; 1000];
     conn.read_exact(&mut got).unwrap();
-    burrow.signal("-TERM");
+    burrow.signal("TERM");
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).is_err(),
@@ -233,7 +243,12 @@ fn sigterm_lets_an_open_transfer_finish_and_refuses_new_connections() {
     assert_eq!(got.len(), total);
     assert!(got == pattern(total), "the drained transfer differs");
     drop(conn);
-    assert_eq!(burrow.wait_exit(15), Some(0), "{}", burrow.stderr());
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
     let all = events(&path);
     let closes: Vec<_> = named(&all, "channel_close")
         .into_iter()
@@ -260,14 +275,19 @@ fn drain_grace_bounds_the_wait_for_a_connection_that_stays_open() {
     let spec = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
     let a = client_args(&d, &dir, &["-N", "-L", &spec, "--drain-grace", "1"]);
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
-    assert!(wait_port(lport, 20), "{}", burrow.stderr());
+    assert!(wait_port(lport, 20), "{}", burrow.log());
     let mut held = TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap();
     held.write_all(b"ping").unwrap();
     let mut back = [0u8; 4];
     held.read_exact(&mut back).unwrap();
     let t0 = Instant::now();
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
     let took = t0.elapsed();
     assert!(
         took >= Duration::from_millis(900) && took < Duration::from_secs(5),
@@ -293,20 +313,25 @@ fn a_second_sigterm_ends_the_drain_at_once() {
     let spec = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
     let a = client_args(&d, &dir, &["-N", "-L", &spec, "--drain-grace", "60"]);
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
-    assert!(wait_port(lport, 20), "{}", burrow.stderr());
+    assert!(wait_port(lport, 20), "{}", burrow.log());
     let mut held = TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap();
     held.write_all(b"ping").unwrap();
     let mut back = [0u8; 4];
     held.read_exact(&mut back).unwrap();
-    burrow.signal("-TERM");
+    burrow.signal("TERM");
     std::thread::sleep(Duration::from_millis(500));
     assert!(
         burrow.child.try_wait().unwrap().is_none(),
         "burrow did not wait for the open connection"
     );
     let t0 = Instant::now();
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
     assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
 }
 
@@ -343,8 +368,13 @@ fn events_and_drain_against_openssh_sshd() {
         TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
         &pattern(n),
     );
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(15), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
     let all = events(&path);
     assert_eq!(all[0]["event"], "connected", "{all:?}");
     assert_eq!(all[0]["port"], sshd.port);

@@ -8,6 +8,7 @@ mod common;
 use std::net::{Ipv4Addr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use common::*;
 
@@ -20,13 +21,7 @@ const TYPES: [(&str, &[&str], &str); 4] = [
 ];
 
 fn keygen_type(path: &Path, args: &[&str]) {
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-N", "", "-C", "keytypes", "-f"])
-        .arg(path)
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    burrow_testkit::keys::keygen_with(path, args);
 }
 
 fn pub_line(path: &Path) -> String {
@@ -63,7 +58,7 @@ fn burrow_logs_in_to_sshd_with_rsa_and_ecdsa_key_files() {
         let dir = TempDir::new("kt-file");
         let (out, err, code) = burrow_echo(&dir, client_opts(&dir, &key, sshd.port), None);
         assert_eq!((out.as_str(), code), ("ok\n", 0), "{name}: {err}");
-        let log = sshd.proc.stderr();
+        let log = sshd.proc.log();
         let accepted = "Accepted publickey for root from 127.0.0.1 port";
         assert!(
             log.lines()
@@ -103,7 +98,7 @@ fn burrow_logs_in_to_sshd_with_rsa_and_ecdsa_keys_held_by_ssh_agent() {
         ];
         let (out, err, code) = burrow_echo(&dir, base, Some(agent.sock()));
         assert_eq!((out.as_str(), code), ("ok\n", 0), "{name}: {err}");
-        assert!(sshd.proc.stderr().contains(label));
+        assert!(sshd.proc.log().contains(label));
     }
 }
 
@@ -123,7 +118,7 @@ fn known_hosts_with_only_an_rsa_or_ecdsa_key_leads_to_that_host_key_not_changed(
     let ecdsa = sshd.dir.join("host_ecdsa");
     keygen_type(&rsa, &["-t", "rsa", "-b", "3072"]);
     keygen_type(&ecdsa, &["-t", "ecdsa", "-b", "384"]);
-    let ed = sshd.dir.join("host");
+    let ed = sshd.dir.join("host_key");
     let (_all, port) = sshd_with_host_keys(&sshd, &[ed, rsa.clone(), ecdsa.clone()]);
     for host_key in [&rsa, &ecdsa] {
         let dir = TempDir::new("kt-order");
@@ -177,9 +172,10 @@ fn ssh_logs_in_to_burrowd_with_rsa_and_ecdsa_user_keys() {
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
-        let line = d
-            .proc
-            .wait_stderr("Accepted publickey for root from 127.0.0.1", 10);
+        let line = d.proc.expect_log(
+            "Accepted publickey for root from 127.0.0.1",
+            Duration::from_secs(10),
+        );
         assert!(
             line.contains(label),
             "{name}: {line}\n{}",
@@ -256,14 +252,14 @@ fn ssh_verifies_burrowd_rsa_and_ecdsa_host_keys() {
         assert!(
             wait_port(lport, 20),
             "{alg}: {}\n{}",
-            client.stderr(),
-            d.proc.stderr()
+            client.log(),
+            d.proc.log()
         );
         check_echo(
             TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
             b"host key ok",
         );
-        client.signal("-TERM");
-        client.wait_exit(5);
+        client.signal("TERM");
+        client.wait_exit(Duration::from_secs(5));
     }
 }

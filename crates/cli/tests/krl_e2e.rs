@@ -22,7 +22,7 @@ fn keygen(args: &[&str]) {
 
 fn key(path: &Path) -> String {
     let p = path.display().to_string();
-    keygen(&["-q", "-t", "ed25519", "-N", "", "-C", "krl", "-f", &p]);
+    burrow_testkit::keygen_ed25519(path);
     p
 }
 
@@ -72,7 +72,7 @@ fn run_with(program: &str, sshd: &Sshd, krl: &str) -> (String, i32) {
 fn burrow_refuses_sshd_host_keys_revoked_by_a_krl() {
     let Some(sshd) = start_sshd() else { return };
     let dir = TempDir::new("krl-hk");
-    let host = sshd.dir.s("host");
+    let host = sshd.dir.s("host_key");
     let fp = sha256(&host);
     let other = key(&dir.join("other"));
     let explicit = krl(
@@ -132,7 +132,7 @@ fn ssh_to(d: &Burrowd, key: &str) {
 fn wait_log(d: &Burrowd, from: usize, needles: &[&str]) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let log = d.proc.stderr();
+        let log = d.proc.log();
         let new = log.get(from..).unwrap_or_default().to_owned();
         if let Some(l) = new.lines().find(|l| needles.iter().any(|n| l.contains(n))) {
             return l.to_owned();
@@ -163,7 +163,7 @@ fn burrowd_revoked_keys_krl_refuses_keys_serials_and_key_ids() {
         return;
     };
     let accepted = "Accepted publickey for root";
-    let from = d.proc.stderr().len();
+    let from = d.proc.log().len();
     ssh_to(&d, &plain);
     let want = format!(
         "Authentication key ED25519 {} revoked by file {krl}",
@@ -180,7 +180,7 @@ fn burrowd_revoked_keys_krl_refuses_keys_serials_and_key_ids() {
     ] {
         let p = format!("{certified}.pub");
         keygen(&["-q", "-s", &ca, "-I", id, "-z", serial, "-n", "root", &p]);
-        let from = d.proc.stderr().len();
+        let from = d.proc.log().len();
         ssh_to(&d, &certified);
         let line = wait_log(&d, from, &["revoked by file", accepted]);
         assert_eq!(
@@ -201,7 +201,7 @@ fn burrowd_revoked_keys_krl_refuses_keys_serials_and_key_ids() {
 fn sshd_with_certificate(sshd: &Sshd, cert: &str) -> (Proc, u16) {
     let args = [
         s("-h"),
-        sshd.dir.s("host"),
+        sshd.dir.s("host_key"),
         s("-o"),
         format!("HostCertificate={cert}"),
     ];
@@ -214,7 +214,7 @@ fn burrow_refuses_an_sshd_host_certificate_revoked_by_serial() {
     let dir = TempDir::new("krl-cert");
     let ca = key(&dir.join("ca"));
     let ca_pub = format!("{ca}.pub");
-    let host_pub = sshd.dir.s("host.pub");
+    let host_pub = sshd.dir.s("host_key.pub");
     keygen(&[
         "-q",
         "-s",
@@ -228,7 +228,7 @@ fn burrow_refuses_an_sshd_host_certificate_revoked_by_serial() {
         "5",
         &host_pub,
     ]);
-    let (_cert_sshd, port) = sshd_with_certificate(&sshd, &sshd.dir.s("host-cert.pub"));
+    let (_cert_sshd, port) = sshd_with_certificate(&sshd, &sshd.dir.s("host_key-cert.pub"));
     let ca_line = pub_line(&ca);
     for (serial, revoked) in [("5", true), ("6", false)] {
         let name = format!("serial{serial}");

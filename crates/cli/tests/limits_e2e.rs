@@ -42,8 +42,8 @@ fn forward(d: &Daemon, dir: &TempDir, user: &User, lport: u16, target: u16) -> P
     assert!(
         wait_port(lport, 20),
         "ssh:\n{}\nburrowd:\n{}",
-        c.stderr(),
-        d.proc.stderr()
+        c.log(),
+        d.proc.log()
     );
     c
 }
@@ -74,8 +74,8 @@ fn max_sessions_caps_the_channels_of_one_connection() {
         "the third channel was served"
     );
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !c.stderr().contains("resource shortage") {
-        assert!(Instant::now() < deadline, "ssh:\n{}", c.stderr());
+    while !c.log().contains("resource shortage") {
+        assert!(Instant::now() < deadline, "ssh:\n{}", c.log());
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(first);
@@ -106,7 +106,8 @@ fn per_source_max_startups_counts_only_unauthenticated_connections() {
         greeting(&mut third).is_empty(),
         "a third unauthenticated connection was served"
     );
-    d.proc.wait_stderr("past PerSourceMaxStartups", 5);
+    d.proc
+        .expect_log("past PerSourceMaxStartups", Duration::from_secs(5));
     check_echo(
         TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
         &pattern(10_000),
@@ -146,7 +147,8 @@ fn listener_out_of_descriptors_drops_connections_and_recovers() {
         served > 0 && dropped > 0,
         "served {served}, dropped {dropped}"
     );
-    d.proc.wait_stderr("Too many open files", 5);
+    d.proc
+        .expect_log("Too many open files", Duration::from_secs(5));
     drop(held);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

@@ -108,9 +108,9 @@ fn through_burrow(name: &str, key: &std::path::Path, ssh_port: u16) -> f64 {
         a.push(s.to_owned());
     }
     let client = spawn(BURROW, &a, &dir, "burrow.log");
-    assert!(wait_port(lport, 30), "{}", client.stderr());
+    assert!(wait_port(lport, 30), "{}", client.log());
     let rate = download(lport);
-    let (window, committed) = grown(&client.stderr());
+    let (window, committed) = grown(&client.log());
     eprintln!(
         "{name}: {rate:.1} MB/s at 100 ms RTT; window grew to {window} bytes, \
          committed at most {committed} of {BUDGET}"
@@ -126,7 +126,7 @@ fn through_burrow(name: &str, key: &std::path::Path, ssh_port: u16) -> f64 {
         assert!(
             window > INITIAL_WINDOW,
             "window never grew:\n{}",
-            client.stderr()
+            client.log()
         );
     }
     rate

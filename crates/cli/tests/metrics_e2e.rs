@@ -130,8 +130,8 @@ fn client_counts_what_it_forwards(port: u16, key: &std::path::Path, extra: &[&st
     a.extend([s("-N"), s("-L"), good.clone(), s("-L"), bad.clone()]);
     a.extend([s("-R"), back.clone(), s("127.0.0.1")]);
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
-    assert!(wait_port(lport, 20), "{}", burrow.stderr());
-    assert!(wait_port(rport, 20), "{}", burrow.stderr());
+    assert!(wait_port(lport, 20), "{}", burrow.log());
+    assert!(wait_port(rport, 20), "{}", burrow.log());
     let (status, _) = http_get(mport, "/other");
     assert_eq!(status, "HTTP/1.1 404 Not Found");
     // wait_port's probes are one connection to each forward.
@@ -146,7 +146,7 @@ fn client_counts_what_it_forwards(port: u16, key: &std::path::Path, extra: &[&st
         refused(rport);
     }
     // -R: the server's listener (wait_port's probe, then a transfer).
-    assert!(wait_port(remote, 20), "{}", burrow.stderr());
+    assert!(wait_port(remote, 20), "{}", burrow.log());
     check_echo(
         TcpStream::connect((Ipv4Addr::LOCALHOST, remote)).unwrap(),
         &pattern(4_321),
@@ -211,8 +211,13 @@ fn client_counts_what_it_forwards(port: u16, key: &std::path::Path, extra: &[&st
     let rtt = get(&m, "burrow_keepalive_rtt_seconds", &[]).unwrap();
     assert!((0.0..5.0).contains(&rtt), "{rtt}");
     assert!(pick("burrow_forward_window_blocked_seconds_total", &good_only).is_some());
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(15), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
 }
 
 #[test]
@@ -315,7 +320,7 @@ fn burrowd_metrics_per_user_and_forward() {
     let mut ca = login(&d, &a, &[&spec(la, echo)], &dir, "a.log");
     let mut cb = login(&d, &b, &[&spec(lb, echo), &spec(lr, closed)], &dir, "b.log");
     for (p, c) in [(la, &ca), (lb, &cb), (lr, &cb)] {
-        assert!(wait_port(p, 20), "{}\n{}", c.stderr(), d.proc.stderr());
+        assert!(wait_port(p, 20), "{}\n{}", c.log(), d.proc.log());
     }
     // Each forward had one probe connection (wait_port) besides these.
     let (sent_a, sent_b) = ([1_000usize, 200_000], [7_777usize]);
@@ -385,16 +390,26 @@ fn burrowd_metrics_per_user_and_forward() {
         Some(3.0)
     );
     // User a's counters outlive its connection; b's connection stays up.
-    ca.signal("-TERM");
-    assert_eq!(ca.wait_exit(15), Some(0), "{}", ca.stderr());
+    ca.signal("TERM");
+    assert_eq!(
+        ca.wait_exit(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        ca.log()
+    );
     let m = scrape_until(mport, 20, |m| {
         get(m, "burrow_connection_up", &[("user", ua)]) == Some(0.0)
     });
     assert_eq!(bytes(&m, ua, "in"), Some(total_a));
     assert_eq!(get(&m, "burrow_forward_channels_open", &fwd(ua)), Some(0.0));
     assert_eq!(get(&m, "burrow_connection_up", &[("user", ub)]), Some(1.0));
-    cb.signal("-TERM");
-    assert_eq!(cb.wait_exit(15), Some(0), "{}", cb.stderr());
+    cb.signal("TERM");
+    assert_eq!(
+        cb.wait_exit(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        cb.log()
+    );
 }
 
 /// A target that accepts and never reads: the forward's channel window runs out.
@@ -422,7 +437,7 @@ fn time_blocked_on_the_window_shows_while_it_goes_on() {
     a.extend([s("-o"), format!("MetricsListen={mport}")]);
     a.extend([s("-N"), s("-L"), spec.clone(), s("127.0.0.1")]);
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
-    assert!(wait_port(lport, 20), "{}", burrow.stderr());
+    assert!(wait_port(lport, 20), "{}", burrow.log());
     let mut c = TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap();
     std::thread::spawn(move || {
         let chunk = vec![0u8; 1 << 20];
@@ -437,8 +452,8 @@ fn time_blocked_on_the_window_shows_while_it_goes_on() {
     assert_eq!(get(&m, "burrow_forward_channels_open", &l), Some(2.0));
     let out = [("forward", label.as_str()), ("direction", "out")];
     assert!(get(&m, "burrow_forward_bytes_total", &out).unwrap() > 0.0);
-    burrow.signal("-KILL");
-    burrow.wait_exit(5);
+    burrow.signal("KILL");
+    burrow.wait_exit(Duration::from_secs(5));
 }
 
 #[test]
@@ -477,7 +492,7 @@ fn burrowd_run_by_a_user_serves_its_own_metrics() {
         dir.s("burrowd_config"),
     ];
     let d = spawn(setpriv.to_str().unwrap(), &args, &dir, "burrowd.log");
-    assert!(wait_banner(port), "{}", d.stderr());
+    assert!(wait_banner(port), "{}", d.log());
     let cdir = TempDir::new("metrics-uc");
     let lport = free_port();
     let mut a = client_opts(&cdir, &u.key, port);
@@ -491,7 +506,7 @@ fn burrowd_run_by_a_user_serves_its_own_metrics() {
         s("127.0.0.1"),
     ]);
     let mut c = spawn(BURROW, &a, &cdir, "burrow.log");
-    assert!(wait_port(lport, 20), "{}\n{}", c.stderr(), d.stderr());
+    assert!(wait_port(lport, 20), "{}\n{}", c.log(), d.log());
     check_echo(
         TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
         &pattern(54_321),
@@ -509,8 +524,8 @@ fn burrowd_run_by_a_user_serves_its_own_metrics() {
     assert_eq!(up, Some(1.0));
     let l = [("user", u.name.as_str()), ("forward", &forward)];
     assert_eq!(get(&m, "burrow_forward_channels_total", &l), Some(2.0));
-    c.signal("-TERM");
-    assert_eq!(c.wait_exit(15), Some(0), "{}", c.stderr());
+    c.signal("TERM");
+    assert_eq!(c.wait_exit(Duration::from_secs(15)), Some(0), "{}", c.log());
 }
 
 /// SIGKILLs `proc` and every process it started (burrowd's connection processes).
@@ -552,7 +567,7 @@ fn counters_keep_counting_across_a_reconnect() {
     let mut burrow = spawn(BURROW, &a, &dir, "burrow.log");
     // Each wait_port is one (empty) connection through the forward.
     for p in [lport, rport] {
-        assert!(wait_port(p, 20), "{}\n{}", burrow.stderr(), d.proc.stderr());
+        assert!(wait_port(p, 20), "{}\n{}", burrow.log(), d.proc.log());
     }
     let echo_via = |p: u16, n: usize| {
         check_echo(
@@ -580,7 +595,7 @@ fn counters_keep_counting_across_a_reconnect() {
         get(m, "burrow_reconnects_total", &[]) == Some(1.0)
             && get(m, "burrow_connection_up", &[]) == Some(1.0)
     });
-    assert!(wait_port(rport, 20), "{}", burrow.stderr());
+    assert!(wait_port(rport, 20), "{}", burrow.log());
     echo_via(rport, 3_000);
     echo_via(lport, 4_000);
     let (ll, rl) = (format!("-L {lspec}"), format!("-R {rspec}"));
@@ -598,6 +613,11 @@ fn counters_keep_counting_across_a_reconnect() {
     assert_eq!(pick("burrow_forward_bytes_total", &out(&rl)), Some(5_000.0));
     let total = |f: &str| get(&m, "burrow_forward_channels_total", &[("forward", f)]);
     assert_eq!((total(&ll), total(&rl)), (Some(3.0), Some(4.0)));
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(15), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
 }

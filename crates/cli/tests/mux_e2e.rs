@@ -108,7 +108,7 @@ fn start_master(peer: Peer, sshd: &Sshd, dir: &TempDir, ctl: &Path) -> Proc {
         assert!(
             Instant::now() < deadline,
             "{peer:?} master did not listen: {}",
-            master.stderr()
+            master.log()
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -246,7 +246,7 @@ fn scenario(master_kind: Peer, client: Peer, sshd: &Sshd) -> Vec<(String, Seen)>
     );
 
     note("exit", mux(client, &dir, &ctl, &["-O", "exit"], b""));
-    let code = master.wait_exit(10);
+    let code = master.wait_exit(Duration::from_secs(10));
     let stopped = Seen {
         code,
         stdout: String::new(),
@@ -276,7 +276,7 @@ fn scenario(master_kind: Peer, client: Peer, sshd: &Sshd) -> Vec<(String, Seen)>
     assert!(
         master.child.try_wait().unwrap().is_none(),
         "{master_kind:?}/{client:?}: master exited with a connection open: {}",
-        master.stderr()
+        master.log()
     );
     held.write_all(b" and after").unwrap();
     held.shutdown(std::net::Shutdown::Write).unwrap();
@@ -286,7 +286,7 @@ fn scenario(master_kind: Peer, client: Peer, sshd: &Sshd) -> Vec<(String, Seen)>
     held.read_to_string(&mut got).unwrap();
     assert_eq!(got, "before and after");
     drop(held);
-    let code = master.wait_exit(15);
+    let code = master.wait_exit(Duration::from_secs(15));
     let stopped = Seen {
         code,
         stdout: String::new(),
@@ -463,8 +463,8 @@ fn a_hostile_mux_client_gets_no_panic_and_the_master_keeps_serving() {
         s.read_to_end(&mut sink).unwrap();
     }
     let s = mux(Peer::Burrow, &dir, &ctl, &["-O", "check"], b"");
-    assert_eq!(s.code, Some(0), "{s:?}\n{}", master.stderr());
-    assert!(!master.stderr().contains("panicked"), "{}", master.stderr());
+    assert_eq!(s.code, Some(0), "{s:?}\n{}", master.log());
+    assert!(!master.log().contains("panicked"), "{}", master.log());
 }
 
 #[test]
@@ -585,7 +585,7 @@ fn auto_master_persists_in_the_background_takes_forwards_and_exits_when_idle() {
         args.push("127.0.0.1".into());
         // Output to a file: the background master keeps the parent's stderr open.
         let mut p = spawn(BURROW, &args, &dir, "auto.log");
-        (p.wait_exit(30), p.stderr())
+        (p.wait_exit(Duration::from_secs(30)), p.log())
     };
     // The first becomes the master and goes to the background once it listens.
     let first = auto(&[]);
@@ -639,7 +639,7 @@ fn a_reconnecting_master_answers_the_same_commands() {
     let mut master = spawn(BURROW, &args, &dir, "master.log");
     let deadline = Instant::now() + Duration::from_secs(20);
     while !ctl.exists() {
-        assert!(Instant::now() < deadline, "{}", master.stderr());
+        assert!(Instant::now() < deadline, "{}", master.log());
         std::thread::sleep(Duration::from_millis(20));
     }
     let check = mux(Peer::Ssh, &dir, &ctl, &["-O", "check"], b"");
@@ -663,7 +663,12 @@ fn a_reconnecting_master_answers_the_same_commands() {
     assert_eq!(w.stdout, "via the slot\n", "{w:?}");
     let exit = mux(Peer::Burrow, &dir, &ctl, &["-O", "exit"], b"");
     assert_eq!(exit.stderr, "Exit request sent.");
-    assert_eq!(master.wait_exit(10), Some(255), "{}", master.stderr());
+    assert_eq!(
+        master.wait_exit(Duration::from_secs(10)),
+        Some(255),
+        "{}",
+        master.log()
+    );
     assert!(!ctl.exists());
 }
 
@@ -701,7 +706,10 @@ fn a_client_of_another_uid_is_refused_even_when_the_socket_mode_lets_it_connect(
     );
     assert!(
         master
-            .wait_stderr("refused a client running as uid 65534", 10)
+            .expect_log(
+                "refused a client running as uid 65534",
+                Duration::from_secs(10)
+            )
             .contains("ours is 0")
     );
     // The owner still gets in.

@@ -37,7 +37,7 @@ fn ssh_as(d: &Daemon, dir: &TempDir, key: &Path, user: &str, extra: &[&str]) -> 
 
 /// Waits for the ssh client to exit and returns its status (None: still running).
 fn exits_within(p: &mut Proc, secs: u64) -> Option<i32> {
-    p.wait_exit(secs)
+    p.wait_exit(Duration::from_secs(secs))
 }
 
 #[test]
@@ -57,7 +57,7 @@ fn session_process_has_the_users_uid_gid_and_groups() {
         &a.name,
         &["-L", &format!("{lport}:127.0.0.1:{echo}")],
     );
-    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.stderr());
+    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.log());
     check_echo(
         TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
         &pattern(10_000),
@@ -118,7 +118,7 @@ fn user_cannot_reach_a_root_only_unix_socket_through_l() {
             &format!("{lpublic}:{}", public.display()),
         ],
     );
-    assert!(wait_port(lpublic, 20), "burrowd:\n{}", d.proc.stderr());
+    assert!(wait_port(lpublic, 20), "burrowd:\n{}", d.proc.log());
     // The world-accessible socket is reached (the forward works)...
     let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, lpublic)).unwrap();
     s.write_all(b"x").unwrap();
@@ -136,7 +136,8 @@ fn user_cannot_reach_a_root_only_unix_socket_through_l() {
         secret_l.accept().is_err(),
         "the root-only socket was reached"
     );
-    d.proc.wait_stderr("Permission denied", 5);
+    d.proc
+        .expect_log("Permission denied", Duration::from_secs(5));
 }
 
 #[test]
@@ -154,14 +155,15 @@ fn user_cannot_bind_a_port_below_1024_with_r() {
         .unwrap();
     let spec = format!("127.0.0.1:{low}:127.0.0.1:{echo}");
     let mut c = ssh_as(&d, &dir, &a.key, &a.name, &["-R", &spec]);
-    assert_eq!(exits_within(&mut c, 20), Some(255), "ssh:\n{}", c.stderr());
+    assert_eq!(exits_within(&mut c, 20), Some(255), "ssh:\n{}", c.log());
     assert!(
-        c.stderr().contains("remote port forwarding failed"),
+        c.log().contains("remote port forwarding failed"),
         "{}",
-        c.stderr()
+        c.log()
     );
     assert!(std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, low)).is_err());
-    d.proc.wait_stderr("remote forward bind failed", 5);
+    d.proc
+        .expect_log("remote forward bind failed", Duration::from_secs(5));
     // Control: the same request as root succeeds, so the kernel made the difference.
     let root_keys = TempDir::new("ps-root");
     keygen(&root_keys.join("id"));
@@ -176,7 +178,7 @@ fn user_cannot_bind_a_port_below_1024_with_r() {
     assert!(
         wait_port(low, 20),
         "root could not bind {low}:\n{}",
-        d2.proc.stderr()
+        d2.proc.log()
     );
 }
 
@@ -193,16 +195,17 @@ fn user_cannot_create_a_socket_in_a_root_only_directory() {
     let sock = dir.join("x.sock");
     let spec = format!("{}:127.0.0.1:{echo}", sock.display());
     let mut c = ssh_as(&d, &dir, &a.key, &a.name, &["-R", &spec]);
-    assert_eq!(exits_within(&mut c, 20), Some(255), "ssh:\n{}", c.stderr());
+    assert_eq!(exits_within(&mut c, 20), Some(255), "ssh:\n{}", c.log());
     assert!(
         !sock.exists(),
         "a socket was created in a root-only directory"
     );
-    d.proc.wait_stderr("remote streamlocal bind failed", 5);
+    d.proc
+        .expect_log("remote streamlocal bind failed", Duration::from_secs(5));
     assert!(
-        d.proc.stderr().contains("Permission denied"),
+        d.proc.log().contains("Permission denied"),
         "{}",
-        d.proc.stderr()
+        d.proc.log()
     );
 }
 
@@ -222,7 +225,7 @@ fn stream_local_bind_unlink_cannot_remove_a_root_file() {
     let echo = echo_server();
     let spec = format!("{}:127.0.0.1:{echo}", victim.display());
     let mut c = ssh_as(&d, &dir, &a.key, &a.name, &["-R", &spec]);
-    assert_eq!(exits_within(&mut c, 20), Some(255), "ssh:\n{}", c.stderr());
+    assert_eq!(exits_within(&mut c, 20), Some(255), "ssh:\n{}", c.log());
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "root's data");
     // Control: a new socket in the same directory is allowed, so only the unlink was refused.
     let fresh = dir.join("mine.sock");
@@ -233,8 +236,8 @@ fn stream_local_bind_unlink_cannot_remove_a_root_file() {
         assert!(
             Instant::now() < deadline,
             "no socket:\n{}\n{}",
-            c2.stderr(),
-            d.proc.stderr()
+            c2.log(),
+            d.proc.log()
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -281,16 +284,16 @@ fn b_carries_a_mebibyte(d: &Daemon, b: &User, echo: u16) -> Duration {
     assert!(
         wait_port(lport, 30),
         "B could not log in:\n{}\n{}",
-        c.stderr(),
-        d.proc.stderr()
+        c.log(),
+        d.proc.log()
     );
     let took = started.elapsed();
     check_echo(
         TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
         &pattern(1 << 20),
     );
-    c.signal("-TERM");
-    c.wait_exit(5);
+    c.signal("TERM");
+    c.wait_exit(Duration::from_secs(5));
     took
 }
 
@@ -314,7 +317,7 @@ fn one_users_two_thousand_stuck_channels_leave_accept_and_other_users_alone() {
         &a.name,
         &["-L", &format!("{lport}:127.0.0.1:{target}")],
     );
-    assert!(wait_port(lport, 20), "A:\n{}", ca.stderr());
+    assert!(wait_port(lport, 20), "A:\n{}", ca.log());
     let mut held = Vec::new();
     for _ in 0..2000 {
         let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap();
@@ -335,8 +338,8 @@ fn one_users_two_thousand_stuck_channels_leave_accept_and_other_users_alone() {
         during < Duration::from_secs(10),
         "B's login took {during:?}"
     );
-    ca.signal("-TERM");
-    ca.wait_exit(5);
+    ca.signal("TERM");
+    ca.wait_exit(Duration::from_secs(5));
     drop(held);
     let after = b_carries_a_mebibyte(&d, &b, echo);
     assert!(after < Duration::from_secs(10), "B's login took {after:?}");
@@ -363,7 +366,7 @@ fn sighup_spares_connections_and_sigterm_drains_idle_ones_at_once() {
         &a.name,
         &["-L", &format!("{lport}:127.0.0.1:{echo}")],
     );
-    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.stderr());
+    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.log());
     let session = the_session_process(d.proc.child.id());
     // SIGHUP to the listener and the connection's process, as a terminal hangup sends it
     // to the process group: the listener reloads, the connection's process stays.
@@ -376,8 +379,10 @@ fn sighup_spares_connections_and_sigterm_drains_idle_ones_at_once() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    d.proc
-        .wait_stderr("Received SIGHUP; configuration reloaded", 5);
+    d.proc.expect_log(
+        "Received SIGHUP; configuration reloaded",
+        Duration::from_secs(5),
+    );
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         Path::new(&format!("/proc/{session}")).exists(),
@@ -389,14 +394,22 @@ fn sighup_spares_connections_and_sigterm_drains_idle_ones_at_once() {
     );
     // SIGTERM: the idle logged-in connection (no channel open) ends now, not after the grace.
     let started = Instant::now();
-    d.proc.signal("-TERM");
-    assert_eq!(d.proc.wait_exit(15), Some(0), "{}", d.proc.stderr());
+    d.proc.signal("TERM");
+    assert_eq!(
+        d.proc.wait_exit(Duration::from_secs(15)),
+        Some(0),
+        "{}",
+        d.proc.log()
+    );
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "took {:?}",
         started.elapsed()
     );
-    assert!(c.wait_exit(10).is_some(), "ssh still connected");
+    assert!(
+        c.wait_exit(Duration::from_secs(10)).is_some(),
+        "ssh still connected"
+    );
 }
 
 #[test]
@@ -416,7 +429,7 @@ fn a_stopped_connection_process_cannot_keep_the_listener_from_exiting() {
         &a.name,
         &["-L", &format!("{lport}:127.0.0.1:{echo}")],
     );
-    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.stderr());
+    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.log());
     let session = the_session_process(d.proc.child.id());
     // The process runs as the user, who may signal it: stopped, it ignores SIGTERM.
     let st = std::process::Command::new("kill")
@@ -424,8 +437,13 @@ fn a_stopped_connection_process_cannot_keep_the_listener_from_exiting() {
         .status()
         .unwrap();
     assert!(st.success());
-    d.proc.signal("-TERM");
-    assert_eq!(d.proc.wait_exit(30), Some(0), "{}", d.proc.stderr());
+    d.proc.signal("TERM");
+    assert_eq!(
+        d.proc.wait_exit(Duration::from_secs(30)),
+        Some(0),
+        "{}",
+        d.proc.log()
+    );
     assert!(
         !Path::new(&format!("/proc/{session}")).exists(),
         "left running"

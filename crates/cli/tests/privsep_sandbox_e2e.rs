@@ -152,7 +152,7 @@ fn the_protocol_process_is_sandboxed_before_and_after_login_and_forwards_through
     args.push(format!("{}@127.0.0.1", a.name));
     let ssh = require_binary("ssh").unwrap().display().to_string();
     let _c = spawn(&ssh, &args, &dir, "ssh.log");
-    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.stderr());
+    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.log());
     check_echo(
         TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
         &pattern(100_000),
@@ -194,7 +194,7 @@ fn rekeys_after_the_login_are_signed_by_the_monitor() {
     args.push(format!("{}@127.0.0.1", a.name));
     let ssh = require_binary("ssh").unwrap().display().to_string();
     let _c = spawn(&ssh, &args, &dir, "ssh.log");
-    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.stderr());
+    assert!(wait_port(lport, 20), "burrowd:\n{}", d.proc.log());
     check_echo(
         TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
         &pattern(1 << 20),
@@ -206,7 +206,7 @@ fn rekeys_after_the_login_are_signed_by_the_monitor() {
     );
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let log = d.proc.stderr();
+        let log = d.proc.log();
         // Counted after the monitor became the user.
         let after_drop = log.split("from now on").nth(1).unwrap_or("");
         let rekeys = after_drop

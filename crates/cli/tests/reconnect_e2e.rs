@@ -14,7 +14,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -82,6 +82,8 @@ struct Server {
     program: String,
     args: Vec<String>,
     dir: TempDir,
+    /// Its host key file (burrowd: `dir/host`, sshd: `dir/host_key`).
+    host_key: PathBuf,
     port: u16,
     proc: Option<Proc>,
 }
@@ -92,6 +94,7 @@ impl Server {
         Self {
             program: s(BURROWD),
             args,
+            host_key: d.dir.join("host"),
             port: d.port,
             proc: Some(d.proc),
             dir: d.dir,
@@ -107,11 +110,12 @@ impl Server {
             s("-p"),
             d.port.to_string(),
             s("-h"),
-            d.dir.s("host"),
+            d.dir.s("host_key"),
         ];
         Self {
             program: s("/usr/sbin/sshd"),
             args,
+            host_key: d.dir.join("host_key"),
             port: d.port,
             proc: Some(d.proc),
             dir: d.dir,
@@ -178,12 +182,12 @@ fn kill_and_restart(mut server: Server, key: &Path, tag: &str) {
     let mut burrow = client(server.port, key, &dir, &["-L", &lspec, "-R", &rspec]);
     let path = dir.join("events.jsonl");
     let r1 = remote_port(&path, 0);
-    assert!(wait_port(lport, 20), "{}", burrow.stderr());
+    assert!(wait_port(lport, 20), "{}", burrow.log());
     echo_through(lport, &pattern(100_000));
     echo_through(r1, &pattern(50_000));
     assert!(
         burrow
-            .stderr()
+            .log()
             .contains(&format!("Allocated port {r1} for remote forward"))
     );
 
@@ -206,7 +210,7 @@ fn kill_and_restart(mut server: Server, key: &Path, tag: &str) {
     assert!(
         burrow.child.try_wait().unwrap().is_none(),
         "{}",
-        burrow.stderr()
+        burrow.log()
     );
     server.restart();
     wait_events(&path, "connected", 2, 30);
@@ -219,7 +223,7 @@ fn kill_and_restart(mut server: Server, key: &Path, tag: &str) {
     let r2 = remote_port(&path, 1);
     echo_through(r2, &pattern(40_000));
     let line = format!("Allocated port {r2} for remote forward to 127.0.0.1:{echo}");
-    burrow.wait_stderr(&line, 10);
+    burrow.expect_log(&line, Duration::from_secs(10));
     echo_through(lport, &pattern(70_000));
     let rec = &wait_events(&path, "reconnecting", 1, 1)[0];
     assert_eq!(rec["attempt"], 1);
@@ -228,8 +232,13 @@ fn kill_and_restart(mut server: Server, key: &Path, tag: &str) {
         (500..=1000).contains(&ms),
         "first wait {ms} ms is not within 0.5-1 s"
     );
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
 }
 
 #[test]
@@ -255,7 +264,7 @@ fn sshd_killed_mid_transfer_and_restarted() {
 fn stops_after(
     mut server: Server,
     key: &Path,
-    change: impl FnOnce(&TempDir),
+    change: impl FnOnce(&Server),
     message: &str,
     tag: &str,
 ) {
@@ -266,11 +275,16 @@ fn stops_after(
     let path = dir.join("events.jsonl");
     wait_events(&path, "forward_ready", 1, 20);
     server.kill();
-    change(&server.dir);
+    change(&server);
     server.restart();
-    assert_eq!(burrow.wait_exit(30), Some(255), "{}", burrow.stderr());
-    burrow.wait_stderr(message, 1);
-    let log = burrow.stderr();
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(30)),
+        Some(255),
+        "{}",
+        burrow.log()
+    );
+    burrow.expect_log(message, Duration::from_secs(1));
+    let log = burrow.log();
     assert!(log.contains("not reconnecting"), "{log}");
     let last = events(&path).pop().unwrap();
     assert_eq!(last["event"], "disconnected", "{last}");
@@ -291,15 +305,16 @@ fn server(sshd: bool) -> Option<(Server, std::path::PathBuf)> {
     }
 }
 
-/// A new ed25519 host key in `dir/host` (both servers read that file).
-fn new_host_key(dir: &TempDir) {
-    std::fs::remove_file(dir.join("host")).ok();
-    std::fs::remove_file(dir.join("host.pub")).ok();
-    keygen(&dir.join("host"));
+/// A new ed25519 host key in the server's host key file.
+fn new_host_key(server: &Server) {
+    std::fs::remove_file(&server.host_key).ok();
+    std::fs::remove_file(burrow_testkit::keys::pub_path(&server.host_key)).ok();
+    keygen(&server.host_key);
 }
 
 /// Another client key authorized in `dir/authorized_keys` (both servers read that file).
-fn other_authorized_key(dir: &TempDir) {
+fn other_authorized_key(server: &Server) {
+    let dir = &server.dir;
     keygen(&dir.join("other"));
     std::fs::copy(dir.join("other.pub"), dir.join("authorized_keys")).unwrap();
 }
@@ -341,7 +356,7 @@ fn an_optional_remote_forward_becomes_ready_once_its_port_frees() {
     a.push(format!("{port}:127.0.0.1:{echo}"));
     a.push(s("127.0.0.1"));
     let mut holder = spawn(BURROW, &a, &holder_dir, "holder.log");
-    assert!(wait_port(port, 20), "{}", holder.stderr());
+    assert!(wait_port(port, 20), "{}", holder.log());
     let rspec = format!("?{port}:127.0.0.1:{echo}");
     let lport = free_port();
     let lspec = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
@@ -351,20 +366,25 @@ fn an_optional_remote_forward_becomes_ready_once_its_port_frees() {
     let failed = wait_events(&path, "forward_failed", 1, 20);
     assert_eq!(failed[0]["spec"], format!("-R {port}:127.0.0.1:{echo}"));
     // Optional: not fatal under ExitOnForwardFailure; the -L is up meanwhile.
-    assert!(wait_port(lport, 20), "{}", burrow.stderr());
+    assert!(wait_port(lport, 20), "{}", burrow.log());
     echo_through(lport, &pattern(10_000));
     std::thread::sleep(Duration::from_millis(1500));
     assert!(
         burrow.child.try_wait().unwrap().is_none(),
         "{}",
-        burrow.stderr()
+        burrow.log()
     );
     holder.child.kill().unwrap();
     holder.child.wait().unwrap();
     assert_eq!(remote_port(&path, 0), port);
     echo_through(port, &pattern(20_000));
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
 }
 
 /// SIGSTOP or SIGCONT a process and all its descendants.
@@ -402,13 +422,21 @@ fn unanswered_keepalives_reconnect() {
     wait_events(&path, "forward_ready", 1, 20);
     // A frozen server: the TCP connection stays up, the keepalives go unanswered.
     signal_tree(&server, "STOP");
-    burrow.wait_stderr("Timeout, server 127.0.0.1 not responding.", 20);
+    burrow.expect_log(
+        "Timeout, server 127.0.0.1 not responding.",
+        Duration::from_secs(20),
+    );
     wait_events(&path, "reconnecting", 1, 10);
     signal_tree(&server, "CONT");
     wait_events(&path, "connected", 2, 30);
     echo_through(lport, &pattern(20_000));
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
 }
 
 #[test]
@@ -452,8 +480,13 @@ fn at_most_64_connections_wait_per_listener() {
         assert_eq!(back, data, "held connection {i}");
     }
     drop(held);
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
 }
 
 #[test]
@@ -477,14 +510,27 @@ fn reconnect_attempts_give_up_and_sigterm_ends_an_outage() {
     let path2 = dir2.join("events.jsonl");
     wait_events(&path2, "forward_ready", 1, 20);
     server.kill();
-    assert_eq!(limited.wait_exit(20), Some(255), "{}", limited.stderr());
-    limited.wait_stderr("giving up on 127.0.0.1 after 2 reconnect attempts", 1);
+    assert_eq!(
+        limited.wait_exit(Duration::from_secs(20)),
+        Some(255),
+        "{}",
+        limited.log()
+    );
+    limited.expect_log(
+        "giving up on 127.0.0.1 after 2 reconnect attempts",
+        Duration::from_secs(1),
+    );
     let tries = wait_events(&path, "reconnecting", 2, 1);
     let attempts: Vec<_> = tries.iter().map(|e| e["attempt"].as_u64()).collect();
     assert_eq!(attempts, [Some(1), Some(2)]);
     wait_events(&path2, "reconnecting", 1, 10);
-    patient.signal("-TERM");
-    assert_eq!(patient.wait_exit(10), Some(0), "{}", patient.stderr());
+    patient.signal("TERM");
+    assert_eq!(
+        patient.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        patient.log()
+    );
     let last = events(&path2).pop().unwrap();
     assert_eq!(last["event"], "disconnected");
     assert_eq!(last["reason"], "received SIGTERM");
@@ -526,14 +572,19 @@ fn an_optional_local_forward_binds_once_its_port_frees() {
     assert!(
         burrow.child.try_wait().unwrap().is_none(),
         "{}",
-        burrow.stderr()
+        burrow.log()
     );
     drop(busy);
     let ready = wait_events(&path, "forward_ready", 1, 20);
     assert_eq!(ready[0]["allocated_port"], port);
     echo_through(port, &pattern(20_000));
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
 }
 
 #[test]
@@ -649,7 +700,7 @@ fn a_control_master_serves_across_a_reconnect() {
     wait_events(&path, "connected", 1, 20);
     let deadline = Instant::now() + Duration::from_secs(20);
     while mux(&dir, &ctl, &["-O", "check"], b"").0 != Some(0) {
-        assert!(Instant::now() < deadline, "{}", burrow.stderr());
+        assert!(Instant::now() < deadline, "{}", burrow.log());
         std::thread::sleep(Duration::from_millis(50));
     }
     server.kill();
@@ -672,9 +723,72 @@ fn a_control_master_serves_across_a_reconnect() {
     );
     let (code, _, err) = mux(&dir, &ctl, &["-O", "exit"], b"");
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(burrow.wait_exit(10), Some(255), "{}", burrow.stderr());
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(10)),
+        Some(255),
+        "{}",
+        burrow.log()
+    );
     let last = events(&path).pop().unwrap();
     assert_eq!(last["reason"], "control master: exit requested (-O exit)");
+}
+
+#[test]
+fn a_remote_forward_added_through_the_master_is_asked_for_again_after_a_reconnect() {
+    let Some(d) = start_burrowd(&[], None) else {
+        return;
+    };
+    let key = d.client_key.clone();
+    let mut server = Server::burrowd(d);
+    let dir = TempDir::new("rc-master-r");
+    let ctl = dir.join("ctl");
+    let echo = echo_server();
+    let mut burrow = client(server.port, &key, &dir, &["-M", "-S", &dir.s("ctl")]);
+    let path = dir.join("events.jsonl");
+    wait_events(&path, "connected", 1, 20);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while mux(&dir, &ctl, &["-O", "check"], b"").0 != Some(0) {
+        assert!(Instant::now() < deadline, "{}", burrow.stderr());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let target = format!("127.0.0.1:{echo}");
+    let (code, out, err) = mux(
+        &dir,
+        &ctl,
+        &["-O", "forward", "-R", &format!("0:{target}")],
+        b"",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let r1: u16 = String::from_utf8_lossy(&out).trim().parse().unwrap();
+    echo_through(r1, &pattern(20_000));
+    server.kill();
+    server.restart();
+    wait_events(&path, "connected", 2, 30);
+    // Asked for again on the new connection: a new port, reported as the command line's.
+    let r2 = remote_port(&path, 0);
+    echo_through(r2, &pattern(30_000));
+    burrow.wait_stderr(
+        &format!("Allocated port {r2} for remote forward to {target}"),
+        10,
+    );
+    // Still the master's: -O cancel finds it, and the server stops listening.
+    let (code, _, err) = mux(
+        &dir,
+        &ctl,
+        &["-O", "cancel", "-R", &format!("0:{target}")],
+        b"",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect((Ipv4Addr::LOCALHOST, r2)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "port {r2} still listens after -O cancel"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    burrow.signal("-TERM");
+    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
 }
 
 #[test]
@@ -705,6 +819,11 @@ fn a_socks_request_made_during_the_outage_is_served_after_the_restart() {
     );
     server.restart();
     waiting.join().unwrap();
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+    burrow.signal("TERM");
+    assert_eq!(
+        burrow.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        burrow.log()
+    );
 }

@@ -6,27 +6,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::*;
 
 /// `ssh-keygen -t rsa -b 1024` at `path`.
 fn rsa1024(path: &Path) {
-    let status = Command::new("ssh-keygen")
-        .args([
-            "-q", "-N", "", "-C", "small", "-t", "rsa", "-b", "1024", "-f",
-        ])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-fn pub_of(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".pub");
-    PathBuf::from(p)
+    burrow_testkit::keys::keygen_with(path, &["-t", "rsa", "-b", "1024"]);
 }
 
 /// `burrow <base> [extra] -n root@127.0.0.1 echo ok`: (stdout, stderr, exit code).
@@ -88,7 +76,11 @@ fn burrow_skips_a_1024_bit_identity_only_above_required_rsa_size() {
     let Some(sshd) = start_sshd() else { return };
     let key = sshd.dir.join("user_rsa1024");
     rsa1024(&key);
-    std::fs::copy(pub_of(&key), sshd.dir.join("authorized_keys")).unwrap();
+    std::fs::copy(
+        burrow_testkit::keys::pub_path(&key),
+        sshd.dir.join("authorized_keys"),
+    )
+    .unwrap();
     let dir = TempDir::new("rsa-id");
     let (out, err, code) = burrow_echo(&dir, client_opts(&dir, &key, sshd.port), &[]);
     assert_eq!((out.as_str(), code), ("ok\n", 0), "default 1024: {err}");
@@ -136,9 +128,10 @@ fn burrowd_refuses_1024_bit_user_and_host_keys_only_above_required_rsa_size() {
         return;
     };
     ssh_to(&d, &user);
-    let line = d
-        .proc
-        .wait_stderr("Accepted publickey for root from 127.0.0.1", 10);
+    let line = d.proc.expect_log(
+        "Accepted publickey for root from 127.0.0.1",
+        Duration::from_secs(10),
+    );
     assert!(line.contains("RSA"), "{line}");
     // Above 1024: the user key is refused, and the RSA host key is not loaded (burrowd
     // serves with its other host key).
@@ -147,17 +140,19 @@ fn burrowd_refuses_1024_bit_user_and_host_keys_only_above_required_rsa_size() {
     let Some(d) = start_burrowd(&extra, Some(&user)) else {
         return;
     };
-    let log = d.proc.wait_stderr("Host key", 10);
+    let log = d.proc.expect_log("Host key", Duration::from_secs(10));
     assert!(
         log.contains(&format!("Host key {}: Invalid key length", host.display())),
         "{log}"
     );
     ssh_to(&d, &user);
-    let line = d.proc.wait_stderr("refusing RSA key", 10);
+    let line = d
+        .proc
+        .expect_log("refusing RSA key", Duration::from_secs(10));
     assert!(line.contains("Invalid key length"), "{line}");
     assert!(
-        !d.proc.stderr().contains("Accepted publickey"),
+        !d.proc.log().contains("Accepted publickey"),
         "{}",
-        d.proc.stderr()
+        d.proc.log()
     );
 }

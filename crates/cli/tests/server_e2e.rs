@@ -13,6 +13,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
 use std::path::Path;
+use std::time::Duration;
 
 use common::*;
 
@@ -61,15 +62,17 @@ fn ssh_local_forward_through_burrowd() {
     assert!(
         wait_port(lport, 20),
         "ssh:\n{}\nburrowd:\n{}",
-        client.stderr(),
-        d.proc.stderr()
+        client.log(),
+        d.proc.log()
     );
     check_echo(
         TcpStream::connect((Ipv4Addr::LOCALHOST, lport)).unwrap(),
         &pattern(300_000),
     );
-    d.proc
-        .wait_stderr("Accepted publickey for root from 127.0.0.1", 5);
+    d.proc.expect_log(
+        "Accepted publickey for root from 127.0.0.1",
+        Duration::from_secs(5),
+    );
 }
 
 #[test]
@@ -88,7 +91,7 @@ fn ssh_remote_forward_port_0_through_burrowd() {
         &["-N", "-R", &spec, "root@127.0.0.1"],
     );
     let client = spawn(ssh.to_str().unwrap(), &a, &dir, "ssh.log");
-    let line = client.wait_stderr("Allocated port", 20);
+    let line = client.expect_log("Allocated port", Duration::from_secs(20));
     let port: u16 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
     check_echo(
         TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap(),
@@ -112,7 +115,7 @@ fn ssh_dynamic_forward_through_burrowd() {
         &["-N", "-D", &dport.to_string(), "root@127.0.0.1"],
     );
     let client = spawn(ssh.to_str().unwrap(), &a, &dir, "ssh.log");
-    assert!(wait_port(dport, 20), "{}", client.stderr());
+    assert!(wait_port(dport, 20), "{}", client.log());
     let mut st = TcpStream::connect((Ipv4Addr::LOCALHOST, dport)).unwrap();
     let [hi, lo] = echo.to_be_bytes();
     // SOCKS4: CONNECT 127.0.0.1:echo, empty user id.
@@ -220,8 +223,12 @@ fn proxyjump_through_two_burrowd_hops() {
     );
     assert_eq!(out.status.code(), Some(0));
     // Both hops carried the chain: each saw a login.
-    a_hop.proc.wait_stderr("Accepted publickey for root", 5);
-    b_hop.proc.wait_stderr("Accepted publickey for root", 5);
+    a_hop
+        .proc
+        .expect_log("Accepted publickey for root", Duration::from_secs(5));
+    b_hop
+        .proc
+        .expect_log("Accepted publickey for root", Duration::from_secs(5));
 }
 
 #[test]
@@ -229,10 +236,11 @@ fn burrowd_sigterm_exits_0_and_logs() {
     let Some(mut d) = start_burrowd(&[], None) else {
         return;
     };
-    d.proc.wait_stderr("Server listening on 127.0.0.1 port", 5);
-    d.proc.signal("-TERM");
-    assert_eq!(d.proc.wait_exit(15), Some(0));
-    assert!(d.proc.stderr().contains("Received signal 15; terminating."));
+    d.proc
+        .expect_log("Server listening on 127.0.0.1 port", Duration::from_secs(5));
+    d.proc.signal("TERM");
+    assert_eq!(d.proc.wait_exit(Duration::from_secs(15)), Some(0));
+    assert!(d.proc.log().contains("Received signal 15; terminating."));
 }
 
 #[test]
@@ -341,13 +349,15 @@ fn burrowd_sighup_reloads_logins_for_new_connections() {
         config.replace("DenyUsers root\n", ""),
     )
     .unwrap();
-    d.proc.signal("-HUP");
-    d.proc
-        .wait_stderr("Received SIGHUP; configuration reloaded", 5);
+    d.proc.signal("HUP");
+    d.proc.expect_log(
+        "Received SIGHUP; configuration reloaded",
+        Duration::from_secs(5),
+    );
     assert!(
         try_forward(),
         "root may log in after the reload:\n{}",
-        d.proc.stderr()
+        d.proc.log()
     );
 }
 
@@ -397,10 +407,12 @@ fn from_option_matches_ipv6_clients_with_negation() {
         }
         false
     };
-    assert!(!login("!::1,*"), "::1 is negated:\n{}", d.proc.stderr());
-    assert!(login("::1"), "::1 is listed:\n{}", d.proc.stderr());
-    d.proc
-        .wait_stderr("Accepted publickey for root from ::1 port ", 5);
+    assert!(!login("!::1,*"), "::1 is negated:\n{}", d.proc.log());
+    assert!(login("::1"), "::1 is listed:\n{}", d.proc.log());
+    d.proc.expect_log(
+        "Accepted publickey for root from ::1 port ",
+        Duration::from_secs(5),
+    );
     assert!(!login("127.0.0.1"), "an IPv4 entry does not match ::1");
 }
 
@@ -425,12 +437,14 @@ fn accepted_publickey_is_logged_only_after_the_signature() {
     );
     let out = run(ssh.to_str().unwrap(), &a, &dir);
     assert!(!out.status.success(), "no private key, no login");
-    d.proc
-        .wait_stderr("Postponed publickey for root from 127.0.0.1 port ", 5);
+    d.proc.expect_log(
+        "Postponed publickey for root from 127.0.0.1 port ",
+        Duration::from_secs(5),
+    );
     assert!(
-        !d.proc.stderr().contains("Accepted publickey"),
+        !d.proc.log().contains("Accepted publickey"),
         "a query was logged as a login:\n{}",
-        d.proc.stderr()
+        d.proc.log()
     );
     let echo = echo_server();
     let lport = free_port();
@@ -440,9 +454,10 @@ fn accepted_publickey_is_logged_only_after_the_signature() {
         &["-N", "-L", &spec, "root@127.0.0.1"],
     );
     let _client = spawn(ssh.to_str().unwrap(), &a, &dir, "ssh.log");
-    let log = d
-        .proc
-        .wait_stderr("Accepted publickey for root from 127.0.0.1 port ", 10);
+    let log = d.proc.expect_log(
+        "Accepted publickey for root from 127.0.0.1 port ",
+        Duration::from_secs(10),
+    );
     let line = log
         .lines()
         .find(|l| l.contains("Accepted publickey"))

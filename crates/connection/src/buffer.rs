@@ -19,6 +19,20 @@ pub const COALESCE_BELOW: usize = 4096;
 /// 64 KiB at a time) still travels without a copy.
 pub const MAX_PIN_RATIO: usize = 2;
 
+/// Bytes of framing counted with a chunk's data for [`MAX_PIN_RATIO`]: the packet around it
+/// (length, padding, MAC and message header). A read buffer sized to exactly two 32 KiB
+/// packets, as the driver makes it so that reads end on packet boundaries, is then in ratio.
+pub const PACKET_FRAMING: usize = 512;
+
+/// True when `len` bytes of data that share an allocation of `allocation` bytes would pin
+/// more than [`MAX_PIN_RATIO`] times the packet they came in.
+pub(crate) fn over_pin_ratio(len: usize, allocation: usize) -> bool {
+    allocation
+        > len
+            .saturating_add(PACKET_FRAMING)
+            .saturating_mul(MAX_PIN_RATIO)
+}
+
 /// Bytes of allocation that chunks failing the [`MAX_PIN_RATIO`] rule may still pin without a
 /// copy, per channel, counted from the moment its queue was last empty. A reader that keeps
 /// up (the queue drains every few packets) never copies, even with OpenSSH's 16 KiB packets
@@ -28,7 +42,8 @@ pub const MAX_PINNED: usize = 512 << 10;
 
 /// Received data in arrival order. Bounded by the receive window: the connection checks every
 /// packet against the window before pushing it here. The memory it keeps alive is bounded by
-/// about twice that: zero-copy chunks pin at most [`MAX_PIN_RATIO`] times their bytes (plus
+/// about twice that: zero-copy chunks pin at most [`MAX_PIN_RATIO`] times their bytes plus
+/// [`PACKET_FRAMING`] (at most 1/8 more, chunks being at least [`COALESCE_BELOW`]) (plus
 /// [`MAX_PINNED`] for chunks kept against the ratio), and the copied tail grows by doubling.
 ///
 /// The oldest chunk sits in `front`; the queue behind it and the copied small chunks live in
@@ -82,7 +97,7 @@ impl RecvBuffer {
             return;
         }
         self.len = self.len.saturating_add(to_u32(data.len()));
-        let over_ratio = allocation > data.len().saturating_mul(MAX_PIN_RATIO);
+        let over_ratio = over_pin_ratio(data.len(), allocation);
         let pinned = (self.pinned as usize).saturating_add(allocation);
         if data.len() < COALESCE_BELOW || (over_ratio && pinned > MAX_PINNED) {
             self.queue().tail.extend_from_slice(&data);
@@ -251,6 +266,25 @@ mod tests {
         }
         assert!(want.is_empty());
         assert_eq!(b.entries(), 0);
+    }
+
+    #[test]
+    fn two_whole_packets_per_buffer_are_in_ratio() {
+        // 32 KiB of data in a 32,804-byte aes128-gcm packet, two per 65,608-byte read buffer
+        // (the driver's size for them): never copied, nothing taken from the pin budget, even
+        // while nobody reads.
+        let mut b = RecvBuffer::default();
+        for _ in 0..8 {
+            let buffer = Bytes::from(vec![5u8; 2 * 32_804]);
+            for i in 0..2 {
+                let slice = buffer.slice(i * 32_804 + 14..i * 32_804 + 14 + (32 << 10));
+                let ptr = slice.as_ptr();
+                b.push(slice, buffer.len());
+                let last = b.more.as_ref().and_then(|q| q.chunks.back());
+                assert_eq!(last.unwrap_or(&b.front).as_ptr(), ptr);
+            }
+        }
+        assert_eq!((b.pinned, b.len()), (0, 16 * (32 << 10)));
     }
 
     #[test]

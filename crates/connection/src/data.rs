@@ -5,7 +5,7 @@ use burrow_wire::connection::{ChannelClose, ChannelEof, ChannelWindowAdjust, Con
 use burrow_wire::msg;
 use bytes::Bytes;
 
-use crate::buffer::MAX_PIN_RATIO;
+use crate::buffer::over_pin_ratio;
 use crate::channel::Channel;
 use crate::connection::Connection;
 use crate::error::Error;
@@ -75,7 +75,7 @@ impl Connection {
             }
             Some(data_type_code) => {
                 c.ext_pending = c.ext_pending.saturating_add(len);
-                let data = if allocation > data.len().saturating_mul(MAX_PIN_RATIO) {
+                let data = if over_pin_ratio(data.len(), allocation) {
                     Bytes::copy_from_slice(&data)
                 } else {
                     data

@@ -40,7 +40,7 @@ pub use policy::{Decision, Denial, ForwardPolicy};
 pub use pump::{Origin, join};
 pub use remote::{ForwardedConnection, RemoteForwards, RemoteListener};
 pub use remote_forward::RemoteForward;
-pub use run::{ForwardHandle, ReadyForward, RunningForwards, start_forwards};
+pub use run::{ForwardHandle, ReadyForward, Renewed, RunningForwards, start_forwards};
 pub use server::{DEFAULT_MAX_LISTENERS, ForwardServer, Requester};
 pub use server_listen::SessionForwards;
 pub use session_slot::SessionSlot;

@@ -51,12 +51,25 @@ struct Shared {
     entries: Mutex<Vec<Entry>>,
 }
 
-/// One forward that serves: its counters, where it listens, and its own stop switch.
+/// One forward that serves: its counters, where it listens, its own stop switch, and a
+/// receiver that sees its sender dropped once the forward's task is gone.
 #[derive(Debug)]
 struct Entry {
     ready: ReadyForward,
     stats: Arc<ForwardStats>,
     cancel: watch::Sender<bool>,
+    gone: watch::Receiver<()>,
+}
+
+/// The `-R` forwards of a [`ForwardHandle`] asked for again on a new connection.
+#[derive(Debug, Default)]
+pub struct Renewed {
+    /// Those the server granted, in the order they first started.
+    pub ready: Vec<ReadyForward>,
+    /// `Allocated port N for remote forward to host:hostport` lines (port 0 forwards).
+    pub allocated: Vec<String>,
+    /// Those it refused, with the reason (they are no longer running).
+    pub failed: Vec<(ForwardSpec, ForwardError)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -190,6 +203,35 @@ impl ForwardHandle {
         true
     }
 
+    /// Asks the server again for every `-R` forward started through this handle, after the
+    /// session slot moved to a new connection (the old one took its forwards with it):
+    /// each old forward is stopped and waited for (its route is free), then requested on
+    /// the slot's current session. Other forwards are untouched.
+    pub async fn renew_remote(&self) -> Renewed {
+        let old: Vec<Entry> = {
+            let mut entries = lock(&self.shared.entries);
+            let (remote, rest) = std::mem::take(&mut *entries)
+                .into_iter()
+                .partition(|e| e.ready.spec.is_remote());
+            *entries = rest;
+            remote
+        };
+        let mut renewed = Renewed::default();
+        for mut entry in old {
+            entry.cancel.send_replace(true);
+            while entry.gone.changed().await.is_ok() {}
+            let spec = entry.ready.spec;
+            match start_one(&self.slot, &self.routes, &spec, &self.opts, &self.shared).await {
+                Ok((ready, allocated)) => {
+                    renewed.ready.push(ready);
+                    renewed.allocated.extend(allocated);
+                }
+                Err(e) => renewed.failed.push((spec, e)),
+            }
+        }
+        renewed
+    }
+
     /// The counters of each forward that runs.
     pub fn stats(&self) -> Vec<(ForwardSpec, StatsSnapshot)> {
         self.shared.stats()
@@ -285,6 +327,9 @@ async fn start_one(
     shared: &Shared,
 ) -> Result<(ReadyForward, Option<String>), ForwardError> {
     let cancel = watch::Sender::new(false);
+    // Dropped after the forward (its `-R` route is free then), whether its task ended or
+    // was aborted.
+    let (alive, gone) = watch::channel(());
     let (all, own) = (
         stopped(shared.stop.subscribe()),
         stopped(cancel.subscribe()),
@@ -310,7 +355,10 @@ async fn start_one(
             };
             let (port, stats) = (fwd.port(), fwd.stats());
             observe(&stats, spec, opts);
-            lock(&shared.tasks).spawn(fwd.run_until(stop));
+            lock(&shared.tasks).spawn(async move {
+                let _alive = alive;
+                fwd.run_until(stop).await
+            });
             (bound, port, stats)
         }
         ForwardSpec::Remote(Forward { listen, .. }) | ForwardSpec::RemoteDynamic(listen) => {
@@ -329,7 +377,10 @@ async fn start_one(
                 Listen::Unix(path) => path.clone(),
             };
             observe(&stats, spec, opts);
-            lock(&shared.tasks).spawn(fwd.run_until(stop));
+            lock(&shared.tasks).spawn(async move {
+                let _alive = alive;
+                fwd.run_until(stop).await
+            });
             (bound, port, stats)
         }
     };
@@ -342,6 +393,7 @@ async fn start_one(
         ready: ready.clone(),
         stats,
         cancel,
+        gone,
     });
     Ok((ready, allocated))
 }

@@ -118,6 +118,11 @@ impl std::fmt::Display for ForwardSpec {
 }
 
 impl ForwardSpec {
+    /// True for `-R` forwards (fixed or dynamic): the server listens.
+    pub fn is_remote(&self) -> bool {
+        matches!(self, ForwardSpec::Remote(_) | ForwardSpec::RemoteDynamic(_))
+    }
+
     /// Parses a `-L` argument.
     pub fn parse_local(spec: &str) -> Result<Self, ForwardError> {
         parse_forward(spec, false, false)

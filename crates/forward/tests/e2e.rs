@@ -480,7 +480,7 @@ async fn stdio_forward_flushes_a_buffered_writer_when_input_runs_dry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unix_socket_forwards_both_ways() {
-    let dir = temp_dir("unix");
+    let dir = burrow_testkit::TempDir::new("fwd-unix");
     let target = dir.join("target.sock");
     unix_echo_server(&target);
     let p = pair(ForwardPolicy::default(), KeyOptions::unrestricted()).await;

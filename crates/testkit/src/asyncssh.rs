@@ -50,12 +50,17 @@ pub fn version() -> String {
         .unwrap_or_else(|_| "asyncssh missing".into())
 }
 
-/// Shared by both scripts: quiet warnings, algorithm options from `key=a,b` arguments.
+/// Shared by both scripts: quiet warnings, logging at INFO or at AsyncSSH's debug level
+/// `$ASYNCSSH_DEBUG` (2 logs every message it processes), algorithm options from `key=a,b`
+/// arguments.
 const PRELUDE: &str = r#"
-import asyncio, logging, sys, warnings
+import asyncio, logging, os, sys, warnings
 warnings.simplefilter("ignore")
 import asyncssh
-logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+debug = int(os.environ.get("ASYNCSSH_DEBUG", "0"))
+logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, stream=sys.stderr)
+if debug:
+    asyncssh.set_debug_level(debug)
 def algs(spec):
     out = {}
     for item in spec.split(";"):
@@ -170,6 +175,16 @@ impl AsyncSshServer {
     /// `authorized_keys` in and allows every forward, with the algorithm `spec` (see
     /// [`algs`]; empty for AsyncSSH's defaults).
     pub fn start(authorized_keys: &str, host_kind: &str, spec: &str) -> Option<Self> {
+        Self::start_debug(authorized_keys, host_kind, spec, 0)
+    }
+
+    /// [`AsyncSshServer::start`] logging at AsyncSSH's debug `level` (1-3; 0: INFO only).
+    pub fn start_debug(
+        authorized_keys: &str,
+        host_kind: &str,
+        spec: &str,
+        level: u8,
+    ) -> Option<Self> {
         let python = python()?;
         let dir = TempDir::new("asyncssh");
         keygen(host_kind, &dir.join("host_key"));
@@ -178,6 +193,7 @@ impl AsyncSshServer {
         cmd.arg(script(&dir, "server.py", SERVER))
             .arg(dir.path())
             .arg(spec)
+            .env("ASYNCSSH_DEBUG", level.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
         let mut proc = Proc::spawn(cmd, &dir.join("server.log"));
@@ -226,6 +242,19 @@ impl AsyncSshClient {
         spec: &str,
         forwards: &[String],
     ) -> Option<Result<Self, String>> {
+        Self::start_debug(port, user, key, known_hosts, spec, forwards, 0)
+    }
+
+    /// [`AsyncSshClient::start`] logging at AsyncSSH's debug `level` (1-3; 0: INFO only).
+    pub fn start_debug(
+        port: u16,
+        user: &str,
+        key: &Path,
+        known_hosts: &Path,
+        spec: &str,
+        forwards: &[String],
+        level: u8,
+    ) -> Option<Result<Self, String>> {
         let python = python()?;
         let dir = TempDir::new("asyncssh-client");
         let mut cmd = Command::new(python);
@@ -236,6 +265,7 @@ impl AsyncSshClient {
             .arg(known_hosts)
             .arg(spec)
             .args(forwards)
+            .env("ASYNCSSH_DEBUG", level.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
         let mut proc = Proc::spawn(cmd, &dir.join("client.log"));

@@ -6,16 +6,23 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::proc::{Proc, run};
-use crate::targets::wait_banner;
-use crate::{TempDir, free_port, workspace_root};
+use crate::proc::{Proc, run, spawn_server};
+use crate::{TempDir, workspace_root};
+
+/// Where [`bin_dir`] found the binaries (or was told they are).
+static BIN_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// Tells [`bin_dir`] where the binaries are (burrow-cli's own tests know them from Cargo and
+/// must not run a nested build); a no-op once [`bin_dir`] has answered.
+pub fn set_bin_dir(dir: &Path) {
+    BIN_DIR.set(dir.to_path_buf()).unwrap_or_default();
+}
 
 /// The directory holding the built `burrow` and `burrowd`: `$BURROW_BIN_DIR` if set, else
 /// `target/debug` of this workspace after `cargo build -p burrow-cli --bins` (a no-op when
 /// they are up to date; tests outside burrow-cli cannot name its binaries otherwise).
 pub fn bin_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
+    BIN_DIR.get_or_init(|| {
         if let Some(dir) = std::env::var_os("BURROW_BIN_DIR") {
             return PathBuf::from(dir);
         }
@@ -62,10 +69,18 @@ impl Burrowd {
     /// Starts burrowd with the private host key file `host_key` (OpenSSH format; its `.pub`
     /// beside it), the `authorized_keys` text and `extra` sshd_config lines.
     pub fn start(host_key: &Path, authorized_keys: &str, extra: &[String]) -> Burrowd {
-        let dir = TempDir::new("burrowd");
+        Burrowd::start_in(TempDir::new("burrowd"), host_key, authorized_keys, extra)
+    }
+
+    /// [`Burrowd::start`] in a directory the caller prepared (keys beside the config).
+    pub fn start_in(
+        dir: TempDir,
+        host_key: &Path,
+        authorized_keys: &str,
+        extra: &[String],
+    ) -> Burrowd {
         std::fs::write(dir.join("authorized_keys"), authorized_keys).expect("authorized_keys");
-        for _attempt in 0..5 {
-            let port = free_port();
+        let (proc, port) = spawn_server("burrowd", &dir.join("burrowd.log"), |port| {
             let mut config = vec![
                 "ListenAddress 127.0.0.1".to_owned(),
                 format!("Port {port}"),
@@ -84,21 +99,14 @@ impl Burrowd {
                 .env("HOME", dir.path())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null());
-            let mut proc = Proc::spawn(cmd, &dir.join("burrowd.log"));
-            if wait_banner(port, Duration::from_secs(10)) {
-                return Burrowd {
-                    proc,
-                    port,
-                    host_pub: crate::keys::pub_path(host_key),
-                    dir,
-                };
-            }
-            proc.stop();
+            cmd
+        });
+        Burrowd {
+            proc,
+            port,
+            host_pub: crate::keys::pub_path(host_key),
+            dir,
         }
-        panic!(
-            "burrowd did not start; log:\n{}",
-            std::fs::read_to_string(dir.join("burrowd.log")).unwrap_or_default()
-        );
     }
 
     /// burrowd's log so far.

@@ -8,12 +8,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use crate::keys::{keygen, pub_path, to_dropbear};
-use crate::proc::Proc;
-use crate::targets::wait_banner;
-use crate::{TempDir, free_port, local_user, missing, require_binary};
+use crate::proc::{Proc, spawn_server};
+use crate::{TempDir, local_user, missing, require_binary};
 
 /// The home directory of `user` from `getent passwd`.
 fn home_of(user: &str) -> Option<PathBuf> {
@@ -61,8 +59,7 @@ impl Dropbear {
         let ak = home.join(".ssh/authorized_keys");
         std::fs::write(&ak, authorized_keys).expect("write authorized_keys");
         set_mode(&ak, 0o600);
-        for _attempt in 0..5 {
-            let port = free_port();
+        let (proc, port) = spawn_server("dropbear", &dir.join("dropbear.log"), |port| {
             let mut cmd = Command::new(&unshare);
             cmd.args(["-m", "--propagation", "private", "sh", "-c"])
                 .arg(r#"mount --bind "$1" "$2" && shift 2 && exec "$@""#)
@@ -75,21 +72,14 @@ impl Dropbear {
                 .args(extra)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null());
-            let mut proc = Proc::spawn(cmd, &dir.join("dropbear.log"));
-            if wait_banner(port, Duration::from_secs(10)) {
-                return Some(Dropbear {
-                    proc,
-                    port,
-                    host_pub: pub_path(&host_key),
-                    dir,
-                });
-            }
-            proc.stop();
-        }
-        panic!(
-            "dropbear did not start; log:\n{}",
-            std::fs::read_to_string(dir.join("dropbear.log")).unwrap_or_default()
-        );
+            cmd
+        });
+        Some(Dropbear {
+            proc,
+            port,
+            host_pub: pub_path(&host_key),
+            dir,
+        })
     }
 
     /// The server's log so far.

@@ -23,14 +23,16 @@ pub fn keygen(kind: &str, path: &Path) {
         .iter()
         .find(|(n, _)| *n == kind)
         .unwrap_or_else(|| panic!("unknown key type {kind}"));
+    keygen_with(path, args);
+}
+
+/// Writes an unencrypted key pair at `path` and `path.pub` with `ssh-keygen` and the key
+/// type arguments `args` (`-t rsa -b 1024`, ...).
+pub fn keygen_with(path: &Path, args: &[&str]) {
     let keygen = require_binary("ssh-keygen").expect("ssh-keygen");
-    let status = Command::new(keygen)
-        .args(*args)
-        .args(["-q", "-N", "", "-C", "burrow-test", "-f"])
-        .arg(path)
-        .status()
-        .expect("run ssh-keygen");
-    assert!(status.success(), "ssh-keygen {kind} failed");
+    let path = path.to_str().expect("a UTF-8 key path");
+    let fixed = ["-q", "-N", "", "-C", "burrow-test", "-f", path];
+    run_keygen(&keygen, &[args, &fixed[..]].concat());
 }
 
 /// Writes an unencrypted ed25519 key pair with `ssh-keygen` at `path` (and `path.pub`).

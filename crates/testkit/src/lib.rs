@@ -12,11 +12,14 @@
 )]
 
 pub mod agent;
+#[cfg(feature = "tokio")]
+pub mod aio;
 pub mod asyncssh;
 pub mod burrow;
 pub mod dir;
 pub mod dropbear;
 pub mod keys;
+pub mod ports;
 pub mod proc;
 pub mod socks;
 pub mod sshd;
@@ -24,9 +27,9 @@ pub mod targets;
 
 pub use dir::TempDir;
 pub use keys::{base64_decode, keygen, keygen_ed25519, public_key_blob};
+pub use ports::free_port;
 pub use proc::Proc;
 
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 
 /// The workspace root (the directory holding the top-level `Cargo.toml`).
@@ -72,12 +75,6 @@ pub fn find_binary(path: &str) -> Option<PathBuf> {
                 .find(|p| p.is_file())
         })
     }
-}
-
-/// A port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> u16 {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local addr").port()
 }
 
 /// The user tests log in as (`$USER`, else `id -un`).

@@ -70,6 +70,13 @@ impl Proc {
         }
     }
 
+    /// Waits up to `timeout` for a log line containing `needle` and returns it; panics with
+    /// the log when none comes.
+    pub fn expect_log(&self, needle: &str, timeout: Duration) -> String {
+        self.wait_log(needle, timeout)
+            .unwrap_or_else(|| panic!("no \"{needle}\" in the log:\n{}", self.log()))
+    }
+
     /// Sends `signal` (a `kill` name such as `TERM` or `KILL`) to the child's PID.
     pub fn signal(&self, signal: &str) {
         signal_pid(self.pid(), signal);
@@ -98,6 +105,29 @@ impl Drop for Proc {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Starts an SSH server on a free port: `command(port)` is its command line for that port,
+/// its stderr goes to `log`. Another port is tried (up to 5) when no `SSH-2.0-` banner comes
+/// within 10 s or the banner is not from this process (it exited: the port was taken
+/// between the pick and its bind). Panics with the log when none comes up.
+pub fn spawn_server(
+    what: &str,
+    log: &Path,
+    mut command: impl FnMut(u16) -> Command,
+) -> (Proc, u16) {
+    for _attempt in 0..5 {
+        let port = crate::free_port();
+        let mut proc = Proc::spawn(command(port), log);
+        if crate::targets::wait_banner(port, Duration::from_secs(10)) && proc.running() {
+            return (proc, port);
+        }
+        proc.stop();
+    }
+    panic!(
+        "{what} did not start; log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
 }
 
 /// Sends `signal` to one PID with `kill`; a process already gone is not an error.

@@ -2,7 +2,7 @@
 //! testing dynamic forwards.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
 /// The SOCKS dialects the matrix covers.
@@ -23,7 +23,9 @@ fn io(what: &str) -> impl Fn(std::io::Error) -> String + '_ {
 /// Connects through the SOCKS proxy on 127.0.0.1:`proxy` to 127.0.0.1:`port` (as a name for SOCKS5 and 4a)
 /// and returns the stream once the proxy reports success.
 pub fn connect(proxy: u16, dialect: Socks, port: u16) -> Result<TcpStream, String> {
-    let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, proxy)).map_err(io("connect"))?;
+    let mut s = crate::targets::connect_listener(proxy).ok_or_else(|| {
+        format!("socks connect 127.0.0.1:{proxy}: refused (or connected to itself)")
+    })?;
     s.set_nodelay(true).unwrap_or_default();
     s.set_read_timeout(Some(Duration::from_secs(20)))
         .map_err(io("timeout"))?;

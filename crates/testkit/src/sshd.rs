@@ -3,12 +3,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use crate::keys::{keygen, pub_path};
-use crate::proc::Proc;
-use crate::targets::wait_banner;
-use crate::{TempDir, free_port, require_binary};
+use crate::proc::{Proc, spawn_server};
+use crate::{TempDir, require_binary};
 
 /// A running sshd with its config, host key and log in a temp dir; stopped on drop.
 pub struct Sshd {
@@ -28,9 +26,18 @@ impl Sshd {
     /// `LogLevel DEBUG3`), which win over the base config.
     /// `None` when sshd or ssh-keygen is missing and `CI` is not set.
     pub fn start(authorized_keys: &str, host_kind: &str, extra: &[String]) -> Option<Sshd> {
+        Sshd::start_in(TempDir::new("sshd"), authorized_keys, host_kind, extra)
+    }
+
+    /// [`Sshd::start`] in a directory the caller prepared (client keys beside the config).
+    pub fn start_in(
+        dir: TempDir,
+        authorized_keys: &str,
+        host_kind: &str,
+        extra: &[String],
+    ) -> Option<Sshd> {
         let sshd = require_binary("/usr/sbin/sshd")?;
         require_binary("ssh-keygen")?;
-        let dir = TempDir::new("sshd");
         // sshd refuses to start as root without its privilege-separation directory.
         std::fs::create_dir_all("/run/sshd").expect("create /run/sshd");
         let host_key = dir.join("host_key");
@@ -57,8 +64,7 @@ impl Sshd {
             "LogLevel DEBUG1".to_owned(),
         ]);
         std::fs::write(dir.join("sshd_config"), config.join("\n") + "\n").expect("sshd_config");
-        for _attempt in 0..5 {
-            let port = free_port();
+        let (proc, port) = spawn_server("sshd", &dir.join("sshd.log"), |port| {
             let mut cmd = Command::new(&sshd);
             cmd.args(["-D", "-e", "-f"])
                 .arg(dir.join("sshd_config"))
@@ -68,21 +74,14 @@ impl Sshd {
                 .arg(&host_key)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null());
-            let mut proc = Proc::spawn(cmd, &dir.join("sshd.log"));
-            if wait_banner(port, Duration::from_secs(10)) {
-                return Some(Sshd {
-                    proc,
-                    port,
-                    host_pub: pub_path(&host_key),
-                    dir,
-                });
-            }
-            proc.stop();
-        }
-        panic!(
-            "sshd did not start; log:\n{}",
-            std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default()
-        );
+            cmd
+        });
+        Some(Sshd {
+            proc,
+            port,
+            host_pub: pub_path(&host_key),
+            dir,
+        })
     }
 
     /// sshd's log so far.

@@ -191,8 +191,8 @@ pub fn round_trip<S: Stream>(s: S, data: &[u8]) -> Result<(), String> {
 
 /// Connects to 127.0.0.1:`port` and runs [`round_trip`] with `len` bytes.
 pub fn tcp_round_trip(port: u16, len: usize, seed: u8) -> Result<(), String> {
-    let s = TcpStream::connect((Ipv4Addr::LOCALHOST, port))
-        .map_err(|e| format!("connect 127.0.0.1:{port}: {e}"))?;
+    let s = connect_listener(port)
+        .ok_or_else(|| format!("connect 127.0.0.1:{port}: refused (or connected to itself)"))?;
     s.set_nodelay(true).unwrap_or_default();
     round_trip(s, &pattern(len, seed))
 }
@@ -203,11 +203,19 @@ pub fn unix_round_trip(path: &Path, len: usize, seed: u8) -> Result<(), String> 
     round_trip(s, &pattern(len, seed))
 }
 
+/// A connection to 127.0.0.1:`port` that reached a listener: `None` when the connect failed
+/// or when the socket connected to itself (the kernel may pick the destination port as the
+/// source port while nothing listens there; such a socket echoes whatever it is sent).
+pub fn connect_listener(port: u16) -> Option<TcpStream> {
+    let s = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).ok()?;
+    (s.local_addr().ok()? != s.peer_addr().ok()?).then_some(s)
+}
+
 /// Waits up to `timeout` until 127.0.0.1:`port` accepts connections.
 pub fn wait_port(port: u16, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+        if connect_listener(port).is_some() {
             return true;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -231,7 +239,7 @@ pub fn wait_unix(path: &Path, timeout: Duration) -> bool {
 pub fn wait_banner(port: u16, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if let Ok(mut s) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) {
+        if let Some(mut s) = connect_listener(port) {
             s.set_read_timeout(Some(Duration::from_secs(2)))
                 .unwrap_or_default();
             let mut buf = [0u8; 8];

@@ -192,6 +192,8 @@ pub struct PacketOpener {
     counters: Counters,
     /// The checked `packet_length` of the packet at the front of the input, once known.
     pending_len: Option<usize>,
+    /// Wire bytes of the last packet opened.
+    last_total: usize,
 }
 
 impl Default for PacketOpener {
@@ -207,6 +209,7 @@ impl PacketOpener {
             cipher: PacketCipher::Clear,
             counters: Counters::default(),
             pending_len: None,
+            last_total: 0,
         }
     }
 
@@ -247,10 +250,21 @@ impl PacketOpener {
         self.counters.bytes
     }
 
+    /// Wire bytes of the packet at the front of the input once its length is read, else of the
+    /// last packet opened (0 before any): the room the caller's buffer needs for reads to end
+    /// on packet boundaries (bulk packets all have the same size).
+    pub fn packet_size_hint(&self) -> usize {
+        match self.pending_len {
+            Some(len) => 4 + len + self.cipher.tag_len(),
+            None => self.last_total,
+        }
+    }
+
     /// If a whole packet is at the front of `input`, authenticates and decrypts it in place,
     /// removes it from `input` and returns its payload (a view into the same memory).
     /// `Ok(None)` means more bytes are needed; `input` must then only be appended to before the
-    /// next call. The length is checked as soon as it is readable, before more is buffered.
+    /// next call (the caller sizes it, see [`Self::packet_size_hint`]). The length is checked
+    /// as soon as it is readable, before more is buffered.
     /// Any error is fatal for the connection.
     pub fn open(&mut self, input: &mut BytesMut) -> Result<Option<Bytes>, PacketError> {
         let len = match self.pending_len {
@@ -267,7 +281,6 @@ impl PacketOpener {
         };
         let total = 4 + len + self.cipher.tag_len();
         if input.len() < total {
-            input.reserve(total - input.len());
             return Ok(None);
         }
         let seq = self.counters.seq;
@@ -285,6 +298,7 @@ impl PacketOpener {
         // 5 <= 5 + payload_len = 4 + len - padding < 4 + len <= total.
         let payload_end = 4 + len - padding;
         self.pending_len = None;
+        self.last_total = total;
         self.counters.record(total);
         let packet = input.split_to(total).freeze();
         Ok(Some(packet.slice(5..payload_end)))

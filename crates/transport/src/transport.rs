@@ -335,6 +335,12 @@ impl Transport {
         n
     }
 
+    /// Wire bytes of the packet being received once its length is read, else of the last one
+    /// (0 before any): the room the input buffer needs for reads to end on packet boundaries.
+    pub fn input_packet_hint(&self) -> usize {
+        self.opener.packet_size_hint()
+    }
+
     /// When `handle_timeout` should next be called: the time-based rekey deadline.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {

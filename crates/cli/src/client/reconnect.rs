@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burrow_forward::{
-    ForwardError, ForwardOptions, ForwardSpec, RemoteForwards, RunningForwards, SessionSlot,
-    start_forwards,
+    ForwardError, ForwardHandle, ForwardOptions, ForwardSpec, RemoteForwards, RunningForwards,
+    SessionSlot, start_forwards,
 };
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -76,10 +76,6 @@ impl Group {
     }
 }
 
-fn is_local(spec: &ForwardSpec) -> bool {
-    matches!(spec, ForwardSpec::Local(_) | ForwardSpec::Dynamic(_))
-}
-
 /// Reports what `running` set up: ready events and the Allocated port lines.
 fn report_ready(ctx: &Context<'_>, running: &RunningForwards) {
     for ready in &running.ready {
@@ -88,6 +84,30 @@ fn report_ready(ctx: &Context<'_>, running: &RunningForwards) {
     count(&ctx.metrics, running);
     if ctx.level >= LogLevel::Info {
         for line in &running.allocated {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Asks again for the `-R` forwards added through the control socket: ready events, the
+/// Allocated port lines and counters as for the command line's; a refused one is reported
+/// and dropped (a later `-O forward` can ask again).
+async fn renew_added(ctx: &Context<'_>, added: &ForwardHandle) {
+    let renewed = added.renew_remote().await;
+    for (spec, e) in &renewed.failed {
+        tracing::info!("forward {spec} added through the control socket not set up again: {e}");
+        ctx.events.forward_failed(spec, &e.to_string());
+    }
+    for ready in &renewed.ready {
+        ctx.events.forward_ready(ready);
+    }
+    for (spec, stats) in added.counters() {
+        if renewed.ready.iter().any(|r| r.spec == spec) {
+            ctx.metrics.add_forward("", &spec.to_string(), stats);
+        }
+    }
+    if ctx.level >= LogLevel::Info {
+        for line in &renewed.allocated {
             eprintln!("{line}");
         }
     }
@@ -214,7 +234,7 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
         &ctx.settings.forwards
     };
     let (locals, remotes): (Vec<ForwardSpec>, Vec<ForwardSpec>) =
-        forwards.iter().cloned().partition(is_local);
+        forwards.iter().cloned().partition(|f| !f.is_remote());
     let stop = watch::Sender::new(false);
     let slot = SessionSlot::swappable();
     slot.set(&first.session);
@@ -239,6 +259,11 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
             return fail(ctx, &connected, "control socket not set up").await;
         }
     };
+    // `-R` forwards added through the control socket live with the listeners; they are
+    // asked for again after each reconnect, as the command line's are.
+    let added = local
+        .running
+        .handle(slot.clone(), ctx.routes.clone(), ctx.opts.clone());
     let mut reported = false;
     loop {
         let session_slot = SessionSlot::from(&connected.session);
@@ -289,6 +314,7 @@ pub async fn serve(ctx: &Context<'_>, first: Connected, signals: &mut Signals) -
                 ctx.metrics.session_up("", connected.session.downgrade());
                 ctx.events
                     .connected(&ctx.settings.host_name, ctx.settings.port);
+                renew_added(ctx, &added).await;
             }
             Err(code) => {
                 slot.end(why);

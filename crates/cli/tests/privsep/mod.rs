@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::common::{BURROWD, Proc, TempDir, free_port, keygen, run, spawn, wait_banner};
+use crate::common::{BURROWD, Proc, TempDir, keygen, run};
 
 /// True when the tests can run: as root with useradd and ssh; with `CI` set, anything
 /// missing fails the test instead.
@@ -166,40 +166,42 @@ pub fn start_daemon(extra: &[&str], nofile: Option<u32>) -> Daemon {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for _ in 0..5 {
-        let port = free_port();
-        let mut config = format!(
-            "ListenAddress 127.0.0.1\nPort {port}\nHostKey {}\nLogLevel DEBUG1\nMaxStartups 100\n",
-            dir.s("host")
-        );
-        for l in extra {
-            config.push_str(l);
-            config.push('\n');
-        }
-        std::fs::write(dir.join("burrowd_config"), config).unwrap();
-        let args: Vec<String> = ["-D", "-e", "-f"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain([dir.s("burrowd_config")])
-            .collect();
-        let mut proc = match nofile {
-            None => spawn(BURROWD, &args, &dir, "burrowd.log"),
-            Some(n) => {
-                let mut sh = vec![
-                    "-c".to_owned(),
-                    format!("ulimit -Sn {n} && ulimit -Hn {n} && exec \"$0\" \"$@\""),
-                    BURROWD.to_owned(),
-                ];
-                sh.extend(args);
-                spawn("/bin/sh", &sh, &dir, "burrowd.log")
+    let (proc, port) = burrow_testkit::proc::spawn_server(
+        "burrowd",
+        &dir.join("burrowd.log"),
+        |port| {
+            let mut config = format!(
+                "ListenAddress 127.0.0.1\nPort {port}\nHostKey {}\nLogLevel DEBUG1\nMaxStartups 100\n",
+                dir.s("host")
+            );
+            for l in extra {
+                config.push_str(l);
+                config.push('\n');
             }
-        };
-        if wait_banner(port) {
-            return Daemon { proc, port, dir };
-        }
-        proc.wait_exit(1);
-    }
-    panic!("burrowd did not start");
+            std::fs::write(dir.join("burrowd_config"), config).unwrap();
+            let mut cmd = match nofile {
+                None => Command::new(BURROWD),
+                Some(n) => {
+                    let mut sh = Command::new("/bin/sh");
+                    sh.arg("-c")
+                        .arg(format!(
+                            "ulimit -Sn {n} && ulimit -Hn {n} && exec \"$0\" \"$@\""
+                        ))
+                        .arg(BURROWD);
+                    sh
+                }
+            };
+            cmd.args(["-D", "-e", "-f"])
+                .arg(dir.join("burrowd_config"))
+                .env_remove("SSH_AUTH_SOCK")
+                .env_remove("XDG_STATE_HOME")
+                .env("HOME", &dir.0)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null());
+            cmd
+        },
+    );
+    Daemon { proc, port, dir }
 }
 
 /// The `burrowd --session` processes the listener `pid` runs now.

@@ -15,8 +15,7 @@ use std::time::Duration;
 use burrow::{Client, ClientConfig, KeyPair, PublicKey, Server, ServerConfig, Session};
 use burrow_forward::{ForwardHandler, ForwardPolicy, ForwardServer, RemoteForwards};
 use burrow_keyfiles::KeyOptions;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 pub struct Pair {
     pub session: Session,
@@ -81,38 +80,15 @@ pub async fn echo_server() -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, burrow_testkit::targets::echo_tcp()))
 }
 
-/// Writes `data`, half-closes, reads everything back, and checks it came back intact.
-pub async fn round_trip<S: AsyncRead + AsyncWrite + Unpin>(s: S, data: &[u8]) {
-    let (mut r, mut w) = tokio::io::split(s);
-    let send = async {
-        w.write_all(data).await.unwrap();
-        w.shutdown().await.unwrap();
-    };
-    let recv = async {
-        let mut back = Vec::new();
-        r.read_to_end(&mut back).await.unwrap();
-        back
-    };
-    let ((), back) = tokio::join!(send, recv);
-    assert_eq!(back.len(), data.len());
-    assert!(back == data, "data corrupted");
-}
+// The async integrity check is the test kit's too.
+pub use burrow_testkit::aio::round_trip;
 
 pub async fn tcp(port: u16) -> TcpStream {
     TcpStream::connect(("127.0.0.1", port)).await.unwrap()
 }
 
-/// A port with nothing listening on it.
+/// A port with nothing listening on it (the test kit's: outside the ephemeral range, so no
+/// other test's listener or connection takes it meanwhile).
 pub async fn dead_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    l.local_addr().unwrap().port()
-}
-
-pub fn temp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("burrow-fwd-{name}-{}", std::process::id()));
-    if d.exists() {
-        std::fs::remove_dir_all(&d).unwrap();
-    }
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    burrow_testkit::targets::closed_port()
 }
