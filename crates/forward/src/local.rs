@@ -2,6 +2,7 @@
 //! direct-streamlocal channel) and `-D` (each connection speaks SOCKS first).
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -224,16 +225,17 @@ impl LocalForward {
                 }
                 Err(e) => return ForwardError::Io(e),
             };
+            let from = peer_of(&originator);
             let opening = Opening {
                 slot: self.slot.clone(),
                 waiting: self.waiting.clone(),
                 mode: self.mode.clone(),
                 stream,
-                originator: originator.clone(),
+                originator,
                 stats: self.stats.clone(),
             };
             let active = self.stats.connection_started();
-            tasks.spawn(serve(Box::pin(opening.open()), originator, active));
+            tasks.spawn(serve(Box::pin(opening.open()), from, active));
         }
     }
 }
@@ -254,19 +256,27 @@ struct Opening {
 /// the join: no SOCKS buffer, no timer, no target name.
 async fn serve(
     opening: Pin<Box<impl Future<Output = Option<(LocalStream, Channel)>>>>,
-    originator: Originator,
+    from: Option<SocketAddr>,
     active: ActiveGuard,
 ) {
     let Some((stream, channel)) = opening.await else {
         return;
     };
     if let Err(e) = join_observed(stream, channel, active.stats(), Origin::Stream).await {
-        ended(&originator, &e.into());
+        let (address, port) = from.map_or((String::new(), 0), |a| (a.ip().to_string(), a.port()));
+        ended(&Originator { address, port }, &e.into());
     }
 }
 
 fn ended(originator: &Originator, e: &ForwardError) {
     tracing::info!(from = %originator.address, port = originator.port, error = %e, "forwarded connection ended");
+}
+
+/// The peer of a TCP connection as an address without heap text (none for unix sockets),
+/// kept by an open connection's task for the line logged at its end.
+fn peer_of(o: &Originator) -> Option<SocketAddr> {
+    let ip = o.address.parse().ok()?;
+    Some(SocketAddr::new(ip, o.port))
 }
 
 impl Opening {
@@ -446,11 +456,7 @@ mod tests {
     #[test]
     fn an_open_connections_task_holds_little_more_than_the_join() {
         let opened = Box::pin(async { None::<(LocalStream, Channel)> });
-        let originator = Originator {
-            address: String::new(),
-            port: 0,
-        };
-        let task = serve(opened, originator, ForwardStats::new().connection_started());
+        let task = serve(opened, None, ForwardStats::new().connection_started());
         let size = std::mem::size_of_val(&task);
         eprintln!("client task future: {size} bytes");
         assert!(size <= 360, "{size}");
