@@ -235,7 +235,12 @@ impl LocalForward {
                 stats: self.stats.clone(),
             };
             let active = self.stats.connection_started();
-            tasks.spawn(serve(Box::pin(opening.open()), from, active));
+            tasks.spawn(serve(
+                Box::pin(opening.open()),
+                Origin::Stream,
+                from,
+                active,
+            ));
         }
     }
 }
@@ -251,30 +256,32 @@ struct Opening {
     stats: Arc<ForwardStats>,
 }
 
-/// One accepted connection: opens its channel, then joins. The opening (SOCKS, the channel
-/// open) is a boxed future freed before the join, so an open connection's task holds only
-/// the join: no SOCKS buffer, no timer, no target name.
-async fn serve(
+/// One forwarded connection (`-L`, `-D`, `-R`): opens its channel, then joins. The opening
+/// (SOCKS, the channel open or confirmation, a target connect) is a boxed future freed
+/// before the join, so an open connection's task holds only the join: no SOCKS buffer, no
+/// timer, no target name. `from` is the peer, for the line logged if the join fails.
+pub(crate) async fn serve(
     opening: Pin<Box<impl Future<Output = Option<(LocalStream, Channel)>>>>,
+    origin: Origin,
     from: Option<SocketAddr>,
     active: ActiveGuard,
 ) {
     let Some((stream, channel)) = opening.await else {
         return;
     };
-    if let Err(e) = join_observed(stream, channel, active.stats(), Origin::Stream).await {
+    if let Err(e) = join_observed(stream, channel, active.stats(), origin).await {
         let (address, port) = from.map_or((String::new(), 0), |a| (a.ip().to_string(), a.port()));
         ended(&Originator { address, port }, &e.into());
     }
 }
 
-fn ended(originator: &Originator, e: &ForwardError) {
+pub(crate) fn ended(originator: &Originator, e: &ForwardError) {
     tracing::info!(from = %originator.address, port = originator.port, error = %e, "forwarded connection ended");
 }
 
 /// The peer of a TCP connection as an address without heap text (none for unix sockets),
 /// kept by an open connection's task for the line logged at its end.
-fn peer_of(o: &Originator) -> Option<SocketAddr> {
+pub(crate) fn peer_of(o: &Originator) -> Option<SocketAddr> {
     let ip = o.address.parse().ok()?;
     Some(SocketAddr::new(ip, o.port))
 }
@@ -456,7 +463,8 @@ mod tests {
     #[test]
     fn an_open_connections_task_holds_little_more_than_the_join() {
         let opened = Box::pin(async { None::<(LocalStream, Channel)> });
-        let task = serve(opened, None, ForwardStats::new().connection_started());
+        let active = ForwardStats::new().connection_started();
+        let task = serve(opened, Origin::Stream, None, active);
         let size = std::mem::size_of_val(&task);
         eprintln!("client task future: {size} bytes");
         assert!(size <= 360, "{size}");
