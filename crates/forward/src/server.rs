@@ -176,7 +176,7 @@ impl ForwardServer {
             channel,
             stats,
         };
-        tokio::spawn(serve_direct(Box::pin(opening.connect())));
+        tokio::spawn(serve_opened(Box::pin(opening.connect()), Origin::Channel));
     }
 
     /// Answers a global request: tcpip-forward and streamlocal-forward (and their cancels)
@@ -355,16 +355,18 @@ struct Connecting {
     stats: Arc<ForwardStats>,
 }
 
-/// One accepted direct channel: connects to its target, then joins. The connect and the
-/// open request are a boxed future freed before the join, so an open channel's task holds
-/// only the join (no timer, no target name, no open request).
-async fn serve_direct(
-    connecting: Pin<Box<impl Future<Output = Option<(LocalStream, Channel, ActiveGuard)>>>>,
+/// One forwarded channel of the server (direct-tcpip, or a connection to a remote-forward
+/// listener): opens it, then joins. The opening (a target connect with its timer, the open
+/// request, the target name) is a boxed future freed before the join, so an open channel's
+/// task holds only the join.
+pub(crate) async fn serve_opened(
+    opening: Pin<Box<impl Future<Output = Option<(LocalStream, Channel, ActiveGuard)>>>>,
+    origin: Origin,
 ) {
-    let Some((stream, channel, active)) = connecting.await else {
+    let Some((stream, channel, active)) = opening.await else {
         return;
     };
-    if let Err(e) = join(stream, channel, active.stats(), Origin::Channel).await {
+    if let Err(e) = join(stream, channel, active.stats(), origin).await {
         tracing::debug!(error = %e, "forwarded connection ended");
     }
 }
@@ -410,7 +412,7 @@ mod tests {
     #[test]
     fn an_open_channels_task_holds_little_more_than_the_join() {
         let connected = Box::pin(async { None::<(LocalStream, Channel, ActiveGuard)> });
-        let task = serve_direct(connected);
+        let task = serve_opened(connected, Origin::Channel);
         let size = std::mem::size_of_val(&task);
         eprintln!("server task future: {size} bytes");
         assert!(size <= 280, "{size}");
