@@ -294,15 +294,20 @@ fn slow_reader(fx: &Fixture) -> Outcome {
     outcome(start, r)
 }
 
-/// A connection pushing 8 MiB into a 1 MiB/s sink; returns the writer's result channel.
+/// Bytes `start_push` writes: more than the tunnel can hold in flight (burrowd grows one
+/// channel's receive window to 16 MiB, half its 32 MiB default budget, plus socket buffers),
+/// so the writer is still blocked when a peer is killed after a second. With 8 MiB a fast
+/// burrowd took it all into its window and the killed server's tunnel ended cleanly.
+const PUSH: usize = 64 << 20;
+
+/// A connection pushing `PUSH` bytes into a 1 MiB/s sink; returns the writer's result channel.
 fn start_push(port: u16) -> std::sync::mpsc::Receiver<Result<(), String>> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let r = TcpStream::connect((Ipv4Addr::LOCALHOST, port))
             .map_err(|e| e.to_string())
             .and_then(|mut s| {
-                s.write_all(&pattern(8 << 20, 2))
-                    .map_err(|e| e.to_string())?;
+                s.write_all(&pattern(PUSH, 2)).map_err(|e| e.to_string())?;
                 s.shutdown(std::net::Shutdown::Write)
                     .map_err(|e| e.to_string())?;
                 let mut rest = Vec::new();

@@ -685,99 +685,99 @@ fn mux(dir: &TempDir, ctl: &Path, args: &[&str], input: &[u8]) -> (Option<i32>, 
     (out.status.code(), out.stdout, err)
 }
 
-#[test]
-fn a_control_master_serves_across_a_reconnect() {
-    let Some(d) = start_burrowd(&[], None) else {
-        return;
-    };
+/// A burrowd, and a Reconnect client of it that is a control master at `<dir>/ctl`
+/// answering `-O check`.
+struct MasterScene {
+    server: Server,
+    dir: TempDir,
+    ctl: PathBuf,
+    events: PathBuf,
+    burrow: Proc,
+}
+
+fn master_scene(tag: &str) -> Option<MasterScene> {
+    let d = start_burrowd(&[], None)?;
     let key = d.client_key.clone();
-    let mut server = Server::burrowd(d);
-    let dir = TempDir::new("rc-master");
+    let server = Server::burrowd(d);
+    let dir = TempDir::new(tag);
     let ctl = dir.join("ctl");
-    let echo = echo_server();
-    let mut burrow = client(server.port, &key, &dir, &["-M", "-S", &dir.s("ctl")]);
-    let path = dir.join("events.jsonl");
-    wait_events(&path, "connected", 1, 20);
+    let burrow = client(server.port, &key, &dir, &["-M", "-S", &dir.s("ctl")]);
+    let events = dir.join("events.jsonl");
+    wait_events(&events, "connected", 1, 20);
     let deadline = Instant::now() + Duration::from_secs(20);
     while mux(&dir, &ctl, &["-O", "check"], b"").0 != Some(0) {
         assert!(Instant::now() < deadline, "{}", burrow.log());
         std::thread::sleep(Duration::from_millis(50));
     }
-    server.kill();
-    server.restart();
-    wait_events(&path, "connected", 2, 30);
+    Some(MasterScene {
+        server,
+        dir,
+        ctl,
+        events,
+        burrow,
+    })
+}
+
+#[test]
+fn a_control_master_serves_across_a_reconnect() {
+    let Some(mut m) = master_scene("rc-master") else {
+        return;
+    };
+    let (dir, ctl, path) = (&m.dir, &m.ctl, &m.events);
+    let echo = echo_server();
+    m.server.kill();
+    m.server.restart();
+    wait_events(path, "connected", 2, 30);
     // After the reconnect: a new -L through the master, and -W on the new connection.
     let lport = free_port();
     let spec = format!("127.0.0.1:{lport}:127.0.0.1:{echo}");
-    let (code, _, err) = mux(&dir, &ctl, &["-O", "forward", "-L", &spec], b"");
+    let (code, _, err) = mux(dir, ctl, &["-O", "forward", "-L", &spec], b"");
     assert_eq!(code, Some(0), "{err}");
     echo_through(lport, &pattern(30_000));
     let data = pattern(20_000);
     let target = format!("127.0.0.1:{echo}");
-    let (code, out, err) = mux(&dir, &ctl, &["-W", &target], &data);
+    let (code, out, err) = mux(dir, ctl, &["-W", &target], &data);
     assert_eq!(code, Some(0), "{err}");
     assert!(
         out == data,
         "-W through the master: {} bytes back",
         out.len()
     );
-    let (code, _, err) = mux(&dir, &ctl, &["-O", "exit"], b"");
+    let (code, _, err) = mux(dir, ctl, &["-O", "exit"], b"");
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
-        burrow.wait_exit(Duration::from_secs(10)),
+        m.burrow.wait_exit(Duration::from_secs(10)),
         Some(255),
         "{}",
-        burrow.log()
+        m.burrow.log()
     );
-    let last = events(&path).pop().unwrap();
+    let last = events(path).pop().unwrap();
     assert_eq!(last["reason"], "control master: exit requested (-O exit)");
 }
 
 #[test]
 fn a_remote_forward_added_through_the_master_is_asked_for_again_after_a_reconnect() {
-    let Some(d) = start_burrowd(&[], None) else {
+    let Some(mut m) = master_scene("rc-master-r") else {
         return;
     };
-    let key = d.client_key.clone();
-    let mut server = Server::burrowd(d);
-    let dir = TempDir::new("rc-master-r");
-    let ctl = dir.join("ctl");
+    let (dir, ctl, path) = (&m.dir, &m.ctl, &m.events);
     let echo = echo_server();
-    let mut burrow = client(server.port, &key, &dir, &["-M", "-S", &dir.s("ctl")]);
-    let path = dir.join("events.jsonl");
-    wait_events(&path, "connected", 1, 20);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while mux(&dir, &ctl, &["-O", "check"], b"").0 != Some(0) {
-        assert!(Instant::now() < deadline, "{}", burrow.stderr());
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let target = format!("127.0.0.1:{echo}");
-    let (code, out, err) = mux(
-        &dir,
-        &ctl,
-        &["-O", "forward", "-R", &format!("0:{target}")],
-        b"",
-    );
+    let spec = format!("0:{target}");
+    let (code, out, err) = mux(dir, ctl, &["-O", "forward", "-R", &spec], b"");
     assert_eq!(code, Some(0), "{err}");
     let r1: u16 = String::from_utf8_lossy(&out).trim().parse().unwrap();
     echo_through(r1, &pattern(20_000));
-    server.kill();
-    server.restart();
-    wait_events(&path, "connected", 2, 30);
+    m.server.kill();
+    m.server.restart();
+    wait_events(path, "connected", 2, 30);
     // Asked for again on the new connection: a new port, reported as the command line's.
-    let r2 = remote_port(&path, 0);
+    let r2 = remote_port(path, 0);
     echo_through(r2, &pattern(30_000));
-    burrow.wait_stderr(
-        &format!("Allocated port {r2} for remote forward to {target}"),
-        10,
-    );
+    let line = format!("Allocated port {r2} for remote forward to {target}");
+    m.burrow.expect_log(&line, Duration::from_secs(10));
     // Still the master's: -O cancel finds it, and the server stops listening.
-    let (code, _, err) = mux(
-        &dir,
-        &ctl,
-        &["-O", "cancel", "-R", &format!("0:{target}")],
-        b"",
-    );
+    let (code, _, err) = mux(dir, ctl, &["-O", "cancel", "-R", &spec], b"");
     assert_eq!(code, Some(0), "{err}");
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect((Ipv4Addr::LOCALHOST, r2)).is_ok() {
@@ -787,8 +787,13 @@ fn a_remote_forward_added_through_the_master_is_asked_for_again_after_a_reconnec
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    burrow.signal("-TERM");
-    assert_eq!(burrow.wait_exit(10), Some(0), "{}", burrow.stderr());
+    m.burrow.signal("TERM");
+    assert_eq!(
+        m.burrow.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        m.burrow.log()
+    );
 }
 
 #[test]
