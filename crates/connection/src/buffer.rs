@@ -46,30 +46,47 @@ pub const MAX_PINNED: usize = 512 << 10;
 /// [`PACKET_FRAMING`] (at most 1/8 more, chunks being at least [`COALESCE_BELOW`]) (plus
 /// [`MAX_PINNED`] for chunks kept against the ratio), and the copied tail grows by doubling.
 ///
-/// The oldest chunk sits in `front`, outside the queue, so a channel whose reader keeps up
-/// (one chunk at a time, the usual bulk case) never allocates the queue: no allocation per
-/// packet, and nothing held once drained.
+/// The oldest chunk sits in `front`; the queue behind it and the copied small chunks live in
+/// a box made only while they hold something. A channel whose reader keeps up (one chunk at
+/// a time, the usual bulk case) never makes the box: no allocation per packet, and an idle
+/// channel holds 48 bytes and nothing on the heap.
 #[derive(Debug, Default)]
 pub struct RecvBuffer {
-    /// The oldest chunk; empty only if `chunks` is empty too.
+    /// The oldest chunk; empty only if the queue is empty too.
     front: Bytes,
+    more: Option<Box<Queue>>,
+    /// Bytes waiting (at most the window, a `u32`).
+    len: u32,
+    /// Allocation bytes pinned by chunks kept against the ratio since the queue was empty
+    /// (at most [`MAX_PINNED`] plus one allocation).
+    pinned: u32,
+}
+
+/// What waits behind the front chunk.
+#[derive(Debug, Default)]
+struct Queue {
     chunks: VecDeque<Bytes>,
     /// Small chunks that arrived after the last entry of `chunks`.
     tail: BytesMut,
-    len: usize,
-    /// Allocation bytes pinned by chunks kept against the ratio since the queue was empty.
-    pinned: usize,
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl RecvBuffer {
     /// Bytes waiting.
     pub fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     /// True when nothing is waiting.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    fn queue(&mut self) -> &mut Queue {
+        self.more.get_or_insert_with(Box::default)
     }
 
     /// Appends `data` after everything already buffered. `allocation` is the size of the
@@ -79,17 +96,17 @@ impl RecvBuffer {
         if data.is_empty() {
             return;
         }
-        self.len = self.len.saturating_add(data.len());
+        self.len = self.len.saturating_add(to_u32(data.len()));
         let over_ratio = over_pin_ratio(data.len(), allocation);
-        let pins_too_much = over_ratio && self.pinned.saturating_add(allocation) > MAX_PINNED;
-        if data.len() < COALESCE_BELOW || pins_too_much {
-            self.tail.extend_from_slice(&data);
+        let pinned = (self.pinned as usize).saturating_add(allocation);
+        if data.len() < COALESCE_BELOW || (over_ratio && pinned > MAX_PINNED) {
+            self.queue().tail.extend_from_slice(&data);
         } else {
             if over_ratio {
-                self.pinned = self.pinned.saturating_add(allocation);
+                self.pinned = to_u32(pinned);
             }
-            if !self.tail.is_empty() {
-                let small = self.tail.split().freeze();
+            if let Some(q) = self.more.as_mut().filter(|q| !q.tail.is_empty()) {
+                let small = q.tail.split().freeze();
                 self.push_chunk(small);
             }
             self.push_chunk(data);
@@ -101,7 +118,7 @@ impl RecvBuffer {
         if self.front.is_empty() {
             self.front = chunk;
         } else {
-            self.chunks.push_back(chunk);
+            self.queue().chunks.push_back(chunk);
         }
     }
 
@@ -113,13 +130,14 @@ impl RecvBuffer {
         let out = if self.front.len() > max {
             self.front.split_to(max)
         } else if !self.front.is_empty() {
-            let next = self.chunks.pop_front().unwrap_or_default();
-            std::mem::replace(&mut self.front, next)
+            let next = self.more.as_mut().and_then(|q| q.chunks.pop_front());
+            std::mem::replace(&mut self.front, next.unwrap_or_default())
         } else {
-            let n = max.min(self.tail.len());
-            self.tail.split_to(n).freeze()
+            let tail = &mut self.queue().tail;
+            let n = max.min(tail.len());
+            tail.split_to(n).freeze()
         };
-        self.len = self.len.saturating_sub(out.len());
+        self.len = self.len.saturating_sub(to_u32(out.len()));
         if self.len == 0 {
             self.release();
         }
@@ -128,7 +146,7 @@ impl RecvBuffer {
 
     /// Drops everything buffered and returns how many bytes that was.
     pub fn clear(&mut self) -> usize {
-        let n = self.len;
+        let n = self.len();
         self.len = 0;
         self.release();
         n
@@ -138,14 +156,17 @@ impl RecvBuffer {
     fn release(&mut self) {
         self.pinned = 0;
         self.front = Bytes::new();
-        self.chunks = VecDeque::new();
-        self.tail = BytesMut::new();
+        self.more = None;
     }
 
     /// Entries held (for tests of the bound).
     #[cfg(test)]
     pub fn entries(&self) -> usize {
-        usize::from(!self.front.is_empty()) + self.chunks.len() + usize::from(!self.tail.is_empty())
+        let (chunks, tail) = self
+            .more
+            .as_ref()
+            .map_or((0, false), |q| (q.chunks.len(), !q.tail.is_empty()));
+        usize::from(!self.front.is_empty()) + chunks + usize::from(tail)
     }
 }
 
@@ -219,7 +240,7 @@ mod tests {
         let mut b = RecvBuffer::default();
         for i in 0..100u8 {
             b.push(Bytes::from(vec![i; 32 << 10]), OWNED);
-            assert_eq!(b.chunks.capacity(), 0);
+            assert!(b.more.is_none());
             assert_eq!(b.pop(64 << 10).unwrap()[0], i);
         }
         assert!(b.is_empty());
@@ -259,7 +280,8 @@ mod tests {
                 let slice = buffer.slice(i * 32_804 + 14..i * 32_804 + 14 + (32 << 10));
                 let ptr = slice.as_ptr();
                 b.push(slice, buffer.len());
-                assert_eq!(b.chunks.back().unwrap_or(&b.front).as_ptr(), ptr);
+                let last = b.more.as_ref().and_then(|q| q.chunks.back());
+                assert_eq!(last.unwrap_or(&b.front).as_ptr(), ptr);
             }
         }
         assert_eq!((b.pinned, b.len()), (0, 16 * (32 << 10)));
@@ -291,12 +313,21 @@ mod tests {
             let ptr = slice.as_ptr();
             b.push(slice, 64 << 10);
             drop(buffer);
-            let last = b.chunks.back().unwrap_or(&b.front);
+            let last = b
+                .more
+                .as_ref()
+                .and_then(|q| q.chunks.back())
+                .unwrap_or(&b.front);
             kept += usize::from(last.as_ptr() == ptr);
         }
         assert_eq!(kept * (64 << 10), MAX_PINNED);
-        assert!(b.pinned <= MAX_PINNED);
+        assert!(b.pinned as usize <= MAX_PINNED);
         assert_eq!(b.len(), 64 * (16 << 10));
+    }
+
+    #[test]
+    fn an_idle_buffer_is_small() {
+        assert!(std::mem::size_of::<RecvBuffer>() <= 48);
     }
 
     #[test]

@@ -9,6 +9,15 @@ use crate::state::ChannelState;
 use crate::tune::Tuner;
 use crate::window::{RecvWindow, SendWindow};
 
+/// A channel's requests waiting for replies (each queue bounded by the pending-request limit).
+#[derive(Debug, Default)]
+pub struct Requests {
+    /// The peer's requests waiting for our replies.
+    pub replies: ReplyQueue<bool>,
+    /// Our requests waiting for the peer's replies.
+    pub outstanding: VecDeque<ChannelRequestId>,
+}
+
 /// Everything the connection keeps for one channel. Idle, it holds no heap memory: the
 /// queues allocate on first use and release when drained or when the channel closes.
 #[derive(Debug)]
@@ -25,10 +34,8 @@ pub struct Channel {
     pub buffer: RecvBuffer,
     /// Extended data bytes handed out in events and not yet credited.
     pub ext_pending: u32,
-    /// The peer's requests waiting for our replies (bounded by the pending-request limit).
-    pub replies: ReplyQueue<bool>,
-    /// Our requests waiting for the peer's replies (bounded by the same limit).
-    pub outstanding: VecDeque<ChannelRequestId>,
+    /// Requests waiting for replies, both ways: made by the first, freed when none waits.
+    pub requests: Option<Box<Requests>>,
     /// Measurements that size the receive window.
     pub tuner: Tuner,
     /// What the receive window counts against the connection's budget.
@@ -50,8 +57,7 @@ impl Channel {
             recv_window,
             buffer: RecvBuffer::default(),
             ext_pending: 0,
-            replies: ReplyQueue::default(),
-            outstanding: VecDeque::new(),
+            requests: None,
             tuner: Tuner::default(),
             charged: 0,
         }
@@ -63,8 +69,28 @@ impl Channel {
         let unread = self.buffer.clear();
         self.recv_window
             .on_discarded(u32::try_from(unread).unwrap_or(u32::MAX));
-        self.replies.clear();
-        self.outstanding = VecDeque::new();
+        self.requests = None;
+    }
+
+    /// The request queues, made on first use.
+    pub fn requests(&mut self) -> &mut Requests {
+        self.requests.get_or_insert_with(Box::default)
+    }
+
+    /// Replies we owe the peer.
+    pub fn owed_replies(&self) -> usize {
+        self.requests.as_ref().map_or(0, |r| r.replies.len())
+    }
+
+    /// Frees the request queues once nothing waits in either.
+    pub fn tidy_requests(&mut self) {
+        if self
+            .requests
+            .as_ref()
+            .is_some_and(|r| r.replies.is_empty() && r.outstanding.is_empty())
+        {
+            self.requests = None;
+        }
     }
 }
 
@@ -84,18 +110,17 @@ mod tests {
         );
         c.recv_window.on_data(5).unwrap();
         c.buffer.push(Bytes::from_static(b"hello"), 5);
-        c.replies.push_pending(1);
-        c.outstanding.push_back(ChannelRequestId(2));
+        c.requests().replies.push_pending(1);
+        c.requests().outstanding.push_back(ChannelRequestId(2));
         c.drop_queues();
         assert!(c.buffer.is_empty());
-        assert!(c.replies.is_empty());
-        assert!(c.outstanding.is_empty());
+        assert!(c.requests.is_none());
         assert_eq!(c.recv_window.buffered(), 0);
         assert_eq!(c.recv_window.owed(), 5);
     }
 
     #[test]
     fn idle_channel_is_small() {
-        assert!(core::mem::size_of::<Channel>() <= 300);
+        assert!(core::mem::size_of::<Channel>() <= 160);
     }
 }

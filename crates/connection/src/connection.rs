@@ -166,7 +166,7 @@ impl Connection {
                     .and_then(|b| <[u8; 4]>::try_from(b).ok())
                     .map(|b| LocalChannelId(u32::from_be_bytes(b)));
                 id.and_then(|id| self.channels.get(id))
-                    .is_none_or(|c| c.replies.len() < limit)
+                    .is_none_or(|c| c.owed_replies() < limit)
             }
             _ => true,
         }

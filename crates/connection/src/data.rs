@@ -106,8 +106,7 @@ impl Connection {
         let (id, c) = self.peer_channel(channel, msg::CHANNEL_CLOSE)?;
         match c.state.on_peer_close(id)? {
             PeerCloseFate::Keep => {
-                c.replies.clear();
-                c.outstanding = std::collections::VecDeque::new();
+                c.requests = None;
             }
             PeerCloseFate::Free => self.free_channel(id),
         }

@@ -25,7 +25,6 @@ impl<T> ReplyQueue<T> {
     }
 
     /// True when nothing is owed.
-    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -66,11 +65,6 @@ impl<T> ReplyQueue<T> {
         }
         reply
     }
-
-    /// Forgets everything (the channel closed); frees the memory.
-    pub fn clear(&mut self) {
-        self.entries = VecDeque::new();
-    }
 }
 
 #[cfg(test)]
@@ -101,14 +95,5 @@ mod tests {
         assert!(!q.answer(1, false));
         assert!(!q.answer(9, false));
         assert_eq!(q.len(), 1);
-    }
-
-    #[test]
-    fn clear_forgets_pending() {
-        let mut q = ReplyQueue::<bool>::default();
-        q.push_pending(1);
-        q.clear();
-        assert!(q.is_empty());
-        assert!(!q.answer(1, true));
     }
 }

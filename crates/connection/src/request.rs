@@ -21,18 +21,18 @@ impl Connection {
         if !c.state.check_peer_message(id, msg::CHANNEL_REQUEST)? {
             return Ok(());
         }
-        if m.want_reply && c.replies.len() >= limit {
+        if m.want_reply && c.owed_replies() >= limit {
             return Err(Error::TooManyChannelRequests { channel: id, limit });
         }
         if let ChannelRequestKind::Unknown { .. } = m.request {
             if m.want_reply {
-                c.replies.push_answered(request_id.0, false);
+                c.requests().replies.push_answered(request_id.0, false);
                 self.flush_channel_replies(id);
             }
             return Ok(());
         }
         if m.want_reply {
-            c.replies.push_pending(request_id.0);
+            c.requests().replies.push_pending(request_id.0);
         }
         self.push_event(Event::ChannelRequest {
             channel: id,
@@ -54,15 +54,13 @@ impl Connection {
         if !c.state.check_peer_message(id, message)? {
             return Ok(());
         }
-        let Some(request) = c.outstanding.pop_front() else {
+        let Some(request) = c.requests.as_mut().and_then(|r| r.outstanding.pop_front()) else {
             return Err(Error::UnexpectedChannelReply {
                 channel: id,
                 message,
             });
         };
-        if c.outstanding.is_empty() {
-            c.outstanding = std::collections::VecDeque::new();
-        }
+        c.tidy_requests();
         self.push_event(Event::ChannelRequestReply {
             channel: id,
             id: request,
@@ -91,10 +89,11 @@ impl Connection {
         }
         let mut reply_id = None;
         if want_reply {
-            if c.outstanding.len() >= limit {
+            let outstanding = &mut c.requests().outstanding;
+            if outstanding.len() >= limit {
                 return Err(Error::TooManyOutstandingRequests { limit });
             }
-            c.outstanding.push_back(request_id);
+            outstanding.push_back(request_id);
             reply_id = Some(request_id);
         }
         let recipient_channel = c.remote.0;
@@ -119,7 +118,11 @@ impl Connection {
         if !c.state.can_send_messages() {
             return Ok(());
         }
-        if !c.replies.answer(request.0, accepted) {
+        if !c
+            .requests
+            .as_mut()
+            .is_some_and(|r| r.replies.answer(request.0, accepted))
+        {
             return Err(Error::NoSuchRequest { id: request.0 });
         }
         self.flush_channel_replies(id);
@@ -132,9 +135,10 @@ impl Connection {
             return;
         };
         let recipient_channel = c.remote.0;
-        while let Some(accepted) = c.replies.pop_ready() {
+        while let Some(accepted) = c.requests.as_mut().and_then(|r| r.replies.pop_ready()) {
             replies.push(accepted);
         }
+        c.tidy_requests();
         for accepted in replies {
             let message = match accepted {
                 true => ConnectionMessage::ChannelSuccess(ChannelSuccess { recipient_channel }),

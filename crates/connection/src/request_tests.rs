@@ -553,5 +553,5 @@ fn peer_close_drops_requests_both_ways() {
     }));
     c.handle_message(&close).unwrap();
     let chan = c.channels.get(ch).unwrap();
-    assert!(chan.replies.is_empty() && chan.outstanding.is_empty());
+    assert!(chan.requests.is_none());
 }

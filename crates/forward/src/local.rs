@@ -1,6 +1,9 @@
 //! Client forwards that listen locally: `-L` (each connection opens a direct-tcpip or
 //! direct-streamlocal channel) and `-D` (each connection speaks SOCKS first).
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +20,7 @@ use crate::pump::{Origin, join_observed};
 use crate::session_slot::SessionSlot;
 use crate::socks::{SocksReply, SocksServer, Step};
 use crate::spec::{Connect, Listen};
-use crate::stats::{ChannelObserver, ForwardStats};
+use crate::stats::{ActiveGuard, ChannelObserver, ForwardStats};
 
 /// How long a SOCKS client may take to send its request.
 const SOCKS_TIMEOUT: Duration = Duration::from_secs(30);
@@ -222,23 +225,85 @@ impl LocalForward {
                 }
                 Err(e) => return ForwardError::Io(e),
             };
-            let (slot, mode, stats) = (self.slot.clone(), self.mode.clone(), self.stats.clone());
-            let waiting = self.waiting.clone();
-            tasks.spawn(async move {
-                let _active = stats.connection_started();
-                let r = match mode {
-                    Mode::Direct(target) => {
-                        forward_direct(&slot, &waiting, stream, &originator, &target, &stats).await
-                    }
-                    Mode::Socks => {
-                        forward_socks(&slot, &waiting, stream, &originator, &stats).await
-                    }
-                };
-                if let Err(e) = r {
-                    tracing::info!(from = %originator.address, port = originator.port, error = %e, "forwarded connection ended");
-                }
-            });
+            let from = peer_of(&originator);
+            let opening = Opening {
+                slot: self.slot.clone(),
+                waiting: self.waiting.clone(),
+                mode: self.mode.clone(),
+                stream,
+                originator,
+                stats: self.stats.clone(),
+            };
+            let active = self.stats.connection_started();
+            tasks.spawn(serve(
+                Box::pin(opening.open()),
+                Origin::Stream,
+                from,
+                active,
+            ));
         }
+    }
+}
+
+/// What an accepted connection needs until its channel is open. Its future is boxed, so
+/// that none of it stays in the task of an open connection.
+struct Opening {
+    slot: SessionSlot,
+    waiting: Arc<Semaphore>,
+    mode: Mode,
+    stream: LocalStream,
+    originator: Originator,
+    stats: Arc<ForwardStats>,
+}
+
+/// One forwarded connection (`-L`, `-D`, `-R`): opens its channel, then joins. The opening
+/// (SOCKS, the channel open or confirmation, a target connect) is a boxed future freed
+/// before the join, so an open connection's task holds only the join: no SOCKS buffer, no
+/// timer, no target name. `from` is the peer, for the line logged if the join fails.
+pub(crate) async fn serve(
+    opening: Pin<Box<impl Future<Output = Option<(LocalStream, Channel)>>>>,
+    origin: Origin,
+    from: Option<SocketAddr>,
+    active: ActiveGuard,
+) {
+    let Some((stream, channel)) = opening.await else {
+        return;
+    };
+    if let Err(e) = join_observed(stream, channel, active.stats(), origin).await {
+        let (address, port) = from.map_or((String::new(), 0), |a| (a.ip().to_string(), a.port()));
+        ended(&Originator { address, port }, &e.into());
+    }
+}
+
+pub(crate) fn ended(originator: &Originator, e: &ForwardError) {
+    tracing::info!(from = %originator.address, port = originator.port, error = %e, "forwarded connection ended");
+}
+
+/// The peer of a TCP connection as an address without heap text (none for unix sockets),
+/// kept by an open connection's task for the line logged at its end.
+pub(crate) fn peer_of(o: &Originator) -> Option<SocketAddr> {
+    let ip = o.address.parse().ok()?;
+    Some(SocketAddr::new(ip, o.port))
+}
+
+impl Opening {
+    /// The channel and the stream to join it to; a failure is logged.
+    async fn open(self) -> Option<(LocalStream, Channel)> {
+        let Self {
+            slot,
+            waiting,
+            mode,
+            stream,
+            originator,
+            stats,
+        } = self;
+        let opened = match mode {
+            Mode::Direct(target) => open_channel(&slot, &waiting, &originator, &target, &stats)
+                .await
+                .map(|channel| (stream, channel)),
+            Mode::Socks => open_socks(&slot, &waiting, stream, &originator, &stats).await,
+        };
+        opened.inspect_err(|e| ended(&originator, e)).ok()
     }
 }
 
@@ -285,15 +350,14 @@ async fn session_for(
     slot.session().await.map_err(ForwardError::SessionClosed)
 }
 
-/// `-L`: open the channel, then join; if the open fails the socket is closed at once.
-async fn forward_direct(
+/// The channel to `target` (for `-L`, or a SOCKS request); an error closes the socket.
+async fn open_channel(
     slot: &SessionSlot,
     waiting: &Arc<Semaphore>,
-    stream: LocalStream,
     originator: &Originator,
     target: &Connect,
     stats: &Arc<ForwardStats>,
-) -> Result<(), ForwardError> {
+) -> Result<Channel, ForwardError> {
     let opened = match session_for(slot, waiting).await {
         Ok(session) => {
             let started = Instant::now();
@@ -303,16 +367,10 @@ async fn forward_direct(
         }
         Err(e) => Err(e),
     };
-    let channel = match opened {
-        Ok(c) => c,
-        Err(e) => {
-            stats.failed();
-            tracing::info!(target = %target, error = %e, "channel open failed; closing the local connection");
-            return Err(e);
-        }
-    };
-    join_observed(stream, channel, stats, Origin::Stream).await?;
-    Ok(())
+    opened.inspect_err(|e| {
+        stats.failed();
+        tracing::info!(target = %target, error = %e, "channel open failed; closing the local connection");
+    })
 }
 
 /// The SOCKS reply for a failed channel open.
@@ -368,31 +426,21 @@ where
 }
 
 /// `-D`: SOCKS, then a direct-tcpip channel to the requested target.
-async fn forward_socks(
+async fn open_socks(
     slot: &SessionSlot,
     waiting: &Arc<Semaphore>,
     mut stream: LocalStream,
     originator: &Originator,
     stats: &Arc<ForwardStats>,
-) -> Result<(), ForwardError> {
+) -> Result<(LocalStream, Channel), ForwardError> {
     let (request, leftover) = negotiate(&mut stream).await?;
     let target = Connect::Tcp {
         host: request.host(),
         port: request.port,
     };
-    let opened = match session_for(slot, waiting).await {
-        Ok(session) => {
-            let started = Instant::now();
-            let opened = open_direct(&session, &target, Some(originator)).await;
-            stats.connect_took(started.elapsed());
-            opened
-        }
-        Err(e) => Err(e),
-    };
-    let mut channel = match opened {
+    let mut channel = match open_channel(slot, waiting, originator, &target, stats).await {
         Ok(c) => c,
         Err(e) => {
-            stats.failed();
             stream
                 .write_all(&request.reply(socks_reply_for(&e)))
                 .await?;
@@ -405,6 +453,20 @@ async fn forward_socks(
     if !leftover.is_empty() {
         channel.write_all(&leftover).await?;
     }
-    join_observed(stream, channel, stats, Origin::Stream).await?;
-    Ok(())
+    Ok((stream, channel))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_connections_task_holds_little_more_than_the_join() {
+        let opened = Box::pin(async { None::<(LocalStream, Channel)> });
+        let active = ForwardStats::new().connection_started();
+        let task = serve(opened, Origin::Stream, None, active);
+        let size = std::mem::size_of_val(&task);
+        eprintln!("client task future: {size} bytes");
+        assert!(size <= 360, "{size}");
+    }
 }

@@ -13,7 +13,7 @@ use burrow::Channel;
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
-use crate::stats::{ForwardStats, WindowWait};
+use crate::stats::{ChannelRecord, ForwardStats, WindowWait};
 
 /// Bytes read from the local stream at once: at least two of the peer's largest packets
 /// (OpenSSH allows 32 KiB), so every CHANNEL_DATA goes out full and one read feeds several.
@@ -36,26 +36,14 @@ pub enum Origin {
     Channel,
 }
 
-/// One direction: bytes read and not yet written, and how the direction stands.
-///
-/// Stream to channel, the bytes sit in `buf`, read without zeroing. The buffer exists only
-/// while data flows: it is freed when the reader has nothing after a read that did not fill
-/// it (a bulk sender fills every read, so it keeps the buffer between reads; an idle or
-/// interactive connection holds none). Channel to stream, they are the `Bytes` the channel
-/// received (slices of the decrypted packets, no copy), several per vectored write.
-struct Half {
-    buf: Vec<u8>,
-    /// Bytes of `buf` already written.
-    start: usize,
-    /// Received chunks not yet written (channel to stream); no allocation while idle.
-    chunks: VecDeque<Bytes>,
-    /// Bytes in `chunks`.
-    queued: usize,
-    /// The last read filled the buffer: more is probably waiting, keep the buffer.
+/// How one direction stands: its counts and flags (the bytes in flight are in [`Upload`] or
+/// [`Download`], each holding only its own direction's queue).
+struct Flow {
+    total: u64,
+    /// The last read filled the buffer: more is probably waiting, keep the buffer (upload).
     full: bool,
     eof: bool,
     done: bool,
-    total: u64,
     /// Bytes were written since the last flush. A buffered writer (tokio's `Stdout` for
     /// `-W`) must be flushed once the reader runs dry, or what follows the last newline waits.
     unflushed: bool,
@@ -63,17 +51,13 @@ struct Half {
     outward: bool,
 }
 
-impl Half {
+impl Flow {
     fn new(outward: bool) -> Self {
         Self {
-            buf: Vec::new(),
-            start: 0,
-            chunks: VecDeque::new(),
-            queued: 0,
+            total: 0,
             full: false,
             eof: false,
             done: false,
-            total: 0,
             unflushed: false,
             outward,
         }
@@ -114,15 +98,35 @@ impl Half {
         cx: &mut Context<'_>,
         w: &mut W,
     ) -> Poll<io::Result<()>> {
-        self.buf = Vec::new();
         ready!(Pin::new(&mut *w).poll_flush(cx))?;
         ready!(Pin::new(&mut *w).poll_shutdown(cx))?;
         self.done = true;
         Poll::Ready(Ok(()))
     }
+}
 
-    /// Stream to channel: copies until the reader is pending or at EOF (then flushes and
-    /// shuts the channel down). Reads are at least `read_size`.
+/// Stream to channel: the bytes read and not yet written sit in `buf`, read without zeroing.
+/// The buffer exists only while data flows: it is freed when the reader has nothing after a
+/// read that did not fill it (a bulk sender fills every read, so it keeps the buffer between
+/// reads; an idle or interactive connection holds none).
+struct Upload {
+    flow: Flow,
+    buf: Vec<u8>,
+    /// Bytes of `buf` already written.
+    start: usize,
+}
+
+impl Upload {
+    fn new(outward: bool) -> Self {
+        Self {
+            flow: Flow::new(outward),
+            buf: Vec::new(),
+            start: 0,
+        }
+    }
+
+    /// Copies until the reader is pending or at EOF (then flushes and shuts the channel
+    /// down). Reads are at least `read_size`.
     fn poll_upload<R, W>(
         &mut self,
         cx: &mut Context<'_>,
@@ -136,26 +140,26 @@ impl Half {
         W: AsyncWrite + Unpin,
     {
         loop {
-            if self.start == self.buf.len() && !self.eof {
+            if self.start == self.buf.len() && !self.flow.eof {
                 self.buf.clear();
                 self.start = 0;
                 self.buf.reserve_exact(read_size);
                 let polled = pin!(r.read_buf(&mut self.buf)).poll(cx);
                 match polled {
                     Poll::Pending => {
-                        if !self.full {
+                        if !self.flow.full {
                             self.buf = Vec::new();
                         }
-                        return self.idle(cx, w);
+                        return self.flow.idle(cx, w);
                     }
                     Poll::Ready(r) => r?,
                 };
                 let n = self.buf.len();
-                self.full = n == self.buf.capacity();
+                self.flow.full = n == self.buf.capacity();
                 if n == 0 {
-                    self.eof = true;
+                    self.flow.eof = true;
                 } else {
-                    self.count_read(n, stats);
+                    self.flow.count_read(n, stats);
                 }
             }
             while let Some(pending) = self.buf.get(self.start..).filter(|p| !p.is_empty()) {
@@ -164,17 +168,38 @@ impl Half {
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
                 self.start += n;
-                self.count_written(n);
+                self.flow.count_written(n);
             }
-            if self.eof {
-                return self.finish(cx, w);
+            if self.flow.eof {
+                self.buf = Vec::new();
+                return self.flow.finish(cx, w);
             }
         }
     }
+}
 
-    /// Channel to stream: gathers the channel's received chunks as they are (up to
-    /// `GATHER_CHUNKS` of them, `GATHER_BYTES` in all) and writes them with one vectored write,
-    /// until the channel has nothing or is at EOF (then flushes and shuts the stream down).
+/// Channel to stream: the `Bytes` the channel received (slices of the decrypted packets, no
+/// copy), several per vectored write; no allocation while idle.
+struct Download {
+    flow: Flow,
+    /// Received chunks not yet written.
+    chunks: VecDeque<Bytes>,
+    /// Bytes in `chunks`.
+    queued: usize,
+}
+
+impl Download {
+    fn new(outward: bool) -> Self {
+        Self {
+            flow: Flow::new(outward),
+            chunks: VecDeque::new(),
+            queued: 0,
+        }
+    }
+
+    /// Gathers the channel's received chunks as they are (up to `GATHER_CHUNKS` of them,
+    /// `GATHER_BYTES` in all) and writes them with one vectored write, until the channel has
+    /// nothing or is at EOF (then flushes and shuts the stream down).
     fn poll_download<W>(
         &mut self,
         cx: &mut Context<'_>,
@@ -187,18 +212,19 @@ impl Half {
     {
         loop {
             let mut reader_pending = false;
-            while !self.eof && self.chunks.len() < GATHER_CHUNKS && self.queued < GATHER_BYTES {
+            while !self.flow.eof && self.chunks.len() < GATHER_CHUNKS && self.queued < GATHER_BYTES
+            {
                 match channel.poll_read_chunk(cx, CHUNK_MAX) {
                     Poll::Pending => {
                         reader_pending = true;
                         break;
                     }
                     Poll::Ready(Ok(Some(chunk))) => {
-                        self.count_read(chunk.len(), stats);
+                        self.flow.count_read(chunk.len(), stats);
                         self.queued += chunk.len();
                         self.chunks.push_back(chunk);
                     }
-                    Poll::Ready(Ok(None)) => self.eof = true,
+                    Poll::Ready(Ok(None)) => self.flow.eof = true,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 }
             }
@@ -214,14 +240,14 @@ impl Half {
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
                 self.consume_chunks(n);
-                self.count_written(n);
+                self.flow.count_written(n);
             }
-            if self.eof {
-                return self.finish(cx, w);
+            if self.flow.eof {
+                return self.flow.finish(cx, w);
             }
             if reader_pending {
                 self.chunks = VecDeque::new();
-                return self.idle(cx, w);
+                return self.flow.idle(cx, w);
             }
         }
     }
@@ -255,82 +281,128 @@ fn peer_closed(channel: &Channel, cx: &mut Context<'_>) -> bool {
 /// shutdown (EOF) of the other while the reverse direction keeps flowing; once the peer has
 /// closed the channel and everything it sent was delivered, the join ends even if the stream
 /// stays open. An error on either side ends only this pair (dropping the channel sends
-/// CLOSE). Returns (bytes stream→channel, bytes channel→stream).
-pub async fn join<S>(
+/// CLOSE). Resolves to (bytes stream→channel, bytes channel→stream).
+pub fn join<S>(
     stream: S,
     channel: Channel,
     stats: &Arc<ForwardStats>,
     origin: Origin,
-) -> io::Result<(u64, u64)>
+) -> impl Future<Output = io::Result<(u64, u64)>> + use<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (r, up, down) = join_counted(stream, channel, stats, origin).await;
-    r.map(|()| (up, down))
+    Join::new(stream, channel, stats, origin, None)
 }
 
 /// [`join`] for an observed channel: opens its record, joins, and reports the bytes
 /// delivered each way, also when the join ends in an error.
-pub(crate) async fn join_observed<S>(
+pub(crate) fn join_observed<S>(
     stream: S,
     channel: Channel,
     stats: &Arc<ForwardStats>,
     origin: Origin,
-) -> io::Result<()>
+) -> impl Future<Output = io::Result<(u64, u64)>> + use<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let record = stats.channel_opened();
-    let (r, up, down) = join_counted(stream, channel, stats, origin).await;
-    let (bytes_out, bytes_in) = if origin == Origin::Stream {
-        (up, down)
-    } else {
-        (down, up)
-    };
-    stats.channel_closed(record, bytes_in, bytes_out);
-    r
+    Join::new(stream, channel, stats, origin, record)
 }
 
-/// The join itself: its result and the bytes written stream to channel and back.
-async fn join_counted<S>(
-    mut stream: S,
-    mut channel: Channel,
-    stats: &Arc<ForwardStats>,
+/// The join as one struct: what a task of an open connection holds is this and no copy of
+/// it (nested `async fn`s would each keep their own stream and channel fields).
+struct Join<S> {
+    stream: S,
+    channel: Channel,
+    up: Upload,
+    down: Download,
+    /// Bytes per read from the stream (at most `READ_MAX`).
+    read_size: u32,
+    stats: Arc<ForwardStats>,
+    /// While bytes read from the stream wait for the channel to take them: since when.
+    blocked: Option<WindowWait>,
+    /// An observed channel's record, reported when the join ends.
+    record: Option<Box<ChannelRecord>>,
     origin: Origin,
-) -> (io::Result<()>, u64, u64)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let from_stream = origin == Origin::Stream;
-    let (mut up, mut down) = (Half::new(from_stream), Half::new(!from_stream));
-    let read_size = channel.max_packet().clamp(READ_MIN, READ_MAX);
-    // While bytes read from the stream wait for the channel to take them: since when.
-    let mut blocked: Option<WindowWait> = None;
-    let r = std::future::poll_fn(|cx| {
-        if !up.done {
-            let polled = up.poll_upload(cx, &mut stream, &mut channel, read_size, stats);
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Join<S> {
+    fn new(
+        stream: S,
+        channel: Channel,
+        stats: &Arc<ForwardStats>,
+        origin: Origin,
+        record: Option<Box<ChannelRecord>>,
+    ) -> Self {
+        let from_stream = origin == Origin::Stream;
+        let read_size = channel.max_packet().clamp(READ_MIN, READ_MAX);
+        let read_size = u32::try_from(read_size).unwrap_or(u32::MAX);
+        Self {
+            stream,
+            channel,
+            up: Upload::new(from_stream),
+            down: Download::new(!from_stream),
+            read_size,
+            stats: stats.clone(),
+            blocked: None,
+            record,
+            origin,
+        }
+    }
+
+    /// Both directions until done, or the first error.
+    fn poll_both(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Self {
+            stream,
+            channel,
+            up,
+            down,
+            stats,
+            blocked,
+            ..
+        } = self;
+        if !up.flow.done {
+            let polled = up.poll_upload(cx, stream, channel, self.read_size as usize, stats);
             let waiting = polled.is_pending() && up.start < up.buf.len();
             if waiting && blocked.is_none() {
-                blocked = Some(stats.window_wait());
+                *blocked = Some(stats.window_wait());
             } else if !waiting {
-                blocked = None;
+                *blocked = None;
             }
             if let Poll::Ready(Err(e)) = polled {
                 return Poll::Ready(Err(e));
             }
         }
-        if !down.done {
-            if let Poll::Ready(Err(e)) = down.poll_download(cx, &mut channel, &mut stream, stats) {
+        if !down.flow.done {
+            if let Poll::Ready(Err(e)) = down.poll_download(cx, channel, stream, stats) {
                 return Poll::Ready(Err(e));
             }
         }
-        if down.done && (up.done || peer_closed(&channel, cx)) {
+        if down.flow.done && (up.flow.done || peer_closed(channel, cx)) {
             return Poll::Ready(Ok(()));
         }
         Poll::Pending
-    })
-    .await;
-    (r, up.total, down.total)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Future for Join<S> {
+    type Output = io::Result<(u64, u64)>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let r = ready!(this.poll_both(cx));
+        this.blocked = None;
+        let (up, down) = (this.up.flow.total, this.down.flow.total);
+        if let Some(record) = this.record.take() {
+            let (bytes_out, bytes_in) = if this.origin == Origin::Stream {
+                (up, down)
+            } else {
+                (down, up)
+            };
+            this.stats.channel_closed(*record, bytes_in, bytes_out);
+        }
+        Poll::Ready(r.map(|()| (up, down)))
+    }
 }
 
 #[cfg(test)]
@@ -398,7 +470,7 @@ mod tests {
         };
         let mut sink = Sink::default();
         let stats = ForwardStats::default();
-        let mut half = Half::new(true);
+        let mut half = Upload::new(true);
         let waker = std::task::Waker::noop();
         let mut cx = Context::from_waker(waker);
         let polled = half.poll_upload(&mut cx, &mut source, &mut sink, READ_MIN, &stats);
@@ -409,8 +481,8 @@ mod tests {
             source.offered
         );
         assert_eq!(sink.writes, [READ_MIN, READ_MIN, READ_MIN, 8 << 10]);
-        assert!(sink.shut && half.done);
-        assert_eq!(half.total, 200 << 10);
+        assert!(sink.shut && half.flow.done);
+        assert_eq!(half.flow.total, 200 << 10);
         assert_eq!(half.buf.capacity(), 0, "the buffer is freed at EOF");
     }
 
@@ -423,7 +495,7 @@ mod tests {
         };
         let mut sink = Sink::default();
         let stats = ForwardStats::default();
-        let mut half = Half::new(true);
+        let mut half = Upload::new(true);
         let waker = std::task::Waker::noop();
         let mut cx = Context::from_waker(waker);
         let polled = half.poll_upload(&mut cx, &mut source, &mut sink, READ_MIN, &stats);
@@ -441,5 +513,12 @@ mod tests {
             "a short read, then nothing: no buffer"
         );
         assert_eq!(sink.writes, [READ_MIN, 10]);
+    }
+
+    #[test]
+    fn an_open_join_is_small() {
+        let size = std::mem::size_of::<Join<crate::net::LocalStream>>();
+        eprintln!("Join<LocalStream>: {size} bytes");
+        assert!(size <= 512, "{size}");
     }
 }

@@ -4,15 +4,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use burrow::{OpenFailureReason, Session};
+use burrow::{Channel, OpenFailureReason, Session};
 use tokio::io::AsyncWriteExt;
 use tokio::task::JoinSet;
 
 use crate::bind::remote_request_host;
 use crate::error::ForwardError;
-use crate::local::{ForwardOptions, drain, negotiate, socks_reply_for};
-use crate::net::connect;
-use crate::pump::{Origin, join_observed};
+use crate::local::{ForwardOptions, drain, ended, negotiate, peer_of, serve, socks_reply_for};
+use crate::net::{LocalStream, connect};
+use crate::pump::Origin;
 use crate::remote::{ForwardedConnection, RemoteForwards, RemoteListener};
 use crate::socks::SocksReply;
 use crate::spec::{Connect, Listen};
@@ -112,31 +112,59 @@ impl RemoteForward {
                 break;
             };
             while tasks.try_join_next().is_some() {}
-            let (connect, stats, opts) =
-                (self.connect.clone(), self.stats.clone(), self.opts.clone());
-            tasks.spawn(async move {
-                let _active = stats.connection_started();
-                let from = conn.originator.clone();
-                let r = match connect {
-                    Some(target) => serve_fixed(conn, &target, &stats, &opts).await,
-                    None => serve_socks(conn, &stats, &opts).await,
-                };
-                if let Err(e) = r {
-                    tracing::info!(from = %from.address, port = from.port, error = %e, "forwarded connection ended");
-                }
-            });
+            let from = peer_of(&conn.originator);
+            let active = self.stats.connection_started();
+            let opening = Opening {
+                conn,
+                connect: self.connect.clone(),
+                stats: self.stats.clone(),
+                opts: self.opts.clone(),
+            };
+            tasks.spawn(serve(
+                Box::pin(opening.open()),
+                Origin::Channel,
+                from,
+                active,
+            ));
         }
         ForwardError::SessionClosed(self.listener.session().closed().await)
     }
 }
 
+/// What a forwarded connection needs until it is joined. Its future is boxed, so that none
+/// of it (the options, the target, a SOCKS buffer) stays in the task of an open connection.
+struct Opening {
+    conn: ForwardedConnection,
+    connect: Option<Connect>,
+    stats: Arc<ForwardStats>,
+    opts: ForwardOptions,
+}
+
+impl Opening {
+    /// The stream and the confirmed channel to join; a failure is logged.
+    async fn open(self) -> Option<(LocalStream, Channel)> {
+        let Self {
+            conn,
+            connect,
+            stats,
+            opts,
+        } = self;
+        let from = conn.originator.clone();
+        let opened = match connect {
+            Some(target) => open_fixed(conn, &target, &stats, &opts).await,
+            None => open_socks(conn, &stats, &opts).await,
+        };
+        opened.inspect_err(|e| ended(&from, e)).ok()
+    }
+}
+
 /// Connects to the target first; only then confirms the channel (as ssh does).
-async fn serve_fixed(
+async fn open_fixed(
     conn: ForwardedConnection,
     target: &Connect,
     stats: &Arc<ForwardStats>,
     opts: &ForwardOptions,
-) -> Result<(), ForwardError> {
+) -> Result<(LocalStream, Channel), ForwardError> {
     let started = Instant::now();
     let connected = connect(target, opts.connect_timeout).await;
     stats.connect_took(started.elapsed());
@@ -152,17 +180,15 @@ async fn serve_fixed(
             return Err(ForwardError::Io(e));
         }
     };
-    let channel = conn.accept()?;
-    join_observed(stream, channel, stats, Origin::Channel).await?;
-    Ok(())
+    Ok((stream, conn.accept()?))
 }
 
-/// Reverse dynamic: confirm, read SOCKS from the channel, connect here, reply, join.
-async fn serve_socks(
+/// Reverse dynamic: confirm, read SOCKS from the channel, connect here, reply.
+async fn open_socks(
     conn: ForwardedConnection,
     stats: &Arc<ForwardStats>,
     opts: &ForwardOptions,
-) -> Result<(), ForwardError> {
+) -> Result<(LocalStream, Channel), ForwardError> {
     let mut channel = conn.accept()?;
     let (request, leftover) = negotiate(&mut channel).await?;
     let target = Connect::Tcp {
@@ -204,6 +230,5 @@ async fn serve_socks(
     if !leftover.is_empty() {
         stream.write_all(&leftover).await?;
     }
-    join_observed(stream, channel, stats, Origin::Channel).await?;
-    Ok(())
+    Ok((stream, channel))
 }

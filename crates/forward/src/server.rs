@@ -2,16 +2,19 @@
 //! (connect with a timeout) and tcpip-forward / streamlocal-forward requests, all behind the
 //! [`ForwardPolicy`] with denial logs.
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use burrow::{
-    ChannelOpenType, GlobalRequestKind, IncomingChannel, IncomingGlobalRequest, OpenFailureReason,
-    WeakSession,
+    Channel, ChannelOpenType, GlobalRequestKind, IncomingChannel, IncomingGlobalRequest,
+    OpenFailureReason, WeakSession,
 };
 use burrow_keyfiles::KeyOptions;
 
+use crate::net::LocalStream;
 use crate::policy::{Decision, ForwardPolicy, ForwardRequest, denial_log_line};
 use crate::pump::{Origin, join};
 use crate::server_listen::{
@@ -19,7 +22,7 @@ use crate::server_listen::{
 };
 use crate::sockets::{Direct, Sockets};
 use crate::spec::Connect;
-use crate::stats::{ForwardStats, StatsLedger};
+use crate::stats::{ActiveGuard, ForwardStats, StatsLedger};
 
 /// Who asked, for policy decisions and log lines.
 #[derive(Debug, Clone, Copy)]
@@ -166,30 +169,14 @@ impl ForwardServer {
             Connect::Unix(_) => format!("direct-streamlocal {target}"),
         };
         let (timeout, stats) = (self.connect_timeout, self.stats_for(who, &label));
-        let sockets = self.sockets.clone();
-        tokio::spawn(async move {
-            let started = std::time::Instant::now();
-            let connected = sockets.connect(&target, timeout).await;
-            stats.connect_took(started.elapsed());
-            let stream = match connected {
-                Ok(s) => s,
-                Err(e) => {
-                    stats.failed();
-                    tracing::info!(target = %target, error = %e, "connect failed");
-                    channel.reject(OpenFailureReason::ConnectFailed, &strerror(&e));
-                    return;
-                }
-            };
-            let _active = stats.connection_started();
-            match channel.accept() {
-                Ok(ch) => {
-                    if let Err(e) = join(stream, ch, &stats, Origin::Channel).await {
-                        tracing::debug!(target = %target, error = %e, "forwarded connection ended");
-                    }
-                }
-                Err(e) => tracing::debug!(error = %e, "channel accept failed"),
-            }
-        });
+        let opening = Connecting {
+            sockets: self.sockets.clone(),
+            target,
+            timeout,
+            channel,
+            stats,
+        };
+        tokio::spawn(serve_opened(Box::pin(opening.connect()), Origin::Channel));
     }
 
     /// Answers a global request: tcpip-forward and streamlocal-forward (and their cancels)
@@ -355,5 +342,79 @@ impl ForwardServer {
                 request.reject();
             }
         });
+    }
+}
+
+/// What a direct-tcpip or direct-streamlocal open needs until it is joined. Its future is
+/// boxed, so that none of it stays in the task of an open channel.
+struct Connecting {
+    sockets: Arc<dyn Sockets>,
+    target: Connect,
+    timeout: Duration,
+    channel: IncomingChannel,
+    stats: Arc<ForwardStats>,
+}
+
+/// One forwarded channel of the server (direct-tcpip, or a connection to a remote-forward
+/// listener): opens it, then joins. The opening (a target connect with its timer, the open
+/// request, the target name) is a boxed future freed before the join, so an open channel's
+/// task holds only the join.
+pub(crate) async fn serve_opened(
+    opening: Pin<Box<impl Future<Output = Option<(LocalStream, Channel, ActiveGuard)>>>>,
+    origin: Origin,
+) {
+    let Some((stream, channel, active)) = opening.await else {
+        return;
+    };
+    if let Err(e) = join(stream, channel, active.stats(), origin).await {
+        tracing::debug!(error = %e, "forwarded connection ended");
+    }
+}
+
+impl Connecting {
+    /// Connects to the target and accepts the channel (counted as active), or rejects it
+    /// with the connect error.
+    async fn connect(self) -> Option<(LocalStream, Channel, ActiveGuard)> {
+        let Self {
+            sockets,
+            target,
+            timeout,
+            channel,
+            stats,
+        } = self;
+        let started = std::time::Instant::now();
+        let connected = sockets.connect(&target, timeout).await;
+        stats.connect_took(started.elapsed());
+        let stream = match connected {
+            Ok(s) => s,
+            Err(e) => {
+                stats.failed();
+                tracing::info!(target = %target, error = %e, "connect failed");
+                channel.reject(OpenFailureReason::ConnectFailed, &strerror(&e));
+                return None;
+            }
+        };
+        let active = stats.connection_started();
+        match channel.accept() {
+            Ok(ch) => Some((stream, ch, active)),
+            Err(e) => {
+                tracing::debug!(error = %e, "channel accept failed");
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_channels_task_holds_little_more_than_the_join() {
+        let connected = Box::pin(async { None::<(LocalStream, Channel, ActiveGuard)> });
+        let task = serve_opened(connected, Origin::Channel);
+        let size = std::mem::size_of_val(&task);
+        eprintln!("server task future: {size} bytes");
+        assert!(size <= 280, "{size}");
     }
 }

@@ -7,13 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use burrow::{ChannelOpenType, IncomingGlobalRequest, WeakSession};
+use burrow::{Channel, ChannelOpenType, IncomingGlobalRequest, WeakSession};
 use tokio::task::{AbortHandle, JoinSet};
 
-use crate::net::LocalListener;
-use crate::pump::{Origin, join};
+use crate::net::{LocalListener, LocalStream, Originator};
+use crate::pump::Origin;
+use crate::server::serve_opened;
 use crate::sockets::Sockets;
-use crate::stats::ForwardStats;
+use crate::stats::{ActiveGuard, ForwardStats};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum ListenKey {
@@ -169,37 +170,42 @@ async fn accept_loop(
         if !session.is_alive() {
             return;
         }
-        let (session, open, stats) = (session.clone(), open.clone(), stats.clone());
-        tasks.spawn(async move {
-            let started = std::time::Instant::now();
-            let channel = match &open {
-                OpenKind::Tcp { address, port } => {
-                    session
-                        .open_forwarded_tcpip(address, *port, &from.address, from.port)
-                        .await
-                }
-                OpenKind::Unix(path) => {
-                    session
-                        .open_channel(ChannelOpenType::ForwardedStreamlocal {
-                            socket_path: path.as_str().into(),
-                            reserved: "".into(),
-                        })
-                        .await
-                }
-            };
-            stats.connect_took(started.elapsed());
-            let channel = match channel {
-                Ok(c) => c,
-                Err(e) => {
-                    stats.failed();
-                    tracing::info!(error = %e, "forwarded channel open failed");
-                    return;
-                }
-            };
-            let _active = stats.connection_started();
-            if let Err(e) = join(stream, channel, &stats, Origin::Stream).await {
-                tracing::debug!(error = %e, "forwarded connection ended");
-            }
-        });
+        let opening = open_forwarded(session.clone(), open.clone(), stream, from, stats.clone());
+        tasks.spawn(serve_opened(Box::pin(opening), Origin::Stream));
+    }
+}
+
+/// Opens the forwarded channel for one accepted connection (counted as active once open).
+async fn open_forwarded(
+    session: WeakSession,
+    open: OpenKind,
+    stream: LocalStream,
+    from: Originator,
+    stats: Arc<ForwardStats>,
+) -> Option<(LocalStream, Channel, ActiveGuard)> {
+    let started = std::time::Instant::now();
+    let channel = match &open {
+        OpenKind::Tcp { address, port } => {
+            session
+                .open_forwarded_tcpip(address, *port, &from.address, from.port)
+                .await
+        }
+        OpenKind::Unix(path) => {
+            session
+                .open_channel(ChannelOpenType::ForwardedStreamlocal {
+                    socket_path: path.as_str().into(),
+                    reserved: "".into(),
+                })
+                .await
+        }
+    };
+    stats.connect_took(started.elapsed());
+    match channel {
+        Ok(c) => Some((stream, c, stats.connection_started())),
+        Err(e) => {
+            stats.failed();
+            tracing::info!(error = %e, "forwarded channel open failed");
+            None
+        }
     }
 }

@@ -108,16 +108,16 @@ impl ForwardStats {
         }
     }
 
-    /// A channel opened: tells the observer, if any.
-    pub(crate) fn channel_opened(&self) -> ChannelRecord {
+    /// A channel opened: tells the observer and returns the channel's record, if there is
+    /// an observer (boxed: a join without one keeps a null pointer, not the record).
+    pub(crate) fn channel_opened(&self) -> Option<Box<ChannelRecord>> {
+        let (label, o) = self.observer.get()?;
         let id = NEXT_CHANNEL.fetch_add(1, Ordering::Relaxed);
-        if let Some((label, o)) = self.observer.get() {
-            o.channel_open(label, id);
-        }
-        ChannelRecord {
+        o.channel_open(label, id);
+        Some(Box::new(ChannelRecord {
             id,
             opened: Instant::now(),
-        }
+        }))
     }
 
     /// The channel of `record` ended having delivered `bytes_in` and `bytes_out`.
@@ -208,6 +208,13 @@ impl Drop for WindowWait {
 
 /// Counts one connection as active until dropped.
 pub(crate) struct ActiveGuard(Arc<ForwardStats>);
+
+impl ActiveGuard {
+    /// The counters this connection counts in.
+    pub(crate) fn stats(&self) -> &Arc<ForwardStats> {
+        &self.0
+    }
+}
 
 impl Drop for ActiveGuard {
     fn drop(&mut self) {

@@ -208,7 +208,12 @@ pub fn unix_round_trip(path: &Path, len: usize, seed: u8) -> Result<(), String> 
 /// source port while nothing listens there; such a socket echoes whatever it is sent).
 pub fn connect_listener(port: u16) -> Option<TcpStream> {
     let s = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).ok()?;
-    (s.local_addr().ok()? != s.peer_addr().ok()?).then_some(s)
+    (!connected_to_itself(&s)).then_some(s)
+}
+
+/// True when `s` is connected to itself (its own address is its peer's).
+fn connected_to_itself(s: &TcpStream) -> bool {
+    s.local_addr().ok() == s.peer_addr().ok()
 }
 
 /// Waits up to `timeout` until 127.0.0.1:`port` accepts connections.
@@ -314,6 +319,39 @@ mod tests {
         let src = source(1000);
         let err = tcp_round_trip(src, 1000, 1).unwrap_err();
         assert!(err.contains("echo differs"), "{err}");
+    }
+
+    #[test]
+    fn a_socket_connected_to_itself_is_no_listener() {
+        use nix::sys::socket::{
+            AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, setsockopt, socket,
+            sockopt,
+        };
+        use std::os::fd::AsRawFd;
+        // What a connect to a port nobody listens on may get: the kernel picks the
+        // destination port as the source port and the socket opens to itself. Made here
+        // on purpose by binding that port before connecting.
+        let port = crate::free_port();
+        let fd = socket(
+            AddressFamily::Inet,
+            SockType::Stream,
+            SockFlag::empty(),
+            None,
+        )
+        .unwrap();
+        setsockopt(&fd, sockopt::ReuseAddr, &true).unwrap();
+        let addr = SockaddrIn::new(127, 0, 0, 1, port);
+        bind(fd.as_raw_fd(), &addr).unwrap();
+        connect(fd.as_raw_fd(), &addr).unwrap();
+        let mut s = TcpStream::from(fd);
+        // It "echoes" a SOCKS greeting, as the flaky matrix cell saw.
+        s.write_all(&[5, 1, 0]).unwrap();
+        let mut back = [0u8; 2];
+        s.read_exact(&mut back).unwrap();
+        assert_eq!(back, [5, 1]);
+        assert!(connected_to_itself(&s));
+        let real = TcpStream::connect((Ipv4Addr::LOCALHOST, echo_tcp())).unwrap();
+        assert!(!connected_to_itself(&real));
     }
 
     #[test]
