@@ -283,7 +283,11 @@ fn version_and_help() {
     let dir = TempDir::new("c-V");
     let out = run(BURROW, &[s("-V")], &dir);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("burrow "));
+    let version = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        version,
+        format!("burrow {} (SSH-2.0)\n", env!("CARGO_PKG_VERSION"))
+    );
     let out = run(BURROW, &[s("--help")], &dir);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("no interactive shell"));

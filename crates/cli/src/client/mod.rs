@@ -43,10 +43,7 @@ pub fn main(argv: Vec<String>) -> i32 {
         return EXIT_FAILURE;
     }
     if args.version {
-        eprintln!(
-            "burrow {} (SSH-2.0, ssh-ed25519 only)",
-            env!("CARGO_PKG_VERSION")
-        );
+        eprintln!("burrow {} (SSH-2.0)", env!("CARGO_PKG_VERSION"));
         return 0;
     }
     if let Some(q) = &args.query {
